@@ -1,0 +1,1 @@
+"""Tanggap: a public-complaint and social-media response desk."""

@@ -1,0 +1,163 @@
+"""The OpenAPI 3.1 document of REST v1, written by hand so it states the contract exactly."""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {
+    "400": _json(_ref("Error"), "Malformed JSON"),
+    "401": _json(_ref("Error"), "No or bad credentials"),
+    "403": _json(_ref("Error"), "Your role may not do this (auditors are read-only)"),
+    "404": _json(_ref("Error"), "No such object in your workspaces"),
+    "422": _json(_ref("Error"), "Invalid input; nothing was stored"),
+}
+
+
+def _case_action(summary: str, ok: dict, extra: dict | None = None, body: str | None = None):
+    op = {
+        "summary": summary,
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": ok, **_ERRORS, **(extra or {})},
+    }
+    if body:
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": _ref(body)}}}
+    return {"post": op}
+
+
+@cache
+def openapi_document() -> dict:
+    conflict = _json(_ref("Error"), "Conflict: claimed, not_holder, stale_version, "
+                     "already_answered or case_closed")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tanggap REST API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error", "message"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                },
+                "Inbound": {
+                    "type": "object",
+                    "required": ["channel_id", "external_id", "author", "text"],
+                    "properties": {
+                        "channel_id": {"type": "integer"},
+                        "external_id": {"type": ["string", "integer"]},
+                        "author": {"type": "object", "required": ["id"],
+                                   "properties": {"id": {"type": ["string", "integer"]},
+                                                  "name": {"type": "string"}}},
+                        "text": {"type": "string", "minLength": 1, "maxLength": 10000},
+                        "thread_id": {"type": ["string", "integer"]},
+                    },
+                },
+                "InboundResult": {
+                    "type": "object",
+                    "properties": {"case_id": {"type": "integer"},
+                                   "tracking_number": {"type": "string"},
+                                   "message_id": {"type": "integer"},
+                                   "created": {"type": "boolean"}},
+                },
+                "Message": {
+                    "type": "object",
+                    "properties": {"id": {"type": "integer"},
+                                   "direction": {"enum": ["in", "out"]},
+                                   "text": {"type": "string"}, "author": {"type": "string"},
+                                   "created_at": {"type": "string", "format": "date-time"},
+                                   "delivery_status": {"type": "string"}},
+                },
+                "Case": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "status": {"enum": ["baru", "diklaim", "dijawab", "menunggu", "selesai",
+                                            "ditutup"]},
+                        "kind": {"enum": ["pertanyaan", "aduan", "apresiasi", "lainnya"]},
+                        "claimed_by": {"type": ["string", "null"]},
+                        "version": {"type": "integer"},
+                        "tracking_number": {"type": "string"},
+                    },
+                },
+                "CaseDetail": {"allOf": [_ref("Case"), {
+                    "type": "object",
+                    "properties": {"messages": {"type": "array", "items": _ref("Message")}}}]},
+                "Reply": {
+                    "type": "object", "required": ["text", "idempotency_key", "base_version"],
+                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 10000},
+                                   "idempotency_key": {"type": "string", "maxLength": 100},
+                                   "base_version": {"type": "integer"},
+                                   "override": {"type": "boolean"}},
+                },
+                "Status": {"type": "object", "required": ["status"], "properties": {
+                    "status": {"enum": ["baru", "menunggu", "selesai", "ditutup"]}}},
+                "Kind": {"type": "object", "required": ["kind"], "properties": {
+                    "kind": {"enum": ["pertanyaan", "aduan", "apresiasi", "lainnya"]}}},
+                "Note": {"type": "object", "required": ["text"],
+                         "properties": {"text": {"type": "string"}}},
+            },
+        },
+        "paths": {
+            "/health": {"get": {"summary": "Liveness", "security": [],
+                                "responses": {"200": {"description": "OK"}}}},
+            "/inbound": {"post": {
+                "summary": "Accept one citizen message (stored once per channel and external id)",
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("Inbound")}}},
+                "responses": {"201": _json(_ref("InboundResult"), "Stored"),
+                              "200": _json(_ref("InboundResult"), "Already stored"), **_ERRORS},
+            }},
+            "/cases": {"get": {
+                "summary": "Cases, newest citizen message first",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string"},
+                     "description": "a status name, `open` (default) or `all`"},
+                    {"name": "claimed", "in": "query",
+                     "schema": {"enum": ["true", "false", "me"]}},
+                    {"name": "channel", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "results": {"type": "array", "items": _ref("Case")},
+                    "next": {"type": ["string", "null"]}}}, "A page"), **_ERRORS},
+            }},
+            "/cases/{id}": {"get": {
+                "summary": "One case with its thread",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": _json(_ref("CaseDetail"), "The case"), **_ERRORS},
+            }},
+            "/cases/{id}/claim": _case_action(
+                "Claim (or renew your lease)", _json(_ref("Case"), "Claimed"),
+                {"409": conflict}),
+            "/cases/{id}/release": _case_action("Release your claim", _json(_ref("Case"), "OK"),
+                                                {"409": conflict}),
+            "/cases/{id}/takeover": _case_action(
+                "Supervisor: take the case over (audited)", _json(_ref("Case"), "OK"),
+                {"409": conflict}),
+            "/cases/{id}/replies": _case_action(
+                "Send a reply as the holder", _json(_ref("Message"), "Same key again: no new "
+                                                    "message"),
+                {"201": _json(_ref("Message"), "Sent"), "409": conflict}, body="Reply"),
+            "/cases/{id}/status": _case_action("Move the status", _json(_ref("Case"), "OK"),
+                                               body="Status"),
+            "/cases/{id}/kind": _case_action("Set the kind", _json(_ref("Case"), "OK"),
+                                             body="Kind"),
+            "/cases/{id}/notes": _case_action("Add an internal note",
+                                              _json(_ref("Note"), "Added"), body="Note"),
+        },
+    }

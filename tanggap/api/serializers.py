@@ -1,0 +1,39 @@
+"""Plain functions from rows to the JSON shapes of REST v1 (documented in api/openapi.py)."""
+
+from __future__ import annotations
+
+from tanggap.cases.models import Case, Message
+
+
+def case_summary(case: Case, now) -> dict:
+    holder = case.claimed_by.username if case.claimed_by_id else None
+    return {
+        "id": case.pk,
+        "status": case.status,
+        "kind": case.kind,
+        "claimed_by": holder,
+        "claim_expires_at": case.claim_expires_at.isoformat() if case.claim_expires_at else None,
+        "claim_active": bool(holder and case.claim_expires_at and case.claim_expires_at > now),
+        "version": case.version,
+        "tracking_number": case.tracking_number,
+        "channel_id": case.channel_id,
+        "contact": {"id": case.contact_id, "name": case.contact.display_name},
+        "last_inbound_at": case.last_inbound_at.isoformat(),
+        "workspace": case.workspace.slug,
+    }
+
+
+def message_json(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "text": message.text,
+        "author": message.author_name,
+        "created_at": message.created_at.isoformat(),
+        "delivery_status": message.delivery_status,
+        "external_id": message.external_id,
+    }
+
+
+def case_detail(case: Case, messages, now) -> dict:
+    return {**case_summary(case, now), "messages": [message_json(m) for m in messages]}

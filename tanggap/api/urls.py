@@ -1,0 +1,20 @@
+from django.urls import path
+
+from tanggap.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("openapi.json", views.openapi, name="openapi"),
+    path("inbound", views.inbound, name="inbound"),
+    path("cases", views.case_list, name="cases"),
+    path("cases/<str:case_id>", views.case_view, name="case"),
+    path("cases/<str:case_id>/claim", views.claim, name="claim"),
+    path("cases/<str:case_id>/release", views.release, name="release"),
+    path("cases/<str:case_id>/takeover", views.take_over, name="takeover"),
+    path("cases/<str:case_id>/replies", views.replies, name="replies"),
+    path("cases/<str:case_id>/status", views.status, name="status"),
+    path("cases/<str:case_id>/kind", views.kind, name="kind"),
+    path("cases/<str:case_id>/notes", views.notes, name="notes"),
+]

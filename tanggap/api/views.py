@@ -1,0 +1,187 @@
+"""REST v1: thin views. Each validates input, reaches rows through an accessor, calls one action
+and serialises; the rules live in the actions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from tanggap.api.framework import api_view, json_body
+from tanggap.api.openapi import openapi_document
+from tanggap.api.serializers import case_detail, case_summary, message_json
+from tanggap.cases import actions, queries
+from tanggap.errors import InvalidInput
+from tanggap.workspaces.access import access_case, access_channel, workspace_ids_of
+
+
+@api_view(("GET",), public=True)
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+@api_view(("GET",), public=True)
+def openapi(request):
+    return JsonResponse(openapi_document())
+
+
+def _require(body: dict, *names: str) -> None:
+    missing = [name for name in names if name not in body]
+    if missing:
+        raise InvalidInput(f"missing field(s): {', '.join(missing)}", fields=missing)
+
+
+@api_view(("POST",))
+def inbound(request):
+    body = json_body(request)
+    _require(body, "channel_id", "external_id", "author", "text")
+    author = body["author"]
+    if not isinstance(author, dict):
+        raise InvalidInput("'author' must be an object with 'id' and 'name'")
+    _require(author, "id")
+    channel, _membership = access_channel(request.api_user, body["channel_id"], write=True)
+    result = actions.ingest_inbound(
+        channel=channel,
+        external_id=_as_id(body["external_id"], "external_id"),
+        author_id=_as_id(author["id"], "author.id"),
+        author_name=author.get("name") if isinstance(author.get("name"), str) else "",
+        text=body["text"],
+        thread_id=_as_id(body.get("thread_id") or "", "thread_id", allow_empty=True),
+        now=request.now,
+    )
+    return JsonResponse(
+        {
+            "case_id": result.case.pk,
+            "tracking_number": result.case.tracking_number,
+            "message_id": result.message.pk,
+            "created": result.created,
+        },
+        status=201 if result.created else 200,
+    )
+
+
+def _as_id(value, name: str, *, allow_empty: bool = False) -> str:
+    # Platform ids arrive as strings or numbers; both are kept as their decimal/string form.
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(f"'{name}' must be a string or an integer")
+    value = str(value)
+    if not value and not allow_empty:
+        raise InvalidInput(f"'{name}' must not be empty")
+    return value
+
+
+@api_view(("GET",))
+def case_list(request):
+    params = request.GET
+    qs = queries.inbox_cases(
+        workspace_ids=workspace_ids_of(request.api_user),
+        now=request.now,
+        user=request.api_user,
+        status=params.get("status"),
+        claimed=params.get("claimed"),
+        channel=params.get("channel"),
+        kind=params.get("kind"),
+    )
+    try:
+        limit = min(int(params.get("limit", settings.TANGGAP_API_PAGE_SIZE)), 200)
+    except ValueError:
+        raise InvalidInput("limit must be an integer") from None
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    page = list(
+        queries.after_cursor(qs, params.get("cursor"))
+        .select_related("claimed_by", "contact", "workspace")[: limit + 1]
+    )
+    next_url = None
+    if len(page) > limit:
+        page = page[:limit]
+        query = {k: v for k, v in params.items() if k != "cursor"}
+        query["cursor"] = queries.cursor_of(page[-1])
+        next_url = request.build_absolute_uri(reverse("api:cases") + "?" + urlencode(query))
+    return JsonResponse(
+        {"results": [case_summary(c, request.now) for c in page], "next": next_url}
+    )
+
+
+@api_view(("GET",))
+def case_view(request, case_id):
+    case, _membership = access_case(request.api_user, case_id)
+    return JsonResponse(case_detail(case, queries.case_messages(case), request.now))
+
+
+@api_view(("POST",))
+def claim(request, case_id):
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    case = actions.claim_case(case_id=case.pk, actor=request.api_user, now=request.now)
+    return JsonResponse({"claimed_by": request.api_user.username, "version": case.version,
+                         "claim_expires_at": case.claim_expires_at.isoformat()})
+
+
+@api_view(("POST",))
+def release(request, case_id):
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    case = actions.release_case(case_id=case.pk, actor=request.api_user, now=request.now)
+    return JsonResponse({"claimed_by": None, "version": case.version, "status": case.status})
+
+
+@api_view(("POST",))
+def take_over(request, case_id):
+    case, membership = access_case(request.api_user, case_id, write=True)
+    case = actions.take_over_case(
+        case_id=case.pk, actor=request.api_user, membership=membership, now=request.now
+    )
+    return JsonResponse({"claimed_by": request.api_user.username, "version": case.version})
+
+
+@api_view(("POST",))
+def replies(request, case_id):
+    body = json_body(request)
+    _require(body, "text", "idempotency_key", "base_version")
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    result = actions.send_reply(
+        case_id=case.pk,
+        actor=request.api_user,
+        text=body["text"],
+        idempotency_key=body["idempotency_key"],
+        base_version=body["base_version"],
+        override=body.get("override", False),
+        now=request.now,
+    )
+    return JsonResponse(
+        {"message": message_json(result.message), "version": result.case.version,
+         "status": result.case.status, "created": result.created},
+        status=201 if result.created else 200,
+    )
+
+
+@api_view(("POST",))
+def status(request, case_id):
+    body = json_body(request)
+    _require(body, "status")
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    case = actions.set_case_status(
+        case_id=case.pk, actor=request.api_user, status=body["status"], now=request.now
+    )
+    return JsonResponse({"status": case.status, "version": case.version})
+
+
+@api_view(("POST",))
+def kind(request, case_id):
+    body = json_body(request)
+    _require(body, "kind")
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    case = actions.set_case_kind(
+        case_id=case.pk, actor=request.api_user, kind=body["kind"], now=request.now
+    )
+    return JsonResponse({"kind": case.kind, "version": case.version})
+
+
+@api_view(("POST",))
+def notes(request, case_id):
+    body = json_body(request)
+    _require(body, "text")
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    note = actions.add_note(case_id=case.pk, actor=request.api_user, text=body["text"],
+                            now=request.now)
+    return JsonResponse({"id": note.pk, "text": note.text}, status=201)

@@ -1,0 +1,494 @@
+"""Every state change of a case. Each action owns its transaction, locks the case row, writes an
+audit event in the same transaction, and schedules its side effects (live events, delivery) on
+commit. Callers pass the acting user and `now`; nothing here reads the clock.
+
+The "exactly one answer" rules live here and only here:
+  1. a claim is won under the row lock, by one claimer only (CaseClaimed for the rest);
+  2. only the holder replies, and an answered case is not answered again by someone else until
+     the citizen writes again (AlreadyAnswered) unless the sender overrides, which is audited;
+  3. a reply names the version it was written against (StaleVersion if the case moved), and one
+     idempotency key yields one outbound message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from tanggap.audit import events
+from tanggap.cases.models import (
+    CLOSED_STATUSES,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Contact,
+    DeliveryStatus,
+    Direction,
+    Message,
+    Note,
+)
+from tanggap.cases.tracking import new_tracking_number
+from tanggap.errors import (
+    AlreadyAnswered,
+    CaseClaimed,
+    CaseClosed,
+    Forbidden,
+    InvalidInput,
+    NotHolder,
+    StaleVersion,
+)
+from tanggap.live.fanout import publish_on_commit
+from tanggap.workspaces.models import Workspace
+
+MAX_KEY_CHARS = 100
+
+
+def effective_holder_id(case: Case, now: datetime) -> int | None:
+    """The holder whose lease is still running, or None."""
+    if case.claimed_by_id is None or case.claim_expires_at is None:
+        return None
+    return case.claimed_by_id if case.claim_expires_at > now else None
+
+
+def _snapshot(case: Case) -> dict:
+    return {
+        "status": case.status,
+        "claimed_by": case.claimed_by.username if case.claimed_by_id else None,
+        "version": case.version,
+    }
+
+
+def _lock_case(case_id: int) -> Case:
+    # of=("self",) keeps PostgreSQL from also locking the joined rows (the workspace row would
+    # otherwise serialise every claim in the workspace).
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("claimed_by", "workspace")
+        .get(pk=case_id)
+    )
+
+
+def _lease(workspace: Workspace) -> timedelta:
+    return timedelta(minutes=workspace.claim_lease_minutes)
+
+
+def _publish(case: Case, reason: str, actor=None) -> None:
+    publish_on_commit(
+        case.workspace_id,
+        {
+            "kind": "case",
+            "reason": reason,
+            "case_id": case.pk,
+            "status": case.status,
+            "claimed_by": case.claimed_by.username if case.claimed_by_id else None,
+            "version": case.version,
+            "actor": actor.username if actor is not None else None,
+        },
+    )
+
+
+def validate_text(text, *, field: str = "text") -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"'{field}' must be a string", field=field)
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"'{field}' must not be empty", field=field)
+    if len(text) > settings.TANGGAP_MAX_MESSAGE_CHARS:
+        raise InvalidInput(
+            f"'{field}' is longer than {settings.TANGGAP_MAX_MESSAGE_CHARS} characters",
+            field=field,
+        )
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Inbound
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    case: Case
+    message: Message
+    created: bool
+
+
+def ingest_inbound(
+    *,
+    channel,
+    external_id: str,
+    author_id: str,
+    author_name: str,
+    text: str,
+    now: datetime,
+    thread_id: str = "",
+    attachments: list | None = None,
+    platform_created_at: datetime | None = None,
+    kind: str | None = None,
+) -> InboundResult:
+    """Store one citizen message, once, and put it on its open case (or a new one)."""
+    text = validate_text(text)
+    for name, value in (("external_id", external_id), ("author.id", author_id)):
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            raise InvalidInput(f"'{name}' must be a non-empty string of at most 200 characters")
+    if not isinstance(thread_id, str) or len(thread_id) > 200:
+        raise InvalidInput("'thread_id' must be a string of at most 200 characters")
+    if kind is not None and kind not in CaseKind.values:
+        raise InvalidInput(f"unknown kind {kind!r}")
+    try:
+        return _ingest(
+            channel=channel, external_id=external_id, author_id=author_id,
+            author_name=(author_name or "")[:200], text=text, now=now, thread_id=thread_id,
+            attachments=attachments or [], platform_created_at=platform_created_at, kind=kind,
+        )
+    except IntegrityError:
+        # Another transaction stored the same platform message between our check and insert
+        # (possible on PostgreSQL only); ours rolled back whole, so answer with theirs.
+        message = Message.objects.select_related("case").get(
+            channel=channel, direction=Direction.IN, external_id=external_id
+        )
+        return InboundResult(message.case, message, False)
+
+
+def _existing_inbound(channel, external_id: str) -> Message | None:
+    return (
+        Message.objects.filter(channel=channel, direction=Direction.IN, external_id=external_id)
+        .select_related("case")
+        .first()
+    )
+
+
+def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
+            platform_created_at, kind) -> InboundResult:
+    with transaction.atomic():
+        existing = _existing_inbound(channel, external_id)
+        if existing is not None:
+            return InboundResult(existing.case, existing, False)
+        contact, _ = Contact.objects.get_or_create(
+            workspace_id=channel.workspace_id,
+            platform=channel.platform,
+            external_id=author_id,
+            defaults={"display_name": author_name, "created_at": now},
+        )
+        # One author's messages queue here, so two arriving at once join one case.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        existing = _existing_inbound(channel, external_id)
+        if existing is not None:
+            return InboundResult(existing.case, existing, False)
+        if author_name and contact.display_name != author_name:
+            contact.display_name = author_name
+            contact.save(update_fields=["display_name"])
+
+        open_cases = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("claimed_by")
+            .filter(contact=contact, channel=channel)
+            .exclude(status__in=CLOSED_STATUSES)
+        )
+        if thread_id:
+            open_cases = open_cases.filter(thread_id=thread_id)
+        case = open_cases.order_by("-last_inbound_at", "-pk").first()
+        if case is None:
+            case = _new_case(channel, contact, thread_id, kind, now)
+            events.record(
+                workspace_id=case.workspace_id, actor=None, action="case.opened", now=now,
+                case=case, obj=case, after=_snapshot(case),
+            )
+        else:
+            before = _snapshot(case)
+            if case.status in (CaseStatus.DIJAWAB, CaseStatus.MENUNGGU):
+                case.status = (
+                    CaseStatus.DIKLAIM if effective_holder_id(case, now) else CaseStatus.BARU
+                )
+            case.answered_by = None
+            case.last_inbound_at = now
+            case.updated_at = now
+            case.version += 1
+            case.save(update_fields=["status", "answered_by", "last_inbound_at", "updated_at",
+                                     "version"])
+            events.record(
+                workspace_id=case.workspace_id, actor=None, action="case.citizen_wrote", now=now,
+                case=case, obj=case, before=before, after=_snapshot(case),
+            )
+        message = Message.objects.create(
+            workspace_id=case.workspace_id,
+            case=case,
+            channel=channel,
+            direction=Direction.IN,
+            external_id=external_id,
+            text=text,
+            author_name=author_name or contact.display_name,
+            attachments=attachments,
+            delivery_status=DeliveryStatus.RECEIVED,
+            platform_created_at=platform_created_at,
+            created_at=now,
+        )
+        _publish(case, "inbound")
+        return InboundResult(case, message, True)
+
+
+def _new_case(channel, contact, thread_id: str, kind: str | None, now: datetime) -> Case:
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Case.objects.create(
+                    workspace_id=channel.workspace_id,
+                    channel=channel,
+                    contact=contact,
+                    thread_id=thread_id,
+                    kind=kind or CaseKind.LAINNYA,
+                    status=CaseStatus.BARU,
+                    tracking_number=new_tracking_number(),
+                    last_inbound_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            continue  # a tracking number collision (1 in 2^40): draw again
+    raise RuntimeError("could not draw a free tracking number")
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims
+
+
+def claim_case(*, case_id: int, actor, now: datetime) -> Case:
+    """Claim the case for `actor`, or renew the lease if `actor` already holds it."""
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if case.status in CLOSED_STATUSES:
+            raise CaseClosed()
+        holder_id = effective_holder_id(case, now)
+        if holder_id is not None and holder_id != actor.pk:
+            raise CaseClaimed(claimed_by=case.claimed_by.username)
+        if case.claimed_by_id == actor.pk:
+            # A renewal is a heartbeat of the same claim: no new version, no audit row.
+            case.claim_expires_at = now + _lease(case.workspace)
+            case.save(update_fields=["claim_expires_at"])
+            return case
+        before = _snapshot(case)
+        case.claimed_by = actor
+        case.claim_expires_at = now + _lease(case.workspace)
+        if case.status == CaseStatus.BARU:
+            case.status = CaseStatus.DIKLAIM
+        case.version += 1
+        case.updated_at = now
+        case.save(update_fields=["claimed_by", "claim_expires_at", "status", "version",
+                                 "updated_at"])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.claimed", now=now,
+            case=case, obj=case, before=before, after=_snapshot(case),
+        )
+        _publish(case, "claim", actor)
+        return case
+
+
+def release_case(*, case_id: int, actor, now: datetime) -> Case:
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if case.claimed_by_id is None:
+            return case  # nothing held: releasing twice is harmless
+        if case.claimed_by_id != actor.pk:
+            raise NotHolder(claimed_by=case.claimed_by.username)
+        before = _snapshot(case)
+        case.claimed_by = None
+        case.claim_expires_at = None
+        if case.status == CaseStatus.DIKLAIM:
+            case.status = CaseStatus.BARU
+        case.version += 1
+        case.updated_at = now
+        case.save(update_fields=["claimed_by", "claim_expires_at", "status", "version",
+                                 "updated_at"])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.released", now=now,
+            case=case, obj=case, before=before, after=_snapshot(case),
+        )
+        _publish(case, "release", actor)
+        return case
+
+
+def take_over_case(*, case_id: int, actor, membership, now: datetime) -> Case:
+    """A supervisor takes the case from its holder, explicitly and on the record."""
+    if not membership.can_supervise:
+        raise Forbidden()
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if case.status in CLOSED_STATUSES:
+            raise CaseClosed()
+        before = _snapshot(case)
+        if case.claimed_by_id != actor.pk:
+            case.claimed_by = actor
+            case.version += 1
+        case.claim_expires_at = now + _lease(case.workspace)
+        if case.status == CaseStatus.BARU:
+            case.status = CaseStatus.DIKLAIM
+        case.updated_at = now
+        case.save(update_fields=["claimed_by", "claim_expires_at", "status", "version",
+                                 "updated_at"])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.taken_over", now=now,
+            case=case, obj=case, before=before, after=_snapshot(case),
+        )
+        _publish(case, "takeover", actor)
+        return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    case: Case
+    message: Message
+    created: bool
+
+
+def _changes_since(case: Case, base_version: int) -> list[dict]:
+    changes = []
+    for event in case.audit_events.select_related("actor").order_by("id"):
+        version = event.after.get("version")
+        if isinstance(version, int) and version > base_version:
+            changes.append({
+                "action": event.action,
+                "actor": event.actor.username if event.actor_id else None,
+                "at": event.created_at.isoformat(),
+                "version": version,
+            })
+    return changes
+
+
+def send_reply(
+    *,
+    case_id: int,
+    actor,
+    text: str,
+    idempotency_key: str,
+    base_version: int,
+    now: datetime,
+    override: bool = False,
+) -> ReplyResult:
+    text = validate_text(text)
+    if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
+        raise InvalidInput(
+            f"'idempotency_key' must be a string of 1 to {MAX_KEY_CHARS} characters"
+        )
+    if isinstance(base_version, bool) or not isinstance(base_version, int):
+        raise InvalidInput("'base_version' must be an integer")
+    if not isinstance(override, bool):
+        raise InvalidInput("'override' must be true or false")
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        # A retry of a send that already happened answers with that send, whatever changed since.
+        earlier = Message.objects.filter(case=case, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return ReplyResult(case, earlier, False)
+        if case.status in CLOSED_STATUSES:
+            raise CaseClosed()
+        if case.claimed_by_id != actor.pk:
+            raise NotHolder(claimed_by=case.claimed_by.username if case.claimed_by_id else None)
+        if base_version != case.version:
+            raise StaleVersion(version=case.version, changes=_changes_since(case, base_version))
+        if case.answered_by_id is not None and case.answered_by_id != actor.pk and not override:
+            raise AlreadyAnswered(answered_by=case.answered_by.username)
+        overriding = case.answered_by_id is not None and case.answered_by_id != actor.pk
+        before = _snapshot(case)
+        message = Message.objects.create(
+            workspace_id=case.workspace_id,
+            case=case,
+            channel_id=case.channel_id,
+            direction=Direction.OUT,
+            text=text,
+            author_name=actor.get_full_name() or actor.username,
+            sent_by=actor,
+            idempotency_key=idempotency_key,
+            delivery_status=DeliveryStatus.PENDING,
+            created_at=now,
+        )
+        case.status = CaseStatus.DIJAWAB
+        case.answered_by = actor
+        case.claim_expires_at = now + _lease(case.workspace)
+        case.version += 1
+        case.updated_at = now
+        case.save(update_fields=["status", "answered_by", "claim_expires_at", "version",
+                                 "updated_at"])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.replied", now=now,
+            case=case, obj=message, before=before,
+            after={**_snapshot(case), "message_id": message.pk, "override": overriding},
+        )
+        _publish(case, "reply", actor)
+        from tanggap.connectors.tasks import deliver_message
+
+        message_id = message.pk
+        transaction.on_commit(lambda: deliver_message.enqueue(message_id))
+        return ReplyResult(case, message, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Status, kind, notes
+
+MANUAL_STATUSES = (CaseStatus.BARU, CaseStatus.MENUNGGU, CaseStatus.SELESAI, CaseStatus.DITUTUP)
+
+
+def set_case_status(*, case_id: int, actor, status: str, now: datetime) -> Case:
+    if status not in MANUAL_STATUSES:
+        raise InvalidInput(
+            f"status must be one of {', '.join(MANUAL_STATUSES)} (claimed and answered follow "
+            "from claims and replies)"
+        )
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if case.status == status:
+            return case
+        before = _snapshot(case)
+        case.status = status
+        if status in CLOSED_STATUSES or status == CaseStatus.BARU:
+            case.claimed_by = None
+            case.claim_expires_at = None
+        case.version += 1
+        case.updated_at = now
+        case.save(update_fields=["status", "claimed_by", "claim_expires_at", "version",
+                                 "updated_at"])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.status_changed", now=now,
+            case=case, obj=case, before=before, after=_snapshot(case),
+        )
+        _publish(case, "status", actor)
+        return case
+
+
+def set_case_kind(*, case_id: int, actor, kind: str, now: datetime) -> Case:
+    if kind not in CaseKind.values:
+        raise InvalidInput(f"kind must be one of {', '.join(CaseKind.values)}")
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if case.kind == kind:
+            return case
+        before = {"kind": case.kind}
+        case.kind = kind
+        case.updated_at = now
+        case.save(update_fields=["kind", "updated_at"])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.kind_changed", now=now,
+            case=case, obj=case, before=before, after={"kind": kind},
+        )
+        _publish(case, "kind", actor)
+        return case
+
+
+def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
+    text = validate_text(text)
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        note = Note.objects.create(
+            workspace_id=case.workspace_id, case=case, author=actor, text=text, created_at=now
+        )
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="note.added", now=now,
+            case=case, obj=note, after={"note_id": note.pk},
+        )
+        _publish(case, "note", actor)
+        return note

@@ -1,0 +1,149 @@
+"""Contacts, cases, messages and internal notes.
+
+A case is one conversation with one contact on one thread of one channel account. The columns
+that decide "exactly one answer" (claimed_by, claim_expires_at, version, answered_by) are only
+ever written by cases.actions under a row lock; see docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Contact(models.Model):
+    """One citizen identity per platform account, per workspace."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    platform = models.CharField(max_length=20)
+    external_id = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "platform", "external_id"], name="contact_identity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.external_id
+
+
+class CaseKind(models.TextChoices):
+    PERTANYAAN = "pertanyaan", _("Question")
+    ADUAN = "aduan", _("Complaint")
+    APRESIASI = "apresiasi", _("Appreciation")
+    LAINNYA = "lainnya", _("Other")
+
+
+class CaseStatus(models.TextChoices):
+    BARU = "baru", _("New")
+    DIKLAIM = "diklaim", _("Claimed")
+    DIJAWAB = "dijawab", _("Answered")
+    MENUNGGU = "menunggu", _("Waiting")
+    SELESAI = "selesai", _("Done")
+    DITUTUP = "ditutup", _("Closed")
+
+
+CLOSED_STATUSES = (CaseStatus.SELESAI, CaseStatus.DITUTUP)
+OPEN_STATUSES = tuple(s for s in CaseStatus if s not in CLOSED_STATUSES)
+
+
+class Case(models.Model):
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    channel = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="cases")
+    thread_id = models.CharField(max_length=200, blank=True, default="")
+    kind = models.CharField(max_length=20, choices=CaseKind.choices, default=CaseKind.LAINNYA)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.BARU)
+    tracking_number = models.CharField(max_length=20, unique=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change that should stop a reply drafted before it: a reply, a new holder,
+    # a new citizen message, a status move. A lease renewal does not bump it.
+    version = models.PositiveIntegerField(default=1)
+    # Who answered since the citizen last wrote; cleared by the next inbound message.
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_inbound_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The inbox: open cases of a workspace, oldest waiting first within status filters.
+            models.Index(fields=["workspace", "status", "last_inbound_at"], name="case_inbox_idx"),
+            models.Index(fields=["workspace", "last_inbound_at"], name="case_ws_waiting_idx"),
+            models.Index(fields=["contact", "channel", "thread_id"], name="case_thread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Inbound")
+    OUT = "out", _("Outbound")
+
+
+class DeliveryStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PENDING = "pending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    # The platform's id: given by the platform for inbound, filled in after delivery for outbound.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    text = models.TextField()
+    author_name = models.CharField(max_length=200, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attachments = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    delivery_status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED
+    )
+    delivery_error = models.CharField(max_length=500, blank=True, default="")
+    platform_created_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(direction="in", external_id__isnull=False),
+                name="message_platform_once",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="message_idempotency_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "id"], name="message_case_idx")]
+
+
+class Note(models.Model):
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField()

@@ -1,0 +1,86 @@
+"""Reads of cases for the inbox, the case view and the API. Always scoped by workspace ids that
+came from an accessor; never called with ids from the request alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Message
+from tanggap.errors import InvalidInput
+
+
+def inbox_cases(
+    *,
+    workspace_ids: list[int],
+    now: datetime,
+    user=None,
+    status: str | None = None,
+    claimed: str | None = None,
+    channel: str | None = None,
+    kind: str | None = None,
+) -> QuerySet[Case]:
+    """Cases in the inbox order: the newest citizen message first."""
+    qs = Case.objects.filter(workspace_id__in=workspace_ids)
+    if status in (None, "", "open"):
+        qs = qs.exclude(status__in=CLOSED_STATUSES)
+    elif status == "all":
+        pass
+    elif status in CaseStatus.values:
+        qs = qs.filter(status=status)
+    else:
+        raise InvalidInput(f"unknown status {status!r}; use open, all or one of "
+                           f"{', '.join(CaseStatus.values)}")
+    held = Q(claimed_by__isnull=False, claim_expires_at__gt=now)
+    if claimed in (None, ""):
+        pass
+    elif claimed in ("true", "1", "yes"):
+        qs = qs.filter(held)
+    elif claimed in ("false", "0", "no"):
+        qs = qs.exclude(held)
+    elif claimed == "me":
+        if user is None:
+            raise InvalidInput("claimed=me needs a user")
+        qs = qs.filter(held, claimed_by=user)
+    else:
+        raise InvalidInput("claimed must be true, false or me")
+    if channel not in (None, ""):
+        try:
+            qs = qs.filter(channel_id=int(channel))
+        except ValueError:
+            raise InvalidInput("channel must be a channel id") from None
+    if kind not in (None, ""):
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-last_inbound_at", "-id")
+
+
+def case_messages(case: Case) -> QuerySet[Message]:
+    return case.messages.select_related("sent_by").order_by("created_at", "id")
+
+
+def earlier_cases(case: Case, limit: int = 10) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(contact_id=case.contact_id)
+        .exclude(pk=case.pk)
+        .order_by("-created_at")[:limit]
+    )
+
+
+def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
+    """Keyset pagination on (last_inbound_at, id) descending: stable while cases arrive."""
+    if not cursor:
+        return qs
+    try:
+        stamp, _, raw_id = cursor.rpartition("_")
+        when = datetime.fromisoformat(stamp)
+        last_id = int(raw_id)
+    except ValueError:
+        raise InvalidInput("cursor is not valid") from None
+    if when.tzinfo is None:
+        raise InvalidInput("cursor is not valid")
+    return qs.filter(Q(last_inbound_at__lt=when) | Q(last_inbound_at=when, id__lt=last_id))
+
+
+def cursor_of(case: Case) -> str:
+    return f"{case.last_inbound_at.isoformat()}_{case.pk}"

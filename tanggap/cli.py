@@ -1,0 +1,124 @@
+"""The `tanggap` console command.
+
+`classify`, `tone` and `train` run the language engine without Django (fast start, no database).
+`serve` runs the web server (HTTP + websockets) and, unless --no-worker, a task worker in the same
+process group; `worker` runs task workers alone for scale-out; `demo` prepares demo data and then
+serves it with the simulator. Anything else is a Django management command (`migrate`,
+`workspace`, `user`, `token`, `channel`, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+LANGUAGE_COMMANDS = {"classify", "tone", "train"}
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tanggap.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tanggap.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tanggap", *argv])
+    return 0
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    # Children share our process group, so Ctrl-C reaches them too; we still stop them
+    # explicitly when the server returns.
+    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args])
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tanggap serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1, help="web server processes")
+    parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+    parser.add_argument("--simulator", action="store_true",
+                        help="also run the demo simulator (demo workspace only)")
+    parser.add_argument("--no-migrate", action="store_true")
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        parser.error("--port must be between 1 and 65535")
+    _django_setup()
+    from django.core.management import call_command
+
+    if not args.no_migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    children = []
+    if not args.no_worker:
+        children.append(_spawn(["worker"]))
+    if args.simulator:
+        children.append(_spawn(["simulate"]))
+    import uvicorn
+
+    try:
+        uvicorn.run(
+            "tanggap.asgi:application", host=args.host, port=args.port, workers=args.workers,
+            log_level="warning", lifespan="off", ws="websockets-sansio",
+        )
+    finally:
+        _stop(children)
+    return 0
+
+
+def worker(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tanggap worker")
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+    args = parser.parse_args(argv)
+    extra = ["--batch"] if args.batch else []
+    if args.processes == 1:
+        return _manage(["db_worker", "--queue-name", "*", "--no-reload", "-v", "0", *extra])
+    children = [_spawn(["worker", *extra]) for _ in range(args.processes)]
+    try:
+        for child in children:
+            child.wait()
+    finally:
+        _stop(children)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__.strip())
+        print("\nRun `tanggap help` for the Django management commands.")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command in LANGUAGE_COMMANDS:
+        from tanggap.language.cli import main as language_main
+
+        return language_main(argv)
+    if command == "serve":
+        return serve(rest)
+    if command == "worker":
+        return worker(rest)
+    return _manage(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

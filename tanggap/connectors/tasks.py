@@ -1,0 +1,14 @@
+"""Background jobs of the connectors room: thin, id in, action out, safe to run twice."""
+
+from __future__ import annotations
+
+from django.tasks import task
+from django.utils import timezone
+
+from tanggap.connectors.delivery import deliver_message_now
+
+
+@task()
+def deliver_message(message_id: int) -> str | None:
+    outcome = deliver_message_now(message_id=message_id, now=timezone.now())
+    return outcome.status if outcome else None

@@ -1,0 +1,115 @@
+"""The desk's pages. Thin: read through accessors and queries; every write goes through the REST
+v1 endpoints (session-authenticated, CSRF-checked) so the rules live in one place."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tanggap.cases import queries
+from tanggap.cases.actions import effective_holder_id
+from tanggap.cases.models import CaseKind, CaseStatus
+from tanggap.connectors.models import ChannelAccount
+from tanggap.errors import DeskError, NotFound
+from tanggap.workspaces.access import access_case, access_workspace, memberships_of
+
+INBOX_PAGE = 100
+
+
+def _or_404(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except NotFound:
+        raise Http404() from None
+
+
+@login_required
+@require_GET
+def home(request):
+    membership = memberships_of(request.user).order_by("workspace__name").first()
+    if membership is None:
+        return render(request, "web/no_workspace.html", status=403)
+    return redirect("inbox", slug=membership.workspace.slug)
+
+
+def _inbox_context(request, slug: str) -> dict:
+    membership = _or_404(access_workspace, request.user, slug)
+    now = timezone.now()
+    params = request.GET
+    claimed = params.get("claimed", "")
+    try:
+        cases = list(
+            queries.inbox_cases(
+                workspace_ids=[membership.workspace_id], now=now, user=request.user,
+                status=params.get("status") or "open", claimed=claimed,
+                channel=params.get("channel"), kind=params.get("kind"),
+            ).select_related("claimed_by", "contact", "channel")[:INBOX_PAGE]
+        )
+        error = None
+    except DeskError as exc:
+        cases, error = [], exc.message
+    for case in cases:
+        case.holder_active = effective_holder_id(case, now) is not None
+    return {
+        "membership": membership,
+        "workspace": membership.workspace,
+        "workspaces": memberships_of(request.user).order_by("workspace__name"),
+        "cases": cases,
+        "channels": ChannelAccount.objects.filter(workspace_id=membership.workspace_id),
+        "statuses": CaseStatus.choices,
+        "kinds": CaseKind.choices,
+        "filters": params,
+        "error": error,
+        "now": now,
+    }
+
+
+@login_required
+@require_GET
+def inbox(request, slug):
+    return render(request, "web/inbox.html", _inbox_context(request, slug))
+
+
+@login_required
+@require_GET
+def inbox_rows(request, slug):
+    return render(request, "web/_inbox_rows.html", _inbox_context(request, slug))
+
+
+def _case_context(request, slug: str, case_id) -> dict:
+    membership = _or_404(access_workspace, request.user, slug)
+    case, _ = _or_404(access_case, request.user, case_id)
+    if case.workspace_id != membership.workspace_id:
+        raise Http404()
+    now = timezone.now()
+    holder_active = effective_holder_id(case, now) is not None
+    return {
+        "membership": membership,
+        "workspace": membership.workspace,
+        "case": case,
+        "holder_active": holder_active,
+        "i_hold": holder_active and case.claimed_by_id == request.user.pk,
+        "messages": queries.case_messages(case),
+        "notes": case.notes.select_related("author").order_by("created_at"),
+        "audit": case.audit_events.select_related("actor").order_by("id"),
+        "earlier": queries.earlier_cases(case),
+        "statuses": [(v, label) for v, label in CaseStatus.choices
+                     if v in ("baru", "menunggu", "selesai", "ditutup")],
+        "kinds": CaseKind.choices,
+        "now": now,
+    }
+
+
+@login_required
+@require_GET
+def case_page(request, slug, case_id):
+    return render(request, "web/case.html", _case_context(request, slug, case_id))
+
+
+@login_required
+@require_GET
+def case_panel(request, slug, case_id):
+    return render(request, "web/_case_panel.html", _case_context(request, slug, case_id))

@@ -1,0 +1,91 @@
+"""Shared fixtures: two workspaces and the personas of every endpoint test.
+
+`bpn` is the city desk (operators ani and budi, supervisor sari, auditor audi); `dlh` is an
+SKPD's desk with its own operator, `luar`, the outsider of every isolation test.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tanggap.cases.actions import ingest_inbound
+from tanggap.connectors.actions import add_channel
+from tanggap.workspaces.actions import add_member, create_token, create_workspace
+
+
+
+
+@dataclass
+class Persona:
+    user: object
+    token: str
+    client: Client
+
+    def post(self, path: str, body=None, **extra):
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body or {})
+        return self.client.post(path, data=data, content_type="application/json",
+                                HTTP_AUTHORIZATION=f"Bearer {self.token}", **extra)
+
+    def get(self, path: str, **extra):
+        return self.client.get(path, HTTP_AUTHORIZATION=f"Bearer {self.token}", **extra)
+
+
+@dataclass
+class Desk:
+    bpn: object
+    dlh: object
+    web: object
+    x: object
+    dlh_web: object
+    ani: Persona
+    budi: Persona
+    sari: Persona
+    audi: Persona
+    luar: Persona
+
+    def inbound(self, text="Lampu jalan di Jl. Sudirman mati sejak kemarin", external_id="m1",
+                author_id="warga1", thread_id="", channel=None, now=None):
+        return ingest_inbound(
+            channel=channel or self.web, external_id=external_id, author_id=author_id,
+            author_name="Warga Satu", text=text, thread_id=thread_id, now=now or timezone.now(),
+        )
+
+
+def _persona(workspace, username, role, now) -> Persona:
+    membership = add_member(workspace=workspace, username=username, role=role,
+                            password="kata-sandi-uji", now=now)
+    return Persona(membership.user, create_token(user=membership.user, now=now), Client())
+
+
+def make_desk() -> Desk:
+    now = timezone.now()
+    bpn = create_workspace(slug="bpn", name="Pemkot Balikpapan", now=now)
+    dlh = create_workspace(slug="dlh", name="DLH Balikpapan", now=now)
+    return Desk(
+        bpn=bpn,
+        dlh=dlh,
+        web=add_channel(workspace=bpn, platform="web", handle="bpn-web", now=now),
+        x=add_channel(workspace=bpn, platform="x", handle="PemkotBPN", now=now, simulated=True),
+        dlh_web=add_channel(workspace=dlh, platform="web", handle="dlh-web", now=now),
+        ani=_persona(bpn, "ani", "operator", now),
+        budi=_persona(bpn, "budi", "operator", now),
+        sari=_persona(bpn, "sari", "supervisor", now),
+        audi=_persona(bpn, "audi", "auditor", now),
+        luar=_persona(dlh, "luar", "operator", now),
+    )
+
+
+@pytest.fixture
+def desk(db) -> Desk:
+    return make_desk()
+
+
+@pytest.fixture
+def tx_desk(transactional_db) -> Desk:
+    return make_desk()

@@ -1,0 +1,11 @@
+"""Settings for the test suite: the real settings, with the test switches set before they load."""
+
+import os
+import tempfile
+
+os.environ["TANGGAP_TESTING"] = "1"
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-checks-0123456789")
+os.environ.setdefault("TANGGAP_DATA_DIR", os.path.join(tempfile.gettempdir(), "tanggap-test"))
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from tanggap.settings import *  # noqa: E402, F403

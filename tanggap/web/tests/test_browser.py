@@ -1,0 +1,249 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against a real `tanggap serve`.
+
+Two operators (ani and budi) in two browser contexts work the same case: ani claims, budi sees the
+claim without reloading and cannot send; ani replies, budi sees the reply. The inbox updates live,
+presence reaches the other operator, and the pages fit a phone screen.
+
+The server is set up only with the `tanggap` CLI and the REST API, like a real deployment; these
+tests never touch the database directly. "Live" means within LIVE_SECONDS of the action, with the
+page never reloaded (a marker set on `window` must survive).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+
+import httpx
+import pytest
+
+from tanggap.testing.liveserver import LiveServer, ServerFailed, set_up_desk
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+LIVE_SECONDS = 1.0
+LIVE_MS = int(LIVE_SECONDS * 1000)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+]
+
+_counter = itertools.count(1)
+
+
+class Desk:
+    """The running server plus what the CLI set up on it."""
+
+    def __init__(self, server: LiveServer, setup):
+        self.server = server
+        self.slug = setup.slug
+        self.channel_id = setup.channel_id
+        self.tokens = setup.tokens
+        self.password = setup.password
+
+    def api(self, method: str, path: str, user: str = "ani", **kwargs) -> httpx.Response:
+        return httpx.request(method, self.server.url + "/api/v1" + path, timeout=10,
+                             headers={"Authorization": f"Bearer {self.tokens[user]}"}, **kwargs)
+
+    def inbound(self, text: str, *, author: str | None = None) -> int:
+        n = next(_counter)
+        response = self.api("POST", "/inbound", json={
+            "channel_id": self.channel_id, "external_id": f"browser-{n}",
+            "author": {"id": author or f"warga-{n}", "name": f"Warga {n}"}, "text": text,
+        })
+        assert response.status_code == 201, response.text
+        return response.json()["case_id"]
+
+    def case(self, case_id: int) -> dict:
+        response = self.api("GET", f"/cases/{case_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def inbox_url(self) -> str:
+        return f"{self.server.url}/w/{self.slug}/"
+
+    def case_url(self, case_id: int) -> str:
+        return f"{self.server.url}/w/{self.slug}/cases/{case_id}/"
+
+
+@pytest.fixture(scope="module")
+def desk(request):
+    server = LiveServer.temporary(prefix="tanggap-browser-")
+    failed_before = request.session.testsfailed
+    try:
+        setup = set_up_desk(server, operators=["ani", "budi"])
+        server.start()
+        yield Desk(server, setup)
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+    finally:
+        server.stop()
+        if request.session.testsfailed > failed_before:
+            print(server.log_tail())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _logged_in(browser, desk: Desk, username: str, **context_options):
+    context = browser.new_context(locale="id-ID", **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(desk.server.url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", desk.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/w/{desk.slug}/")
+    return context, page
+
+
+def _open_live(page, url: str) -> None:
+    """Open a desk page, wait for its websocket, and mark the window to detect reloads."""
+    page.goto(url)
+    page.wait_for_selector("#live-state.live.on")
+    page.evaluate("window.__noReload = true")
+
+
+def _not_reloaded(page) -> bool:
+    return page.evaluate("window.__noReload === true")
+
+
+def _string(page, name: str) -> str:
+    """A UI string from the page's own #strings block, whatever the language."""
+    return page.get_attribute("#strings", f"data-{name}")
+
+
+@pytest.fixture
+def two_operators(browser, desk):
+    contexts = []
+
+    def open_as(username: str, **options):
+        context, page = _logged_in(browser, desk, username, **options)
+        contexts.append(context)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def test_claim_reply_and_presence_reach_the_other_operator_live(desk, two_operators):
+    case_id = desk.inbound("Jalan di depan SD 012 berlubang besar, mohon segera diperbaiki")
+    page_b = two_operators("budi")
+    page_a = two_operators("ani")
+    _open_live(page_b, desk.case_url(case_id))
+    _open_live(page_a, desk.case_url(case_id))
+
+    # Presence: ani's page announces itself when its socket opens; budi is already listening.
+    presence_b = page_b.locator(f'.case-head [data-presence-for="{case_id}"]')
+    viewing = _string(page_b, "viewing")
+    page_b.wait_for_function(
+        "([sel, word]) => (document.querySelector(sel)?.textContent || '').includes('ani ' + word)",
+        arg=[f'.case-head [data-presence-for="{case_id}"]', viewing], timeout=LIVE_MS,
+    )
+
+    # A claims; B sees who holds it without reloading.
+    started = time.monotonic()
+    page_a.click("#claim")
+    page_b.wait_for_selector('.case-head[data-holder="ani"]', timeout=LIVE_MS)
+    seen_after = time.monotonic() - started
+    assert seen_after <= LIVE_SECONDS, f"B saw the claim after {seen_after:.2f} s"
+    assert _not_reloaded(page_b)
+    assert page_b.get_attribute(".case-head", "data-i-hold") == "0"
+    assert page_b.text_content("#holder").strip().endswith("ani")
+    page_a.wait_for_selector('.case-head[data-i-hold="1"]')
+    assert desk.case(case_id)["claimed_by"] == "ani"
+
+    # B tries anyway: the API refuses, B's page says so, nothing goes out.
+    page_b.fill("#reply-text", "Baik, akan kami teruskan ke Dinas PU.")
+    with page_b.expect_response(lambda r: r.url.endswith(f"/cases/{case_id}/replies")) as sent:
+        page_b.click("#send")
+    refused = sent.value
+    assert refused.status in (403, 409)
+    assert refused.json()["error"] == "not_holder"
+    page_b.wait_for_selector("#toast.show.error")
+    assert page_b.text_content("#toast").strip() == refused.json()["message"]
+    assert page_b.input_value("#reply-text") == "Baik, akan kami teruskan ke Dinas PU."
+    assert [m for m in desk.case(case_id)["messages"] if m["direction"] == "out"] == []
+
+    # Presence while composing: A types, B is told.
+    composing = _string(page_b, "composing")
+    page_a.fill("#reply-text", "Terima kasih laporannya. ")
+    page_a.type("#reply-text", "Tim")
+    page_b.wait_for_function(
+        "([sel, word]) => (document.querySelector(sel)?.textContent || '').includes('ani ' + word)",
+        arg=[f'.case-head [data-presence-for="{case_id}"]', composing], timeout=LIVE_MS,
+    )
+    assert "ani" in presence_b.text_content()
+
+    # A replies; the reply appears in B's thread.
+    reply = "Terima kasih laporannya. Tim Dinas PU akan memeriksa lokasi besok pagi."
+    page_a.fill("#reply-text", reply)
+    started = time.monotonic()
+    page_a.click("#send")
+    page_b.wait_for_selector(".thread .msg.out", timeout=LIVE_MS)
+    seen_after = time.monotonic() - started
+    assert seen_after <= LIVE_SECONDS, f"B saw the reply after {seen_after:.2f} s"
+    assert page_b.text_content(".thread .msg.out p").strip() == reply
+    assert _not_reloaded(page_b)
+    page_a.wait_for_selector("#toast.show:not(.error)")
+    assert page_a.input_value("#reply-text") == ""
+
+    outbound = [m for m in desk.case(case_id)["messages"] if m["direction"] == "out"]
+    assert [(m["text"], m["author"]) for m in outbound] == [(reply, "ani")]
+    assert desk.case(case_id)["status"] == "dijawab"
+
+
+def test_inbox_shows_a_new_citizen_message_live(desk, two_operators):
+    page = two_operators("budi")
+    _open_live(page, desk.inbox_url())
+
+    started = time.monotonic()
+    case_id = desk.inbound("Sampah di TPS Gunung Samarinda belum diangkut tiga hari")
+    page.wait_for_selector(f'.case-row[data-case-id="{case_id}"]', timeout=LIVE_MS)
+    seen_after = time.monotonic() - started
+    assert seen_after <= LIVE_SECONDS, f"the row appeared after {seen_after:.2f} s"
+    assert _not_reloaded(page)
+    # Newest waiting first.
+    assert page.get_attribute(".case-row >> nth=0", "data-case-id") == str(case_id)
+
+
+def _assert_fits_width(page) -> None:
+    scroll_width, inner_width = page.evaluate(
+        "[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"{page.url}: {scroll_width}px wide in {inner_width}px"
+
+
+def test_phone_screen_has_no_horizontal_overflow(desk, two_operators):
+    case_id = desk.inbound(
+        "Assalamualaikum, air PDAM di Perumahan Balikpapan Baru blok AB-12 sudah mati sejak "
+        "Senin malam, kami sudah lapor lewat telepon tapi belum ada petugas yang datang. "
+        "https://contoh.balikpapan.go.id/sangat/panjang/tanpa/spasi/" + "x" * 80
+    )
+    page = two_operators("ani", viewport={"width": 375, "height": 740}, is_mobile=True,
+                         has_touch=True, device_scale_factor=2)
+    _open_live(page, desk.inbox_url())
+    page.wait_for_selector(f'.case-row[data-case-id="{case_id}"]')
+    _assert_fits_width(page)
+
+    _open_live(page, desk.case_url(case_id))
+    _assert_fits_width(page)
+    send = page.locator("#send")
+    send.scroll_into_view_if_needed()
+    assert send.is_visible()
+    box = send.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 740

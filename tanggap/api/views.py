@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from tanggap.api.framework import api_view, json_body
 from tanggap.api.openapi import openapi_document
@@ -29,7 +30,8 @@ def openapi(request):
 def _require(body: dict, *names: str) -> None:
     missing = [name for name in names if name not in body]
     if missing:
-        raise InvalidInput(f"missing field(s): {', '.join(missing)}", fields=missing)
+        raise InvalidInput(_("Missing field(s): %(fields)s.") % {"fields": ", ".join(missing)},
+                           fields=missing)
 
 
 @api_view(("POST",))
@@ -38,7 +40,7 @@ def inbound(request):
     _require(body, "channel_id", "external_id", "author", "text")
     author = body["author"]
     if not isinstance(author, dict):
-        raise InvalidInput("'author' must be an object with 'id' and 'name'")
+        raise InvalidInput(_("'author' must be an object with 'id' and 'name'."))
     _require(author, "id")
     channel, _membership = access_channel(request.api_user, body["channel_id"], write=True)
     result = actions.ingest_inbound(
@@ -64,10 +66,10 @@ def inbound(request):
 def _as_id(value, name: str, *, allow_empty: bool = False) -> str:
     # Platform ids arrive as strings or numbers; both are kept as their decimal/string form.
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidInput(f"'{name}' must be a string or an integer")
+        raise InvalidInput(_("'%(field)s' must be a string or an integer.") % {"field": name})
     value = str(value)
     if not value and not allow_empty:
-        raise InvalidInput(f"'{name}' must not be empty")
+        raise InvalidInput(_("'%(field)s' must not be empty.") % {"field": name})
     return value
 
 
@@ -86,9 +88,9 @@ def case_list(request):
     try:
         limit = min(int(params.get("limit", settings.TANGGAP_API_PAGE_SIZE)), 200)
     except ValueError:
-        raise InvalidInput("limit must be an integer") from None
+        raise InvalidInput(_("'limit' must be an integer.")) from None
     if limit < 1:
-        raise InvalidInput("limit must be at least 1")
+        raise InvalidInput(_("'limit' must be at least 1."))
     page = list(
         queries.after_cursor(qs, params.get("cursor"))
         .select_related("claimed_by", "contact", "workspace")[: limit + 1]

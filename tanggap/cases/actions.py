@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from tanggap.audit import events
 from tanggap.cases.models import (
@@ -92,13 +93,14 @@ def _publish(case: Case, reason: str, actor=None) -> None:
 
 def validate_text(text, *, field: str = "text") -> str:
     if not isinstance(text, str):
-        raise InvalidInput(f"'{field}' must be a string", field=field)
+        raise InvalidInput(_("'%(field)s' must be a string.") % {"field": field}, field=field)
     text = text.strip()
     if not text:
-        raise InvalidInput(f"'{field}' must not be empty", field=field)
+        raise InvalidInput(_("'%(field)s' must not be empty.") % {"field": field}, field=field)
     if len(text) > settings.TANGGAP_MAX_MESSAGE_CHARS:
         raise InvalidInput(
-            f"'{field}' is longer than {settings.TANGGAP_MAX_MESSAGE_CHARS} characters",
+            _("'%(field)s' is longer than %(limit)d characters.")
+            % {"field": field, "limit": settings.TANGGAP_MAX_MESSAGE_CHARS},
             field=field,
         )
     return text
@@ -132,11 +134,14 @@ def ingest_inbound(
     text = validate_text(text)
     for name, value in (("external_id", external_id), ("author.id", author_id)):
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
-            raise InvalidInput(f"'{name}' must be a non-empty string of at most 200 characters")
+            raise InvalidInput(
+                _("'%(field)s' must be a non-empty string of at most 200 characters.")
+                % {"field": name}
+            )
     if not isinstance(thread_id, str) or len(thread_id) > 200:
-        raise InvalidInput("'thread_id' must be a string of at most 200 characters")
+        raise InvalidInput(_("'thread_id' must be a string of at most 200 characters."))
     if kind is not None and kind not in CaseKind.values:
-        raise InvalidInput(f"unknown kind {kind!r}")
+        raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
     try:
         return _ingest(
             channel=channel, external_id=external_id, author_id=author_id,
@@ -373,12 +378,13 @@ def send_reply(
     text = validate_text(text)
     if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
         raise InvalidInput(
-            f"'idempotency_key' must be a string of 1 to {MAX_KEY_CHARS} characters"
+            _("'idempotency_key' must be a string of 1 to %(limit)d characters.")
+            % {"limit": MAX_KEY_CHARS}
         )
     if isinstance(base_version, bool) or not isinstance(base_version, int):
-        raise InvalidInput("'base_version' must be an integer")
+        raise InvalidInput(_("'base_version' must be an integer."))
     if not isinstance(override, bool):
-        raise InvalidInput("'override' must be true or false")
+        raise InvalidInput(_("'override' must be true or false."))
     with transaction.atomic():
         case = _lock_case(case_id)
         # A retry of a send that already happened answers with that send, whatever changed since.
@@ -436,8 +442,8 @@ MANUAL_STATUSES = (CaseStatus.BARU, CaseStatus.MENUNGGU, CaseStatus.SELESAI, Cas
 def set_case_status(*, case_id: int, actor, status: str, now: datetime) -> Case:
     if status not in MANUAL_STATUSES:
         raise InvalidInput(
-            f"status must be one of {', '.join(MANUAL_STATUSES)} (claimed and answered follow "
-            "from claims and replies)"
+            _("Status must be one of %(choices)s (claimed and answered follow from claims and "
+              "replies).") % {"choices": ", ".join(MANUAL_STATUSES)}
         )
     with transaction.atomic():
         case = _lock_case(case_id)
@@ -462,7 +468,9 @@ def set_case_status(*, case_id: int, actor, status: str, now: datetime) -> Case:
 
 def set_case_kind(*, case_id: int, actor, kind: str, now: datetime) -> Case:
     if kind not in CaseKind.values:
-        raise InvalidInput(f"kind must be one of {', '.join(CaseKind.values)}")
+        raise InvalidInput(
+            _("Kind must be one of %(choices)s.") % {"choices": ", ".join(CaseKind.values)}
+        )
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.kind == kind:

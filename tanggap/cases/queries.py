@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Message
 from tanggap.errors import InvalidInput
@@ -30,8 +31,8 @@ def inbox_cases(
     elif status in CaseStatus.values:
         qs = qs.filter(status=status)
     else:
-        raise InvalidInput(f"unknown status {status!r}; use open, all or one of "
-                           f"{', '.join(CaseStatus.values)}")
+        raise InvalidInput(_("Unknown status %(status)r; use open, all or one of %(choices)s.")
+                           % {"status": status, "choices": ", ".join(CaseStatus.values)})
     held = Q(claimed_by__isnull=False, claim_expires_at__gt=now)
     if claimed in (None, ""):
         pass
@@ -41,15 +42,15 @@ def inbox_cases(
         qs = qs.exclude(held)
     elif claimed == "me":
         if user is None:
-            raise InvalidInput("claimed=me needs a user")
+            raise InvalidInput(_("claimed=me needs a user."))
         qs = qs.filter(held, claimed_by=user)
     else:
-        raise InvalidInput("claimed must be true, false or me")
+        raise InvalidInput(_("'claimed' must be true, false or me."))
     if channel not in (None, ""):
         try:
             qs = qs.filter(channel_id=int(channel))
         except ValueError:
-            raise InvalidInput("channel must be a channel id") from None
+            raise InvalidInput(_("'channel' must be a channel id.")) from None
     if kind not in (None, ""):
         qs = qs.filter(kind=kind)
     return qs.order_by("-last_inbound_at", "-id")
@@ -72,13 +73,13 @@ def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
     if not cursor:
         return qs
     try:
-        stamp, _, raw_id = cursor.rpartition("_")
+        stamp, _sep, raw_id = cursor.rpartition("_")
         when = datetime.fromisoformat(stamp)
         last_id = int(raw_id)
     except ValueError:
-        raise InvalidInput("cursor is not valid") from None
+        raise InvalidInput(_("The cursor is not valid.")) from None
     if when.tzinfo is None:
-        raise InvalidInput("cursor is not valid")
+        raise InvalidInput(_("The cursor is not valid."))
     return qs.filter(Q(last_inbound_at__lt=when) | Q(last_inbound_at=when, id__lt=last_id))
 
 

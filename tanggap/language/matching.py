@@ -1,0 +1,171 @@
+"""Phrase lookup over normalised tokens, and the kasar detector shared by triage and tone.
+
+Both the citizen-facing triage and the operator-facing tone guard must agree on what counts as
+abusive, so the rules live here once: whole normalised tokens only (``asu`` never fires inside
+``asuransi``), animal words excused beside a literal word (``peternakan babi``), everyday words
+(``sampah``, ``gila``) abusive only when aimed at someone (``dasar sampah``, ``kalian gila``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from . import lexicon
+from .normalize import EMOJI, PUNCT, URL, Token, normalize
+
+# Words that show an animal word is meant literally (a pig farm, a stray dog).
+LITERAL_CUES = frozenset(
+    "ternak peternakan beternak peternak kandang daging ekor liar peliharaan pelihara memelihara "
+    "dipelihara rabies gigit digigit gigitan menggigit kotoran hewan binatang potong pemotongan "
+    "rph jual dijual penjual pasar hutan virus flu demam vaksin vaksinasi bangkai berkeliaran "
+    "kebun sapi kambing ayam kucing limbah ular sate galak menyerang usaha ekornya".split()
+)
+# Words that aim an everyday word at someone: "dasar sampah", "kayak monyet", "otak udang".
+AIMING_BEFORE = frozenset(
+    "dasar kayak kaya kek seperti bagai bagaikan macam mirip otak mulut muka "
+    "kamu kau engkau kalian anda dia mereka situ ente".split()
+)
+# Fillers that may stand between the aiming word and the insult: "kalian memang sudah gila".
+AIMING_FILLERS = frozenset("memang emang itu ini sudah benar-benar sungguh sangat si pada".split())
+# Rude second-person forms written after the insult: "gila lu", "sampah kau".
+RUDE_AFTER = frozenset("lu lo elu elo loe kau kalian".split())
+KASAR_EMOJI = frozenset("\U0001f595")  # middle finger
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A phrase found at tokens ``[first, last]`` (inclusive)."""
+
+    label: str
+    phrase: str
+    weight: float
+    first: int
+    last: int
+
+    def span(self, tokens: list[Token]) -> tuple[int, int]:
+        return tokens[self.first].start, tokens[self.last].end
+
+
+PhraseIndex = dict[str, list[tuple[tuple[str, ...], str, float]]]
+
+
+def build_index(rows: list[tuple[str, tuple[str, ...], float]]) -> PhraseIndex:
+    """First word → candidate phrases, longest first so that the longest match wins."""
+    index: PhraseIndex = {}
+    for label, phrase, weight in rows:
+        candidates = index.setdefault(phrase[0], [])
+        if not any(p == phrase and lab == label for p, lab, _w in candidates):
+            candidates.append((phrase, label, weight))
+    for candidates in index.values():
+        candidates.sort(key=lambda row: -len(row[0]))
+    return index
+
+
+@cache
+def phrase_index(name: str) -> PhraseIndex:
+    return build_index(normalized_rows(lexicon.weighted_phrases(name)))
+
+
+def normalized_rows(rows):
+    """Lexicon rows with each phrase passed through the normaliser, so a phrase always matches
+    the text it was written for (``mohon info`` and the citizen's ``mhn info`` both become
+    ``mohon informasi``)."""
+    result = []
+    for label, phrase, weight in rows:
+        words = tuple(t.norm for t in normalize(" ".join(phrase)) if t.kind != PUNCT)
+        if words:
+            result.append((label, words, weight))
+    return result
+
+
+def find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
+    """Greedy longest matches of ``index`` phrases in ``words``; a matched word is not reused.
+
+    Every label a phrase carries is reported (``trotoar`` hints at two topics).
+    """
+    hits: list[Hit] = []
+    i, n = 0, len(words)
+    while i < n:
+        candidates = index.get(words[i])
+        matched = 0
+        if candidates:
+            for phrase, label, weight in candidates:
+                size = len(phrase)
+                if matched and size < matched:
+                    break
+                if size == 1 or tuple(words[i : i + size]) == phrase:
+                    matched = size
+                    hits.append(Hit(label, " ".join(phrase), weight, i, i + size - 1))
+        i += matched or 1
+    return hits
+
+
+@cache
+def _kasar_index() -> PhraseIndex:
+    raw = lexicon.kasar_terms()
+    terms = [(kind, term, 1.0) for term, kind in raw.items()]
+    # A slang table may send a swear word onto a listed word of another class (anjir → anjing);
+    # the listed word keeps its own class.
+    spelled = [row for row in normalized_rows(terms) if row[1] not in raw]
+    return build_index(terms + spelled)
+
+
+def find_kasar(tokens: list[Token]) -> list[Hit]:
+    """Abusive or degrading terms in ``tokens``, after the literal-use and aiming rules.
+
+    A term is looked up on the formal words and, failing that, on the repaired spelling,
+    because a slang table may turn a swear word into an innocent one.
+    """
+    words = [t.norm for t in tokens]
+    bases = [t.base for t in tokens]
+    hits = [h for h in find_phrases(words, _kasar_index()) if _is_abusive(h, words, bases)]
+    seen = {hit.first for hit in hits}
+    single_terms = _kasar_words()
+    for i, token in enumerate(tokens):
+        if i in seen:
+            continue
+        if token.kind == EMOJI and token.text in KASAR_EMOJI:
+            hits.append(Hit("kasar", token.text, 1.0, i, i))
+        elif token.base != token.norm and token.base in single_terms:
+            hit = Hit(single_terms[token.base], token.base, 1.0, i, i)
+            if _is_abusive(hit, words, bases):
+                hits.append(hit)
+    hits.sort(key=lambda hit: hit.first)
+    return hits
+
+
+@cache
+def _kasar_words() -> dict[str, str]:
+    return {term[0]: kind for term, kind in lexicon.kasar_terms().items() if len(term) == 1}
+
+
+def _is_abusive(hit: Hit, words: list[str], bases: list[str]) -> bool:
+    if hit.label == "bukan":
+        return False
+    if hit.label == "kasar":
+        return True
+    if hit.label == "hewan":
+        window = words[max(0, hit.first - 4) : hit.last + 5]
+        return not any(word in LITERAL_CUES for word in window) and not _is_named_thing(hit, words)
+    return _is_aimed(hit, words, bases)
+
+
+def _is_named_thing(hit: Hit, words: list[str]) -> bool:
+    # "Jalan Monyet", "Gang Buaya": a place name, not an insult.
+    return hit.first > 0 and words[hit.first - 1] in ("jalan", "gang", "kampung", "desa", "dusun")
+
+
+def _is_aimed(hit: Hit, words: list[str], bases: list[str]) -> bool:
+    j = hit.first - 1
+    while j >= 0 and words[j] in AIMING_FILLERS:
+        j -= 1
+    if j >= 0 and words[j] in AIMING_BEFORE:
+        return True
+    after = hit.last + 1
+    return after < len(words) and bases[after] in RUDE_AFTER
+
+
+def content_words(tokens: list[Token]) -> list[str]:
+    """Normalised words for features and phrase matching: punctuation and links dropped."""
+    return [t.norm for t in tokens if t.kind not in (PUNCT, URL)]

@@ -1,0 +1,190 @@
+"""A trainable text classifier: multinomial logistic regression in plain Python.
+
+One model file holds up to three heads, each fitted only when the training rows carry that
+label: ``topic``, ``intent`` and ``kasar``. The file is JSON so that it can be read, diffed and
+loaded without numpy; weights near zero are dropped to keep it small. Training is
+deterministic (fixed shuffle seed, no clock), so the same rows give the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .normalize import EMOJI, PUNCT, URL, Token
+
+FORMAT = "tanggap-language-model"
+VERSION = 1
+HEADS = ("topic", "intent", "kasar")
+
+Progress = Callable[[int, int], None]
+
+
+def features(tokens: list[Token]) -> list[str]:
+    """Binary features of a message: normalised words, rude spellings, word pairs, emoji."""
+    words: list[str] = []
+    feats: set[str] = set()
+    for token in tokens:
+        if token.kind in (PUNCT, URL):
+            if token.kind == URL or token.norm == "?":
+                feats.add(token.norm)
+            continue
+        words.append(token.norm)
+        if token.kind != EMOJI and token.base != token.norm:
+            feats.add(token.base)
+    feats.update(words)
+    feats.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    return list(feats)
+
+
+@dataclass
+class Head:
+    """One softmax classifier: ``weights[feature]`` holds one weight per label."""
+
+    labels: list[str]
+    bias: list[float]
+    weights: dict[str, list[float]]
+
+    def predict(self, feats: list[str]) -> tuple[list[float], int]:
+        """Class probabilities and how many of ``feats`` the head has seen in training."""
+        scores = list(self.bias)
+        known = 0
+        for feat in feats:
+            row = self.weights.get(feat)
+            if row is not None:
+                known += 1
+                scores = [s + w for s, w in zip(scores, row, strict=True)]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return [e / total for e in exps], known
+
+    def top_features(self, feats: list[str], label: str, limit: int = 3) -> list[str]:
+        """The features in ``feats`` that pushed hardest towards ``label`` (for reasons)."""
+        k = self.labels.index(label)
+        pushes = [(self.weights[f][k], f) for f in feats if f in self.weights]
+        return [f for weight, f in sorted(pushes, reverse=True)[:limit] if weight > 0]
+
+
+@dataclass
+class Model:
+    """A trained model: its heads and how many rows each was fitted on."""
+
+    heads: dict[str, Head]
+    trained_rows: dict[str, int]
+
+    def save(self, path: str | Path) -> None:
+        payload = {
+            "format": FORMAT,
+            "version": VERSION,
+            "trained_rows": self.trained_rows,
+            "heads": {
+                name: {"labels": h.labels, "bias": _rounded(h.bias), "weights": {
+                    f: _rounded(row) for f, row in sorted(h.weights.items())}}
+                for name, h in self.heads.items()
+            },
+        }
+        Path(path).write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                              encoding="utf-8")
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a model written by ``Model.save``; raises ``ValueError`` on any other file."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a Tanggap language model ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a Tanggap language model")
+    if payload.get("version") != VERSION:
+        raise ValueError(f"{path}: model version {payload.get('version')} is not {VERSION}")
+    heads = {
+        name: Head(labels=h["labels"], bias=h["bias"], weights=h["weights"])
+        for name, h in payload["heads"].items()
+    }
+    return Model(heads=heads, trained_rows=payload.get("trained_rows", {}))
+
+
+def train(
+    examples: Iterable[tuple[list[str], dict[str, str]]],
+    *,
+    epochs: int = 12,
+    progress: Progress | None = None,
+) -> Model:
+    """Fit one head per label present in ``examples`` (``(features, {head: label})`` pairs).
+
+    ``progress(done, total)`` is called after each pass over each head's rows.
+    """
+    examples = list(examples)
+    plans = []
+    for head in HEADS:
+        rows = [(feats, labels[head]) for feats, labels in examples if head in labels]
+        if len({label for _feats, label in rows}) >= 2:
+            plans.append((head, rows))
+    if not plans:
+        raise ValueError("training needs at least two different labels for topic, intent or kasar")
+    total = epochs * len(plans)
+    heads: dict[str, Head] = {}
+    for done, (name, rows) in enumerate(plans):
+        heads[name] = _fit(
+            rows, epochs=epochs,
+            on_epoch=(lambda e, d=done: progress(d * epochs + e, total)) if progress else None,
+        )
+    return Model(heads=heads, trained_rows={name: len(rows) for name, rows in plans})
+
+
+def _fit(
+    rows: list[tuple[list[str], str]],
+    *,
+    epochs: int,
+    on_epoch: Callable[[int], None] | None,
+    rate: float = 0.5,
+    l2: float = 1e-4,
+    min_count: int = 1,
+) -> Head:
+    # AdaGrad keeps rare but decisive words (a street-light acronym seen twice) from being
+    # drowned by frequent ones, without a learning-rate schedule to tune.
+    labels = sorted({label for _feats, label in rows})
+    k = len(labels)
+    counts = Counter(f for feats, _label in rows for f in feats)
+    vocab = {f for f, n in counts.items() if n >= min_count}
+    weights: dict[str, list[float]] = {f: [0.0] * k for f in vocab}
+    grad_sq: dict[str, list[float]] = {f: [1e-8] * k for f in vocab}
+    bias, bias_sq = [0.0] * k, [1e-8] * k
+    order = list(range(len(rows)))
+    shuffle = random.Random(13).shuffle
+    for epoch in range(epochs):
+        shuffle(order)
+        for i in order:
+            feats, label = rows[i]
+            feats = [f for f in feats if f in vocab]
+            target = labels.index(label)
+            scores = list(bias)
+            for f in feats:
+                scores = [s + w for s, w in zip(scores, weights[f], strict=True)]
+            top = max(scores)
+            exps = [math.exp(s - top) for s in scores]
+            total = sum(exps)
+            errors = [e / total - (1.0 if c == target else 0.0) for c, e in enumerate(exps)]
+            for c in range(k):
+                bias_sq[c] += errors[c] ** 2
+                bias[c] -= rate * errors[c] / math.sqrt(bias_sq[c])
+            for f in feats:
+                row, acc = weights[f], grad_sq[f]
+                for c in range(k):
+                    g = errors[c] + l2 * row[c]
+                    acc[c] += g * g
+                    row[c] -= rate * g / math.sqrt(acc[c])
+        if on_epoch:
+            on_epoch(epoch + 1)
+    kept = {f: row for f, row in weights.items() if max(abs(w) for w in row) >= 1e-3}
+    return Head(labels=labels, bias=bias, weights=kept)
+
+
+def _rounded(values: list[float]) -> list[float]:
+    return [round(v, 4) for v in values]

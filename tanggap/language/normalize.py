@@ -1,0 +1,172 @@
+"""Tokenise informal Indonesian and normalise each token, keeping its span in the original.
+
+``normalize("Jalan rusak parahhh min!!!")`` gives one ``Token`` per normalised word with
+``start``/``end`` offsets into the input, so that later findings can be highlighted exactly where
+the citizen or operator wrote them. Repairs, in order: case, reduplication written with a 2
+(``lampu2``), leetspeak (``g0bl0k``), censoring stars (``b*ngsat``), elongation (``parahhh``),
+clitics (``lampunya``), then slang → formal (``gak`` → ``tidak``). URLs, mentions, hashtags,
+emoji and punctuation runs become tokens of their own kind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import lexicon
+
+# Kinds of token.
+WORD = "word"
+NUMBER = "number"
+URL = "url"
+MENTION = "mention"
+HASHTAG = "hashtag"
+EMOJI = "emoji"
+PUNCT = "punct"
+
+_EMOJI_CHARS = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
+_TOKEN_RE = re.compile(
+    rf"""
+    (?P<url>(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|id|net|org|ly|me|io)(?:/\S*)?)
+  | (?P<mention>@\w+)
+  | (?P<hashtag>\#\w+)
+  | (?P<word>[^\W_](?:[^\W_]|(?<=[^\W_])[@$*](?=[^\W_*])|(?<=[a-z])!(?=[a-z])|\*(?=[^\W_])
+       |['’-](?=[^\W_]))*\**)
+  | (?P<emoji>[{_EMOJI_CHARS}](?:[\U0001f3fb-\U0001f3ff\ufe0f]|\u200d[{_EMOJI_CHARS}])*
+       |[:;]-?[()DPp](?![\w]))
+  | (?P<punct>[!?]{{2,}}|([^\w\s])\2*)
+    """,
+    re.VERBOSE,
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
+                       "$": "s", "!": "i", "9": "g", "8": "b"})
+_RUN3 = re.compile(r"([a-z])\1{2,}")
+_RUN2 = re.compile(r"([a-z])\1+")
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_CLITICS = ("nya", "lah", "kah", "pun", "ku", "mu")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One normalised word (or URL, emoji, punctuation run) and where it stood.
+
+    ``text`` is the original spelling (``text == source[start:end]``); ``base`` is the repaired
+    spelling before slang replacement (``g0bl0kkk`` → ``goblok``, ``lu`` stays ``lu``), which the
+    tone guard needs to see rude pronouns; ``norm`` is the formal word (``lu`` → ``kamu``).
+    A slang word that expands to several words (``makasih`` → ``terima kasih``) yields several
+    tokens with the same span.
+    """
+
+    text: str
+    base: str
+    norm: str
+    start: int
+    end: int
+    kind: str
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "base": self.base, "norm": self.norm,
+                "start": self.start, "end": self.end, "kind": self.kind}
+
+
+def normalize(text: str) -> list[Token]:
+    """Split ``text`` into normalised tokens with character spans into ``text``."""
+    tokens: list[Token] = []
+    append = tokens.append
+    for match in _TOKEN_RE.finditer(text):
+        kind = match.lastgroup
+        surface = match.group()
+        start, end = match.span()
+        if kind == "word":
+            if surface.isdigit():
+                append(Token(surface, surface, surface, start, end, NUMBER))
+                continue
+            base, norms = repair_word(surface)
+            for norm in norms:
+                append(Token(surface, base, norm, start, end, WORD))
+        elif kind == "punct":
+            # A run such as "!!!" keeps its surface for the shouting rule; its norm is one mark.
+            append(Token(surface, surface[0], surface[0], start, end, PUNCT))
+        elif kind == "hashtag":
+            for word in _CAMEL.findall(surface[1:]) or [surface[1:]]:
+                base, norms = repair_word(word)
+                for norm in norms:
+                    append(Token(surface, base, norm, start, end, HASHTAG))
+        elif kind == "url":
+            append(Token(surface, "<url>", "<url>", start, end, URL))
+        elif kind == "mention":
+            append(Token(surface, "<mention>", "<mention>", start, end, MENTION))
+        else:
+            append(Token(surface, surface, surface, start, end, EMOJI))
+    return tokens
+
+
+@lru_cache(maxsize=65536)
+def repair_word(surface: str) -> tuple[str, tuple[str, ...]]:
+    """``(base, norms)`` for one word as written; cached because citizens repeat themselves."""
+    tables = lexicon.slang()
+    exact = tables.exact.get(surface)
+    if exact is not None:
+        return surface.lower(), tuple(exact.split())
+    base = _repair_spelling(surface.lower().replace("’", "'"))
+    formal = tables.lower.get(base)
+    if formal is None and "-" in base:
+        head, _, tail = base.partition("-")
+        if head == tail:
+            # Reduplication marks a plural (lampu-lampu); the single word is what the topic
+            # lexicon and the model know.
+            formal = tables.lower.get(head, head)
+    return base, tuple((formal or base).split())
+
+
+def _repair_spelling(word: str) -> str:
+    known = lexicon.vocabulary()
+    if word in known:
+        return word
+    if len(word) > 2 and word.endswith("2") and word[:-1].isalpha():
+        word = f"{word[:-1]}-{word[:-1]}"
+        return word
+    if "*" in word:
+        return _uncensor(word)
+    if not word.isalpha() and any(c.isalpha() for c in word):
+        leet = word.translate(_LEET)
+        if leet.replace("-", "").replace("'", "").isalpha():
+            repaired = _deelongate(leet, known)
+            if repaired in known or leet in known:
+                return repaired if repaired in known else leet
+    word = _deelongate(word, known)
+    if word in known:
+        return word
+    for clitic in _CLITICS:
+        stem = word[: -len(clitic)]
+        if word.endswith(clitic) and len(stem) >= 3 and stem in known:
+            return stem
+    return word
+
+
+def _deelongate(word: str, known: frozenset[str]) -> str:
+    """``parahhh`` → ``parah``, ``maaaaf`` → ``maaf``: prefer whichever collapse is a real word."""
+    tail_doubled = len(word) > 3 and word[-1] == word[-2]
+    if not tail_doubled and not _RUN3.search(word):
+        return word
+    to_one = _RUN3.sub(r"\1", word)
+    to_two = _RUN3.sub(r"\1\1", word)
+    # A doubled last letter is nearly always an elongation (parahh): Indonesian words end singly.
+    untailed = to_one.rstrip(to_one[-1]) + to_one[-1]
+    for candidate in (to_one, to_two, untailed, _RUN2.sub(r"\1", word)):
+        if candidate in known:
+            return candidate
+    return untailed
+
+
+def _uncensor(word: str) -> str:
+    """``b*ngsat`` → ``bangsat`` when exactly one kasar word fits the stars."""
+    pattern = re.compile("^" + re.escape(word).replace(r"\*", "[a-z]+?") + "$")
+    fits = {term[0] for term in lexicon.kasar_terms() if len(term) == 1 and pattern.match(term[0])}
+    return fits.pop() if len(fits) == 1 else word.replace("*", "")
+
+
+def norms(tokens: list[Token]) -> list[str]:
+    """The normalised words of ``tokens`` in order (punctuation and emoji included)."""
+    return [token.norm for token in tokens]

@@ -1,0 +1,79 @@
+from tanggap.language import normalize
+
+
+def spans(text):
+    return [(t.text, t.base, t.norm, t.start, t.end, t.kind) for t in normalize(text)]
+
+
+def test_every_token_keeps_its_span_in_the_original():
+    text = "Jalan rusak parahhh min!!! g0bl0k bgt"
+    assert spans(text) == [
+        ("Jalan", "jalan", "jalan", 0, 5, "word"),
+        ("rusak", "rusak", "rusak", 6, 11, "word"),
+        ("parahhh", "parah", "parah", 12, 19, "word"),
+        ("min", "min", "admin", 20, 23, "word"),
+        ("!!!", "!", "!", 23, 26, "punct"),
+        ("g0bl0k", "goblok", "bodoh", 27, 33, "word"),
+        ("bgt", "bgt", "sangat", 34, 37, "word"),
+    ]
+    for token in normalize(text):
+        assert text[token.start : token.end] == token.text
+
+
+def test_elongation_prefers_a_real_word():
+    assert [t.norm for t in normalize("maaaaf tolooong anjiiing bangettt")] == [
+        "maaf", "tolong", "anjing", "sangat"]
+
+
+def test_leetspeak_and_censoring_stars_are_undone_only_into_known_words():
+    assert [t.base for t in normalize("4nj1ng b*ngsat s4mpah rt05")] == [
+        "anjing", "bangsat", "sampah", "rt05"]
+
+
+def test_slang_goes_to_formal_register_and_desk_words_are_known():
+    assert [t.norm for t in normalize("gak ada yg peduli mimin")] == [
+        "tidak", "ada", "yang", "peduli", "admin"]
+    assert [t.norm for t in normalize("pju pdam ktp-el e-ktp")] == [
+        "pju", "pdam", "ktp-el", "ktp-el"]
+
+
+def test_desk_words_are_not_mangled_by_general_slang_lists():
+    assert [t.norm for t in normalize("aspal asap sma pkl")] == ["aspal", "asap", "sma", "pkl"]
+
+
+def test_capital_kk_is_a_family_card_and_lower_kk_is_kakak():
+    assert [t.norm for t in normalize("KK kk")] == ["kk", "kakak"]
+
+
+def test_expansion_shares_one_span_and_clitics_are_cut_from_known_words():
+    assert spans("makasih lampunya") == [
+        ("makasih", "makasih", "terima", 0, 7, "word"),
+        ("makasih", "makasih", "kasih", 0, 7, "word"),
+        ("lampunya", "lampu", "lampu", 8, 16, "word"),
+    ]
+    assert [t.norm for t in normalize("masalah sekolah")] == ["masalah", "sekolah"]
+
+
+def test_reduplication_with_a_two_becomes_the_single_word():
+    assert spans("lampu2") == [("lampu2", "lampu-lampu", "lampu", 0, 6, "word")]
+
+
+def test_urls_mentions_hashtags_and_emoji_are_tokens_of_their_own():
+    text = "@pemkot cek https://x.id/a #JalanRusak 😡🙏 :)"
+    assert spans(text) == [
+        ("@pemkot", "<mention>", "<mention>", 0, 7, "mention"),
+        ("cek", "cek", "cek", 8, 11, "word"),
+        ("https://x.id/a", "<url>", "<url>", 12, 26, "url"),
+        ("#JalanRusak", "jalan", "jalan", 27, 38, "hashtag"),
+        ("#JalanRusak", "rusak", "rusak", 27, 38, "hashtag"),
+        ("😡", "😡", "😡", 39, 40, "emoji"),
+        ("🙏", "🙏", "🙏", 40, 41, "emoji"),
+        (":)", ":)", ":)", 42, 44, "emoji"),
+    ]
+
+
+def test_repeated_punctuation_is_one_token_with_one_mark_as_norm():
+    assert spans("kapan??!") == [
+        ("kapan", "kapan", "kapan", 0, 5, "word"),
+        ("??!", "?", "?", 5, 8, "punct"),
+    ]

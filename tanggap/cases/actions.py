@@ -63,13 +63,10 @@ def _snapshot(case: Case) -> dict:
 
 
 def _lock_case(case_id: int) -> Case:
-    # of=("self",) keeps PostgreSQL from also locking the joined rows (the workspace row would
-    # otherwise serialise every claim in the workspace).
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("claimed_by", "workspace")
-        .get(pk=case_id)
-    )
+    # No select_related here: when PostgreSQL waits for the lock and then re-reads the updated
+    # case row, columns of joined tables still come from the old snapshot (claimed_by_id set,
+    # the joined user NULL). Related rows are loaded after the lock, each in its own query.
+    return Case.objects.select_for_update().get(pk=case_id)
 
 
 def _lease(workspace: Workspace) -> timedelta:
@@ -187,8 +184,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             contact.save(update_fields=["display_name"])
 
         open_cases = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("claimed_by")
+            Case.objects.select_for_update()
             .filter(contact=contact, channel=channel)
             .exclude(status__in=CLOSED_STATUSES)
         )

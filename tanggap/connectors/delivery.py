@@ -42,8 +42,7 @@ def deliver_message_now(*, message_id: int, now: datetime) -> DeliveryOutcome | 
     """Deliver one pending outbound message; a no-op for one already delivered or failed."""
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("channel")
+            Message.objects.select_for_update()
             .filter(pk=message_id, direction="out", delivery_status=DeliveryStatus.PENDING)
             .first()
         )

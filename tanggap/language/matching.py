@@ -105,10 +105,12 @@ def find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
 def _kasar_index() -> PhraseIndex:
     raw = lexicon.kasar_terms()
     terms = [(kind, term, 1.0) for term, kind in raw.items()]
-    # A slang table may send a swear word onto a listed word of another class (anjir → anjing);
-    # the listed word keeps its own class.
-    spelled = [row for row in normalized_rows(terms) if row[1] not in raw]
-    return build_index(terms + spelled)
+    # Phrases are also indexed in their normalised form ("ga punya otak" → "tidak punya otak").
+    # Single words are not: slang tables send some of them onto innocent words (tll →
+    # terlalu), and a single word is already caught on its repaired spelling.
+    phrases = [row for row in normalized_rows([t for t in terms if len(t[1]) > 1])
+               if row[1] not in raw]
+    return build_index(terms + phrases)
 
 
 def find_kasar(tokens: list[Token]) -> list[Hit]:
@@ -131,8 +133,9 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
             hit = Hit(single_terms[token.base], token.base, 1.0, i, i)
             if _is_abusive(hit, words, bases):
                 hits.append(hit)
-    hits.sort(key=lambda hit: hit.first)
-    return hits
+    # A slang expansion (jablay → jarang dibelai) gives several tokens one span: report it once.
+    unique = {tokens[hit.first].start: hit for hit in sorted(hits, key=lambda h: -h.first)}
+    return sorted(unique.values(), key=lambda hit: hit.first)
 
 
 @cache

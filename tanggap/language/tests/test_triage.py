@@ -79,12 +79,12 @@ def test_training_rejects_unknown_labels_with_the_row_number():
 
 def test_kasar_and_intent_heads_are_trained_when_rows_carry_them():
     rows = [
-        {"text": "kamu cupu sekali", "kasar": True},
-        {"text": "dasar cupu", "kasar": True},
+        {"text": "kamu zorbak sekali", "kasar": True},
+        {"text": "dasar zorbak", "kasar": True},
         {"text": "terima kasih banyak", "kasar": False},
         {"text": "jalan sudah bagus", "kasar": False},
     ] * 3
     model = train(rows, epochs=20)
     assert set(model.heads) == {"kasar"}
-    assert classify("cupu", model=model).kasar is True
-    assert classify("cupu").kasar is False
+    assert classify("zorbak", model=model).kasar is True
+    assert classify("zorbak").kasar is False

@@ -1,0 +1,222 @@
+"""Setting up the demo desk: the Balikpapan workspace, its team, its channels and a lived-in inbox.
+
+Every row is written by the owning app's actions (create_workspace, add_member, add_channel,
+ingest_inbound, claim_case, send_reply, set_case_kind), so the demo has the same audit trail as a
+real desk. Idempotent: what already exists is reported and left alone, never reset, so running it
+against a desk someone has been playing with does not undo their work.
+
+Never used for a real workspace: its passwords are printed for anyone to read.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+
+from tanggap.cases.actions import claim_case, send_reply, set_case_kind
+from tanggap.cases.models import Case, CaseStatus
+from tanggap.connectors.actions import add_channel
+from tanggap.connectors.models import ChannelAccount
+from tanggap.demo import texts
+from tanggap.demo.simulator import Posted, Simulator
+from tanggap.workspaces.actions import add_member, create_workspace
+from tanggap.workspaces.models import Membership, Workspace
+
+DEMO_SLUG = "balikpapan-demo"
+DEMO_NAME = "Pemkot Balikpapan (demo)"
+DEMO_PASSWORD = "tanggap-demo"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    username: str
+    role: str
+    full_name: str
+    note: str = ""
+
+
+# The seed's team: four operators (two women, two men) under the head of PR & Protocol, plus
+# the admin who configures the desk and an auditor who may only read.
+DEMO_MEMBERS = (
+    DemoMember("dewi", "operator", "Dewi Lestari"),
+    DemoMember("rina", "operator", "Rina Marlina"),
+    DemoMember("fajar", "operator", "Fajar Nugroho"),
+    DemoMember("yusuf", "operator", "Yusuf Hidayat"),
+    DemoMember("hendra", "supervisor", "Hendra Saputra", "Kabag Humas dan Protokol"),
+    DemoMember("wahyu", "admin", "Wahyu Pratama"),
+    DemoMember("ratna", "auditor", "Ratna Sari", "Inspektorat, read-only"),
+)
+OPERATORS = tuple(member.username for member in DEMO_MEMBERS if member.role == "operator")
+
+
+@dataclass(frozen=True)
+class DemoChannel:
+    platform: str
+    handle: str
+    name: str
+    simulated: bool
+
+
+# Handles carry a "demo-" prefix: channel handles are unique across the whole installation,
+# and a real workspace must be able to connect the real accounts later.
+DEMO_CHANNELS = (
+    DemoChannel("x", "demo-PemkotBPN", "@PemkotBPN", True),
+    DemoChannel("facebook", "demo-pemerintah-kota-balikpapan", "Pemerintah Kota Balikpapan", True),
+    DemoChannel("instagram", "demo-pemkotbpn", "@pemkotbpn", True),
+    DemoChannel("web", "demo-web", "Formulir web (demo)", False),
+)
+
+SEED_MESSAGES = 32
+SEED_RANDOM = 2016  # the year of the seed interview; any fixed number gives a stable inbox
+SEED_SPAN = timedelta(hours=6)
+
+
+@dataclass
+class DemoReport:
+    workspace: Workspace
+    workspace_created: bool
+    members: list[tuple[DemoMember, str]] = field(default_factory=list)  # (member, outcome)
+    channels: list[tuple[ChannelAccount, bool]] = field(default_factory=list)  # (channel, new)
+    seeded_messages: int = 0
+    existing_cases: int = 0
+
+
+class DemoConflict(Exception):
+    """Something in the way of the demo that the demo must not touch."""
+
+
+def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = True) -> DemoReport:
+    workspace = Workspace.objects.filter(slug=DEMO_SLUG).first()
+    # Refuse before writing anything, so a conflict never leaves half a demo behind.
+    _check_conflicts(workspace)
+    report = DemoReport(workspace=workspace, workspace_created=workspace is None)
+    if workspace is None:
+        report.workspace = workspace = create_workspace(slug=DEMO_SLUG, name=DEMO_NAME, now=now)
+    for member in DEMO_MEMBERS:
+        report.members.append((member, _ensure_member(workspace, member, password, now)))
+    for spec in DEMO_CHANNELS:
+        report.channels.append(_ensure_channel(workspace, spec, now))
+    report.existing_cases = Case.objects.filter(workspace=workspace).count()
+    # Seed only an empty inbox: a second run must not pile new cases on the ones people worked.
+    if seed and report.existing_cases == 0:
+        report.seeded_messages = seed_cases(workspace=workspace, now=now)
+    return report
+
+
+def _check_conflicts(workspace: Workspace | None) -> None:
+    members = Membership.objects.filter(workspace=workspace).values_list("user__username")
+    strangers = (
+        get_user_model().objects.filter(username__in=[m.username for m in DEMO_MEMBERS])
+        .exclude(username__in=members)
+        .values_list("username", flat=True)
+    )
+    for username in strangers:
+        # Someone already uses this name: adding them to the demo would give a real person a
+        # demo login they did not ask for, under a password we could not tell them.
+        raise DemoConflict(
+            f"user {username!r} already exists outside the demo workspace; "
+            "remove or rename that user, or use a fresh database for the demo"
+        )
+    for spec in DEMO_CHANNELS:
+        owner = (ChannelAccount.objects.filter(platform=spec.platform, handle=spec.handle)
+                 .values_list("workspace_id", flat=True).first())
+        if owner is not None and (workspace is None or owner != workspace.pk):
+            raise DemoConflict(
+                f"the {spec.platform} channel {spec.handle!r} belongs to another workspace"
+            )
+
+
+def _ensure_member(workspace: Workspace, member: DemoMember, password: str, now) -> str:
+    if Membership.objects.filter(workspace=workspace, user__username=member.username).exists():
+        return "exists"
+    add_member(workspace=workspace, username=member.username, role=member.role,
+               password=password, full_name=member.full_name, now=now)
+    return "created"
+
+
+def _ensure_channel(workspace: Workspace, spec: DemoChannel, now) -> tuple[ChannelAccount, bool]:
+    channel = ChannelAccount.objects.filter(platform=spec.platform, handle=spec.handle).first()
+    if channel is not None:
+        return channel, False  # _check_conflicts made sure it is the demo's
+    channel = add_channel(workspace=workspace, platform=spec.platform, handle=spec.handle,
+                          name=spec.name, simulated=spec.simulated, now=now)
+    return channel, True
+
+
+# ---------------------------------------------------------------------------------------------
+# A lived-in inbox
+
+
+def seed_cases(*, workspace: Workspace, now: datetime, messages: int = SEED_MESSAGES) -> int:
+    """Replay the last few hours of a desk: citizens write, operators claim and answer.
+
+    Events run in time order (a small event queue), so a citizen's follow-up after an answer
+    really reopens the case, as it would have live. Older cases were mostly answered; the newest
+    are claimed or still waiting, so a newcomer sees every state of the inbox. Nothing is dated
+    after `now`.
+    """
+    rng = random.Random(SEED_RANDOM)
+    channels = list(ChannelAccount.objects.filter(workspace=workspace).order_by("pk"))
+    # Fewer follow-ups than live, so the first inbox shows ~25 distinct conversations.
+    simulator = Simulator(channels=channels, rng=rng, hint_rate=0.7, follow_up_rate=0.15)
+    team = {user.username: user for user in get_user_model().objects.filter(
+        username__in=OPERATORS, memberships__workspace=workspace)}
+    start = now - SEED_SPAN
+    step = SEED_SPAN / (messages + 1)
+    queue: list = []
+    order = itertools.count()  # ties in time keep their scheduling order
+
+    def schedule(at: datetime, event) -> None:
+        if at <= now:
+            heapq.heappush(queue, (at, next(order), event))
+
+    for index in range(messages):
+        arrival = start + step * (index + 1) + timedelta(seconds=rng.randint(0, 300))
+        schedule(min(arrival, now), ("inbound", None))
+    while queue:
+        at, _, (what, payload) = heapq.heappop(queue)
+        if what == "inbound":
+            posted = simulator.step(now=at)
+            if posted.result.created and not posted.follow_up:
+                _plan_operator(posted, at, now, rng, team, schedule)
+        elif what == "claim":
+            posted, operator = payload
+            claim_case(case_id=posted.result.case.pk, actor=operator, now=at)
+            # Arrived without a kind hint (see hint_rate): the operator triages it on claiming.
+            if posted.result.case.kind != posted.base.kind:
+                set_case_kind(case_id=posted.result.case.pk, actor=operator,
+                              kind=posted.base.kind, now=at)
+        elif what == "reply":
+            posted, operator = payload
+            case = Case.objects.get(pk=posted.result.case.pk)
+            if case.claimed_by_id == operator.pk and case.status not in (
+                CaseStatus.SELESAI, CaseStatus.DITUTUP
+            ):
+                send_reply(case_id=case.pk, actor=operator, text=texts.reply_for(posted.base),
+                           idempotency_key=f"demo-seed-{case.pk}", base_version=case.version,
+                           now=at)
+    return messages
+
+
+def _plan_operator(posted: Posted, arrived: datetime, now: datetime, rng: random.Random,
+                   team: dict, schedule) -> None:
+    """Decide what the team did with a new case: answered, still working, or not yet seen."""
+    age = now - arrived
+    if not team or age < timedelta(minutes=2):
+        return
+    operator = team[rng.choice(sorted(team))]
+    claim_at = arrived + timedelta(minutes=rng.randint(1, min(10, int(age.total_seconds() // 60))))
+    fate = rng.random()
+    if age > timedelta(hours=1) and fate < 0.75:
+        schedule(claim_at, ("claim", (posted, operator)))
+        # Within the 15-minute lease, so the holder still holds the case when answering.
+        schedule(claim_at + timedelta(minutes=rng.randint(1, 8)), ("reply", (posted, operator)))
+    elif age < timedelta(minutes=40) and fate < 0.6:
+        # Claimed moments ago, so the lease still runs when the newcomer opens the inbox.
+        recent_claim = max(arrived, now - timedelta(minutes=rng.randint(0, 5)))
+        schedule(recent_claim, ("claim", (posted, operator)))

@@ -1,0 +1,51 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django.utils import timezone
+
+from tanggap.cases.models import Case
+from tanggap.demo.actions import DEMO_PASSWORD, DemoConflict, setup_demo
+from tanggap.errors import DeskError
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo workspace `balikpapan-demo` (team, simulated channels, a seeded inbox) "
+        "and print the demo logins. Safe to run again: existing demo data is left alone."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=DEMO_PASSWORD,
+                            help="password for newly created demo users (default: %(default)s)")
+        parser.add_argument("--no-seed", action="store_true",
+                            help="do not seed cases into an empty demo inbox")
+
+    def handle(self, *args, **options):
+        try:
+            report = setup_demo(now=timezone.now(), password=options["password"],
+                                seed=not options["no_seed"])
+        except (DeskError, DemoConflict) as exc:
+            raise CommandError(str(exc)) from None
+        workspace = report.workspace
+        out = self.stdout.write
+        state = "created" if report.workspace_created else "exists, left alone"
+        out(f"Demo workspace {workspace.slug} \"{workspace.name}\": {state}")
+        out("Channels:")
+        for channel, created in report.channels:
+            kind = "simulated" if channel.simulated else "built-in"
+            out(f"  {channel.platform:<10} {channel.handle:<33} {kind:<10} "
+                f"{'created' if created else 'exists'} (id {channel.pk})")
+        if report.seeded_messages:
+            counts = dict(Case.objects.filter(workspace=workspace).values_list("status")
+                          .annotate(n=Count("id")).order_by())
+            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            out(f"Inbox: seeded {report.seeded_messages} citizen messages in "
+                f"{sum(counts.values())} cases ({summary})")
+        else:
+            out(f"Inbox: {report.existing_cases} cases already there, nothing seeded")
+        out("")
+        out("Demo logins (for trying Tanggap only; never expose these on a public server):")
+        out(f"  {'username':<10} {'role':<11} {'password':<17} name")
+        for member, outcome in report.members:
+            password = options["password"] if outcome == "created" else "(unchanged)"
+            name = member.full_name + (f", {member.note}" if member.note else "")
+            out(f"  {member.username:<10} {member.role:<11} {password:<17} {name}")

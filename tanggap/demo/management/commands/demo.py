@@ -1,0 +1,44 @@
+import os
+import signal
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "Try Tanggap in one command: migrate, set up the demo workspace (printing its logins), "
+        "then serve it with the task worker and the citizen simulator."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--interval", type=int, default=None,
+                            help="seconds between simulated messages "
+                                 "(default: TANGGAP_SIMULATOR_INTERVAL)")
+        parser.add_argument("--no-simulator", action="store_true")
+
+    def handle(self, *args, **options):
+        if options["interval"] is not None:
+            if options["interval"] < 0:
+                raise CommandError("--interval must not be negative")
+            # The simulator runs as a child process that reads its settings afresh, so the
+            # environment is how the choice reaches it.
+            os.environ["TANGGAP_SIMULATOR_INTERVAL"] = str(options["interval"])
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("demo_setup")
+        host, port = options["host"], options["port"]
+        self.stdout.write(f"\nTanggap is starting at http://{host}:{port}/ (Ctrl-C stops it).")
+        self.stdout.flush()
+        from tanggap.cli import serve
+
+        # uvicorn re-raises SIGTERM once it has shut down; under the default handler that kills
+        # this process before serve() can stop its worker and simulator children. Exiting
+        # through SystemExit instead lets serve()'s cleanup run.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        argv = ["--host", host, "--port", str(port), "--no-migrate"]
+        if not options["no_simulator"]:
+            argv.append("--simulator")
+        serve(argv)

@@ -33,10 +33,11 @@ def _manage(argv: list[str]) -> int:
     return 0
 
 
-def _spawn(args: list[str]) -> subprocess.Popen:
+def _spawn(args: list[str], env: dict | None = None) -> subprocess.Popen:
     # Children share our process group, so Ctrl-C reaches them too; we still stop them
     # explicitly when the server returns.
-    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args])
+    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args],
+                            env={**os.environ, **(env or {})})
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -63,16 +64,24 @@ def serve(argv: list[str]) -> int:
     if not 1 <= args.port <= 65535:
         parser.error("--port must be between 1 and 65535")
     _django_setup()
+    from django.conf import settings
     from django.core.management import call_command
 
+    if args.workers > 1 and not settings.REDIS_URL:
+        parser.error("--workers above 1 needs REDIS_URL: the in-memory channel layer cannot carry "
+                     "live events between processes")
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     children = []
+    # Without Redis, children hand their live events to this process over loopback.
+    relay_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    relay = {} if settings.REDIS_URL else {
+        "TANGGAP_LIVE_RELAY_URL": f"http://{relay_host}:{args.port}/internal/live-relay"}
     if not args.no_worker:
-        children.append(_spawn(["worker"]))
+        children.append(_spawn(["worker"], relay))
     if args.simulator:
-        children.append(_spawn(["simulate"]))
+        children.append(_spawn(["simulate"], relay))
     import uvicorn
 
     try:

@@ -154,6 +154,8 @@ TANGGAP_MAX_MESSAGE_CHARS = 10_000
 TANGGAP_API_PAGE_SIZE = env_int("TANGGAP_API_PAGE_SIZE", 50, minimum=1)
 TANGGAP_CREDENTIALS_KEY = env_str("TANGGAP_CREDENTIALS_KEY")
 TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0)
+# Set by `tanggap serve` for the worker it starts when there is no Redis: where to hand live events.
+TANGGAP_LIVE_RELAY_URL = "" if REDIS_URL else env_str("TANGGAP_LIVE_RELAY_URL")
 
 LOGGING = {
     "version": 1,

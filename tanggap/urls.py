@@ -1,7 +1,10 @@
 from django.urls import include, path
 
+from tanggap.live.views import relay
+
 urlpatterns = [
     path("api/v1/", include("tanggap.api.urls")),
+    path("internal/live-relay", relay, name="live_relay"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tanggap.web.urls")),
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -17,8 +16,6 @@ from django.utils import timezone
 from tanggap.cases.actions import ingest_inbound
 from tanggap.connectors.actions import add_channel
 from tanggap.workspaces.actions import add_member, create_token, create_workspace
-
-
 
 
 @dataclass

@@ -35,7 +35,11 @@ def _token_user(request: HttpRequest):
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None, True
-    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw.strip())).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_token(raw.strip()))
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None, True
     return token.user, True
@@ -66,7 +70,9 @@ def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
                     if request.method not in ("GET", "HEAD", "OPTIONS"):
                         reason = _CsrfCheck(lambda r: None).process_view(request, None, (), {})
                         if reason is not None:
-                            return error_response(403, "csrf", _("The CSRF token is missing or wrong."))
+                            return error_response(
+                                403, "csrf", _("The CSRF token is missing or wrong.")
+                            )
                     user = request.user
                 request.api_user = user
             request.now = timezone.now()

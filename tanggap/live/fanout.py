@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 import httpx
-
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings

@@ -50,7 +50,11 @@ def access_case(user, case_id, *, write: bool = False):
         case_pk = int(case_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    case = Case.objects.filter(pk=case_pk).select_related("channel", "contact", "claimed_by").first()
+    case = (
+        Case.objects.filter(pk=case_pk)
+        .select_related("channel", "contact", "claimed_by", "workspace")
+        .first()
+    )
     if case is None:
         raise NotFound()
     membership = access_membership(user, case.workspace_id, write=write)

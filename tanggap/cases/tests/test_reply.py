@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.actions import claim_case, release_case, send_reply

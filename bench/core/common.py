@@ -1,0 +1,140 @@
+"""Shared parts of the core benchmarks: arguments, a fresh database per run, the server, figures.
+
+Every benchmark starts its own `tanggap serve` on 127.0.0.1 (see tanggap.testing.liveserver) and
+prepares data with seed.py in a subprocess that shares the server's environment. Nothing here
+talks to anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from tanggap.testing.liveserver import LiveServer
+
+HERE = Path(__file__).resolve().parent
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""),
+                   help="postgres://user@127.0.0.1:PORT/any: a fresh database is created on that "
+                        "server for the run and dropped after (default: embedded SQLite in a "
+                        "temp dir; env BENCH_DATABASE_URL)")
+    p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", ""),
+                   help="redis://127.0.0.1:PORT/0 for the Redis channel layer "
+                        "(env BENCH_REDIS_URL)")
+    p.add_argument("--quick", action="store_true", help="a smaller, faster run")
+    p.add_argument("--server-workers", type=int, default=1,
+                   help="web server processes (`tanggap serve --workers N`)")
+    p.add_argument("--no-worker", action="store_true",
+                   help="serve without the task worker (default: with, as users run it)")
+    return p
+
+
+def backend_label(database_url: str, redis_url: str = "") -> str:
+    db = "postgresql" if database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    return db + ("+redis" if redis_url else "")
+
+
+def _check_local(url: str) -> None:
+    host = urlsplit(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit(f"benchmarks only target 127.0.0.1; refusing {host!r}")
+
+
+@contextlib.contextmanager
+def fresh_database(database_url: str, name: str) -> Iterator[str]:
+    """Yield a DATABASE_URL for this run: "" (SQLite in the server's dir) or a new PG database."""
+    if not database_url:
+        yield ""
+        return
+    _check_local(database_url)
+    import psycopg
+
+    parts = urlsplit(database_url)
+    admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+    db_name = f"bench_{name}_{secrets.token_hex(3)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    try:
+        yield urlunsplit(parts._replace(path="/" + db_name))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def server_for(args, name: str) -> Iterator[LiveServer]:
+    """A migrated, not yet started server with its own data dir (and fresh database)."""
+    if args.redis_url:
+        _check_local(args.redis_url)
+    with fresh_database(args.database_url, name) as db_url:
+        server = LiveServer.temporary(database_url=db_url, redis_url=args.redis_url,
+                                      prefix=f"tanggap-bench-{name}-")
+        try:
+            server.cli("migrate", "-v", "0", timeout=600)
+            yield server
+        except BaseException:
+            print(server.log_tail(), file=sys.stderr)
+            raise
+        finally:
+            server.stop()
+
+
+def seed(server: LiveServer, *args: str, timeout: float = 1800) -> dict:
+    """Run seed.py with the server's environment; return the JSON it prints last."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / "seed.py"), *args], env=server.env, cwd=server.data_dir,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"seed.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, int(round(q / 100 * len(ordered) + 0.4999)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def latency_row(label: str, seconds: list[float]) -> list[str]:
+    ms = [s * 1000 for s in seconds]
+    return [label, str(len(ms)), f"{percentile(ms, 50):.1f}", f"{percentile(ms, 95):.1f}",
+            f"{percentile(ms, 99):.1f}", f"{max(ms):.1f}", f"{statistics.fmean(ms):.1f}"]
+
+
+LATENCY_HEADER = ["what", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean ms"]
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    print(f"\n## {title}")
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    sys.stdout.flush()
+
+
+class Deadline:
+    """A hard time bound for a benchmark loop."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end

@@ -84,6 +84,9 @@ def serve(argv: list[str]) -> int:
         children.append(_spawn(["simulate"], relay))
     import uvicorn
 
+    # uvicorn re-raises SIGTERM after its shutdown; exiting through SystemExit instead lets the
+    # finally below stop the worker and simulator rather than orphan them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(
             "tanggap.asgi:application", host=args.host, port=args.port, workers=args.workers,

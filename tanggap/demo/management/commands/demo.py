@@ -1,6 +1,4 @@
 import os
-import signal
-import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -34,10 +32,6 @@ class Command(BaseCommand):
         self.stdout.flush()
         from tanggap.cli import serve
 
-        # uvicorn re-raises SIGTERM once it has shut down; under the default handler that kills
-        # this process before serve() can stop its worker and simulator children. Exiting
-        # through SystemExit instead lets serve()'s cleanup run.
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         argv = ["--host", host, "--port", str(port), "--no-migrate"]
         if not options["no_simulator"]:
             argv.append("--simulator")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tanggap.live",
     "tanggap.api",
     "tanggap.web",
+    "tanggap.portal",
     "tanggap.demo",
 ]
 

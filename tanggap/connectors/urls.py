@@ -1,0 +1,3 @@
+"""Platform webhooks (/webhooks/...)."""
+
+urlpatterns: list = []

@@ -189,9 +189,20 @@
     if (e.target.id === "set-status" && e.target.value) caseAction("/status", {status: e.target.value});
     else if (e.target.id === "set-kind") caseAction("/kind", {kind: e.target.value});
   });
+  // The claim is a lease: while its holder is working on the case (typing within the last two
+  // minutes), renew it so it does not lapse under them; an idle holder's lease runs out.
+  let lastActivity = 0;
+  if (page === "case") {
+    setInterval(() => {
+      const head = document.querySelector(".case-head");
+      if (!head || head.dataset.iHold !== "1" || Date.now() - lastActivity > 120000) return;
+      api(desk.dataset.api + "/claim");
+    }, 60000);
+  }
   let composeTimer = null;
   desk.addEventListener("input", (e) => {
     if (e.target.id !== "reply-text") return;
+    lastActivity = Date.now();
     if (myState !== "composing") { myState = "composing"; sendPresence(myState); }
     clearTimeout(composeTimer);
     composeTimer = setTimeout(() => { myState = "viewing"; sendPresence(myState); }, 8000);

@@ -143,7 +143,7 @@ def _fit(
     *,
     epochs: int,
     on_epoch: Callable[[int], None] | None,
-    rate: float = 0.5,
+    rate: float = 0.05,
     l2: float = 1e-4,
     min_count: int = 1,
 ) -> Head:

@@ -62,7 +62,7 @@ def classify(text: str, model: Model | None = None) -> Triage:
     topic_dist = _rule_distribution(topic_scores, TOPICS)
     intent_dist = _rule_distribution(intent_scores, INTENTS)
     if model is not None:
-        feats = features(tokens)
+        feats = _features_with_rules(tokens, topic_scores, intent_scores)
         topic_dist = _blend(model, "topic", feats, topic_dist, reasons, "topik")
         intent_dist = _blend(model, "intent", feats, intent_dist, reasons, "intent")
         kasar = _model_kasar(model, feats, kasar, reasons)
@@ -84,8 +84,29 @@ def train(rows, *, progress=None, epochs: int = 12) -> Model:
     """
     examples = []
     for number, row in enumerate(rows, start=1):
-        examples.append((features(normalize(_row_text(row, number))), _row_labels(row, number)))
+        tokens = normalize(_row_text(row, number))
+        words = content_words(tokens)
+        topics = _rule_scores(words, "topics", [], "topik")
+        intents = _rule_scores(words, "intents", [], "intent")
+        _structural_intent_cues(tokens, topics, intents, [])
+        examples.append((_features_with_rules(tokens, topics, intents), _row_labels(row, number)))
     return fit(examples, epochs=epochs, progress=progress)
+
+
+def _features_with_rules(
+    tokens: list[Token], topics: dict[str, float], intents: dict[str, float]
+) -> list[str]:
+    """Word features plus the cold rules' verdicts, so a model learns how far to trust them.
+
+    With few rows the model leans on ``rule:topik=...``; with a city's history it learns
+    where the rules are wrong for that city.
+    """
+    feats = features(tokens)
+    if topics:
+        feats.append("rule:topik=" + max(topics, key=topics.__getitem__))
+    if intents:
+        feats.append("rule:intent=" + max(intents, key=intents.__getitem__))
+    return feats
 
 
 def _row_text(row, number: int) -> str:
@@ -157,6 +178,12 @@ def _blend(
     model: Model, head_name: str, feats: list[str], rules: dict[str, float],
     reasons: list[str], tag: str,
 ) -> dict[str, float]:
+    """Product of the rule and model distributions (a product of experts).
+
+    Confident rules keep their say against a model trained on a few hundred rows, a confident
+    model overrules weak rules, and where the rules saw nothing (an even spread) the model
+    decides alone. A label the model never saw keeps the rules' share times a small floor.
+    """
     head = model.heads.get(head_name)
     if head is None:
         return rules
@@ -167,10 +194,12 @@ def _blend(
     best = head.labels[probs.index(weight)]
     reasons.append(f"model:{tag} {best} {weight:.2f}")
     reasons.extend(f"model:{feat}" for feat in head.top_features(feats, best))
-    blended = {label: (1.0 - weight) * p for label, p in rules.items()}
-    for label, p in zip(head.labels, probs, strict=True):
-        blended[label] = blended.get(label, 0.0) + weight * p
-    return blended
+    model_probs = dict(zip(head.labels, probs, strict=True))
+    floor = 1e-3
+    labels = set(rules) | set(model_probs)
+    blended = {label: rules.get(label, floor) * model_probs.get(label, floor) for label in labels}
+    total = sum(blended.values())
+    return {label: value / total for label, value in blended.items()}
 
 
 def _model_kasar(model: Model, feats: list[str], rule_kasar: bool, reasons: list[str]) -> bool:

@@ -83,7 +83,7 @@ def test_kasar_and_intent_heads_are_trained_when_rows_carry_them():
         {"text": "dasar zorbak", "kasar": True},
         {"text": "terima kasih banyak", "kasar": False},
         {"text": "jalan sudah bagus", "kasar": False},
-    ] * 3
+    ] * 10
     model = train(rows, epochs=20)
     assert set(model.heads) == {"kasar"}
     assert classify("zorbak", model=model).kasar is True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .lexicon import vocabulary
 from .matching import Hit, find_kasar, find_phrases, phrase_index
 from .normalize import EMOJI, PUNCT, URL, WORD, Token, normalize
 
@@ -133,7 +134,9 @@ def _shouting(text: str, findings: list[Finding], fixes: list[tuple[int, int, st
             fixes.append((start, end, _sentence_case(text[start:end])))
         else:
             for match in caps:
-                if len(match.group()) >= 4:
+                # One capitalised word is emphasis only if it is a real word (SUDAH); an
+                # unknown one is far more often an abbreviation we have not listed (CPNS).
+                if len(match.group()) >= 4 and match.group().lower() in vocabulary():
                     start, end = sentence.start() + match.start(), sentence.start() + match.end()
                     findings.append(_finding("penekanan_kapital", WARN, start, end))
                     fixes.append((start, end, match.group().lower()))

@@ -1,0 +1,85 @@
+"""Speed and memory of the language engine on one core.
+
+Batch throughput of classify (cold and with a model) and check_tone over the project's
+messages and replies, p99 latency of a single call on a warm process, memory of a loaded
+model trained on those messages, and wall time of starting the CLI for one line.
+
+    python bench/language/bench_speed.py
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+
+from bench_topic import load as load_messages
+from common import HERE, REPO
+
+sys.path.insert(0, str(REPO))
+
+from tanggap.language import check_tone, classify, load_model, train  # noqa: E402
+from tanggap.language.normalize import repair_word  # noqa: E402
+
+
+def replies() -> list[str]:
+    lines = (HERE / "data" / "replies.tsv").read_text(encoding="utf-8").splitlines()
+    return [line.split("\t")[2] for line in lines if line.strip() and not line.startswith("#")]
+
+
+def throughput(name: str, texts: list[str], call, rounds: int = 20) -> None:
+    # Clear the spelling cache first: a desk sees new words all day, so a warm cache that has
+    # seen every test text would flatter the figure.
+    repair_word.cache_clear()
+    items = texts * rounds
+    start = time.perf_counter()
+    for text in items:
+        call(text)
+    took = time.perf_counter() - start
+    latencies = []
+    for text in texts * 3:
+        one = time.perf_counter()
+        call(text)
+        latencies.append(time.perf_counter() - one)
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"{name:<22} {len(items) / took:9,.0f} items/s   p99 single item {p99:.2f} ms")
+
+
+def main() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as promised
+    messages = [row["text"] for row in load_messages()]
+    print(f"{len(messages)} messages (mean {sum(map(len, messages)) / len(messages):.0f} chars), "
+          f"{len(replies())} replies")
+    model_path = REPO / "bench" / "out" / "speed_model.json"
+    model_path.parent.mkdir(exist_ok=True)
+    train(load_messages()).save(model_path)
+    tracemalloc.start()
+    model = load_model(model_path)
+    size, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    classify("warm up")
+    throughput("classify (cold)", messages, classify)
+    throughput("classify (--model)", messages, lambda t: classify(t, model=model))
+    throughput("check_tone", replies(), check_tone)
+    print(f"loaded model: {size / 2**20:.1f} MB in Python objects "
+          f"({model_path.stat().st_size / 2**10:.0f} KB file, "
+          f"{len(model.heads['topic'].weights):,} features); "
+          f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "tanggap.language.cli", "classify"],
+                       input=b'{"id": 1, "text": "lampu jalan mati min"}\n', capture_output=True,
+                       cwd=REPO, check=True)
+        runs.append(time.perf_counter() - start)
+    print(f"python -m tanggap.language.cli classify, one line: start-up to exit "
+          f"{min(runs) * 1000:.0f} ms best, {max(runs) * 1000:.0f} ms worst of 5")
+
+
+if __name__ == "__main__":
+    main()

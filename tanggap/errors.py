@@ -77,3 +77,17 @@ class MalformedBody(DeskError):
     status = 400
     code = "malformed_json"
     default_message = _("The body is not a valid JSON object.")
+
+
+class ToneBlocked(DeskError):
+    status = 422
+    code = "tone_blocked"
+    default_message = _("This reply cannot be sent: fix the highlighted words first.")
+
+
+class ToneNeedsConfirmation(DeskError):
+    status = 422
+    code = "tone_warning"
+    default_message = _(
+        "This reply may sound impolite. Check the highlighted words, then confirm to send it."
+    )

@@ -157,6 +157,8 @@ TANGGAP_MAX_MESSAGE_CHARS = 10_000
 TANGGAP_API_PAGE_SIZE = env_int("TANGGAP_API_PAGE_SIZE", 50, minimum=1)
 TANGGAP_CREDENTIALS_KEY = env_str("TANGGAP_CREDENTIALS_KEY")
 TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0)
+# A model written by `tanggap train`; unset (or unreadable) means cold-start triage.
+TANGGAP_LANGUAGE_MODEL = env_str("TANGGAP_LANGUAGE_MODEL")
 # Set by `tanggap serve` for the worker it starts when there is no Redis: where to hand live events.
 TANGGAP_LIVE_RELAY_URL = "" if REDIS_URL else env_str("TANGGAP_LIVE_RELAY_URL")
 
@@ -173,3 +175,25 @@ LOGGING = {
 if TESTING and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so the race tests' separate processes share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+
+# --- Connectors (issue 4): platform APIs and webhooks; owned by tanggap/connectors --------------
+# Versions, windows and limits change on the platforms' schedule, so they live here, not in code.
+# Documented in docs/configuration.md and docs/platforms.md.
+META_APP_SECRET = env_str("META_APP_SECRET")
+# Instagram-Login apps have their own "Instagram app secret"; which one signs their webhooks is
+# unconfirmed, so a signature made with either is accepted.
+META_INSTAGRAM_APP_SECRET = env_str("META_INSTAGRAM_APP_SECRET")
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
+META_GRAPH_BASE_URL = env_str("META_GRAPH_BASE_URL", "https://graph.facebook.com").rstrip("/")
+META_GRAPH_VERSION = env_str("META_GRAPH_VERSION", "v26.0")
+INSTAGRAM_GRAPH_BASE_URL = env_str(
+    "INSTAGRAM_GRAPH_BASE_URL", "https://graph.instagram.com").rstrip("/")
+X_API_BASE_URL = env_str("X_API_BASE_URL", "https://api.x.com").rstrip("/")
+CONNECTORS_HTTP_TIMEOUT_SECONDS = env_int("CONNECTORS_HTTP_TIMEOUT_SECONDS", 15, minimum=1)
+CONNECTORS_MAX_ATTEMPTS = env_int("CONNECTORS_MAX_ATTEMPTS", 4, minimum=1)
+CONNECTORS_MAX_RETRY_WAIT_SECONDS = env_int("CONNECTORS_MAX_RETRY_WAIT_SECONDS", 60, minimum=0)
+MESSAGING_WINDOW_HOURS = env_int("MESSAGING_WINDOW_HOURS", 24, minimum=1)
+HUMAN_AGENT_WINDOW_DAYS = env_int("HUMAN_AGENT_WINDOW_DAYS", 7, minimum=1)
+WHATSAPP_WINDOW_HOURS = env_int("WHATSAPP_WINDOW_HOURS", 24, minimum=1)
+X_POLL_INTERVAL_SECONDS = env_int("X_POLL_INTERVAL_SECONDS", 120, minimum=15)
+# --- end connectors -------------------------------------------------------------------------

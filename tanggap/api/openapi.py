@@ -99,7 +99,9 @@ def openapi_document() -> dict:
                     "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 10000},
                                    "idempotency_key": {"type": "string", "maxLength": 100},
                                    "base_version": {"type": "integer"},
-                                   "override": {"type": "boolean"}},
+                                   "override": {"type": "boolean"},
+                                   "confirm_tone": {"type": "boolean", "description": (
+                                       "send a reply whose tone verdict is warn (audited)")}},
                 },
                 "Status": {"type": "object", "required": ["status"], "properties": {
                     "status": {"enum": ["baru", "menunggu", "selesai", "ditutup"]}}},
@@ -107,6 +109,17 @@ def openapi_document() -> dict:
                     "kind": {"enum": ["pertanyaan", "aduan", "apresiasi", "lainnya"]}}},
                 "Note": {"type": "object", "required": ["text"],
                          "properties": {"text": {"type": "string"}}},
+                "Triage": {"type": "object", "properties": {
+                    "topic": {"type": "string"}, "intent": {"type": "string"}}},
+                "Text": {"type": "object", "required": ["text"], "properties": {
+                    "text": {"type": "string"}, "case_id": {"type": "integer"}}},
+                "ToneResult": {"type": "object", "properties": {
+                    "verdict": {"enum": ["ok", "warn", "block"]},
+                    "findings": {"type": "array", "items": {"type": "object", "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"},
+                        "severity": {"enum": ["info", "warn", "block"]},
+                        "start": {"type": "integer"}, "end": {"type": "integer"}}}},
+                    "suggestion": {"type": ["string", "null"]}}},
             },
         },
         "paths": {
@@ -128,6 +141,9 @@ def openapi_document() -> dict:
                      "schema": {"enum": ["true", "false", "me"]}},
                     {"name": "channel", "in": "query", "schema": {"type": "integer"}},
                     {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                    {"name": "topic", "in": "query", "schema": {"type": "string"}},
+                    {"name": "intent", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kasar", "in": "query", "schema": {"enum": ["true", "false"]}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer"}},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                 ],
@@ -152,12 +168,29 @@ def openapi_document() -> dict:
             "/cases/{id}/replies": _case_action(
                 "Send a reply as the holder", _json(_ref("Message"), "Same key again: no new "
                                                     "message"),
-                {"201": _json(_ref("Message"), "Sent"), "409": conflict}, body="Reply"),
+                {"201": _json(_ref("Message"), "Sent"), "409": conflict,
+                 "422": _json(_ref("Error"), "Invalid input, or the tone guard refused: "
+                              "tone_blocked (never sendable) or tone_warning (send again with "
+                              "confirm_tone); the body carries the findings")},
+                body="Reply"),
             "/cases/{id}/status": _case_action("Move the status", _json(_ref("Case"), "OK"),
                                                body="Status"),
             "/cases/{id}/kind": _case_action("Set the kind", _json(_ref("Case"), "OK"),
                                              body="Kind"),
             "/cases/{id}/notes": _case_action("Add an internal note",
                                               _json(_ref("Note"), "Added"), body="Note"),
+            "/cases/{id}/triage": _case_action(
+                "Confirm or correct topic and intent (kept as training data)",
+                _json(_ref("Triage"), "Saved"), body="Triage"),
+            "/tone": {"post": {
+                "summary": "Check a draft reply's tone (the same guard runs at send time)",
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("Text")}}},
+                "responses": {"200": _json(_ref("ToneResult"), "The verdict"), **_ERRORS}}},
+            "/classify": {"post": {
+                "summary": "Triage a text: intent, topic, kasar, confidence, reasons",
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("Text")}}},
+                "responses": {"200": {"description": "The triage"}, **_ERRORS}}},
         },
     }

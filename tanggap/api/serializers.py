@@ -19,6 +19,10 @@ def case_summary(case: Case, now) -> dict:
         "channel_id": case.channel_id,
         "contact": {"id": case.contact_id, "name": case.contact.display_name},
         "last_inbound_at": case.last_inbound_at.isoformat(),
+        "topic": case.topic,
+        "intent": case.intent,
+        "kasar": case.kasar,
+        "triage_confirmed": case.triage_confirmed,
         "workspace": case.workspace.slug,
     }
 
@@ -32,6 +36,7 @@ def message_json(message: Message) -> dict:
         "created_at": message.created_at.isoformat(),
         "delivery_status": message.delivery_status,
         "external_id": message.external_id,
+        "triage": message.triage,
     }
 
 

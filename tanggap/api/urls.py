@@ -17,4 +17,7 @@ urlpatterns = [
     path("cases/<str:case_id>/status", views.status, name="status"),
     path("cases/<str:case_id>/kind", views.kind, name="kind"),
     path("cases/<str:case_id>/notes", views.notes, name="notes"),
+    path("cases/<str:case_id>/triage", views.triage, name="triage"),
+    path("tone", views.tone, name="tone"),
+    path("classify", views.classify, name="classify"),
 ]

@@ -13,6 +13,7 @@ from tanggap.api.framework import api_view, json_body
 from tanggap.api.openapi import openapi_document
 from tanggap.api.serializers import case_detail, case_summary, message_json
 from tanggap.cases import actions, queries
+from tanggap.cases import language as desk_language
 from tanggap.errors import InvalidInput
 from tanggap.workspaces.access import access_case, access_channel, workspace_ids_of
 
@@ -84,6 +85,9 @@ def case_list(request):
         claimed=params.get("claimed"),
         channel=params.get("channel"),
         kind=params.get("kind"),
+        topic=params.get("topic"),
+        intent=params.get("intent"),
+        kasar=params.get("kasar"),
     )
     try:
         limit = min(int(params.get("limit", settings.TANGGAP_API_PAGE_SIZE)), 200)
@@ -148,6 +152,7 @@ def replies(request, case_id):
         idempotency_key=body["idempotency_key"],
         base_version=body["base_version"],
         override=body.get("override", False),
+        confirm_tone=body.get("confirm_tone", False),
         now=request.now,
     )
     return JsonResponse(
@@ -187,3 +192,37 @@ def notes(request, case_id):
     note = actions.add_note(case_id=case.pk, actor=request.api_user, text=body["text"],
                             now=request.now)
     return JsonResponse({"id": note.pk, "text": note.text}, status=201)
+
+
+@api_view(("POST",))
+def triage(request, case_id):
+    body = json_body(request)
+    case, _membership = access_case(request.api_user, case_id, write=True)
+    case = actions.correct_triage(
+        case_id=case.pk, actor=request.api_user, topic=body.get("topic"),
+        intent=body.get("intent"), now=request.now,
+    )
+    return JsonResponse({"topic": case.topic, "intent": case.intent, "confirmed": True,
+                         "version": case.version})
+
+
+@api_view(("POST",))
+def tone(request):
+    """Check a draft reply as the operator types; the same guard runs again at send time."""
+    body = json_body(request)
+    _require(body, "text")
+    if not isinstance(body["text"], str) or len(body["text"]) > settings.TANGGAP_MAX_MESSAGE_CHARS:
+        raise InvalidInput(_("'%(field)s' must be a string.") % {"field": "text"})
+    inbound_kind = None
+    if body.get("case_id") is not None:
+        case, _membership = access_case(request.api_user, body["case_id"])
+        inbound_kind = case.intent or case.kind
+    return JsonResponse(desk_language.tone(body["text"], inbound_kind=inbound_kind).as_dict())
+
+
+@api_view(("POST",))
+def classify(request):
+    body = json_body(request)
+    _require(body, "text")
+    text = actions.validate_text(body["text"])
+    return JsonResponse(desk_language.triage(text))

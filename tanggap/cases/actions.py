@@ -19,7 +19,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from tanggap import language as engine
 from tanggap.audit import events
+from tanggap.cases import language as desk_language
+from tanggap.cases.language import INTENT_TO_KIND
 from tanggap.cases.models import (
     CLOSED_STATUSES,
     Case,
@@ -30,6 +33,7 @@ from tanggap.cases.models import (
     Direction,
     Message,
     Note,
+    TriageLabel,
 )
 from tanggap.cases.tracking import new_tracking_number
 from tanggap.errors import (
@@ -40,6 +44,8 @@ from tanggap.errors import (
     InvalidInput,
     NotHolder,
     StaleVersion,
+    ToneBlocked,
+    ToneNeedsConfirmation,
 )
 from tanggap.live.fanout import publish_on_commit
 from tanggap.workspaces.models import Workspace
@@ -139,11 +145,13 @@ def ingest_inbound(
         raise InvalidInput(_("'thread_id' must be a string of at most 200 characters."))
     if kind is not None and kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
+    reading = desk_language.triage(text)
     try:
         return _ingest(
             channel=channel, external_id=external_id, author_id=author_id,
             author_name=(author_name or "")[:200], text=text, now=now, thread_id=thread_id,
             attachments=attachments or [], platform_created_at=platform_created_at, kind=kind,
+            reading=reading,
         )
     except IntegrityError:
         # Another transaction stored the same platform message between our check and insert
@@ -162,8 +170,28 @@ def _existing_inbound(channel, external_id: str) -> Message | None:
     )
 
 
+def _apply_reading(case: Case, reading: dict) -> list[str]:
+    """Fold one message's triage into its case, unless an operator already settled it."""
+    changed = []
+    if not reading:
+        return changed
+    if reading.get("kasar") and not case.kasar:
+        case.kasar = True
+        changed.append("kasar")
+    if case.triage_confirmed:
+        return changed
+    # A follow-up such as "masih mati min" says little; it only fills what is still unknown.
+    if case.topic in ("", "lainnya") and reading["topic"] != case.topic:
+        case.topic = reading["topic"]
+        changed.append("topic")
+    if case.intent in ("", "lainnya") and reading["intent"] != case.intent:
+        case.intent = reading["intent"]
+        changed.append("intent")
+    return changed
+
+
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
-            platform_created_at, kind) -> InboundResult:
+            platform_created_at, kind, reading) -> InboundResult:
     with transaction.atomic():
         existing = _existing_inbound(channel, external_id)
         if existing is not None:
@@ -192,7 +220,8 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             open_cases = open_cases.filter(thread_id=thread_id)
         case = open_cases.order_by("-last_inbound_at", "-pk").first()
         if case is None:
-            case = _new_case(channel, contact, thread_id, kind, now)
+            kind = kind or INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
+            case = _new_case(channel, contact, thread_id, kind, reading, now)
             events.record(
                 workspace_id=case.workspace_id, actor=None, action="case.opened", now=now,
                 case=case, obj=case, after=_snapshot(case),
@@ -208,7 +237,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             case.updated_at = now
             case.version += 1
             case.save(update_fields=["status", "answered_by", "last_inbound_at", "updated_at",
-                                     "version"])
+                                     "version", *_apply_reading(case, reading)])
             events.record(
                 workspace_id=case.workspace_id, actor=None, action="case.citizen_wrote", now=now,
                 case=case, obj=case, before=before, after=_snapshot(case),
@@ -225,12 +254,14 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             delivery_status=DeliveryStatus.RECEIVED,
             platform_created_at=platform_created_at,
             created_at=now,
+            triage=reading,
         )
         _publish(case, "inbound")
         return InboundResult(case, message, True)
 
 
-def _new_case(channel, contact, thread_id: str, kind: str | None, now: datetime) -> Case:
+def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
+              now: datetime) -> Case:
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -239,7 +270,10 @@ def _new_case(channel, contact, thread_id: str, kind: str | None, now: datetime)
                     channel=channel,
                     contact=contact,
                     thread_id=thread_id,
-                    kind=kind or CaseKind.LAINNYA,
+                    kind=kind,
+                    topic=reading.get("topic", ""),
+                    intent=reading.get("intent", ""),
+                    kasar=bool(reading.get("kasar")),
                     status=CaseStatus.BARU,
                     tracking_number=new_tracking_number(),
                     last_inbound_at=now,
@@ -370,7 +404,10 @@ def send_reply(
     base_version: int,
     now: datetime,
     override: bool = False,
+    confirm_tone: bool = False,
 ) -> ReplyResult:
+    """Send `text` as the holder's answer. The tone guard runs here, where no caller can skip
+    it: a `block` verdict is refused, a `warn` verdict needs `confirm_tone` (audited)."""
     text = validate_text(text)
     if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
         raise InvalidInput(
@@ -381,6 +418,8 @@ def send_reply(
         raise InvalidInput(_("'base_version' must be an integer."))
     if not isinstance(override, bool):
         raise InvalidInput(_("'override' must be true or false."))
+    if not isinstance(confirm_tone, bool):
+        raise InvalidInput(_("'confirm_tone' must be true or false."))
     with transaction.atomic():
         case = _lock_case(case_id)
         # A retry of a send that already happened answers with that send, whatever changed since.
@@ -395,6 +434,13 @@ def send_reply(
             raise StaleVersion(version=case.version, changes=_changes_since(case, base_version))
         if case.answered_by_id is not None and case.answered_by_id != actor.pk and not override:
             raise AlreadyAnswered(answered_by=case.answered_by.username)
+        verdict = desk_language.tone(text, inbound_kind=case.intent or case.kind)
+        findings = [f.as_dict() for f in verdict.findings]
+        if verdict.verdict == "block":
+            raise ToneBlocked(findings=findings, suggestion=verdict.suggestion)
+        if verdict.verdict == "warn" and not confirm_tone:
+            raise ToneNeedsConfirmation(findings=findings, suggestion=verdict.suggestion)
+        tone_record = {"tone": verdict.verdict, "findings": sorted({f["code"] for f in findings})}
         overriding = case.answered_by_id is not None and case.answered_by_id != actor.pk
         before = _snapshot(case)
         message = Message.objects.create(
@@ -408,6 +454,7 @@ def send_reply(
             idempotency_key=idempotency_key,
             delivery_status=DeliveryStatus.PENDING,
             created_at=now,
+            triage=tone_record,
         )
         case.status = CaseStatus.DIJAWAB
         case.answered_by = actor
@@ -419,7 +466,8 @@ def send_reply(
         events.record(
             workspace_id=case.workspace_id, actor=actor, action="case.replied", now=now,
             case=case, obj=message, before=before,
-            after={**_snapshot(case), "message_id": message.pk, "override": overriding},
+            after={**_snapshot(case), "message_id": message.pk, "override": overriding,
+                   **tone_record, "tone_confirmed": verdict.verdict == "warn"},
         )
         _publish(case, "reply", actor)
         from tanggap.connectors.tasks import deliver_message
@@ -496,3 +544,41 @@ def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
         )
         _publish(case, "note", actor)
         return note
+
+
+def correct_triage(*, case_id: int, actor, now: datetime, topic: str | None = None,
+                   intent: str | None = None) -> Case:
+    """An operator confirms or corrects a case's topic and intent; the answer becomes training
+    data (TriageLabel) for `tanggap train`."""
+    if topic is None and intent is None:
+        raise InvalidInput(_("Give a topic, an intent, or both."))
+    if topic is not None and topic not in engine.TOPICS:
+        raise InvalidInput(_("Topic must be one of %(choices)s.")
+                           % {"choices": ", ".join(engine.TOPICS)})
+    if intent is not None and intent not in engine.INTENTS:
+        raise InvalidInput(_("Intent must be one of %(choices)s.")
+                           % {"choices": ", ".join(engine.INTENTS)})
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        before = {"topic": case.topic, "intent": case.intent, "confirmed": case.triage_confirmed}
+        case.topic = topic if topic is not None else case.topic
+        case.intent = intent if intent is not None else case.intent
+        case.triage_confirmed = True
+        case.updated_at = now
+        case.save(update_fields=["topic", "intent", "triage_confirmed", "updated_at"])
+        first = case.messages.filter(direction=Direction.IN).order_by("id").first()
+        label = TriageLabel.objects.create(
+            workspace_id=case.workspace_id, case=case,
+            text=first.text if first else "",
+            topic=case.topic, intent=case.intent,
+            predicted_topic=(first.triage or {}).get("topic", "") if first else "",
+            predicted_intent=(first.triage or {}).get("intent", "") if first else "",
+            labeled_by=actor, created_at=now,
+        )
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.triage_corrected", now=now,
+            case=case, obj=label, before=before,
+            after={"topic": case.topic, "intent": case.intent, "confirmed": True},
+        )
+        _publish(case, "triage", actor)
+        return case

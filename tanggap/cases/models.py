@@ -75,6 +75,12 @@ class Case(models.Model):
     last_inbound_at = models.DateTimeField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # Triage by the language engine (tanggap.language); an operator's correction sets
+    # triage_confirmed and is kept as a TriageLabel for training.
+    topic = models.CharField(max_length=40, blank=True, default="")
+    intent = models.CharField(max_length=20, blank=True, default="")
+    kasar = models.BooleanField(default=False)
+    triage_confirmed = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -124,6 +130,9 @@ class Message(models.Model):
     delivery_error = models.CharField(max_length=500, blank=True, default="")
     platform_created_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # The language engine's reading of an inbound message: {"intent", "topic", "kasar",
+    # "confidence", "reasons"}; for an outbound one, the tone verdict it left with.
+    triage = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -146,4 +155,19 @@ class Note(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
+    created_at = models.DateTimeField()
+
+
+class TriageLabel(models.Model):
+    """An operator's confirmed or corrected topic/intent for a case: the desk's training data."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="labels")
+    text = models.TextField()
+    topic = models.CharField(max_length=40)
+    intent = models.CharField(max_length=20)
+    predicted_topic = models.CharField(max_length=40, blank=True)
+    predicted_intent = models.CharField(max_length=20, blank=True)
+    labeled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
     created_at = models.DateTimeField()

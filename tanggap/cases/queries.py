@@ -21,6 +21,9 @@ def inbox_cases(
     claimed: str | None = None,
     channel: str | None = None,
     kind: str | None = None,
+    topic: str | None = None,
+    intent: str | None = None,
+    kasar: str | None = None,
 ) -> QuerySet[Case]:
     """Cases in the inbox order: the newest citizen message first."""
     qs = Case.objects.filter(workspace_id__in=workspace_ids)
@@ -53,6 +56,16 @@ def inbox_cases(
             raise InvalidInput(_("'channel' must be a channel id.")) from None
     if kind not in (None, ""):
         qs = qs.filter(kind=kind)
+    if topic not in (None, ""):
+        qs = qs.filter(topic=topic)
+    if intent not in (None, ""):
+        qs = qs.filter(intent=intent)
+    if kasar in ("true", "1", "yes"):
+        qs = qs.filter(kasar=True)
+    elif kasar in ("false", "0", "no"):
+        qs = qs.filter(kasar=False)
+    elif kasar not in (None, ""):
+        raise InvalidInput(_("'kasar' must be true or false."))
     return qs.order_by("-last_inbound_at", "-id")
 
 

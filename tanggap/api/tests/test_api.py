@@ -101,7 +101,7 @@ def test_case_detail_shape(desk):
     body = response.json()
     assert {k: body[k] for k in ("id", "status", "kind", "claimed_by", "version",
                                  "tracking_number")} == {
-        "id": case.pk, "status": "baru", "kind": "lainnya", "claimed_by": None, "version": 1,
+        "id": case.pk, "status": "baru", "kind": "aduan", "claimed_by": None, "version": 1,
         "tracking_number": case.tracking_number}
     [message] = body["messages"]
     assert {k: message[k] for k in ("direction", "text", "author")} == {
@@ -217,7 +217,8 @@ def test_openapi_document_lists_every_endpoint(client):
     assert set(doc["paths"]) == {
         "/health", "/inbound", "/cases", "/cases/{id}", "/cases/{id}/claim",
         "/cases/{id}/release", "/cases/{id}/takeover", "/cases/{id}/replies",
-        "/cases/{id}/status", "/cases/{id}/kind", "/cases/{id}/notes"}
+        "/cases/{id}/status", "/cases/{id}/kind", "/cases/{id}/notes", "/cases/{id}/triage",
+        "/tone", "/classify"}
 
 
 # --- isolation and roles, on every endpoint -----------------------------------------------------
@@ -230,6 +231,7 @@ WRITES = [
     ("status", {"status": "selesai"}),
     ("kind", {"kind": "aduan"}),
     ("notes", {"text": "catatan"}),
+    ("triage", {"topic": "jalan"}),
 ]
 
 

@@ -8,6 +8,7 @@ deterministic (fixed shuffle seed, no clock), so the same rows give the same fil
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import random
@@ -52,13 +53,13 @@ class Head:
 
     def predict(self, feats: list[str]) -> tuple[list[float], int]:
         """Class probabilities and how many of ``feats`` the head has seen in training."""
-        scores = list(self.bias)
-        known = 0
-        for feat in feats:
-            row = self.weights.get(feat)
-            if row is not None:
-                known += 1
-                scores = [s + w for s, w in zip(scores, row, strict=True)]
+        weights = self.weights
+        rows = [weights[f] for f in feats if f in weights]
+        known = len(rows)
+        # Summing columns with zip(*rows) is several times faster in CPython than adding one
+        # row at a time, and classify must keep up with thousands of messages a second.
+        scores = [b + sum(column) for b, column in zip(self.bias, zip(*rows), strict=True)] \
+            if rows else list(self.bias)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
@@ -67,8 +68,9 @@ class Head:
     def top_features(self, feats: list[str], label: str, limit: int = 3) -> list[str]:
         """The features in ``feats`` that pushed hardest towards ``label`` (for reasons)."""
         k = self.labels.index(label)
-        pushes = [(self.weights[f][k], f) for f in feats if f in self.weights]
-        return [f for weight, f in sorted(pushes, reverse=True)[:limit] if weight > 0]
+        weights = self.weights
+        pushes = [(weights[f][k], f) for f in feats if f in weights]
+        return [f for weight, f in heapq.nlargest(limit, pushes) if weight > 0]
 
 
 @dataclass

@@ -11,6 +11,7 @@ import logging
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from tanggap import language
 from tanggap.cases.models import CaseKind
@@ -22,6 +23,36 @@ INTENT_TO_KIND = {
     "aduan": CaseKind.ADUAN,
     "apresiasi": CaseKind.APRESIASI,
 }
+
+
+TOPIC_LABELS = {
+    "air_bersih": _("Clean water"),
+    "listrik": _("Electricity"),
+    "penerangan_jalan": _("Street lighting"),
+    "jalan": _("Roads"),
+    "drainase_banjir": _("Drainage and floods"),
+    "sampah_kebersihan": _("Waste and cleanliness"),
+    "lingkungan_taman": _("Environment and parks"),
+    "lalu_lintas_parkir": _("Traffic and parking"),
+    "adminduk": _("Civil registration"),
+    "kesehatan": _("Health"),
+    "pendidikan": _("Education"),
+    "sosial_bansos": _("Social aid"),
+    "ketertiban_umum": _("Public order"),
+    "perumahan_pertanahan": _("Housing and land"),
+    "ketenagakerjaan": _("Employment"),
+    "bencana_darurat": _("Disasters and emergencies"),
+    "lainnya": _("Other"),
+}
+INTENT_LABELS = {
+    "pertanyaan": _("Question"),
+    "aduan": _("Complaint"),
+    "apresiasi": _("Appreciation"),
+    "saran": _("Suggestion"),
+    "spam": _("Spam"),
+    "lainnya": _("Other"),
+}
+assert tuple(TOPIC_LABELS) == language.TOPICS and tuple(INTENT_LABELS) == language.INTENTS
 
 
 @cache

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from tanggap.cases import queries
 from tanggap.cases.actions import effective_holder_id
+from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, NotFound
@@ -46,6 +47,8 @@ def _inbox_context(request, slug: str) -> dict:
                 workspace_ids=[membership.workspace_id], now=now, user=request.user,
                 status=params.get("status") or "open", claimed=claimed,
                 channel=params.get("channel"), kind=params.get("kind"),
+                topic=params.get("topic"), intent=params.get("intent"),
+                kasar=params.get("kasar"),
             ).select_related("claimed_by", "contact", "channel")[:INBOX_PAGE]
         )
         error = None
@@ -53,6 +56,7 @@ def _inbox_context(request, slug: str) -> dict:
         cases, error = [], exc.message
     for case in cases:
         case.holder_active = effective_holder_id(case, now) is not None
+        case.topic_label = TOPIC_LABELS.get(case.topic, "")
     return {
         "membership": membership,
         "workspace": membership.workspace,
@@ -61,6 +65,8 @@ def _inbox_context(request, slug: str) -> dict:
         "channels": ChannelAccount.objects.filter(workspace_id=membership.workspace_id),
         "statuses": CaseStatus.choices,
         "kinds": CaseKind.choices,
+        "topics": list(TOPIC_LABELS.items()),
+        "intents": list(INTENT_LABELS.items()),
         "filters": params,
         "error": error,
         "now": now,
@@ -99,6 +105,10 @@ def _case_context(request, slug: str, case_id) -> dict:
         "statuses": [(v, label) for v, label in CaseStatus.choices
                      if v in ("baru", "menunggu", "selesai", "ditutup")],
         "kinds": CaseKind.choices,
+        "topics": list(TOPIC_LABELS.items()),
+        "intents": list(INTENT_LABELS.items()),
+        "topic_label": TOPIC_LABELS.get(case.topic, ""),
+        "intent_label": INTENT_LABELS.get(case.intent, ""),
         "now": now,
     }
 

@@ -146,7 +146,50 @@
     await refresh();
     return r;
   }
-  async function send(override) {
+  // ---- tone guard as the operator types ---------------------------------------------------
+  let toneTimer = null, lastSuggestion = null;
+  function escapeHtml(t) {
+    return t.replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  }
+  function showTone(text, result) {
+    const box = document.getElementById("tone");
+    if (!box) return;
+    if (!text.trim()) { box.hidden = true; return; }
+    box.hidden = false;
+    const verdict = document.getElementById("tone-verdict");
+    verdict.textContent = {ok: S.toneOk, warn: S.toneWarn, block: S.toneBlock}[result.verdict];
+    verdict.className = "badge v-" + result.verdict;
+    // Highlight each finding's span; spans may overlap, so mark from left to right once.
+    const marks = result.findings.filter((f) => f.end > f.start).sort((a, b) => a.start - b.start);
+    let html = "", at = 0;
+    for (const f of marks) {
+      if (f.start < at) continue;
+      html += escapeHtml(text.slice(at, f.start));
+      html += `<mark class="${f.severity}" title="${escapeHtml(f.message)}">` + escapeHtml(text.slice(f.start, f.end)) + "</mark>";
+      at = f.end;
+    }
+    document.getElementById("tone-preview").innerHTML = html + escapeHtml(text.slice(at));
+    const list = document.getElementById("tone-findings");
+    list.innerHTML = "";
+    for (const f of result.findings) {
+      const li = document.createElement("li");
+      li.className = f.severity;
+      li.textContent = f.message;
+      list.appendChild(li);
+    }
+    lastSuggestion = result.suggestion;
+    document.getElementById("tone-apply").hidden = !lastSuggestion;
+  }
+  async function checkTone() {
+    const box = document.getElementById("reply-text");
+    if (!box) return;
+    const text = box.value;
+    if (!text.trim()) { showTone("", null); return; }
+    const r = await api("/api/v1/tone", {text, case_id: caseId});
+    if (r.status === 200 && box.value === text) showTone(text, r.data);
+  }
+
+  async function send(override, confirmTone) {
     const box = document.getElementById("reply-text");
     const text = box.value.trim();
     if (!text) { box.focus(); return; }
@@ -154,14 +197,21 @@
     const state = document.getElementById("send-state");
     state.textContent = S.sending;
     const r = await api(desk.dataset.api + "/replies",
-      {text, idempotency_key: draftKey, base_version: baseVersion, override: !!override});
+      {text, idempotency_key: draftKey, base_version: baseVersion, override: !!override,
+       confirm_tone: !!confirmTone});
     state.textContent = "";
     if (r.status === 201 || r.status === 200) {
-      box.value = ""; draftKey = null; baseVersion = r.data.version;
+      box.value = ""; draftKey = null; baseVersion = r.data.version; showTone("", null);
       myState = "viewing"; sendPresence(myState);
       toast(S.sent);
     } else if (r.data.error === "already_answered") {
-      if (window.confirm(S.already)) return send(true);
+      if (window.confirm(S.already)) return send(true, confirmTone);
+    } else if (r.data.error === "tone_blocked") {
+      showTone(text, {verdict: "block", findings: r.data.findings, suggestion: r.data.suggestion});
+      toast(explain(r.data), true);
+    } else if (r.data.error === "tone_warning") {
+      showTone(text, {verdict: "warn", findings: r.data.findings, suggestion: r.data.suggestion});
+      if (window.confirm(S.toneConfirm)) return send(override, true);
     } else if (r.data.error === "stale_version") {
       const lines = (r.data.changes || []).map((c) => `• ${c.actor || "—"}: ${c.action}`);
       toast(S.changed + "\n" + lines.join("\n") + "\n" + S.changedTail, true);
@@ -176,7 +226,16 @@
     if (id === "claim") caseAction("/claim");
     else if (id === "release") caseAction("/release");
     else if (id === "takeover") caseAction("/takeover");
-    else if (id === "send") send(false);
+    else if (id === "send") send(false, false);
+    else if (id === "tone-apply" && lastSuggestion) {
+      document.getElementById("reply-text").value = lastSuggestion;
+      checkTone();
+    } else if (id === "fix-triage") {
+      caseAction("/triage", {topic: document.getElementById("fix-topic").value,
+                             intent: document.getElementById("fix-intent").value}).then((r) => {
+        if (r.status === 200) toast(S.saved);
+      });
+    }
     else if (id === "add-note") {
       const box = document.getElementById("note-text");
       if (!box.value.trim()) return;
@@ -203,6 +262,8 @@
   desk.addEventListener("input", (e) => {
     if (e.target.id !== "reply-text") return;
     lastActivity = Date.now();
+    clearTimeout(toneTimer);
+    toneTimer = setTimeout(checkTone, 250);
     if (myState !== "composing") { myState = "composing"; sendPresence(myState); }
     clearTimeout(composeTimer);
     composeTimer = setTimeout(() => { myState = "viewing"; sendPresence(myState); }, 8000);
@@ -213,7 +274,7 @@
   document.addEventListener("keydown", (e) => {
     const typing = e.target.matches("textarea, input, select");
     if (typing) {
-      if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.id === "reply-text") send(false);
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.id === "reply-text") send(false, false);
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.id === "note-text") document.getElementById("add-note").click();
       if (e.key === "Escape") e.target.blur();
       return;

@@ -1,0 +1,129 @@
+"""Writes of the citizen portal. The case itself is made by cases.actions.ingest_inbound, which
+owns the case's transaction and audit; this module adds the portal's own rows in the same
+transaction and keeps the photo file and the database in step.
+
+Never called with request objects; callers pass the validated Report and `now`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from tanggap.audit import events
+from tanggap.cases.actions import InboundResult, ingest_inbound
+from tanggap.cases.models import Contact
+from tanggap.portal.forms import Report
+from tanggap.portal.models import RateLimitBucket, Submission
+from tanggap.portal.photos import StoredPhoto, store_photo
+
+RATE_LIMIT = 5
+RATE_WINDOW = timedelta(minutes=10)
+
+# Stored as data, not shown as UI text: the desk reads it in Indonesian whatever its language.
+ANONYMOUS_NAME = "Anonim"
+NAMELESS_NAME = "Warga"
+
+
+def _author(channel, report: Report) -> tuple[str, str]:
+    """(author_id, author_name) for ingest_inbound.
+
+    A given phone or email always maps to one id, so one citizen's reports gather on one contact;
+    an anonymous report gets a fresh id, so nothing links it to their other reports.
+    """
+    if report.anonymous:
+        return f"anon-{secrets.token_hex(16)}", ANONYMOUS_NAME
+    if not report.contact:
+        return f"web-{secrets.token_hex(16)}", report.name or NAMELESS_NAME
+    author_id = "c-" + hashlib.sha256(report.contact.encode()).hexdigest()[:40]
+    if report.name:
+        return author_id, report.name
+    # No name this time: keep the name this citizen gave before rather than overwrite it.
+    known = (
+        Contact.objects.filter(workspace_id=channel.workspace_id, platform=channel.platform,
+                               external_id=author_id)
+        .values_list("display_name", flat=True)
+        .first()
+    )
+    return author_id, "" if known else NAMELESS_NAME
+
+
+def submit_report(*, channel, report: Report, now: datetime) -> InboundResult:
+    """Turn one form submission into a case on the workspace's web channel.
+
+    The photo is written before the transaction and removed again if the transaction fails, so
+    neither a case pointing to a missing file nor an orphan file survives an error. The same
+    rendered form sent twice with the same text (a double tap on a slow connection) stores one
+    case and answers with its tracking number.
+    """
+    text_digest = hashlib.sha256(report.text.encode()).hexdigest()[:16]
+    external_id = f"portal-{report.nonce}-{text_digest}"
+    author_id, author_name = _author(channel, report)
+    photo: StoredPhoto | None = None
+    if report.photo is not None:
+        photo = store_photo(report.photo, report.photo_type)
+    try:
+        with transaction.atomic():
+            result = ingest_inbound(
+                channel=channel, external_id=external_id, author_id=author_id,
+                author_name=author_name, text=report.text, now=now,
+                # Its own thread: every report is its own case with its own tracking number,
+                # even while the same citizen's earlier report is still open.
+                thread_id=external_id,
+                attachments=[photo.metadata] if photo else [], kind=report.kind,
+            )
+            if result.created:
+                submission = Submission.objects.create(
+                    workspace_id=result.case.workspace_id, case=result.case,
+                    message=result.message, anonymous=report.anonymous,
+                    confidential=report.confidential, reporter_contact=report.contact,
+                    latitude=report.latitude, longitude=report.longitude,
+                    address=report.address, created_at=now,
+                )
+                # Flags only: the audit trail must not become a second copy of personal data.
+                events.record(
+                    workspace_id=result.case.workspace_id, actor=None,
+                    action="portal.submitted", now=now, case=result.case, obj=submission,
+                    after={
+                        "anonymous": report.anonymous, "confidential": report.confidential,
+                        "photo": photo is not None,
+                        "location": report.latitude is not None or bool(report.address),
+                    },
+                )
+    except BaseException:
+        if photo is not None:
+            photo.remove()
+        raise
+    if photo is not None and not result.created:
+        photo.remove()  # the first send of this form already stored its own copy
+    return result
+
+
+def consume_rate_limit(*, key: str, now: datetime, limit: int = RATE_LIMIT,
+                       window: timedelta = RATE_WINDOW) -> bool:
+    """Count one submission for `key`; False if the key already used up its window.
+
+    The bucket row is locked, so two submissions from one address at the same moment cannot
+    both take the last slot.
+    """
+    RateLimitBucket.objects.filter(window_started_at__lte=now - window).delete()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                bucket = RateLimitBucket.objects.select_for_update().filter(key=key).first()
+                if bucket is None:
+                    RateLimitBucket.objects.create(key=key, window_started_at=now, hits=1)
+                    return True
+                if bucket.window_started_at <= now - window:
+                    bucket.window_started_at, bucket.hits = now, 0
+                if bucket.hits >= limit:
+                    return False
+                bucket.hits += 1
+                bucket.save(update_fields=["window_started_at", "hits"])
+                return True
+        except IntegrityError:
+            continue  # a simultaneous first submission created the bucket: count on theirs
+    return False

@@ -1,0 +1,105 @@
+"""Reads of the citizen portal. The public status view is built here as a plain value that holds
+only what may be shown to anyone who knows a tracking number: never the contact, the citizen's
+name, location, photo or the operators' names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from tanggap.cases.models import Case, CaseStatus, DeliveryStatus, Direction
+from tanggap.connectors.models import ChannelAccount, Platform
+
+# Citizens read the desk's internal statuses in plain words: "claimed" means nothing to them.
+PUBLIC_STATUS = {
+    CaseStatus.BARU: _("Received"),
+    CaseStatus.DIKLAIM: _("Being handled"),
+    CaseStatus.DIJAWAB: _("Answered"),
+    CaseStatus.MENUNGGU: _("In progress"),
+    CaseStatus.SELESAI: _("Done"),
+    CaseStatus.DITUTUP: _("Closed"),
+}
+
+# Tracking numbers use Crockford's base32 (see cases.tracking); read aloud or copied by hand,
+# O and I/L are meant as 0 and 1.
+_CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_TRACKING_BODY = re.compile(r"[0-9A-HJKMNP-TV-Z]{8}")
+
+
+def normalise_tracking_number(raw: str) -> str | None:
+    """`tg-ab12-cd34`, `TGAB12CD34` or ` ab12 cd34 ` → `TG-AB12-CD34`; None if it cannot be one."""
+    compact = re.sub(r"[\s\-_.]", "", raw or "").upper()
+    if len(compact) == 10 and compact.startswith("TG"):
+        compact = compact[2:]
+    compact = compact.translate(_CONFUSABLES)
+    if not _TRACKING_BODY.fullmatch(compact):
+        return None
+    return f"TG-{compact[:4]}-{compact[4:]}"
+
+
+def portal_channel(*, slug: str) -> ChannelAccount | None:
+    """The web channel a workspace's form files into: its first active one."""
+    return (
+        ChannelAccount.objects.filter(workspace__slug=slug, platform=Platform.WEB, is_active=True)
+        .select_related("workspace")
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class PublicCase:
+    tracking_number: str
+    workspace_name: str
+    status: str
+    status_label: str
+    kind_label: str
+    created_at: datetime
+    updated_at: datetime
+    # None when the citizen's words may not be shown (confidential, or not sent through the
+    # portal: a private message on another platform was never meant for a public page).
+    citizen_entries: list[PublicEntry] | None
+    replies: list[PublicEntry]
+
+
+def public_case(*, tracking_number: str) -> PublicCase | None:
+    case = (
+        Case.objects.filter(tracking_number=tracking_number)
+        .select_related("workspace")
+        .first()
+    )
+    if case is None:
+        return None
+    flags = list(case.portal_submissions.values_list("confidential", flat=True))
+    shows_citizen = bool(flags) and not any(flags)
+    citizen, replies = [], []
+    messages = (
+        case.messages.exclude(direction=Direction.OUT, delivery_status=DeliveryStatus.FAILED)
+        .order_by("created_at", "id")
+        .values_list("direction", "text", "created_at")
+    )
+    for direction, text, created_at in messages:
+        if direction == Direction.OUT:
+            replies.append(PublicEntry(created_at, text))
+        elif shows_citizen:
+            citizen.append(PublicEntry(created_at, text))
+    return PublicCase(
+        tracking_number=case.tracking_number,
+        workspace_name=case.workspace.name,
+        status=case.status,
+        status_label=PUBLIC_STATUS[case.status],
+        kind_label=case.get_kind_display(),
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        citizen_entries=citizen if shows_citizen else None,
+        replies=replies,
+    )

@@ -1,0 +1,90 @@
+"""Spam defences of the public form, without any third-party captcha: a honeypot field, a signed
+minimum fill time, and the client address that the rate limit counts.
+
+Pure functions of the request and `now`; the rate-limit counter itself is written by
+portal.actions.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import salted_hmac
+
+# Named like a field a bot wants to fill; people never see it (see the template).
+HONEYPOT_FIELD = "website"
+MIN_FILL_TIME = timedelta(seconds=3)
+# A form left open longer than this is sent with a fresh token (and the citizen asked again).
+MAX_FORM_AGE = timedelta(hours=24)
+
+_SIGNER_SALT = "tanggap.portal.form-token"
+
+
+def honeypot_filled(data) -> bool:
+    return bool(data.get(HONEYPOT_FIELD, "").strip())
+
+
+@dataclass(frozen=True)
+class FormToken:
+    # Random per rendered form: a double-click or a resubmitted page stores one case, not two.
+    nonce: str
+    issued_at_ms: int
+
+
+def issue_form_token(now: datetime) -> str:
+    payload = f"{secrets.token_hex(16)}:{int(now.timestamp() * 1000)}"
+    return signing.Signer(salt=_SIGNER_SALT).sign(payload)
+
+
+def read_form_token(raw: str) -> FormToken | None:
+    """The token's content, or None if it was not signed by us."""
+    try:
+        payload = signing.Signer(salt=_SIGNER_SALT).unsign(raw or "")
+        nonce, issued = payload.split(":")
+        return FormToken(nonce=nonce, issued_at_ms=int(issued))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def form_age(token: FormToken, now: datetime) -> timedelta:
+    return timedelta(milliseconds=int(now.timestamp() * 1000) - token.issued_at_ms)
+
+
+def client_address(request) -> str:
+    """The submitting client's address.
+
+    X-Forwarded-For is honoured only with TANGGAP_TRUSTED_PROXIES > 0, and then read from the
+    right: each trusted proxy appends the address it saw, so the entry N places from the end is
+    the one our outermost proxy saw. Anything further left is whatever the client chose to send.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = getattr(settings, "TANGGAP_TRUSTED_PROXIES", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            candidate = hops[-proxies] if len(hops) >= proxies else hops[0]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                pass
+    return remote
+
+
+def rate_limit_key(address: str) -> str:
+    """What the rate limit counts: one IPv4 address, or one IPv6 /64 (a single subscriber
+    usually holds a whole /64, so per-address counting would not limit them at all)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    elif isinstance(ip, ipaddress.IPv6Address):
+        address = str(ip.ipv4_mapped)
+    return salted_hmac("tanggap.portal.rate-limit", address, algorithm="sha256").hexdigest()

@@ -1,0 +1,82 @@
+"""The citizen portal's pages: no login, no JavaScript needed. Thin: validate with a form, read
+through portal.queries, write through portal.actions. The clock is read once per request."""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tanggap.cases.tracking import new_tracking_number
+from tanggap.portal import actions, queries, spam
+from tanggap.portal.forms import ReportForm, TrackingForm
+
+
+def _not_found(request, message: str):
+    return render(request, "portal/not_found.html", {"message": message}, status=404)
+
+
+def _sent(request, channel, *, tracking_number: str, confidential: bool):
+    status_url = reverse("portal_status", args=[tracking_number])
+    return render(request, "portal/sent.html", {
+        "workspace": channel.workspace,
+        "tracking_number": tracking_number,
+        "confidential": confidential,
+        "status_url": status_url,
+        "status_link": request.build_absolute_uri(status_url),
+    })
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report(request, slug):
+    now = timezone.now()
+    channel = queries.portal_channel(slug=slug)
+    if channel is None:
+        return _not_found(request, _("There is no complaint form at this address."))
+    context = {"workspace": channel.workspace, "honeypot_field": spam.HONEYPOT_FIELD}
+    if request.method == "GET":
+        form = ReportForm(now=now, initial={"form_token": spam.issue_form_token(now)})
+        return render(request, "portal/form.html", {**context, "form": form})
+
+    if spam.honeypot_filled(request.POST):
+        # Look exactly like success so the bot learns nothing; store nothing at all.
+        return _sent(request, channel, tracking_number=new_tracking_number(), confidential=False)
+    form = ReportForm(request.POST, request.FILES, now=now)
+    if not form.is_valid():
+        return render(request, "portal/form.html", {**context, "form": form})
+    key = spam.rate_limit_key(spam.client_address(request))
+    if not actions.consume_rate_limit(key=key, now=now):
+        form.add_error(None, _("Too many reports were sent from your connection. Please try "
+                               "again in a few minutes."))
+        return render(request, "portal/form.html", {**context, "form": form}, status=429)
+    submitted = form.report()
+    result = actions.submit_report(channel=channel, report=submitted, now=now)
+    return _sent(request, channel, tracking_number=result.case.tracking_number,
+                 confidential=submitted.confidential)
+
+
+@never_cache
+@require_GET
+def status_lookup(request):
+    form = TrackingForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        tracking_number = queries.normalise_tracking_number(form.cleaned_data["tracking"])
+        if tracking_number is not None:
+            return redirect("portal_status", tracking_number)
+        form.add_error("tracking", _("A tracking number looks like TG-AB12-CD34."))
+    return render(request, "portal/status_lookup.html", {"form": form})
+
+
+@never_cache
+@require_GET
+def status(request, tracking):
+    tracking_number = queries.normalise_tracking_number(tracking)
+    case = queries.public_case(tracking_number=tracking_number) if tracking_number else None
+    if case is None:
+        return _not_found(request, _("We found no report with the tracking number %(number)s. "
+                                     "Check the number and try again.") % {"number": tracking})
+    return render(request, "portal/status.html", {"case": case, "form": TrackingForm()})

@@ -114,6 +114,35 @@ def worker(argv: list[str]) -> int:
     return 0
 
 
+def train_from_desk(argv: list[str]) -> int:
+    """`train --from-desk SLUG [--input FILE] --output MODEL`: the desk's confirmed labels (and
+    a JSONL file, if given) become one training file for the language engine's `train`."""
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="tanggap train")
+    parser.add_argument("--from-desk", action="append", required=True, metavar="SLUG",
+                        help="workspace whose confirmed topics to learn from (repeatable)")
+    parser.add_argument("--input", metavar="FILE", help="extra labelled JSON Lines")
+    parser.add_argument("--output", required=True, metavar="MODEL")
+    args, rest = parser.parse_known_args(argv)
+    _django_setup()
+    from django.core.management import call_command
+
+    with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", encoding="utf-8") as combined:
+        if args.input:
+            try:
+                with open(args.input, encoding="utf-8") as extra:
+                    for line in extra:
+                        combined.write(line if line.endswith("\n") else line + "\n")
+            except OSError as exc:
+                parser.error(f"cannot read --input: {exc}")
+        call_command("labels", "export", *args.from_desk, stdout=combined)
+        combined.flush()
+        from tanggap.language.cli import main as language_main
+
+        return language_main(["train", "--input", combined.name, "--output", args.output, *rest])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"}:
@@ -121,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nRun `tanggap help` for the Django management commands.")
         return 0
     command, rest = argv[0], argv[1:]
+    if command == "train" and "--from-desk" in rest:
+        return train_from_desk(rest)
     if command in LANGUAGE_COMMANDS:
         from tanggap.language.cli import main as language_main
 

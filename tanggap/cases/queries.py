@@ -98,3 +98,16 @@ def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
 
 def cursor_of(case: Case) -> str:
     return f"{case.last_inbound_at.isoformat()}_{case.pk}"
+
+
+def training_rows(*, workspace_ids: list[int]):
+    """Operators' confirmed or corrected labels, newest correction per case, for `train`."""
+    from tanggap.cases.models import TriageLabel
+
+    seen: set[int] = set()
+    labels = TriageLabel.objects.filter(workspace_id__in=workspace_ids).order_by("-id")
+    for label in labels.iterator():
+        if label.case_id in seen or not label.text:
+            continue
+        seen.add(label.case_id)
+        yield {"text": label.text, "topic": label.topic, "intent": label.intent}

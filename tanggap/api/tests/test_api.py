@@ -290,3 +290,61 @@ def test_session_writes_need_csrf(desk):
     assert response.status_code == 403
     assert response.json()["error"] == "csrf"
     assert Case.objects.get(pk=case.pk).claimed_by_id is None
+
+
+# --- language engine over HTTP --------------------------------------------------------------------
+
+
+def test_blocked_reply_is_422_with_findings_and_nothing_stored(desk):
+    case = desk.inbound().case
+    version = desk.ani.post(f"/api/v1/cases/{case.pk}/claim").json()["version"]
+    before = _state()
+    response = desk.ani.post(f"/api/v1/cases/{case.pk}/replies",
+                             {"text": "KALIAN GOBLOK SEMUA!!!", "idempotency_key": "k",
+                              "base_version": version})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "tone_blocked"
+    assert {f["severity"] for f in body["findings"]} >= {"block"}
+    assert _state() == before
+
+
+def test_warn_reply_needs_confirm_tone(desk):
+    case = desk.inbound().case
+    version = desk.ani.post(f"/api/v1/cases/{case.pk}/claim").json()["version"]
+    body = {"text": "Makanya baca dulu pengumuman di website.", "idempotency_key": "k",
+            "base_version": version}
+    warned = desk.ani.post(f"/api/v1/cases/{case.pk}/replies", body)
+    assert warned.status_code == 422
+    assert warned.json()["error"] == "tone_warning"
+    sent = desk.ani.post(f"/api/v1/cases/{case.pk}/replies", {**body, "confirm_tone": True})
+    assert sent.status_code == 201
+
+
+def test_tone_endpoint_checks_drafts(desk):
+    case = desk.inbound().case
+    response = desk.ani.post("/api/v1/tone", {"text": "lu baca dong", "case_id": case.pk})
+    assert response.status_code == 200
+    result = response.json()
+    assert result["verdict"] == "warn"
+    assert [f["code"] for f in result["findings"] if f["severity"] == "warn"]
+    assert desk.luar.post("/api/v1/tone", {"text": "halo", "case_id": case.pk}).status_code == 404
+    assert desk.ani.post("/api/v1/tone", {}).status_code == 422
+
+
+def test_classify_endpoint(desk):
+    response = desk.ani.post("/api/v1/classify", {"text": "Air PDAM mati dua hari min"})
+    assert response.status_code == 200
+    assert response.json()["topic"] == "air_bersih"
+
+
+def test_triage_correction_over_http(desk):
+    case = desk.inbound().case
+    response = desk.ani.post(f"/api/v1/cases/{case.pk}/triage", {"topic": "penerangan_jalan"})
+    assert response.status_code == 200
+    assert response.json()["topic"] == "penerangan_jalan"
+    bad = desk.ani.post(f"/api/v1/cases/{case.pk}/triage", {"topic": "bogus"})
+    assert bad.status_code == 422
+    listed = desk.ani.get("/api/v1/cases?topic=penerangan_jalan").json()["results"]
+    assert [c["id"] for c in listed] == [case.pk]
+    assert desk.ani.get("/api/v1/cases?topic=air_bersih").json()["results"] == []

@@ -1,15 +1,24 @@
-"""Writes to channel accounts."""
+"""Writes of the connectors room: channel accounts, webhook intake and processing, statuses
+reported by platforms. Each owns its transaction; side effects run on commit."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
 from tanggap.audit import events
+from tanggap.cases.actions import ingest_inbound
+from tanggap.cases.models import DeliveryStatus
 from tanggap.connectors.crypto import encrypt_secret
-from tanggap.connectors.models import ChannelAccount, Platform
+from tanggap.connectors.models import ChannelAccount, Outbound, Platform, WebhookDelivery
+from tanggap.connectors.platforms import meta
+from tanggap.connectors.platforms.base import Echo, InboundMessage, Skipped, StatusUpdate
 from tanggap.errors import Conflict, InvalidInput
+from tanggap.live.fanout import publish_on_commit
 
 
 def add_channel(
@@ -40,3 +49,175 @@ def add_channel(
     except IntegrityError:
         raise Conflict(f"a {platform} channel with handle {handle!r} already exists") from None
     return channel
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhook intake and processing
+
+
+@dataclass(frozen=True)
+class Receipt:
+    delivery_id: int
+    created: bool
+
+
+def receive_webhook(*, source: str, body: bytes, now: datetime) -> Receipt:
+    """Store one signed webhook body durably; the caller answers 200 only after this returns.
+
+    No audit event: this is the platform's message log, not a desk decision, and it belongs to
+    no workspace yet. The messages it yields are audited when the worker ingests them.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                source=source, body=body, body_sha256=digest, received_at=now)
+            delivery_id = delivery.pk
+            transaction.on_commit(lambda: _enqueue_processing(delivery_id))
+    except IntegrityError:
+        # The very same bytes again (Meta retried, or someone replays): stored once, ack again.
+        existing = WebhookDelivery.objects.only("id").get(body_sha256=digest)
+        return Receipt(existing.pk, False)
+    return Receipt(delivery_id, True)
+
+
+def _enqueue_processing(delivery_id: int) -> None:
+    from tanggap.connectors.tasks import process_webhook
+
+    process_webhook.enqueue(delivery_id)
+
+
+@dataclass
+class ProcessResult:
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResult | None:
+    """Parse one stored delivery and store what it says, all in one transaction.
+
+    None if it was processed already. A malformed body is marked processed with its error (it
+    will never parse better); an unknown account is noted and its events dropped, since nobody
+    in this desk asked for them.
+    """
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update()
+            .filter(pk=delivery_id, processed_at__isnull=True)
+            .first()
+        )
+        if delivery is None:
+            return None
+        result = ProcessResult()
+        try:
+            parsed = meta.parse_payload(json.loads(bytes(delivery.body).decode("utf-8")))
+        except (ValueError, UnicodeDecodeError) as exc:
+            result.problems.append(f"malformed: {exc}")
+            parsed = []
+        channels: dict[tuple[str, str], ChannelAccount | None] = {}
+        for event in parsed:
+            if isinstance(event, Skipped):
+                result.skipped += 1
+                continue
+            key = (event.platform, event.account_id)
+            if key not in channels:
+                channels[key] = ChannelAccount.objects.filter(
+                    platform=event.platform, handle=event.account_id, is_active=True).first()
+            channel = channels[key]
+            if channel is None:
+                problem = f"no active {event.platform} channel {event.account_id}"
+                if problem not in result.problems:
+                    result.problems.append(problem)
+                continue
+            if isinstance(event, InboundMessage):
+                _store_inbound(channel, event, now, result)
+            elif isinstance(event, StatusUpdate):
+                result.statuses += apply_status(channel=channel, update=event, now=now)
+            elif isinstance(event, Echo):
+                apply_echo(channel=channel, echo=event)
+        delivery.processed_at = now
+        delivery.attempts += 1
+        delivery.stored_messages = result.stored
+        delivery.error = "; ".join(result.problems)[:500]
+        delivery.save(update_fields=["processed_at", "attempts", "stored_messages", "error"])
+        return result
+
+
+def _store_inbound(channel, event: InboundMessage, now: datetime, result: ProcessResult) -> None:
+    try:
+        outcome = ingest_inbound(
+            channel=channel, external_id=event.external_id, author_id=event.author_id,
+            author_name=event.author_name, text=event.text, thread_id=event.thread_id,
+            attachments=event.attachments, platform_created_at=event.created_at, now=now,
+        )
+    except InvalidInput as exc:
+        result.problems.append(f"{event.platform} {event.external_id}: {exc}")
+        return
+    if outcome.created:
+        result.stored += 1
+    else:
+        result.duplicates += 1
+
+
+# WhatsApp statuses can arrive out of order; only ever move forward.
+_STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def apply_status(*, channel, update: StatusUpdate, now: datetime) -> int:
+    """Record what the platform says became of one of our sends; 1 if it changed anything."""
+    record = (
+        Outbound.objects.select_for_update()
+        .filter(channel=channel, external_id=update.external_id)
+        .select_related("message")
+        .first()
+    )
+    if record is None and update.key:
+        # An attempt timed out before we learnt the platform id; the key identifies it.
+        record = (
+            Outbound.objects.select_for_update()
+            .filter(channel=channel, idempotency_key=update.key)
+            .select_related("message")
+            .first()
+        )
+    if record is None:
+        return 0  # sent from outside the desk (the WhatsApp app), nothing of ours to update
+    if _STATUS_RANK.get(update.status, 0) <= _STATUS_RANK.get(record.platform_status, 0):
+        return 0
+    record.platform_status = update.status
+    record.external_id = record.external_id or update.external_id
+    record.updated_at = now
+    record.save(update_fields=["platform_status", "external_id", "updated_at"])
+    message = record.message
+    if update.status == "failed":
+        new_status, error = DeliveryStatus.FAILED, f"platform_failed: {update.error}"[:500]
+    else:
+        new_status, error = DeliveryStatus.SENT, ""
+    if message.delivery_status == new_status:
+        return 1
+    before = {"status": message.delivery_status}
+    message.delivery_status = new_status
+    message.delivery_error = error
+    message.external_id = message.external_id or update.external_id
+    message.save(update_fields=["delivery_status", "delivery_error", "external_id"])
+    # Only a change of the message's shown status is a desk event; delivered/read stay on the
+    # outbound record (there is one per message, and they are the platform's facts).
+    events.record(
+        workspace_id=message.workspace_id, actor=None, now=now, obj=message,
+        action="message.delivery_updated", before=before,
+        after={"status": new_status, "platform_status": update.status, "error": error},
+    )
+    publish_on_commit(message.workspace_id, {
+        "kind": "delivery", "case_id": message.case_id, "message_id": message.pk,
+        "status": new_status})
+    return 1
+
+
+def apply_echo(*, channel, echo: Echo) -> None:
+    """A message the account sent came back: if it carries our key, remember its platform id."""
+    if not echo.key.startswith("tanggap-out-"):
+        return  # sent from the Page inbox or another tool
+    Outbound.objects.filter(channel=channel, idempotency_key=echo.key,
+                            external_id__isnull=True).update(external_id=echo.external_id)

@@ -28,6 +28,10 @@ class ChannelAccount(models.Model):
     # Demo channels are served by the simulator instead of a platform API.
     simulated = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    # Non-secret per-account settings (docs/platforms.md): e.g. {"human_agent": true} once Meta
+    # granted the Human Agent feature, {"whatsapp_reply_template": {...}}, {"x_user_id": "..."},
+    # {"api": "instagram"} for Instagram-Login accounts.
+    options = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -41,3 +45,86 @@ class ChannelAccount(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.credentials_encrypted)
+
+
+class WebhookDelivery(models.Model):
+    """One signed webhook POST, stored raw before we answer 200 (nothing acknowledged is lost).
+
+    An append-only intake log rather than tenant data: one POST may carry entries for several
+    accounts. The worker parses it later; `processed_at` is set in the same transaction as the
+    messages it produced, so a crash mid-way re-processes the whole delivery (idempotently).
+    """
+
+    source = models.CharField(max_length=20)
+    body = models.BinaryField()
+    # The same bytes twice (a redelivery, a replay) are stored once.
+    body_sha256 = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    stored_messages = models.PositiveIntegerField(default=0)
+    # Why some or all of it could not be used (malformed, unknown account); shown to admins.
+    error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["processed_at", "id"], name="webhook_pending_idx")]
+
+
+class OutboundState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    IN_FLIGHT = "in_flight", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Outbound(models.Model):
+    """The record of one platform send, written before the call (no platform takes our key).
+
+    `idempotency_key` travels with the send where the platform echoes it (Messenger metadata,
+    WhatsApp biz_opaque_callback_data). A record found IN_FLIGHT at the next attempt means an
+    earlier attempt may have posted: the adapter looks for our earlier reply before posting.
+    """
+
+    message = models.OneToOneField(
+        "cases.Message", on_delete=models.CASCADE, related_name="outbound"
+    )
+    channel = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    operation = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=200, blank=True, default="")
+    # What is sent, minus credentials: {"api", "method", "path", "json"|"params"}.
+    request = models.JSONField(default=dict)
+    state = models.CharField(
+        max_length=10, choices=OutboundState.choices, default=OutboundState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # Finer than the message's delivery status: WhatsApp's sent/delivered/read/failed.
+    platform_status = models.CharField(max_length=20, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "external_id"], name="outbound_external_idx")]
+
+
+class PollCursor(models.Model):
+    """Where polling of one account stands, and what the platform says is left of our budget.
+
+    `since_id` is written in the same transaction as the messages it covers.
+    """
+
+    channel = models.OneToOneField(
+        ChannelAccount, on_delete=models.CASCADE, related_name="poll_cursor"
+    )
+    since_id = models.CharField(max_length=40, blank=True, default="")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    # From x-rate-limit-* headers of the last answer: calls left in the current 15-min window.
+    rate_limit = models.PositiveIntegerField(null=True, blank=True)
+    rate_remaining = models.PositiveIntegerField(null=True, blank=True)
+    rate_reset_at = models.DateTimeField(null=True, blank=True)
+    # Running totals, because each read costs the city money (docs/platforms.md).
+    calls_made = models.PositiveIntegerField(default=0)
+    posts_read = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.tasks import task
 from django.utils import timezone
 
+from tanggap.connectors.actions import process_webhook_delivery
 from tanggap.connectors.delivery import deliver_message_now
 
 
@@ -12,3 +13,9 @@ from tanggap.connectors.delivery import deliver_message_now
 def deliver_message(message_id: int) -> str | None:
     outcome = deliver_message_now(message_id=message_id, now=timezone.now())
     return outcome.status if outcome else None
+
+
+@task()
+def process_webhook(delivery_id: int) -> int | None:
+    result = process_webhook_delivery(delivery_id=delivery_id, now=timezone.now())
+    return result.stored if result else None

@@ -25,7 +25,7 @@ def test_web_reply_is_delivered_once(desk):
     assert Message.objects.get(pk=message.pk).delivery_status == "sent"
 
 
-def test_platform_without_connector_fails_visibly(desk):
+def test_platform_account_without_credentials_fails_visibly(desk):
     now = timezone.now()
     facebook = add_channel(workspace=desk.bpn, platform="facebook", handle="1234567890", now=now)
     message = _reply_on(desk, facebook)
@@ -33,7 +33,9 @@ def test_platform_without_connector_fails_visibly(desk):
     assert outcome.status == "failed"
     stored = Message.objects.get(pk=message.pk)
     assert stored.delivery_status == "failed"
-    assert stored.delivery_error.startswith("no_connector:")
+    assert stored.delivery_error == (
+        "no_credentials: the Facebook account 1234567890 has no access token; connect it "
+        "(docs/platforms.md), then send again")
 
 
 def test_task_runs_delivery(desk):

@@ -1,0 +1,135 @@
+"""The shape every platform adapter has, and the events inbound parsers produce.
+
+An adapter is a module `platforms/<name>/client.py` with three functions:
+  plan(ctx) -> SendPlan              what to call for this reply (raises TransportError(permanent)
+                                     when the platform would refuse it, e.g. a closed window)
+  sent_id(data) -> str               the platform id of what we posted, from its answer
+  find_existing(http, ctx_like) -> str | None
+                                     our earlier post for this outbound record, if the platform
+                                     lets us look (None: not found or cannot look)
+and `platforms/<name>/inbound.py` turns a webhook or poll answer into the events below.
+Parsers are pure: no database, no clock, no HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tanggap.connectors.http import TransportError
+
+# Case thread ids: the prefix tells the adapter how to answer (public comment reply vs DM).
+DM_THREAD = "dm"
+
+
+def post_thread(post_id: str) -> str:
+    return f"post:{post_id}"
+
+
+def media_thread(media_id: str) -> str:
+    return f"media:{media_id}"
+
+
+def conversation_thread(conversation_id: str) -> str:
+    return f"conv:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    platform: str
+    account_id: str  # routes to ChannelAccount.handle
+    external_id: str
+    author_id: str
+    author_name: str
+    text: str
+    thread_id: str
+    attachments: list = field(default_factory=list)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The platform tells us what became of one of our sends (WhatsApp statuses)."""
+
+    platform: str
+    account_id: str
+    external_id: str
+    status: str
+    error: str = ""
+    key: str = ""  # our idempotency key, when the platform echoes it
+
+
+@dataclass(frozen=True)
+class Echo:
+    """The platform echoes a message the account sent (Messenger/Instagram message_echoes)."""
+
+    platform: str
+    account_id: str
+    external_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something we understood and deliberately do not store (our own comment, an edit)."""
+
+    platform: str
+    account_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    operation: str
+    target_id: str
+    api: str
+    method: str
+    path: str
+    json: Any = None
+    params: dict | None = None
+
+    def as_request(self) -> dict:
+        return {"api": self.api, "method": self.method, "path": self.path, "json": self.json,
+                "params": self.params}
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """Everything an adapter may use to plan a reply; built by connectors.delivery."""
+
+    channel: Any
+    text: str
+    key: str
+    thread_id: str
+    recipient_id: str  # the contact's platform id (PSID, IGSID, wa_id, X user id)
+    reply_to_id: str  # the platform id of the citizen message we answer
+    last_inbound_at: datetime | None
+    now: datetime
+
+    @property
+    def options(self) -> dict:
+        return self.channel.options or {}
+
+
+def from_unix(value: Any, *, millis: bool = False) -> datetime | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(number / 1000 if millis else number, tz=UTC)
+
+
+def within(ctx: SendContext, window: timedelta) -> bool:
+    """Whether the citizen's last message is recent enough for a free-form answer."""
+    return ctx.last_inbound_at is not None and ctx.now - ctx.last_inbound_at <= window
+
+
+def permanent(code: str, message: str) -> TransportError:
+    """A refusal we can predict without calling the platform; `code` leads the shown error."""
+    return TransportError(f"{code}: {message}", permanent=True, code=code)
+
+
+def placeholder_text(kind: str) -> str:
+    """Text for a message with no text (a photo, a sticker), so the case still shows it."""
+    return f"[{kind or 'lampiran'}]"

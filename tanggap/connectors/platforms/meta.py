@@ -1,0 +1,115 @@
+"""What Facebook, Instagram and WhatsApp share: the webhook signature, the envelope, and the
+Messenger-style `messaging[]` events (Messenger and Instagram Direct have the same shape).
+
+Pure functions: bytes or dicts in, events out. Facts: docs/platforms.md and PLATFORMS.md §1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from tanggap.connectors.platforms.base import (
+    DM_THREAD,
+    Echo,
+    InboundMessage,
+    Skipped,
+    from_unix,
+    placeholder_text,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The header value Meta sends: sha256= and the lowercase hex HMAC of the raw bytes."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(body: bytes, header: str | None, secrets: list[str]) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    # Client libraries all send lowercase hex; accept either case rather than reject a
+    # genuine delivery on an encoding detail Meta's text does not pin down.
+    given = header[len("sha256="):].strip().lower()
+    return any(
+        hmac.compare_digest(sign(body, secret)[len("sha256="):], given)
+        for secret in secrets if secret
+    )
+
+
+def entries(payload: Any) -> list[dict]:
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        raise ValueError("not a Meta webhook envelope (no entry list)")
+    return [entry for entry in payload["entry"] if isinstance(entry, dict)]
+
+
+def changes(entry: dict) -> list[dict]:
+    """`changes[]`, or the Instagram-Login shape with field/value straight on the entry."""
+    found = [c for c in entry.get("changes") or [] if isinstance(c, dict)]
+    if not found and "field" in entry and "value" in entry:
+        found = [{"field": entry["field"], "value": entry["value"]}]
+    return found
+
+
+def _attachments(message: dict) -> list[dict]:
+    out = []
+    for item in message.get("attachments") or []:
+        if isinstance(item, dict):
+            payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+            out.append({"type": str(item.get("type") or "file"), "url": payload.get("url", "")})
+    return out
+
+
+def parse_messaging(platform: str, entry: dict) -> list:
+    """Messenger / Instagram Direct events of one entry: citizen messages and our echoes."""
+    account_id = str(entry.get("id", ""))
+    events: list = []
+    for item in entry.get("messaging") or []:
+        if not isinstance(item, dict):
+            continue
+        message = item.get("message")
+        if not isinstance(message, dict) or not message.get("mid"):
+            # Reads, deliveries, reactions, postbacks: nothing a citizen wrote.
+            events.append(Skipped(platform, account_id, "messaging event without a message"))
+            continue
+        sender = str((item.get("sender") or {}).get("id", ""))
+        if message.get("is_echo"):
+            # Sent by the account (by us or from the Page inbox); `metadata` carries our key.
+            events.append(Echo(platform, account_id, str(message["mid"]),
+                               str(message.get("metadata") or "")))
+            continue
+        if message.get("is_deleted") or message.get("is_unsupported"):
+            events.append(Skipped(platform, account_id, "deleted or unsupported message"))
+            continue
+        attachments = _attachments(message)
+        text = message.get("text") or placeholder_text(attachments[0]["type"] if attachments
+                                                       else "")
+        events.append(InboundMessage(
+            platform=platform, account_id=account_id, external_id=str(message["mid"]),
+            author_id=sender, author_name="", text=str(text), thread_id=DM_THREAD,
+            attachments=attachments, created_at=from_unix(item.get("timestamp"), millis=True),
+        ))
+    return events
+
+
+def parse_payload(payload: Any) -> list:
+    """Every event in one Meta webhook delivery, whichever product sent it."""
+    from tanggap.connectors.platforms.facebook import inbound as facebook
+    from tanggap.connectors.platforms.instagram import inbound as instagram
+    from tanggap.connectors.platforms.whatsapp import inbound as whatsapp
+
+    parsers = {"page": facebook.parse_entry, "instagram": instagram.parse_entry,
+               "whatsapp_business_account": whatsapp.parse_entry}
+    kind = payload.get("object") if isinstance(payload, dict) else None
+    parser = parsers.get(kind)
+    if parser is None:
+        raise ValueError(f"unknown webhook object {kind!r}")
+    events: list = []
+    for entry in entries(payload):
+        events.extend(parser(entry))
+    return events

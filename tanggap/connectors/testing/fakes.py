@@ -1,0 +1,84 @@
+"""Injected fakes for the connectors' tests: a scripted platform behind httpx.MockTransport,
+signed Meta webhook bodies, and a sleep that records instead of waiting.
+
+Nothing here opens a socket (see fakeserver.py for the one that does, on 127.0.0.1 only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tanggap.connectors.http import PlatformHTTP
+from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign
+
+APP_SECRET = "test-meta-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+PLATFORMS_DIR = Path(__file__).resolve().parent.parent / "platforms"
+
+
+def fixture_bytes(platform: str, name: str) -> bytes:
+    return (PLATFORMS_DIR / platform / "tests" / "fixtures" / f"{name}.json").read_bytes()
+
+
+def fixture(platform: str, name: str) -> Any:
+    return json.loads(fixture_bytes(platform, name))
+
+
+def post_meta_webhook(client, body: bytes, *, secret: str = APP_SECRET, signature=None):
+    header = sign(body, secret) if signature is None else signature
+    return client.post("/webhooks/meta", data=body, content_type="application/json",
+                       headers={SIGNATURE_HEADER: header} if header else {})
+
+
+@dataclass
+class Sleeps:
+    waits: list[float] = field(default_factory=list)
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@dataclass
+class FakeAPI:
+    """Routes keyed by (METHOD, path suffix); each route answers from a script of responses,
+    the last one repeating. Every request is recorded."""
+
+    routes: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def on(self, method: str, path: str, *responses: Any) -> FakeAPI:
+        self.routes[(method, path)] = list(responses)
+        return self
+
+    def calls(self, method: str, path: str) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == method and r.url.path.endswith(path)]
+
+    def bodies(self, method: str, path: str) -> list[Any]:
+        return [json.loads(r.content) for r in self.calls(method, path)]
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        for (method, path), script in self.routes.items():
+            if request.method == method and request.url.path.endswith(path):
+                answer = script.pop(0) if len(script) > 1 else script[0]
+                if isinstance(answer, Exception):
+                    raise answer
+                if callable(answer):
+                    return answer(request)
+                if isinstance(answer, httpx.Response):
+                    return answer
+                return httpx.Response(200, json=answer)
+        return httpx.Response(404, json={"error": {"message": "no such route in FakeAPI",
+                                                   "code": 803}})
+
+    def http(self) -> PlatformHTTP:
+        return PlatformHTTP(transport=httpx.MockTransport(self._handle), clock=lambda: 0.0)

@@ -120,7 +120,8 @@ class ReportForm(forms.Form):
     address = forms.CharField(
         label=_("Address or landmark"), max_length=300, required=False,
     )
-    form_token = forms.CharField(widget=forms.HiddenInput)
+    # Not required: a missing token gets the same "send again" answer as an expired one.
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, now: datetime, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,0 +1,142 @@
+"""Spam defences of POST /lapor/<slug>/: honeypot, minimum fill time, rate limit per address."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tanggap.cases.models import Case, Contact, Message
+from tanggap.portal import spam
+from tanggap.portal.actions import consume_rate_limit
+from tanggap.portal.models import RateLimitBucket, Submission
+from tanggap.portal.tests.conftest import form_data
+
+TOO_MANY = "Too many reports were sent from your connection."
+
+
+def _stored() -> tuple[int, int, int, int]:
+    return (Case.objects.count(), Message.objects.count(), Contact.objects.count(),
+            Submission.objects.count())
+
+
+def test_honeypot_looks_like_success_but_stores_nothing(client, desk):
+    response = client.post("/lapor/bpn/", form_data(website="http://murah.example"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Thank you, your report has been received." in page
+    assert 'id="tracking-number">TG-' in page
+    assert _stored() == (0, 0, 0, 0)
+    assert RateLimitBucket.objects.count() == 0
+
+
+def test_too_fast_submission_is_refused_and_can_be_sent_again(client, desk):
+    data = form_data(age_seconds=1)
+    response = client.post("/lapor/bpn/", data)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "That was sent too quickly. Wait a few seconds and send it again." in page
+    assert f'value="{data["form_token"]}"' in page  # the same form passes once time has run
+    assert _stored() == (0, 0, 0, 0)
+
+
+def test_expired_or_forged_token_is_refused_with_a_fresh_one(client, desk):
+    for token in (form_data(age_seconds=25 * 3600)["form_token"], "forged:123:abc", ""):
+        response = client.post("/lapor/bpn/", form_data(form_token=token))
+        page = response.content.decode()
+        assert "This form was open too long." in page
+        (fresh,) = re.findall(r'name="form_token" value="([^"]*)"', page)
+        assert fresh != token
+        assert spam.read_form_token(fresh) is not None
+    assert _stored() == (0, 0, 0, 0)
+
+
+def test_token_minimum_age_boundary():
+    now = timezone.now()
+    fresh = spam.read_form_token(spam.issue_form_token(now - timedelta(seconds=3)))
+    assert spam.form_age(fresh, now) == timedelta(seconds=3)
+    assert spam.read_form_token(spam.issue_form_token(now) + "x") is None
+
+
+def test_rate_limit_refuses_the_sixth_submission_from_one_address(client, desk):
+    for n in range(5):
+        response = client.post("/lapor/bpn/", form_data(text=f"Laporan {n}"),
+                               REMOTE_ADDR="203.0.113.7")
+        assert response.status_code == 200
+    sixth = client.post("/lapor/bpn/", form_data(text="Laporan 6"), REMOTE_ADDR="203.0.113.7")
+
+    assert sixth.status_code == 429
+    assert TOO_MANY in sixth.content.decode()
+    assert Case.objects.count() == 5
+    other = client.post("/lapor/bpn/", form_data(text="Dari alamat lain"),
+                        REMOTE_ADDR="203.0.113.8")
+    assert other.status_code == 200
+    assert Case.objects.count() == 6
+
+
+def test_rate_limit_counts_across_workspaces(client, desk):
+    for n in range(5):
+        client.post("/lapor/bpn/", form_data(text=f"Laporan {n}"), REMOTE_ADDR="203.0.113.7")
+    response = client.post("/lapor/dlh/", form_data(), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 429
+
+
+def test_invalid_forms_do_not_use_up_the_limit(client, desk):
+    for _ in range(6):
+        client.post("/lapor/bpn/", form_data(text=""), REMOTE_ADDR="203.0.113.7")
+    response = client.post("/lapor/bpn/", form_data(), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 200
+    assert Case.objects.count() == 1
+
+
+def test_rate_limit_window_reopens_after_ten_minutes(db):
+    start = timezone.now()
+    key = spam.rate_limit_key("203.0.113.7")
+    assert [consume_rate_limit(key=key, now=start) for _ in range(6)] == [True] * 5 + [False]
+    assert consume_rate_limit(key=key, now=start + timedelta(minutes=9, seconds=59)) is False
+    assert consume_rate_limit(key=key, now=start + timedelta(minutes=10)) is True
+    bucket = RateLimitBucket.objects.get()
+    assert (bucket.window_started_at, bucket.hits) == (start + timedelta(minutes=10), 1)
+
+
+def test_stale_buckets_of_other_addresses_are_dropped(db):
+    start = timezone.now()
+    consume_rate_limit(key=spam.rate_limit_key("203.0.113.1"), now=start)
+    consume_rate_limit(key=spam.rate_limit_key("203.0.113.2"), now=start + timedelta(minutes=11))
+    assert list(RateLimitBucket.objects.values_list("key", flat=True)) == [
+        spam.rate_limit_key("203.0.113.2")]
+
+
+def test_buckets_never_hold_the_address(client, desk):
+    client.post("/lapor/bpn/", form_data(), REMOTE_ADDR="203.0.113.7")
+    (key,) = RateLimitBucket.objects.values_list("key", flat=True)
+    assert "203.0.113.7" not in key and len(key) == 64
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(client, desk):
+    # Without the setting, a bot rotating X-Forwarded-For still counts as one address.
+    for n in range(6):
+        response = client.post("/lapor/bpn/", form_data(text=f"L{n}"), REMOTE_ADDR="10.0.0.1",
+                               HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    assert response.status_code == 429
+
+
+def test_forwarded_for_is_read_from_the_trusted_proxy(client, desk, settings):
+    settings.TANGGAP_TRUSTED_PROXIES = 1
+    for n in range(6):
+        # The client may prepend anything; the proxy appends the address it saw.
+        response = client.post("/lapor/bpn/", form_data(text=f"L{n}"), REMOTE_ADDR="10.0.0.1",
+                               HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 198.51.100.9")
+    assert response.status_code == 429
+    response = client.post("/lapor/bpn/", form_data(text="lain"), REMOTE_ADDR="10.0.0.1",
+                           HTTP_X_FORWARDED_FOR="198.51.100.10")
+    assert response.status_code == 200
+
+
+def test_ipv6_addresses_in_one_slash_64_share_a_limit():
+    assert spam.rate_limit_key("2001:db8:1:2::1") == spam.rate_limit_key("2001:db8:1:2:ffff::9")
+    assert spam.rate_limit_key("2001:db8:1:2::1") != spam.rate_limit_key("2001:db8:1:3::1")
+    assert spam.rate_limit_key("::ffff:203.0.113.7") == spam.rate_limit_key("203.0.113.7")

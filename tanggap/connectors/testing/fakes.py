@@ -82,3 +82,17 @@ class FakeAPI:
 
     def http(self) -> PlatformHTTP:
         return PlatformHTTP(transport=httpx.MockTransport(self._handle), clock=lambda: 0.0)
+
+
+def pending_reply(desk, channel, *, external_id: str, thread_id: str, author_id: str,
+                  platform_created_at, now, text: str = "Terima kasih, sudah kami teruskan.",
+                  inbound_text: str = "Mohon bantuannya"):
+    """A citizen message on `channel` and the holder's reply to it, waiting for delivery."""
+    from tanggap.cases.actions import claim_case, ingest_inbound, send_reply
+
+    case = ingest_inbound(channel=channel, external_id=external_id, author_id=author_id,
+                          author_name="Warga", text=inbound_text, thread_id=thread_id,
+                          platform_created_at=platform_created_at, now=now).case
+    case = claim_case(case_id=case.pk, actor=desk.ani.user, now=now)
+    return send_reply(case_id=case.pk, actor=desk.ani.user, text=text, idempotency_key=f"k-{external_id}",
+                      base_version=case.version, now=now).message

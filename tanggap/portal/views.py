@@ -46,6 +46,8 @@ def report(request, slug):
         # Look exactly like success so the bot learns nothing; store nothing at all.
         return _sent(request, channel, tracking_number=new_tracking_number(), confidential=False)
     form = ReportForm(request.POST, request.FILES, now=now)
+    # Browsers never refill a file input, so a re-rendered form must ask for the photo again.
+    context["photo_dropped"] = bool(request.FILES)
     if not form.is_valid():
         return render(request, "portal/form.html", {**context, "form": form})
     key = spam.rate_limit_key(spam.client_address(request))

@@ -174,6 +174,7 @@ def test_photo_named_jpg_but_not_an_image_is_refused_and_nothing_stored(client, 
     assert '<p class="field-error" id="id_photo_error">This file is not a JPEG, PNG or WebP picture.</p>' in page
     assert 'aria-invalid="true"' in page and 'aria-describedby="id_photo_helptext id_photo_error"' in page
     assert "Lampu jalan di Jl. Sudirman mati sejak kemarin malam." in page  # the text is kept
+    assert "Your photo was not kept. Choose it again before sending." in page
     assert (Case.objects.count(), Message.objects.count(), Contact.objects.count()) == (0, 0, 0)
     assert Submission.objects.count() == 0
     assert stored_files(uploads) == []

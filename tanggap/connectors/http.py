@@ -42,8 +42,9 @@ class TransportError(Exception):
 
     def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None,
                  ambiguous: bool = False, status: int | None = None,
-                 code: str | int | None = None) -> None:
+                 code: str | int | None = None, headers: dict | None = None) -> None:
         super().__init__(message)
+        self.headers = headers or {}
         self.message = message
         self.permanent = permanent
         self.retry_after = retry_after
@@ -154,7 +155,9 @@ class PlatformHTTP:
                                      permanent=False, ambiguous=method != "GET",
                                      status=response.status_code)
             return Response(response.status_code, data, headers)
-        raise self._classify(method, response.status_code, data, headers)
+        error = self._classify(method, response.status_code, data, headers)
+        error.headers = headers
+        raise error
 
     def _classify(self, method: str, status: int, data: Any, headers: dict) -> TransportError:
         message, code, transient = _error_detail(data)

@@ -19,3 +19,10 @@ def deliver_message(message_id: int) -> str | None:
 def process_webhook(delivery_id: int) -> int | None:
     result = process_webhook_delivery(delivery_id=delivery_id, now=timezone.now())
     return result.stored if result else None
+
+
+@task()
+def poll_x(channel_id: int) -> str:
+    from tanggap.connectors.polling import poll_x_mentions
+
+    return poll_x_mentions(channel_id=channel_id, now=timezone.now()).status

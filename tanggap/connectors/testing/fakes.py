@@ -94,5 +94,6 @@ def pending_reply(desk, channel, *, external_id: str, thread_id: str, author_id:
                           author_name="Warga", text=inbound_text, thread_id=thread_id,
                           platform_created_at=platform_created_at, now=now).case
     case = claim_case(case_id=case.pk, actor=desk.ani.user, now=now)
-    return send_reply(case_id=case.pk, actor=desk.ani.user, text=text, idempotency_key=f"k-{external_id}",
-                      base_version=case.version, now=now).message
+    return send_reply(case_id=case.pk, actor=desk.ani.user, text=text,
+                      idempotency_key=f"k-{external_id}", base_version=case.version,
+                      now=now).message

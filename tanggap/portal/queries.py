@@ -1,17 +1,20 @@
 """Reads of the citizen portal. The public status view is built here as a plain value that holds
 only what may be shown to anyone who knows a tracking number: never the contact, the citizen's
-name, location, photo or the operators' names."""
+name, location, photo or the operators' names. The desk_* reads serve the desk and must only be
+called after access_case has let the user in."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from tanggap.cases.models import Case, CaseStatus, DeliveryStatus, Direction
+from tanggap.cases.models import Case, CaseStatus, DeliveryStatus, Direction, Message
 from tanggap.connectors.models import ChannelAccount, Platform
+from tanggap.portal.photos import upload_root
 
 # Citizens read the desk's internal statuses in plain words: "claimed" means nothing to them.
 PUBLIC_STATUS = {
@@ -103,3 +106,27 @@ def public_case(*, tracking_number: str) -> PublicCase | None:
         citizen_entries=citizen if shows_citizen else None,
         replies=replies,
     )
+
+
+def desk_submissions(*, case: Case) -> list:
+    """The portal details of a case, for its desk (the caller went through access_case)."""
+    return list(case.portal_submissions.select_related("message").order_by("created_at", "pk"))
+
+
+def desk_photo(*, case_id: int, message_id: int, index: int) -> tuple[Path, dict] | None:
+    """The stored file of one photo on one message of the case, or None.
+
+    The path comes from our own metadata, and is still checked to lie inside the upload root,
+    so a tampered attachments row cannot make the desk serve any other file.
+    """
+    message = Message.objects.filter(pk=message_id, case_id=case_id, direction=Direction.IN).first()
+    if message is None or not 0 <= index < len(message.attachments):
+        return None
+    attachment = message.attachments[index]
+    if attachment.get("storage") != "uploads" or attachment.get("type") != "image":
+        return None
+    root = upload_root().resolve()
+    path = (root / str(attachment.get("path", ""))).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path, attachment

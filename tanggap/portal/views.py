@@ -3,6 +3,8 @@ through portal.queries, write through portal.actions. The clock is read once per
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,8 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tanggap.cases.tracking import new_tracking_number
+from tanggap.errors import NotFound
 from tanggap.portal import actions, queries, spam
 from tanggap.portal.forms import ReportForm, TrackingForm
+from tanggap.workspaces.access import access_case
 
 
 def _not_found(request, message: str):
@@ -82,3 +86,24 @@ def status(request, tracking):
         return _not_found(request, _("We found no report with the tracking number %(number)s. "
                                      "Check the number and try again.") % {"number": tracking})
     return render(request, "portal/status.html", {"case": case, "form": TrackingForm()})
+
+
+@login_required
+@require_GET
+def desk_photo(request, case_id, message_id, index):
+    """A citizen's photo, for members of the case's workspace only (404 to everyone else)."""
+    try:
+        access_case(request.user, case_id)
+    except NotFound:
+        raise Http404() from None
+    found = queries.desk_photo(case_id=case_id, message_id=message_id, index=index)
+    if found is None:
+        raise Http404()
+    path, attachment = found
+    response = FileResponse(open(path, "rb"), content_type=attachment["content_type"],
+                            filename=attachment["name"])
+    # The bytes came from the public; never let a browser run them as anything but an image.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,88 @@
+"""What the desk sees of a form submission: its flags, contact, location and photo."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import Context, Template
+from django.test import Client
+from django.utils import translation
+
+from tanggap.cases.models import Case, Message
+from tanggap.portal.tests.conftest import PNG_BYTES, form_data
+
+
+def _details(case) -> str:
+    with translation.override("en"):
+        return Template("{% load portal_desk %}{% portal_details case %}").render(
+            Context({"case": case}))
+
+
+def _photo_url(case) -> str:
+    message = case.messages.get(direction="in")
+    return f"/lapor/desk/cases/{case.pk}/messages/{message.pk}/photos/0"
+
+
+def test_desk_details_show_contact_location_photo_and_flags(client, desk, uploads):
+    client.post("/lapor/bpn/", {**form_data(
+        name="Siti", contact="0812 3456 7890", address="Gang Mawar RT 07",
+        latitude="-1.2654", longitude="116.8312", confidential="on",
+    ), "photo": SimpleUploadedFile("jalan.png", PNG_BYTES)})
+    case = Case.objects.get()
+
+    html = " ".join(_details(case).split())
+    assert '<a href="tel:+6281234567890">+6281234567890</a>' in html
+    assert "<dd>Gang Mawar RT 07</dd>" in html
+    assert '<a href="geo:-1.265400,116.831200">-1.265400, 116.831200</a>' in html
+    assert f'<a href="{_photo_url(case)}" target="_blank" rel="noopener">jalan.png</a>' in html
+    assert '<span class="badge st-baru">Confidential: text hidden on the status page</span>' in html
+    assert "Anonymous" not in html
+
+
+def test_desk_details_of_anonymous_report_hold_no_contact(client, desk):
+    client.post("/lapor/bpn/", form_data(name="Siti", contact="0812 3456 7890", anonymous="on"))
+    html = _details(Case.objects.get())
+    assert "Siti" not in html and "6281234567890" not in html
+    assert "tel:" not in html
+
+
+def test_desk_details_render_nothing_for_other_cases(desk):
+    assert _details(desk.inbound().case).strip() == ""
+
+
+def test_member_gets_the_photo_as_an_inert_image(client, desk, uploads):
+    client.post("/lapor/bpn/", {**form_data(), "photo": SimpleUploadedFile("a.png", PNG_BYTES)})
+    case = Case.objects.get()
+    member = Client()
+    member.force_login(desk.audi.user)  # read-only roles may look too
+
+    response = member.get(_photo_url(case))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG_BYTES
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'inline; filename="a.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_outsider_and_public_cannot_get_the_photo(client, desk, uploads):
+    client.post("/lapor/bpn/", {**form_data(), "photo": SimpleUploadedFile("a.png", PNG_BYTES)})
+    case = Case.objects.get()
+    outsider = Client()
+    outsider.force_login(desk.luar.user)
+
+    assert outsider.get(_photo_url(case)).status_code == 404
+    assert Client().get(_photo_url(case)).status_code == 302  # to the login page
+
+
+def test_tampered_attachment_path_is_not_served(client, desk, uploads, tmp_path):
+    client.post("/lapor/bpn/", {**form_data(), "photo": SimpleUploadedFile("a.png", PNG_BYTES)})
+    case = Case.objects.get()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("kunci")
+    message = case.messages.get(direction="in")
+    Message.objects.filter(pk=message.pk).update(attachments=[
+        {**message.attachments[0], "path": "../secret.txt"}])
+    member = Client()
+    member.force_login(desk.ani.user)
+    assert member.get(_photo_url(case)).status_code == 404
+    assert member.get(_photo_url(case).replace("/photos/0", "/photos/1")).status_code == 404

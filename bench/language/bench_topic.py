@@ -1,14 +1,19 @@
 """Topic (and intent, kasar) figures on the project's own citizen messages, cold and trained.
 
-data/messages.tsv was written for the project (see data/README.md). The split is fixed by a
-hash of the text: 25 % test. Cold figures are given on all messages and on the test side;
-the trained figure fits on the train side only and is measured on the test side only.
+Two sets, both written for the project (see data/README.md): ``messages.tsv`` (437 messages,
+mostly short) and ``letters.tsv`` (258 long letters to the mayor or an office that mix several
+matters). Each is split by a hash of the text, 25 % test. Cold figures are given on each set
+and on its test side; trained figures fit on train sides only and are measured on test sides
+only. ``--curve`` adds a learning curve: accuracy on the joint test side after training on the
+first 5, 10, 20, 40 or all train rows of each topic (several seeded draws, averaged).
 
-    python bench/language/bench_topic.py
+    python bench/language/bench_topic.py [--curve] [--errors SET] [--side train|test]
 """
 
 from __future__ import annotations
 
+import argparse
+import random
 import sys
 import time
 
@@ -18,10 +23,12 @@ sys.path.insert(0, str(REPO))
 
 from tanggap.language import classify, train  # noqa: E402
 
+SETS = ("messages", "letters")
 
-def load() -> list[dict]:
+
+def load(name: str = "messages") -> list[dict]:
     rows = []
-    for line in (HERE / "data" / "messages.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (HERE / "data" / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         topic, intent, kasar, text = line.split("\t")
@@ -29,33 +36,104 @@ def load() -> list[dict]:
     return rows
 
 
-def report(name: str, rows: list[dict], model=None) -> None:
+def split(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    return ([r for r in rows if not is_test(r["text"])], [r for r in rows if is_test(r["text"])])
+
+
+def scores(rows: list[dict], model=None) -> dict[str, float]:
     results = [classify(row["text"], model=model) for row in rows]
     topic_acc, topic_f1 = accuracy_macro_f1([r["topic"] for r in rows], [t.topic for t in results])
     intent_acc, intent_f1 = accuracy_macro_f1(
         [r["intent"] for r in rows], [t.intent for t in results])
-    tp = sum(r["kasar"] and t.kasar for r, t in zip(rows, results, strict=True))
-    fp = sum(t.kasar and not r["kasar"] for r, t in zip(rows, results, strict=True))
-    fn = sum(r["kasar"] and not t.kasar for r, t in zip(rows, results, strict=True))
-    p, rec, f = prf(tp, fp, fn)
-    print(f"{name:<34} n={len(rows):<4} topic acc {topic_acc:.3f} macro-F1 {topic_f1:.3f} | "
-          f"intent acc {intent_acc:.3f} macro-F1 {intent_f1:.3f} | kasar P {p:.2f} R {rec:.2f}")
+    pairs = list(zip(rows, results, strict=True))
+    tp = sum(r["kasar"] and t.kasar for r, t in pairs)
+    fp = sum(t.kasar and not r["kasar"] for r, t in pairs)
+    fn = sum(r["kasar"] and not t.kasar for r, t in pairs)
+    p, rec, _f = prf(tp, fp, fn)
+    return {"topic_acc": topic_acc, "topic_f1": topic_f1, "intent_acc": intent_acc,
+            "intent_f1": intent_f1, "kasar_p": p, "kasar_r": rec}
+
+
+def report(name: str, rows: list[dict], model=None) -> None:
+    s = scores(rows, model)
+    print(f"{name:<38} n={len(rows):<4} topic acc {s['topic_acc']:.3f} macro-F1 "
+          f"{s['topic_f1']:.3f} | intent acc {s['intent_acc']:.3f} macro-F1 {s['intent_f1']:.3f}"
+          f" | kasar P {s['kasar_p']:.2f} R {s['kasar_r']:.2f}")
+
+
+def describe(name: str, rows: list[dict], train_rows, test_rows) -> None:
+    lengths = sorted(len(r["text"]) for r in rows)
+    print(f"{name}: {len(rows)} (train {len(train_rows)}, test {len(test_rows)}), "
+          f"median length {lengths[len(lengths) // 2]} characters, "
+          f"{sum(n >= 180 for n in lengths)} of them 180 or longer")
+
+
+def curve(train_rows: list[dict], test_rows: list[dict], draws: int = 5) -> None:
+    """Accuracy after training on n rows per topic, as a city's history grows.
+
+    A city's real history cannot be had here, so its "year" is simulated by drawing n train
+    rows per topic from the written sets; each n is drawn ``draws`` times with fixed seeds and
+    the figures averaged, since which few rows a city happens to have matters a lot.
+    """
+    by_topic: dict[str, list[dict]] = {}
+    for row in train_rows:
+        by_topic.setdefault(row["topic"], []).append(row)
+    cold = scores(test_rows)
+    print(f"learning curve on the joint test side (n={len(test_rows)}), mean of {draws} draws; "
+          f"cold: topic acc {cold['topic_acc']:.3f} macro-F1 {cold['topic_f1']:.3f}")
+    for per_topic in (5, 10, 20, 40, None):
+        accs, f1s, worse = [], [], 0
+        for seed in range(draws if per_topic else 1):
+            rng = random.Random(seed)
+            chosen = [row for rows in by_topic.values()
+                      for row in (rng.sample(rows, min(per_topic, len(rows)))
+                                  if per_topic else rows)]
+            s = scores(test_rows, train(chosen))
+            accs.append(s["topic_acc"])
+            f1s.append(s["topic_f1"])
+            worse += s["topic_acc"] < cold["topic_acc"]
+        label = f"{per_topic} per topic" if per_topic else "all train rows"
+        print(f"  {label:<16} ({len(chosen):>3} rows)  topic acc {sum(accs) / len(accs):.3f} "
+              f"(min {min(accs):.3f})  macro-F1 {sum(f1s) / len(f1s):.3f}  "
+              f"draws below cold: {worse}/{len(accs)}")
+
+
+def errors(rows: list[dict]) -> None:
+    for row in rows:
+        result = classify(row["text"])
+        if result.topic != row["topic"] or result.intent != row["intent"]:
+            print(f"  {row['topic']}/{row['intent']} -> {result.topic}/{result.intent}: "
+                  f"{row['text'][:150]}  {result.reasons}")
 
 
 def main() -> None:
-    rows = load()
-    train_rows = [r for r in rows if not is_test(r["text"])]
-    test_rows = [r for r in rows if is_test(r["text"])]
-    lengths = sorted(len(r["text"]) for r in rows)
-    print(f"messages: {len(rows)} (train {len(train_rows)}, test {len(test_rows)}), "
-          f"median length {lengths[len(lengths) // 2]} characters, "
-          f"{sum(n >= 180 for n in lengths)} of them 180 or longer")
-    report("cold, all messages", rows)
-    report("cold, test side", test_rows)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--curve", action="store_true", help="print the learning curve")
+    parser.add_argument("--errors", choices=SETS, help="print cold errors of one set")
+    parser.add_argument("--side", choices=("train", "test"), default="train",
+                        help="which side --errors prints (tune on train only)")
+    args = parser.parse_args()
+    joint_train, joint_test = [], []
+    sides = {}
+    for name in SETS:
+        rows = load(name)
+        train_rows, test_rows = sides[name] = split(rows)
+        joint_train += train_rows
+        joint_test += test_rows
+        describe(name, rows, train_rows, test_rows)
+        report(f"cold, {name}, all", rows)
+        report(f"cold, {name}, test side", test_rows)
+        if args.errors == name:
+            errors(train_rows if args.side == "train" else test_rows)
     start = time.perf_counter()
-    model = train(train_rows)
-    print(f"trained on train side in {time.perf_counter() - start:.1f} s")
-    report("trained (train side), test side", test_rows, model=model)
+    model = train(sides["messages"][0])
+    print(f"trained on messages train side in {time.perf_counter() - start:.1f} s")
+    report("trained (messages), messages test", sides["messages"][1], model=model)
+    model = train(joint_train)
+    report("trained (both), joint test side", joint_test, model=model)
+    report("cold, joint test side", joint_test)
+    if args.curve:
+        curve(joint_train, joint_test)
 
 
 if __name__ == "__main__":

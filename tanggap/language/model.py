@@ -58,7 +58,8 @@ class Head:
         known = len(rows)
         # Summing columns with zip(*rows) is several times faster in CPython than adding one
         # row at a time, and classify must keep up with thousands of messages a second.
-        scores = [b + sum(column) for b, column in zip(self.bias, zip(*rows), strict=True)] \
+        columns = zip(*rows, strict=True)
+        scores = [b + sum(column) for b, column in zip(self.bias, columns, strict=True)] \
             if rows else list(self.bias)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]

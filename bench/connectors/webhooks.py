@@ -1,0 +1,106 @@
+"""Signed Meta webhooks accepted and durably stored per second, against a real `tanggap serve`.
+
+    .venv/bin/python bench/connectors/webhooks.py [--quick] [--clients 8] [--database-url postgres://...]
+
+Each client thread keeps one connection and POSTs distinct Facebook feed-comment bodies signed
+with the server's META_APP_SECRET; an answer of 200 means the raw body is committed. The task
+worker runs as users run it (it parses and opens cases meanwhile). Target: >= 500/s on the
+embedded default (SQLite). Afterwards the stored rows are counted in the database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
+from common import LATENCY_HEADER, Deadline, backend_label, latency_row, parser, server_for  # noqa: E402
+from common import table as print_table  # noqa: E402
+
+from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
+
+SECRET = "bench-meta-app-secret"
+PAGE = "104512345678901"
+
+
+def body(n: int) -> bytes:
+    return json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1764300000, "changes": [{
+        "field": "feed", "value": {
+            "from": {"id": f"user-{n % 500}", "name": f"Warga {n % 500}"},
+            "post_id": f"{PAGE}_1", "comment_id": f"1_{n}", "created_time": 1764299990,
+            "item": "comment", "verb": "add", "parent_id": f"{PAGE}_1",
+            "message": "Jalan berlubang di Gn. Samarinda, mohon diperbaiki"}}]}]}).encode()
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--webhooks", type=int, default=None, help="default 5000, quick 1000")
+    p.add_argument("--seconds", type=float, default=60)
+    args = p.parse_args()
+    total = args.webhooks or (1000 if args.quick else 5000)
+
+    with server_for(args, "webhooks") as server:
+        server.extra_env["META_APP_SECRET"] = SECRET
+        server.cli("workspace", "create", "bench", "--name", "Bench")
+        server.cli("channel", "add", "bench", "--platform", "facebook", "--handle", PAGE)
+        server.start(workers=args.server_workers, worker=not args.no_worker)
+        url = server.url + "/webhooks/meta"
+        counter = itertools.count()
+        lock = threading.Lock()
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        deadline = Deadline(args.seconds)
+        barrier = threading.Barrier(args.clients + 1)
+
+        def client(_worker: int) -> None:
+            with httpx.Client(timeout=30) as http:
+                http.get(server.url + "/api/v1/health")
+                barrier.wait()
+                while not deadline.passed():
+                    n = next(counter)
+                    if n >= total:
+                        return
+                    data = body(n)
+                    t0 = time.perf_counter()
+                    r = http.post(url, content=data, headers={
+                        SIGNATURE_HEADER: sign(data, SECRET), "Content-Type": "application/json"})
+                    elapsed = time.perf_counter() - t0
+                    with lock:
+                        latencies.append(elapsed)
+                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - started
+        stored = None
+        if not args.database_url:
+            db = Path(server.data_dir) / "desk.sqlite3"
+            with sqlite3.connect(db) as conn:
+                stored = conn.execute("select count(*) from connectors_webhookdelivery").fetchone()[0]
+
+    ok = statuses.get(200, 0)
+    print_table(f"signed webhooks accepted ({backend_label(args.database_url, args.redis_url)}, "
+                f"{args.clients} clients)", ["webhooks", "200", "other", "stored rows", "wall s",
+                                             "accepted/s"],
+                [[str(len(latencies)), str(ok), str(len(latencies) - ok),
+                  "-" if stored is None else str(stored), f"{wall:.2f}", f"{ok / wall:.0f}"]])
+    print_table("latency", LATENCY_HEADER, [latency_row("POST /webhooks/meta", latencies)])
+    if stored is not None and stored != ok:
+        raise SystemExit(f"acknowledged {ok} but stored {stored}")
+
+
+if __name__ == "__main__":
+    main()

@@ -161,6 +161,10 @@ TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0
 TANGGAP_LANGUAGE_MODEL = env_str("TANGGAP_LANGUAGE_MODEL")
 # Set by `tanggap serve` for the worker it starts when there is no Redis: where to hand live events.
 TANGGAP_LIVE_RELAY_URL = "" if REDIS_URL else env_str("TANGGAP_LIVE_RELAY_URL")
+# Citizen portal (/lapor/): where photos are stored, and how many proxies in front of the desk
+# append to X-Forwarded-For (0: ignore the header, since clients can forge it).
+TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
+TANGGAP_TRUSTED_PROXIES = env_int("TANGGAP_TRUSTED_PROXIES", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

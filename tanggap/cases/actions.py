@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from tanggap import language as engine
@@ -163,11 +163,12 @@ def ingest_inbound(
 
 
 def _existing_inbound(channel, external_id: str) -> Message | None:
-    return (
+    # No .first(): its ORDER BY would make SQLite sort instead of stopping at the index hit.
+    found = list(
         Message.objects.filter(channel=channel, direction=Direction.IN, external_id=external_id)
-        .select_related("case")
-        .first()
+        .select_related("case")[:1]
     )
+    return found[0] if found else None
 
 
 def _apply_reading(case: Case, reading: dict) -> list[str]:
@@ -193,17 +194,16 @@ def _apply_reading(case: Case, reading: dict) -> list[str]:
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
             platform_created_at, kind, reading) -> InboundResult:
     with transaction.atomic():
-        existing = _existing_inbound(channel, external_id)
-        if existing is not None:
-            return InboundResult(existing.case, existing, False)
         contact, _ = Contact.objects.get_or_create(
             workspace_id=channel.workspace_id,
             platform=channel.platform,
             external_id=author_id,
             defaults={"display_name": author_name, "created_at": now},
         )
-        # One author's messages queue here, so two arriving at once join one case.
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        # One author's messages queue here, so two arriving at once join one case. (SQLite's
+        # BEGIN IMMEDIATE has already serialised every writer; the row lock is for PostgreSQL.)
+        if connection.features.has_select_for_update:
+            contact = Contact.objects.select_for_update().get(pk=contact.pk)
         existing = _existing_inbound(channel, external_id)
         if existing is not None:
             return InboundResult(existing.case, existing, False)

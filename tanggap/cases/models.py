@@ -147,7 +147,13 @@ class Message(models.Model):
                 name="message_idempotency_once",
             ),
         ]
-        indexes = [models.Index(fields=["case", "id"], name="message_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "id"], name="message_case_idx"),
+            # The duplicate check looks messages up by platform id. SQLite cannot use the partial
+            # unique index for it (the query's direction is a bound parameter, not the literal
+            # of the index's condition), so without this index every inbound scans the table.
+            models.Index(fields=["channel", "external_id"], name="message_platform_id_idx"),
+        ]
 
 
 class Note(models.Model):

@@ -48,7 +48,7 @@ def slang() -> SlangTables:
 
 @cache
 def kasar_terms() -> dict[tuple[str, ...], str]:
-    """Normalised term (as a token tuple) → class: kasar, hewan, sebutan or bukan."""
+    """Normalised term (as a token tuple) → class: kasar, hewan, kotoran, sebutan or bukan."""
     terms: dict[tuple[str, ...], str] = {}
     for word in (DATA / "indonesian_badwords" / "badwords.txt").read_text("utf-8").split("\n"):
         word = word.strip().lower().replace("'", "")
@@ -59,6 +59,13 @@ def kasar_terms() -> dict[tuple[str, ...], str]:
     # A single word marked `bukan` leaves the list; a phrase marked `bukan` stays, so that the
     # longest match ("tai lalat", a mole) shields the word inside it.
     return {term: kind for term, kind in terms.items() if kind != "bukan" or len(term) > 1}
+
+
+@cache
+def kasar_exceptions() -> frozenset[str]:
+    """Single words marked ``bukan``: never abusive, not even as an affixed form (sarapan)."""
+    return frozenset(term for term, kind in read_tsv(DATA / "project" / "kasar.tsv")
+                     if kind == "bukan" and " " not in term)
 
 
 @cache

@@ -2,8 +2,11 @@
 
 Both the citizen-facing triage and the operator-facing tone guard must agree on what counts as
 abusive, so the rules live here once: whole normalised tokens only (``asu`` never fires inside
-``asuransi``), animal words excused beside a literal word (``peternakan babi``), everyday words
-(``sampah``, ``gila``) abusive only when aimed at someone (``dasar sampah``, ``kalian gila``).
+``asuransi``), animal words excused beside a literal word (``peternakan babi``), words for dung
+excused when they name real dung (``tahi kucing di taman``), everyday words (``sampah``,
+``gila``) abusive only when aimed at someone (``dasar sampah``, ``kalian gila``). Aiming beats
+a literal cue: ``dasar tahi kucing`` is an insult. Affixed forms of an always-abusive root
+(``ketololan``, ``didungukan``, ``tolol-tololin``) count as the root.
 """
 
 from __future__ import annotations
@@ -12,15 +15,32 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import lexicon
-from .normalize import EMOJI, PUNCT, URL, Token, normalize
+from .normalize import EMOJI, PUNCT, URL, WORD, Token, normalize
 
 # Words that show an animal word is meant literally (a pig farm, a stray dog).
 LITERAL_CUES = frozenset(
     "ternak peternakan beternak peternak kandang daging ekor liar peliharaan pelihara memelihara "
     "dipelihara rabies gigit digigit gigitan menggigit kotoran hewan binatang potong pemotongan "
     "rph jual dijual penjual pasar hutan virus flu demam vaksin vaksinasi bangkai berkeliaran "
-    "kebun sapi kambing ayam kucing limbah ular sate galak menyerang usaha ekornya".split()
+    "kebun sapi kambing ayam kucing limbah ular sate galak menyerang usaha ekornya "
+    # Added from the train side of id_multilabel_hs: animals seen, shown, rescued or kept.
+    "topeng shio suara satwa primata kawanan pemukiman evakuasi tangkap ditangkap menangkap "
+    "selamatkan diselamatkan ras jinak pelacak ekor bulu burung kuda".split()
 )
+# Words that show a word for dung names real dung lying somewhere or being dealt with ("tahi
+# kucing di taman", "selokan penuh tahi"). An animal alone is not enough: "tai kucing!" is an
+# expletive, and on the train side of id_multilabel_hs it is labelled abusive.
+DUNG_CUES = frozenset(
+    "taman trotoar halaman teras lantai selokan got saluran sungai kali wc toilet kloset "
+    "septic septik septitank popok kandang injak menginjak nginjak terinjak diinjak "
+    "berserakan berceceran buang membuang dibuang bersihkan membersihkan dibersihkan kubur "
+    "mengubur dikubur sekop pupuk".split()
+)
+# Owned animals are animals: "anjing saya", "babi tetangga".
+OWNERS = frozenset("saya kami kita tetangga warga peliharaan milik punya".split())
+_PREFIXES = ("menge", "meng", "mem", "men", "me", "nge", "ng", "di", "ke", "ter", "se", "ber",
+             "peng", "pen", "pe")
+_SUFFIXES = ("nya", "kan", "in", "an", "i", "lah")
 # Words that aim an everyday word at someone: "dasar sampah", "kayak monyet", "otak udang".
 AIMING_BEFORE = frozenset(
     "dasar kayak kaya kek seperti bagai bagaikan macam mirip otak mulut muka "
@@ -29,7 +49,7 @@ AIMING_BEFORE = frozenset(
 # Fillers that may stand between the aiming word and the insult: "kalian memang sudah gila".
 AIMING_FILLERS = frozenset("memang emang itu ini sudah benar-benar sungguh sangat si pada".split())
 # Rude second-person forms written after the insult: "gila lu", "sampah kau".
-RUDE_AFTER = frozenset("lu lo elu elo loe kau kalian".split())
+RUDE_AFTER = frozenset("lu lo elu elo loe luh lw kau kalian kamu ente".split())
 KASAR_EMOJI = frozenset("\U0001f595")  # middle finger
 
 
@@ -121,8 +141,13 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
     """
     words = [t.norm for t in tokens]
     bases = [t.base for t in tokens]
-    hits = [h for h in find_phrases(words, _kasar_index()) if _is_abusive(h, words, bases)]
-    seen = {hit.first for hit in hits}
+    found = find_phrases(words, _kasar_index())
+    hits = [h for h in found if _is_abusive(h, words, bases, tokens)]
+    # A `bukan` phrase settles its words: "bodo amat" (never mind) must not be caught again on
+    # the spelling "bodo". Other misses stay open, since a spelling can be ruder than its
+    # formal word (anjir → anjing, excused beside a literal word; anjir itself never is).
+    seen = {i for hit in found if hit in hits or hit.label == "bukan"
+            for i in range(hit.first, hit.last + 1)}
     single_terms = _kasar_words()
     for i, token in enumerate(tokens):
         if i in seen:
@@ -131,8 +156,10 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
             hits.append(Hit("kasar", token.text, 1.0, i, i))
         elif token.base != token.norm and token.base in single_terms:
             hit = Hit(single_terms[token.base], token.base, 1.0, i, i)
-            if _is_abusive(hit, words, bases):
+            if _is_abusive(hit, words, bases, tokens):
                 hits.append(hit)
+        elif token.kind == WORD and len(token.base) > 5 and (root := affixed_root(token.base)):
+            hits.append(Hit("kasar", root, 1.0, i, i))
     # A slang expansion (jablay → jarang dibelai) gives several tokens one span: report it once.
     unique = {tokens[hit.first].start: hit for hit in sorted(hits, key=lambda h: -h.first)}
     return sorted(unique.values(), key=lambda hit: hit.first)
@@ -143,20 +170,66 @@ def _kasar_words() -> dict[str, str]:
     return {term[0]: kind for term, kind in lexicon.kasar_terms().items() if len(term) == 1}
 
 
-def _is_abusive(hit: Hit, words: list[str], bases: list[str]) -> bool:
+def _is_abusive(hit: Hit, words: list[str], bases: list[str], tokens: list[Token]) -> bool:
     if hit.label == "bukan":
         return False
     if hit.label == "kasar":
         return True
-    if hit.label == "hewan":
-        window = words[max(0, hit.first - 4) : hit.last + 5]
-        return not any(word in LITERAL_CUES for word in window) and not _is_named_thing(hit, words)
-    return _is_aimed(hit, words, bases)
+    if hit.label == "sebutan":
+        return _is_aimed(hit, words, bases)
+    if _is_aimed(hit, words, bases):
+        return True
+    if _is_named_thing(hit, words, tokens):
+        return False
+    window = words[max(0, hit.first - 4) : hit.last + 5]
+    # The animal in "tai anjing" is judged with its dung: literal on a pavement, not as a curse.
+    after_dung = hit.first > 0 and _kasar_words().get(bases[hit.first - 1]) == "kotoran"
+    cues = DUNG_CUES if hit.label == "kotoran" or after_dung else LITERAL_CUES
+    if any(word in cues for word in window):
+        return False
+    # "anjing saya", "babi tetangga": an owned animal is an animal.
+    return not (hit.label == "hewan" and hit.last + 1 < len(words)
+                and words[hit.last + 1] in OWNERS)
 
 
-def _is_named_thing(hit: Hit, words: list[str]) -> bool:
+def _is_named_thing(hit: Hit, words: list[str], tokens: list[Token]) -> bool:
     # "Jalan Monyet", "Gang Buaya": a place name, not an insult.
-    return hit.first > 0 and words[hit.first - 1] in ("jalan", "gang", "kampung", "desa", "dusun")
+    if hit.first > 0 and words[hit.first - 1] in ("jalan", "gang", "kampung", "desa", "dusun"):
+        return True
+    # "Kim Tae Song", "Tai Chi": a dung word in Title Case beside another Title Case word is
+    # part of a name. Not for animal words: slurs are often written "Babi Ahok" (train side).
+    text = tokens[hit.first].text
+    if hit.label != "kotoran" or not (text[:1].isupper() and text[1:].islower()):
+        return False
+    neighbours = tokens[max(0, hit.first - 1) : hit.first] + tokens[hit.last + 1 : hit.last + 2]
+    return any(t.kind == WORD and t.text[:1].isupper() and t.text[1:].islower()
+               and t.start > 0 for t in neighbours)
+
+
+@cache
+def affixed_root(word: str) -> str | None:
+    """The always-abusive root of an affixed form (``ketololan`` → ``tolol``), if any.
+
+    Only roots of the ``kasar`` class of four letters or more, so that ``petai`` (tai) and
+    ``pecok`` (cok) stay innocent; words the lexicon lists as ``bukan`` (``sarapan``) too.
+    """
+    terms = _kasar_words()
+    if word in terms or word in lexicon.kasar_exceptions():
+        return None
+    for prefix in ("", *_PREFIXES):
+        if not word.startswith(prefix):
+            continue
+        rest = word[len(prefix):]
+        for suffix in ("", *_SUFFIXES):
+            if not (prefix or suffix) or not rest.endswith(suffix):
+                continue
+            root = rest[: len(rest) - len(suffix)]
+            head, dash, tail = root.partition("-")
+            if dash and tail.startswith(head):
+                root = head  # tolol-tololin, dibego-begoin
+            if len(root) >= 4 and terms.get(root) == "kasar":
+                return root
+    return None
 
 
 def _is_aimed(hit: Hit, words: list[str], bases: list[str]) -> bool:

@@ -31,6 +31,7 @@ _TOKEN_RE = re.compile(
     (?P<url>(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|id|net|org|ly|me|io)(?:/\S*)?)
   | (?P<mention>@\w+)
   | (?P<hashtag>\#\w+)
+  | (?P<spaced>(?<![^\W_])(?:[^\W_][ .*_-]{{1,2}}){{2,}}[^\W_](?![^\W_]))
   | (?P<word>[^\W_](?:[^\W_]|(?<=[^\W_])[@$*](?=[^\W_*])|(?<=[a-z])!(?=[a-z])|\*(?=[^\W_])
        |['’-](?=[^\W_]))*\**)
   | (?P<emoji>[{_EMOJI_CHARS}](?:[\U0001f3fb-\U0001f3ff\ufe0f]|\u200d[{_EMOJI_CHARS}])*
@@ -39,12 +40,16 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_SINGLE_RE = re.compile(r"(?P<word>[^\W_])|(?P<punct>[^\w\s])")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s", "!": "i", "9": "g", "8": "b"})
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _RUN2 = re.compile(r"([a-z])\1+")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _CLITICS = ("nya", "lah", "kah", "pun", "ku", "mu")
+_SPACER = re.compile(r"[ .*_-]")
+# One letter, then more letters each after the same separator as the first ("g.o.b", "a n j").
+_SEPARATOR_RUN = re.compile(r"[^\W_](?:([ .*_-]{1,2})[^\W_](?:\1[^\W_])*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +78,19 @@ class Token:
 def normalize(text: str) -> list[Token]:
     """Split ``text`` into normalised tokens with character spans into ``text``."""
     tokens: list[Token] = []
+    _tokenize(text, 0, len(text), tokens)
+    return tokens
+
+
+def _tokenize(text: str, pos: int, endpos: int, tokens: list[Token]) -> None:
     append = tokens.append
-    for match in _TOKEN_RE.finditer(text):
+    for match in _TOKEN_RE.finditer(text, pos, endpos):
         kind = match.lastgroup
         surface = match.group()
         start, end = match.span()
-        if kind == "word":
+        if kind == "spaced":
+            _spaced(text, start, end, tokens)
+        elif kind == "word":
             if surface.isdigit():
                 append(Token(surface, surface, surface, start, end, NUMBER))
                 continue
@@ -99,7 +111,46 @@ def normalize(text: str) -> list[Token]:
             append(Token(surface, "<mention>", "<mention>", start, end, MENTION))
         else:
             append(Token(surface, surface, surface, start, end, EMOJI))
-    return tokens
+
+
+def _spaced(text: str, start: int, end: int, tokens: list[Token]) -> None:
+    """Letters spelled out one by one ("a n j i n g", "g.o.b.l.o.k") hide a word from a filter.
+
+    The run becomes one token only when its letters repair to a word the engine knows, so
+    "Blok C 2 A" stays four tokens; a run that is no word is split where the separator changes
+    ("g.o.b.l.o.k t-o-l-o-l" is two words) and each part is tried the same way.
+    """
+    surface = text[start:end]
+    base, norms = repair_word(_SPACER.sub("", surface))
+    if base in lexicon.vocabulary():
+        for norm in norms:
+            tokens.append(Token(surface, base, norm, start, end, WORD))
+        return
+    parts = [m.span() for m in _SEPARATOR_RUN.finditer(text, start, end)]
+    if len(parts) == 1:
+        _tokenize_plain(text, start, end, tokens)
+        return
+    for part_start, part_end in parts:
+        part = text[part_start:part_end]
+        if _SPACER.search(part):
+            _spaced(text, part_start, part_end, tokens)
+        else:
+            _tokenize_plain(text, part_start, part_end, tokens)
+
+
+def _tokenize_plain(text: str, pos: int, endpos: int, tokens: list[Token]) -> None:
+    """Tokens of ``text[pos:endpos]`` one letter at a time (a spaced run that is no word)."""
+    for match in _SINGLE_RE.finditer(text, pos, endpos):
+        surface = match.group()
+        start, end = match.span()
+        if match.lastgroup == "punct":
+            tokens.append(Token(surface, surface[0], surface[0], start, end, PUNCT))
+        elif surface.isdigit():
+            tokens.append(Token(surface, surface, surface, start, end, NUMBER))
+        else:
+            base, norms = repair_word(surface)
+            for norm in norms:
+                tokens.append(Token(surface, base, norm, start, end, WORD))
 
 
 @lru_cache(maxsize=65536)

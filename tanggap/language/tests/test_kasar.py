@@ -35,3 +35,62 @@ def test_false_friends_are_not_kasar(text):
 
 def test_the_reason_names_the_word_as_the_citizen_spelled_it_after_repair():
     assert "kasar:goblok" in classify("dasar g0bl0kkk").reasons
+
+
+@pytest.mark.parametrize("text", [
+    "a n j i n g lu min",
+    "dasar g.o.b.l.o.k",
+    "t-o-l-o-l semua pegawainya",
+    "ketololan pejabat kelurahan",
+    "jangan tolol-tololin warga",
+    "warga didungukan terus",
+    "dasar tahi kucing",
+    "tai lah PDAM, air mati lagi",
+    "dasar maling kalian",
+    "kalian plonga plongo saja",
+])
+def test_spaced_affixed_and_aimed_forms_are_kasar(text):
+    assert classify(text).kasar is True
+
+
+@pytest.mark.parametrize("text", [
+    "Ada tahi kucing di taman bermain, mohon dibersihkan",
+    "Trotoar penuh tai anjing, tolong petugas",
+    "Mata anak saya banyak tahi mata, perlu ke puskesmas?",
+    "Latihan Tai Chi di alun-alun tiap Minggu pagi",
+    "Sarapan gratis untuk lansia di balai RW",
+    "Harga petai naik di pasar",
+    "Ada maling motor di gang kami semalam",
+    "Anjing saya hilang di dekat taman kota",
+    "bodo amat deh, yang penting lampunya nyala",
+    "Su, air di rumahmu mati juga?",
+    "Nasib apes, motor jatuh di jalan berlubang",
+    "Blok C 2 A lampunya mati",
+])
+def test_literal_dung_names_and_innocent_lookalikes_are_not_kasar(text):
+    assert classify(text).kasar is False
+
+
+def test_the_spaced_out_word_is_one_token_over_the_whole_run():
+    result = classify("dasar a n j i n g")
+    assert result.kasar and "kasar:anjing" in result.reasons
+
+
+def test_no_slang_entry_turns_an_innocent_word_into_a_swear_word():
+    """Every slang key whose formal side is an always-abusive term is itself a rude spelling.
+
+    This is the systematic check behind `apes → sial` and `dodol → bodoh`: a new slang list
+    that maps an everyday word onto a swear word would make citizens' messages kasar.
+    """
+    from tanggap.language import lexicon
+
+    always = {term[0] for term, kind in lexicon.kasar_terms().items()
+              if kind == "kasar" and len(term) == 1}
+    rude_spellings = {
+        "bgsd", "bgst", "bngst", "blegug", "bolot", "cups", "devils", "fak", "fuck", "guoblok",
+        "jingan", "katrok", "muna", "munfik", "shit", "tokai", "ee",
+    }
+    innocent = sorted(
+        key for key, formal in lexicon.slang().lower.items()
+        if key not in always and key not in rude_spellings and set(formal.split()) & always)
+    assert innocent == []

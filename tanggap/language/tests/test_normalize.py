@@ -77,3 +77,20 @@ def test_repeated_punctuation_is_one_token_with_one_mark_as_norm():
         ("kapan", "kapan", "kapan", 0, 5, "word"),
         ("??!", "?", "?", 5, 8, "punct"),
     ]
+
+
+def test_spaced_out_letters_become_one_word_only_when_they_spell_one():
+    assert spans("a n j i n g lu") == [
+        ("a n j i n g", "anjing", "anjing", 0, 11, "word"),
+        ("lu", "lu", "kamu", 12, 14, "word"),
+    ]
+    assert [t.base for t in normalize("g.o.b.l.o.k t-o-l-o-l b a b 1")] == [
+        "goblok", "tolol", "babi"]
+    assert [t.text for t in normalize("Blok C 2 A")] == ["Blok", "C", "2", "A"]
+
+
+def test_slang_keys_that_are_standard_words_keep_their_meaning():
+    # Found by checking every slang key that is a root word of NLP_bahasa_resources.
+    assert [t.norm for t in normalize("air luber togel spam teh malang")] == [
+        "air", "meluap", "togel", "spam", "teh", "malang"]
+    assert [t.norm for t in normalize("su ee apes dodol")] == ["su", "ee", "apes", "dodol"]

@@ -111,6 +111,13 @@ def openapi_document() -> dict:
                          "properties": {"text": {"type": "string"}}},
                 "Triage": {"type": "object", "properties": {
                     "topic": {"type": "string"}, "intent": {"type": "string"}}},
+                "Hide": {"type": "object", "required": ["hidden"], "properties": {
+                    "hidden": {"type": "boolean"}}},
+                "Moderation": {"type": "object", "properties": {
+                    "message_id": {"type": "integer"}, "hidden": {"type": "boolean"},
+                    "platform_hidden": {"type": ["boolean", "null"]},
+                    "state": {"enum": ["pending", "in_flight", "done", "failed"]},
+                    "error": {"type": "string"}}},
                 "Text": {"type": "object", "required": ["text"], "properties": {
                     "text": {"type": "string"}, "case_id": {"type": "integer"}}},
                 "ToneResult": {"type": "object", "properties": {
@@ -182,6 +189,15 @@ def openapi_document() -> dict:
             "/cases/{id}/triage": _case_action(
                 "Confirm or correct topic and intent (kept as training data)",
                 _json(_ref("Triage"), "Saved"), body="Triage"),
+            "/messages/{id}/hide": {"post": {
+                "summary": "Hide or show a citizen's Facebook/Instagram comment on the platform "
+                           "(operators and above; audited; the platform is called after commit)",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("Hide")}}},
+                "responses": {"202": _json(_ref("Moderation"), "Requested; `state` tells how "
+                                           "far the platform call got"), **_ERRORS}}},
             "/tone": {"post": {
                 "summary": "Check a draft reply's tone (the same guard runs at send time)",
                 "requestBody": {"required": True,

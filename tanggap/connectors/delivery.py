@@ -30,7 +30,7 @@ from django.db import transaction
 from tanggap.audit import events
 from tanggap.cases.models import DeliveryStatus, Direction, Message
 from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
-from tanggap.connectors.http import PlatformHTTP, TransportError, with_retries
+from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries
 from tanggap.connectors.models import Outbound, OutboundState, Platform
 from tanggap.connectors.platforms import adapter_for
 from tanggap.connectors.platforms.base import SendContext
@@ -228,9 +228,6 @@ def deliver_message_now(*, message_id: int, now: datetime, http: PlatformHTTP | 
     prepared = _prepare(message_id, now)
     if not isinstance(prepared, _Prepared):
         return prepared
-    if http is None:
-        with PlatformHTTP() as own:
-            outcome = _send(prepared, own, sleep)
-    else:
-        outcome = _send(prepared, http, sleep)
+    with given_or_own(http) as client:
+        outcome = _send(prepared, client, sleep)
     return _finish(prepared, outcome, now)

@@ -16,9 +16,10 @@ log a token or a full request (tokens travel in the Authorization header only).
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +174,16 @@ class PlatformHTTP:
             return TransportError(text, permanent=False, retry_after=retry_after,
                                   ambiguous=method != "GET", status=status, code=code)
         return TransportError(text, permanent=True, status=status, code=code)
+
+
+@contextlib.contextmanager
+def given_or_own(http: PlatformHTTP | None) -> Iterator[PlatformHTTP]:
+    """The client a caller injected (tests, benchmarks), or a fresh one closed afterwards."""
+    if http is not None:
+        yield http
+        return
+    with PlatformHTTP() as own:
+        yield own
 
 
 def backoff_seconds(attempt: int) -> float:

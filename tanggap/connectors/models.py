@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,9 @@ class ChannelAccount(models.Model):
     # {"api": "instagram"} for Instagram-Login accounts.
     options = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
+    # When a webhook last brought something for this account (set by the worker, one UPDATE per
+    # delivery); shown to admins so a silent subscription is noticed.
+    last_webhook_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -65,6 +69,9 @@ class WebhookDelivery(models.Model):
     stored_messages = models.PositiveIntegerField(default=0)
     # Why some or all of it could not be used (malformed, unknown account); shown to admins.
     error = models.CharField(max_length=500, blank=True, default="")
+
+    # Set by the sweep when it re-enqueued this delivery, so a slow queue is not flooded.
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["processed_at", "id"], name="webhook_pending_idx")]
@@ -128,3 +135,44 @@ class PollCursor(models.Model):
     calls_made = models.PositiveIntegerField(default=0)
     posts_read = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True, default="")
+
+
+class ModerationState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    IN_FLIGHT = "in_flight", _("Applying")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CommentModeration(models.Model):
+    """Whether the desk wants a citizen's public comment hidden on the platform, and whether the
+    platform did it. One row per comment; each request bumps `generation`.
+
+    The request (an audited action) and the platform call (a task after commit) are separate, so
+    the call never runs inside a transaction. A worker applies the latest wish: if a new request
+    arrives while a call is in flight, the worker finds `generation` moved on and goes again
+    instead of reporting a stale result. Hiding is idempotent on the platform (is_hidden=true
+    twice is one hidden comment), so a retry after a lost answer is safe.
+    """
+
+    message = models.OneToOneField(
+        "cases.Message", on_delete=models.CASCADE, related_name="moderation"
+    )
+    channel = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT)
+    hidden = models.BooleanField()  # what the desk asked for
+    platform_hidden = models.BooleanField(null=True, blank=True)  # what the platform confirmed
+    state = models.CharField(
+        max_length=10, choices=ModerationState.choices, default=ModerationState.PENDING
+    )
+    generation = models.PositiveIntegerField(default=1)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "updated_at"], name="moderation_state_idx")]

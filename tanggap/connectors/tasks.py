@@ -26,3 +26,10 @@ def poll_x(channel_id: int) -> str:
     from tanggap.connectors.polling import poll_x_mentions
 
     return poll_x_mentions(channel_id=channel_id, now=timezone.now()).status
+
+
+@task()
+def moderate_comment(message_id: int) -> str | None:
+    from tanggap.connectors.moderation import apply_moderation
+
+    return apply_moderation(message_id=message_id, now=timezone.now())

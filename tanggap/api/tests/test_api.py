@@ -218,7 +218,7 @@ def test_openapi_document_lists_every_endpoint(client):
         "/health", "/inbound", "/cases", "/cases/{id}", "/cases/{id}/claim",
         "/cases/{id}/release", "/cases/{id}/takeover", "/cases/{id}/replies",
         "/cases/{id}/status", "/cases/{id}/kind", "/cases/{id}/notes", "/cases/{id}/triage",
-        "/tone", "/classify"}
+        "/tone", "/classify", "/messages/{id}/hide"}
 
 
 # --- isolation and roles, on every endpoint -----------------------------------------------------

@@ -67,5 +67,7 @@ def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, ta
     return None
 
 
-def hide_comment(http: PlatformHTTP, *, token: str, comment_id: str, hidden: bool) -> None:
+def hide_comment(http: PlatformHTTP, *, channel, token: str, comment_id: str,
+                 hidden: bool) -> None:
+    """Hide or show a comment on the Page: POST /{comment-id} is_hidden [G-CMT]."""
     http.request("graph", "POST", f"/{comment_id}", token=token, json={"is_hidden": hidden})

@@ -1,0 +1,71 @@
+"""Reads of the connectors room. Tenant rows only through accessors that take the user.
+
+Never writes; never shows a credential (only whether one is set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tanggap.cases.models import Direction, Message
+from tanggap.connectors.models import ChannelAccount, CommentModeration, Platform, PollCursor
+from tanggap.errors import Forbidden, NotFound
+from tanggap.workspaces.access import access_membership, access_workspace
+from tanggap.workspaces.models import Role
+
+# Comments are the only messages a platform lets us hide; their case threads say so.
+HIDEABLE_THREADS = {Platform.FACEBOOK: "post:", Platform.INSTAGRAM: "media:"}
+
+
+def access_message(user, message_id, *, write: bool = False):
+    """(message, membership) or NotFound (outsiders, unknown ids) / Forbidden (read-only roles)."""
+    try:
+        pk = int(message_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    message = Message.objects.filter(pk=pk).select_related("case", "channel").first()
+    if message is None:
+        raise NotFound()
+    return message, access_membership(user, message.workspace_id, write=write)
+
+
+def access_channel_admin(user, slug: str):
+    """The membership of a workspace admin; outsiders NotFound, other members Forbidden."""
+    membership = access_workspace(user, slug)
+    if membership.role != Role.ADMIN:
+        raise Forbidden()
+    return membership
+
+
+def is_hideable(message: Message, *, case=None, channel=None) -> bool:
+    """A citizen's comment on a Facebook Page post or an Instagram media (not a DM, not a
+    mention elsewhere, which has no comment id of ours to hide)."""
+    case = case or message.case
+    channel = channel or message.channel
+    prefix = HIDEABLE_THREADS.get(channel.platform)
+    return (prefix is not None and message.direction == Direction.IN
+            and case.thread_id.startswith(prefix) and bool(message.external_id)
+            and not message.external_id.startswith("mention:"))
+
+
+def moderations_of_case(case) -> dict[int, CommentModeration]:
+    return {m.message_id: m for m in CommentModeration.objects.filter(message__case=case)}
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: ChannelAccount
+    cursor: PollCursor | None
+
+    @property
+    def last_activity_at(self) -> datetime | None:
+        polled = self.cursor.last_polled_at if self.cursor else None
+        return max((t for t in (self.channel.last_webhook_at, polled) if t), default=None)
+
+
+def workspace_channels(workspace_id: int) -> list[ChannelRow]:
+    channels = list(ChannelAccount.objects.filter(workspace_id=workspace_id)
+                    .order_by("platform", "handle"))
+    cursors = {c.channel_id: c for c in PollCursor.objects.filter(channel__in=channels)}
+    return [ChannelRow(c, cursors.get(c.pk)) for c in channels]

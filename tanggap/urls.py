@@ -8,5 +8,6 @@ urlpatterns = [
     path("webhooks/", include("tanggap.connectors.urls")),
     path("lapor/", include("tanggap.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("w/<slug:slug>/channels/", include("tanggap.connectors.admin_urls")),
     path("", include("tanggap.web.urls")),
 ]

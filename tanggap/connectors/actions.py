@@ -59,6 +59,78 @@ def add_channel(
     return channel
 
 
+def connect_channel(*, slug: str, actor, platform: str, handle: str, now: datetime,
+                    name: str = "", token: str = "") -> ChannelAccount:
+    """add_channel for a workspace admin (the admin page); others NotFound / Forbidden."""
+    from tanggap.connectors.queries import access_channel_admin
+
+    membership = access_channel_admin(actor, slug)
+    return add_channel(workspace=membership.workspace, platform=platform, handle=handle,
+                       now=now, actor=actor, name=name, token=(token or "").strip())
+
+
+def _locked_channel_for_admin(channel_id: int, actor) -> ChannelAccount:
+    from tanggap.connectors.queries import access_channel_admin_by_id
+
+    channel = access_channel_admin_by_id(actor, channel_id)
+    return ChannelAccount.objects.select_for_update().get(pk=channel.pk)
+
+
+def replace_channel_token(*, channel_id: int, actor, token: str, now: datetime) -> ChannelAccount:
+    """Store a new access token for a channel (workspace admins only). The token is encrypted
+    before it touches the database and appears in no event, log or answer."""
+    token = (token or "").strip()
+    if not token:
+        raise InvalidInput(_("Paste the access token."), fields=["token"])
+    if len(token) > 4000:
+        raise InvalidInput(_("The access token is too long."), fields=["token"])
+    with transaction.atomic():
+        channel = _locked_channel_for_admin(channel_id, actor)
+        had = channel.has_credentials
+        channel.credentials_encrypted = encrypt_secret(token)
+        channel.save(update_fields=["credentials_encrypted"])
+        events.record(workspace_id=channel.workspace_id, actor=actor, now=now, obj=channel,
+                      action="channel.credentials_replaced", before={"has_credentials": had},
+                      after={"has_credentials": True})
+    return channel
+
+
+# The options the connectors read (docs/platforms.md), and which platforms read each.
+OPTION_PLATFORMS = {
+    "human_agent": {Platform.FACEBOOK, Platform.INSTAGRAM},
+    "api": {Platform.INSTAGRAM},
+    "whatsapp_reply_template": {Platform.WHATSAPP},
+}
+
+
+def set_channel_options(*, channel_id: int, actor, now: datetime, human_agent: bool = False,
+                        instagram_login: bool = False, whatsapp_template: str = "",
+                        whatsapp_template_language: str = "id") -> ChannelAccount:
+    """Set the options this channel's platform reads; others (e.g. the cached x_user_id) stay."""
+    whatsapp_template = (whatsapp_template or "").strip()
+    language = (whatsapp_template_language or "").strip() or "id"
+    if len(whatsapp_template) > 512 or len(language) > 15:
+        raise InvalidInput(_("The template name or language is too long."))
+    with transaction.atomic():
+        channel = _locked_channel_for_admin(channel_id, actor)
+        before = dict(channel.options or {})
+        options = {k: v for k, v in before.items() if k not in OPTION_PLATFORMS}
+        wanted = {"human_agent": human_agent or None,
+                  "api": "instagram" if instagram_login else None,
+                  "whatsapp_reply_template": {"name": whatsapp_template, "language": language}
+                  if whatsapp_template else None}
+        for name, value in wanted.items():
+            if channel.platform in OPTION_PLATFORMS[name] and value is not None:
+                options[name] = value
+        if options == before:
+            return channel
+        channel.options = options
+        channel.save(update_fields=["options"])
+        events.record(workspace_id=channel.workspace_id, actor=actor, now=now, obj=channel,
+                      action="channel.options_changed", before=before, after=options)
+    return channel
+
+
 # ---------------------------------------------------------------------------------------------
 # Webhook intake and processing
 
@@ -146,6 +218,9 @@ def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResul
                 result.statuses += apply_status(channel=channel, update=event, now=now)
             elif isinstance(event, Echo):
                 apply_echo(channel=channel, echo=event)
+        seen = [c.pk for c in channels.values() if c is not None]
+        if seen:
+            ChannelAccount.objects.filter(pk__in=seen).update(last_webhook_at=now)
         delivery.processed_at = now
         delivery.attempts += 1
         delivery.stored_messages = result.stored

@@ -11,7 +11,7 @@ from datetime import datetime
 from tanggap.cases.models import Direction, Message
 from tanggap.connectors.models import ChannelAccount, CommentModeration, Platform, PollCursor
 from tanggap.errors import Forbidden, NotFound
-from tanggap.workspaces.access import access_membership, access_workspace
+from tanggap.workspaces.access import access_channel, access_membership, access_workspace
 from tanggap.workspaces.models import Role
 
 # Comments are the only messages a platform lets us hide; their case threads say so.
@@ -36,6 +36,14 @@ def access_channel_admin(user, slug: str):
     if membership.role != Role.ADMIN:
         raise Forbidden()
     return membership
+
+
+def access_channel_admin_by_id(user, channel_id) -> ChannelAccount:
+    """A channel of a workspace the user administers; NotFound / Forbidden as above."""
+    channel, membership = access_channel(user, channel_id)
+    if membership.role != Role.ADMIN:
+        raise Forbidden()
+    return channel
 
 
 def is_hideable(message: Message, *, case=None, channel=None) -> bool:

@@ -1,0 +1,105 @@
+"""Workspace admins connect channel accounts here: list them, add one, paste or replace its
+token, set the options the connectors read. Thin views: an accessor, one action, a redirect.
+
+Tokens are write-only: never rendered back, never logged (sensitive_post_parameters keeps them
+out of error reports), encrypted by the action before they reach the database.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from tanggap.connectors import actions
+from tanggap.connectors.models import Platform
+from tanggap.connectors.queries import (
+    access_channel_admin,
+    access_channel_admin_by_id,
+    workspace_channels,
+)
+from tanggap.errors import DeskError, Forbidden, NotFound
+
+
+def _admin(request, slug: str):
+    try:
+        return access_channel_admin(request.user, slug)
+    except NotFound:
+        raise Http404() from None
+    except Forbidden:
+        raise PermissionDenied() from None
+
+
+def _channel_of(request, slug: str, channel_id: int):
+    membership = _admin(request, slug)
+    try:
+        channel = access_channel_admin_by_id(request.user, channel_id)
+    except NotFound:
+        raise Http404() from None
+    except Forbidden:
+        raise PermissionDenied() from None
+    if channel.workspace_id != membership.workspace_id:
+        raise Http404()
+    return channel
+
+
+def _run(request, back_to: str, done: str, action, /, **kwargs):
+    try:
+        action(actor=request.user, now=timezone.now(), **kwargs)
+    except (NotFound, Forbidden):
+        raise Http404() from None
+    except DeskError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done)
+    return redirect("channels", slug=back_to)
+
+
+@login_required
+@require_GET
+def channel_list(request, slug):
+    membership = _admin(request, slug)
+    return render(request, "connectors/channels.html", {
+        "membership": membership,
+        "workspace": membership.workspace,
+        "rows": workspace_channels(membership.workspace_id),
+        "platforms": Platform.choices,
+        "now": timezone.now(),
+    })
+
+
+@sensitive_post_parameters("token")
+@login_required
+@require_POST
+def channel_add(request, slug):
+    _admin(request, slug)
+    return _run(request, slug, _("Channel added."), actions.connect_channel, slug=slug,
+                platform=request.POST.get("platform", ""), handle=request.POST.get("handle", ""),
+                name=request.POST.get("name", ""), token=request.POST.get("token", ""))
+
+
+@sensitive_post_parameters("token")
+@login_required
+@require_POST
+def channel_token(request, slug, channel_id):
+    channel = _channel_of(request, slug, channel_id)
+    return _run(request, slug, _("Token saved."), actions.replace_channel_token,
+                channel_id=channel.pk, token=request.POST.get("token", ""))
+
+
+@login_required
+@require_POST
+def channel_options(request, slug, channel_id):
+    channel = _channel_of(request, slug, channel_id)
+    post = request.POST
+    return _run(request, slug, _("Options saved."), actions.set_channel_options,
+                channel_id=channel.pk, human_agent=post.get("human_agent") == "on",
+                instagram_login=post.get("instagram_login") == "on",
+                whatsapp_template=post.get("whatsapp_template", ""),
+                whatsapp_template_language=post.get("whatsapp_template_language", "id"))

@@ -85,11 +85,17 @@ def server_for(args, name: str) -> Iterator[LiveServer]:
         try:
             server.cli("migrate", "-v", "0", timeout=600)
             yield server
+            server.stop()
+            log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+            if "Traceback" in log or " ERROR " in log:
+                # Errors are figures too: show what the server said before its dir goes.
+                print("\nserver errors during the run:\n" + server.log_tail(4000), file=sys.stderr)
         except BaseException:
+            server.stop()
             print(server.log_tail(), file=sys.stderr)
             raise
         finally:
-            server.stop()
+            server.close()
 
 
 def seed(server: LiveServer, *args: str, timeout: float = 1800) -> dict:

@@ -5,7 +5,7 @@
 #
 #   bench/core/run_all.sh [--quick] [--sqlite-only]      (from the repo root, as root)
 #
-# Output: the figure tables on stdout; also kept in $BENCH_OUT (default bench/core/last-run.txt).
+# Output: the figure tables on stdout; also kept in $BENCH_OUT (default /tmp/tanggap-bench.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
@@ -17,7 +17,7 @@ for arg in "$@"; do
     *) echo "unknown argument $arg" >&2; exit 2 ;;
   esac
 done
-OUT=${BENCH_OUT:-bench/core/last-run.txt}
+OUT=${BENCH_OUT:-${TMPDIR:-/tmp}/tanggap-bench.txt}
 # Free ports by default, so a CI run or another session using 5440/6390 is never disturbed.
 free_port() { "$PY" -c 'from tanggap.testing.liveserver import free_port; print(free_port())'; }
 PGPORT=${BENCH_PGPORT:-$(free_port)}; REDISPORT=${BENCH_REDISPORT:-$(free_port)}
@@ -36,7 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-run() { echo; echo "### $*"; "$PY" "$@"; }
+FAILED=0
+# One failing benchmark must not hide the others' figures.
+run() { echo; echo "### $*"; "$PY" "$@" || { echo "!!! failed: $*"; FAILED=1; }; }
 
 # Not a pipeline: the trap must see PGDATA and RD, so this shell itself writes through tee.
 exec > >(tee "$OUT") 2>&1
@@ -73,3 +75,4 @@ if [[ -z "$SQLITE_ONLY" ]]; then
   run bench/core/live.py $QUICK --redis-url "$REDIS" --server-workers 2
   run bench/core/ingest.py $QUICK --redis-url "$REDIS" --server-workers 2
 fi
+exit "$FAILED"

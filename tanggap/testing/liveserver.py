@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,6 +47,7 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    owns_data_dir: bool = False
 
     @classmethod
     def temporary(cls, *, database_url: str = "", redis_url: str = "",
@@ -55,6 +57,7 @@ class LiveServer:
             data_dir=data_dir,
             database_url=database_url or f"sqlite:///{data_dir / 'desk.sqlite3'}",
             redis_url=redis_url,
+            owns_data_dir=True,
             **kwargs,
         )
 
@@ -156,6 +159,12 @@ class LiveServer:
         except ProcessLookupError:
             pass
 
+    def close(self) -> None:
+        """Stop the server and remove its data dir if temporary() made it."""
+        self.stop()
+        if self.owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
     def log_tail(self, chars: int = 6000) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
@@ -167,7 +176,7 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()
 
 
 @dataclass

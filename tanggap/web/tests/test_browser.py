@@ -86,6 +86,7 @@ def desk(request):
         server.stop()
         if request.session.testsfailed > failed_before:
             print(server.log_tail())
+        server.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,11 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (session-authenticated)."""
+"""ASGI entry point: websockets through Channels (session-authenticated), HTTP through Django's
+WSGI handler in a thread pool.
+
+Why WSGI for HTTP: every view and middleware here is synchronous. Under Django's ASGI handler each
+request pays for several sync/async hops and a fresh thread (ThreadSensitiveContext), which
+profiling showed to be most of a request's cost; the WSGI handler in a2wsgi's pool runs the same
+code directly, several requests at a time.
+"""
 
 import os
 
@@ -6,19 +13,32 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tanggap.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-django_asgi = get_asgi_application()
+get_asgi_application()  # django.setup() before the imports below touch models
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from tanggap.live.fanout import remember_server_loop  # noqa: E402
 from tanggap.live.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
+http_application = WSGIMiddleware(get_wsgi_application(), workers=8)
+
+
+async def http(scope, receive, send):
+    remember_server_loop()
+    await http_application(scope, receive, send)
+
+
+async def websocket(scope, receive, send):
+    remember_server_loop()
+    await websocket_application(scope, receive, send)
+
+
+websocket_application = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 )
+
+application = ProtocolTypeRouter({"http": http, "websocket": websocket})

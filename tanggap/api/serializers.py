@@ -5,7 +5,7 @@ from __future__ import annotations
 from tanggap.cases.models import Case, Message
 
 
-def case_summary(case: Case, now) -> dict:
+def case_summary(case: Case, now, workspace_slug: str | None = None) -> dict:
     holder = case.claimed_by.username if case.claimed_by_id else None
     return {
         "id": case.pk,
@@ -23,7 +23,7 @@ def case_summary(case: Case, now) -> dict:
         "intent": case.intent,
         "kasar": case.kasar,
         "triage_confirmed": case.triage_confirmed,
-        "workspace": case.workspace.slug,
+        "workspace": workspace_slug or case.workspace.slug,
     }
 
 

@@ -16,6 +16,7 @@ from tanggap.cases import actions, queries
 from tanggap.cases import language as desk_language
 from tanggap.errors import InvalidInput
 from tanggap.workspaces.access import access_case, access_channel, workspace_ids_of
+from tanggap.workspaces.models import Workspace
 
 
 @api_view(("GET",), public=True)
@@ -95,10 +96,14 @@ def case_list(request):
         raise InvalidInput(_("'limit' must be an integer.")) from None
     if limit < 1:
         raise InvalidInput(_("'limit' must be at least 1."))
+    # No join to the workspace: on SQLite it makes the planner scan workspaces first and sort
+    # every open case (257 ms at 100k cases instead of 3 ms); the slugs come from a small map.
     page = list(
         queries.after_cursor(qs, params.get("cursor"))
-        .select_related("claimed_by", "contact", "workspace")[: limit + 1]
+        .select_related("claimed_by", "contact")[: limit + 1]
     )
+    slugs = dict(Workspace.objects.filter(pk__in={c.workspace_id for c in page})
+                 .values_list("pk", "slug"))
     next_url = None
     if len(page) > limit:
         page = page[:limit]
@@ -106,7 +111,8 @@ def case_list(request):
         query["cursor"] = queries.cursor_of(page[-1])
         next_url = request.build_absolute_uri(reverse("api:cases") + "?" + urlencode(query))
     return JsonResponse(
-        {"results": [case_summary(c, request.now) for c in page], "next": next_url}
+        {"results": [case_summary(c, request.now, slugs[c.workspace_id]) for c in page],
+         "next": next_url}
     )
 
 

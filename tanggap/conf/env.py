@@ -94,6 +94,10 @@ def sqlite_database(path: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # Keep each server thread's connection: opening one (and its PRAGMAs) per request cost
+        # more than the request's own queries.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue on busy_timeout
             # instead of deadlocking when both try to upgrade a read lock (SQLITE_BUSY).

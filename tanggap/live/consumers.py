@@ -40,6 +40,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"kind": "hello", "user": self.username})
+        # Pages already open announce themselves at once, so a newcomer does not wait for
+        # their next heartbeat to see who is on a case.
+        await self.channel_layer.group_send(
+            self.group, {"type": "desk.event", "event": {"kind": "presence_query"}}
+        )
 
     async def disconnect(self, code):
         group = getattr(self, "group", None)

@@ -6,6 +6,7 @@ checked views, so a push never leaks data past the accessors.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -38,6 +39,31 @@ def _relay(url: str, workspace_id: int, event: dict[str, Any]) -> None:
                         "Content-Type": "application/json"}).raise_for_status()
 
 
+# The event loop of the ASGI server in this process, once it has served anything. Views run in
+# worker threads; a channel layer's queues and connections belong to the server's loop, so a push
+# from a thread is handed to that loop rather than run on a throw-away loop of its own.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def remember_server_loop() -> None:
+    global _server_loop
+    _server_loop = asyncio.get_running_loop()
+
+
+def _group_send(layer, workspace_id: int, event: dict[str, Any]) -> None:
+    args = (workspace_group(workspace_id), {"type": "desk.event", "event": event})
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not loop:
+            asyncio.run_coroutine_threadsafe(layer.group_send(*args), loop).result(timeout=5)
+            return
+    async_to_sync(layer.group_send)(*args)
+
+
 def send_now(workspace_id: int, event: dict[str, Any]) -> None:
     relay_url = settings.TANGGAP_LIVE_RELAY_URL
     if relay_url:
@@ -50,9 +76,7 @@ def send_now(workspace_id: int, event: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            workspace_group(workspace_id), {"type": "desk.event", "event": event}
-        )
+        _group_send(layer, workspace_id, event)
     except Exception:
         # A push is a courtesy: the state is committed and the next load shows it. Never fail
         # the request (or the worker) because a browser could not be told.

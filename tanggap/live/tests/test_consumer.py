@@ -38,6 +38,7 @@ async def test_member_receives_claim_event_after_commit(tx_desk):
     ws, connected, _ = await _connect(tx_desk.budi.user, "bpn")
     assert connected
     assert await ws.receive_json_from() == {"kind": "hello", "user": "budi"}
+    assert await ws.receive_json_from() == {"kind": "presence_query"}
     from django.utils import timezone
 
     await sync_to_async(claim_case)(case_id=case.pk, actor=tx_desk.ani.user, now=timezone.now())
@@ -49,9 +50,13 @@ async def test_member_receives_claim_event_after_commit(tx_desk):
 
 async def test_presence_is_relayed_to_the_workspace(tx_desk):
     ani, _, _ = await _connect(tx_desk.ani.user, "bpn")
+    assert await ani.receive_json_from() == {"kind": "hello", "user": "ani"}
+    assert await ani.receive_json_from() == {"kind": "presence_query"}
     budi, _, _ = await _connect(tx_desk.budi.user, "bpn")
-    await ani.receive_json_from()
-    await budi.receive_json_from()
+    assert await budi.receive_json_from() == {"kind": "hello", "user": "budi"}
+    assert await budi.receive_json_from() == {"kind": "presence_query"}
+    # Budi's arrival asks the pages already open (Ani's) to announce themselves.
+    assert await ani.receive_json_from() == {"kind": "presence_query"}
     await ani.send_json_to({"type": "presence", "case_id": 7, "state": "composing"})
     assert await budi.receive_json_from(timeout=2) == {
         "kind": "presence", "case_id": 7, "user": "ani", "state": "composing"}
@@ -66,6 +71,7 @@ async def test_events_do_not_cross_workspaces(tx_desk):
     case = await sync_to_async(lambda: tx_desk.inbound().case)()
     outsider, connected, _ = await _connect(tx_desk.luar.user, "dlh")
     assert connected
+    await outsider.receive_json_from()
     await outsider.receive_json_from()
     from django.utils import timezone
 
@@ -92,6 +98,7 @@ async def test_relay_from_worker_reaches_websockets(tx_desk):
     from tanggap.live.fanout import relay_signature
 
     ws, connected, _ = await _connect(tx_desk.ani.user, "bpn")
+    await ws.receive_json_from()
     await ws.receive_json_from()
     body = _json.dumps({"workspace_id": tx_desk.bpn.pk,
                         "event": {"kind": "delivery", "case_id": 1, "status": "sent"}}).encode()

@@ -107,7 +107,9 @@
     };
     socket.onmessage = (msg) => {
       const ev = JSON.parse(msg.data);
-      if (ev.kind === "presence") {
+      if (ev.kind === "presence_query") {
+        sendPresence(myState);
+      } else if (ev.kind === "presence") {
         if (!presence.has(ev.case_id)) presence.set(ev.case_id, new Map());
         const users = presence.get(ev.case_id);
         if (ev.state === "left") users.delete(ev.user);

@@ -33,11 +33,10 @@ def _manage(argv: list[str]) -> int:
     return 0
 
 
-def _spawn(args: list[str], env: dict | None = None) -> subprocess.Popen:
+def _spawn(args: list[str]) -> subprocess.Popen:
     # Children share our process group, so Ctrl-C reaches them too; we still stop them
     # explicitly when the server returns.
-    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args],
-                            env={**os.environ, **(env or {})})
+    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args])
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -49,6 +48,16 @@ def _stop(children: list[subprocess.Popen]) -> None:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+def _use_hub_layer(path: str) -> None:
+    # Settings were read before the hub existed; point this process's layer at it too.
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tanggap.live.hub.HubChannelLayer",
+                                           "CONFIG": {"path": path}}}
+    channel_layers.backends.clear()
 
 
 def serve(argv: list[str]) -> int:
@@ -67,21 +76,25 @@ def serve(argv: list[str]) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    if args.workers > 1 and not settings.REDIS_URL:
-        parser.error("--workers above 1 needs REDIS_URL: the in-memory channel layer cannot carry "
-                     "live events between processes")
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     children = []
-    # Without Redis, children hand their live events to this process over loopback.
-    relay_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    relay = {} if settings.REDIS_URL else {
-        "TANGGAP_LIVE_RELAY_URL": f"http://{relay_host}:{args.port}/internal/live-relay"}
+    if not settings.REDIS_URL:
+        # Without Redis, live events cross this machine's processes (the web processes, the
+        # worker, the simulator) through a hub on a UNIX socket run by this process.
+        import tempfile
+
+        from tanggap.live.hub import Hub
+
+        hub = Hub(os.path.join(tempfile.mkdtemp(prefix="tanggap-live-"), "hub.sock"))
+        hub.start_in_thread()
+        os.environ["TANGGAP_LIVE_HUB"] = hub.path
+        _use_hub_layer(hub.path)
     if not args.no_worker:
-        children.append(_spawn(["worker"], relay))
+        children.append(_spawn(["worker"]))
     if args.simulator:
-        children.append(_spawn(["simulate"], relay))
+        children.append(_spawn(["simulate"]))
     import uvicorn
 
     # uvicorn re-raises SIGTERM after its shutdown; exiting through SystemExit instead lets the
@@ -94,6 +107,11 @@ def serve(argv: list[str]) -> int:
         )
     finally:
         _stop(children)
+        hub_path = os.environ.pop("TANGGAP_LIVE_HUB", "")
+        if hub_path:
+            import shutil
+
+            shutil.rmtree(os.path.dirname(hub_path), ignore_errors=True)
     return 0
 
 

@@ -109,6 +109,14 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("TANGGAP_REDIS_PREFIX", "tanggap")},
         }
     }
+elif env_str("TANGGAP_LIVE_HUB"):
+    # Set by `tanggap serve` for the processes it starts: events cross them through its hub.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "tanggap.live.hub.HubChannelLayer",
+            "CONFIG": {"path": env_str("TANGGAP_LIVE_HUB")},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -159,8 +167,6 @@ TANGGAP_CREDENTIALS_KEY = env_str("TANGGAP_CREDENTIALS_KEY")
 TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0)
 # A model written by `tanggap train`; unset (or unreadable) means cold-start triage.
 TANGGAP_LANGUAGE_MODEL = env_str("TANGGAP_LANGUAGE_MODEL")
-# Set by `tanggap serve` for the worker it starts when there is no Redis: where to hand live events.
-TANGGAP_LIVE_RELAY_URL = "" if REDIS_URL else env_str("TANGGAP_LIVE_RELAY_URL")
 # Citizen portal (/lapor/): where photos are stored, and how many proxies in front of the desk
 # append to X-Forwarded-For (0: ignore the header, since clients can forge it).
 TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
@@ -200,4 +206,10 @@ MESSAGING_WINDOW_HOURS = env_int("MESSAGING_WINDOW_HOURS", 24, minimum=1)
 HUMAN_AGENT_WINDOW_DAYS = env_int("HUMAN_AGENT_WINDOW_DAYS", 7, minimum=1)
 WHATSAPP_WINDOW_HOURS = env_int("WHATSAPP_WINDOW_HOURS", 24, minimum=1)
 X_POLL_INTERVAL_SECONDS = env_int("X_POLL_INTERVAL_SECONDS", 120, minimum=15)
+# How many stored webhooks one drain task processes before it queues its successor.
+CONNECTORS_DRAIN_BATCH = env_int("CONNECTORS_DRAIN_BATCH", 500, minimum=1)
+# `tanggap sweep`: work older than this and still not done counts as stalled and is queued again;
+# with --loop, how often to look.
+CONNECTORS_SWEEP_AFTER_SECONDS = env_int("CONNECTORS_SWEEP_AFTER_SECONDS", 120, minimum=10)
+CONNECTORS_SWEEP_INTERVAL_SECONDS = env_int("CONNECTORS_SWEEP_INTERVAL_SECONDS", 60, minimum=5)
 # --- end connectors -------------------------------------------------------------------------

@@ -7,16 +7,11 @@ checked views, so a push never leaks data past the accessors.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import logging
 from typing import Any
 
-import httpx
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -24,19 +19,6 @@ logger = logging.getLogger(__name__)
 
 def workspace_group(workspace_id: int) -> str:
     return f"workspace.{workspace_id}"
-
-
-def relay_signature(body: bytes) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), b"live-relay:" + body, hashlib.sha256).hexdigest()
-
-
-def _relay(url: str, workspace_id: int, event: dict[str, Any]) -> None:
-    # With the in-memory layer, a worker process cannot reach the web process's websockets; the
-    # worker that `tanggap serve` starts hands its events to the web process over loopback.
-    body = json.dumps({"workspace_id": workspace_id, "event": event}).encode()
-    httpx.post(url, content=body, timeout=2.0,
-               headers={"X-Tanggap-Relay": relay_signature(body),
-                        "Content-Type": "application/json"}).raise_for_status()
 
 
 # The event loop of the ASGI server in this process, once it has served anything. Views run in
@@ -65,13 +47,6 @@ def _group_send(layer, workspace_id: int, event: dict[str, Any]) -> None:
 
 
 def send_now(workspace_id: int, event: dict[str, Any]) -> None:
-    relay_url = settings.TANGGAP_LIVE_RELAY_URL
-    if relay_url:
-        try:
-            _relay(relay_url, workspace_id, event)
-        except Exception:
-            logger.exception("live event for workspace %s not relayed", workspace_id)
-        return
     layer = get_channel_layer()
     if layer is None:
         return

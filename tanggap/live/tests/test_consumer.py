@@ -89,27 +89,3 @@ async def test_outsider_and_anonymous_are_refused(tx_desk):
     assert (connected, code) == (False, 4404)
 
 
-
-async def test_relay_from_worker_reaches_websockets(tx_desk):
-    import json as _json
-
-    from django.test import AsyncClient
-
-    from tanggap.live.fanout import relay_signature
-
-    ws, connected, _ = await _connect(tx_desk.ani.user, "bpn")
-    await ws.receive_json_from()
-    await ws.receive_json_from()
-    body = _json.dumps({"workspace_id": tx_desk.bpn.pk,
-                        "event": {"kind": "delivery", "case_id": 1, "status": "sent"}}).encode()
-    client = AsyncClient()
-    forged = await client.post("/internal/live-relay", body, content_type="application/json",
-                               headers={"X-Tanggap-Relay": "0" * 64})
-    assert forged.status_code == 403
-    assert await ws.receive_nothing(timeout=0.3)
-    signed = await client.post("/internal/live-relay", body, content_type="application/json",
-                               headers={"X-Tanggap-Relay": relay_signature(body)})
-    assert signed.status_code == 204
-    assert await ws.receive_json_from(timeout=2) == {"kind": "delivery", "case_id": 1,
-                                                     "status": "sent"}
-    await ws.disconnect()

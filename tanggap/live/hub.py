@@ -1,0 +1,131 @@
+"""Live events across the processes of one `tanggap serve`, without Redis.
+
+The embedded default runs several processes on one machine: web server processes (each holding
+some browsers' websockets), the task worker and the demo simulator. The hub is a tiny relay on a
+UNIX socket in the `serve` parent: every process that holds websockets subscribes; any process
+publishes; the hub repeats each event to every subscriber, which delivers it to its own
+websockets through the in-memory layer. On several machines, use Redis (REDIS_URL) instead.
+
+Lines on the socket are JSON: {"g": group, "m": message}. A subscriber's first line is "SUB".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+
+from channels.layers import InMemoryChannelLayer
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBE = b"SUB\n"
+
+
+class Hub:
+    """The relay itself; `start_in_thread` runs it beside the server in the parent process."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.subscribers: set[asyncio.StreamWriter] = set()
+        self.ready = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        try:
+            first = await reader.readline()
+            if first == SUBSCRIBE:
+                self.subscribers.add(writer)
+            elif first:
+                self._broadcast(first)
+            while line := await reader.readline():
+                self._broadcast(line)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.subscribers.discard(writer)
+            writer.close()
+
+    def _broadcast(self, line: bytes) -> None:
+        for subscriber in list(self.subscribers):
+            if subscriber.is_closing():
+                self.subscribers.discard(subscriber)
+                continue
+            subscriber.write(line)
+
+    async def _run(self) -> None:
+        server = await asyncio.start_unix_server(self._serve_client, path=self.path,
+                                                 limit=2**20)
+        self.ready.set()
+        async with server:
+            await server.serve_forever()
+
+    def start_in_thread(self) -> None:
+        def run():
+            self.loop = asyncio.new_event_loop()
+            try:
+                self.loop.run_until_complete(self._run())
+            except asyncio.CancelledError:
+                pass
+
+        threading.Thread(target=run, name="tanggap-live-hub", daemon=True).start()
+        if not self.ready.wait(timeout=10):
+            raise RuntimeError(f"live hub did not start on {self.path}")
+
+
+class HubChannelLayer(InMemoryChannelLayer):
+    """In-memory delivery inside this process, fanned out to the other processes via the hub."""
+
+    def __init__(self, path: str, **kwargs):
+        super().__init__(**kwargs)
+        self.path = path
+        self._subscriber: asyncio.StreamWriter | None = None
+        self._subscriber_loop: asyncio.AbstractEventLoop | None = None
+
+    async def group_add(self, group, channel):
+        await super().group_add(group, channel)
+        await self._ensure_subscribed()
+
+    async def _ensure_subscribed(self) -> asyncio.StreamWriter | None:
+        loop = asyncio.get_running_loop()
+        writer = self._subscriber
+        if writer is not None and self._subscriber_loop is loop and not writer.is_closing():
+            return writer
+        try:
+            reader, writer = await asyncio.open_unix_connection(self.path, limit=2**20)
+        except OSError:
+            logger.warning("live hub %s unreachable; events stay in this process", self.path)
+            return None
+        writer.write(SUBSCRIBE)
+        self._subscriber, self._subscriber_loop = writer, loop
+        loop.create_task(self._listen(reader))
+        return writer
+
+    async def _listen(self, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            await super().group_send(data["g"], data["m"])
+        self._subscriber = None
+
+    async def group_send(self, group, message):
+        line = (json.dumps({"g": group, "m": message}) + "\n").encode()
+        loop = asyncio.get_running_loop()
+        writer = self._subscriber
+        if writer is not None and self._subscriber_loop is loop and not writer.is_closing():
+            writer.write(line)  # the hub echoes it back to us too, through _listen
+            await writer.drain()
+            return
+        # A process without websockets (the worker, the simulator) publishes and hangs up.
+        try:
+            _reader, writer = await asyncio.open_unix_connection(self.path)
+        except OSError:
+            await super().group_send(group, message)
+            return
+        writer.write(line)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()

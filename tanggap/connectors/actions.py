@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tanggap.audit import events
@@ -18,6 +20,7 @@ from tanggap.connectors.crypto import encrypt_secret
 from tanggap.connectors.models import (
     ChannelAccount,
     CommentModeration,
+    IntakeQueue,
     ModerationState,
     Outbound,
     Platform,
@@ -27,6 +30,8 @@ from tanggap.connectors.platforms import meta
 from tanggap.connectors.platforms.base import Echo, InboundMessage, Skipped, StatusUpdate
 from tanggap.errors import Conflict, InvalidInput
 from tanggap.live.fanout import publish_on_commit
+
+logger = logging.getLogger(__name__)
 
 
 def add_channel(
@@ -144,6 +149,10 @@ class Receipt:
 def receive_webhook(*, source: str, body: bytes, now: datetime) -> Receipt:
     """Store one signed webhook body durably; the caller answers 200 only after this returns.
 
+    One transaction, one commit: the body, and (when no drain is queued yet for this source) the
+    drain task itself, so nothing is half-written: either both are stored or neither. Task
+    backends outside our database (the immediate backend of tests) are enqueued on commit.
+
     No audit event: this is the platform's message log, not a desk decision, and it belongs to
     no workspace yet. The messages it yields are audited when the worker ingests them.
     """
@@ -152,19 +161,77 @@ def receive_webhook(*, source: str, body: bytes, now: datetime) -> Receipt:
         with transaction.atomic():
             delivery = WebhookDelivery.objects.create(
                 source=source, body=body, body_sha256=digest, received_at=now)
-            delivery_id = delivery.pk
-            transaction.on_commit(lambda: _enqueue_processing(delivery_id))
+            _queue_drain(source)
     except IntegrityError:
         # The very same bytes again (Meta retried, or someone replays): stored once, ack again.
         existing = WebhookDelivery.objects.only("id").get(body_sha256=digest)
         return Receipt(existing.pk, False)
-    return Receipt(delivery_id, True)
+    return Receipt(delivery.pk, True)
 
 
-def _enqueue_processing(delivery_id: int) -> None:
-    from tanggap.connectors.tasks import process_webhook
+def _queue_drain(source: str, *, force: bool = False) -> None:
+    """Inside the caller's transaction: make sure a drain of `source` is queued."""
+    # The row lock orders us against a drain clearing the flag (Postgres); on SQLite writers
+    # are serialised anyway.
+    queued = IntakeQueue.objects.select_for_update().filter(source=source).values_list(
+        "drain_queued", flat=True).first()
+    if queued and not force:
+        return
+    if queued is None:
+        IntakeQueue.objects.create(source=source, drain_queued=True)
+    else:
+        IntakeQueue.objects.filter(source=source).update(drain_queued=True)
+    from tanggap.connectors.tasks import drain_webhooks
 
-    process_webhook.enqueue(delivery_id)
+    if _tasks_in_our_database(drain_webhooks):
+        drain_webhooks.enqueue(source)
+    else:
+        transaction.on_commit(lambda: drain_webhooks.enqueue(source))
+
+
+def _tasks_in_our_database(task) -> bool:
+    from django.tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends[task.backend], DatabaseBackend)
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    processed: int
+    failed: list[int]
+    more: bool
+
+
+def drain_webhook_deliveries(*, source: str, clock, limit: int) -> DrainResult:
+    """Process stored deliveries of `source`, oldest first, each in its own transaction.
+
+    Clears the queued flag first, so a body stored after our last look queues the next drain.
+    A delivery whose processing raises (a bug, not a bad payload) is noted on it and skipped, so
+    one poison body cannot stall the queue; the sweep offers it again later. After `limit`
+    deliveries we queue a successor and stop, so other tasks (replies) are not starved.
+    """
+    IntakeQueue.objects.filter(source=source).update(drain_queued=False)
+    processed, failed = 0, []
+    while processed < limit:
+        ids = list(WebhookDelivery.objects.filter(source=source, processed_at__isnull=True)
+                   .exclude(pk__in=failed).order_by("id").values_list("id", flat=True)[:50])
+        if not ids:
+            return DrainResult(processed, failed, False)
+        for delivery_id in ids:
+            try:
+                process_webhook_delivery(delivery_id=delivery_id, now=clock())
+            except Exception as exc:
+                logger.exception("webhook delivery %s could not be processed", delivery_id)
+                failed.append(delivery_id)
+                WebhookDelivery.objects.filter(pk=delivery_id).update(
+                    attempts=F("attempts") + 1, error=f"processing failed: {exc!r}"[:500])
+            processed += 1
+            if processed >= limit:
+                break
+    with transaction.atomic():
+        _queue_drain(source, force=True)
+    return DrainResult(processed, failed, True)
 
 
 @dataclass

@@ -77,6 +77,18 @@ class WebhookDelivery(models.Model):
         indexes = [models.Index(fields=["processed_at", "id"], name="webhook_pending_idx")]
 
 
+class IntakeQueue(models.Model):
+    """One row per webhook source: whether a drain task is queued and has not started yet.
+
+    Intake sets it (and enqueues a drain) in the same transaction that stores the body, so under
+    load one drain serves many webhooks instead of one task each. The drain clears it before it
+    looks for work, so a body stored after that look queues the next drain.
+    """
+
+    source = models.CharField(max_length=20, unique=True)
+    drain_queued = models.BooleanField(default=False)
+
+
 class OutboundState(models.TextChoices):
     PENDING = "pending", _("Waiting")
     IN_FLIGHT = "in_flight", _("Sending")

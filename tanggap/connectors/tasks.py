@@ -22,6 +22,25 @@ def process_webhook(delivery_id: int) -> int | None:
 
 
 @task()
+def drain_webhooks(source: str) -> int:
+    """Process every stored, unprocessed webhook of `source` (queued by intake, at most one
+    queued at a time per source)."""
+    from django.conf import settings
+
+    from tanggap.connectors.actions import drain_webhook_deliveries
+
+    return drain_webhook_deliveries(source=source, clock=timezone.now,
+                                    limit=settings.CONNECTORS_DRAIN_BATCH).processed
+
+
+@task()
+def sweep() -> dict:
+    from tanggap.connectors.sweep import sweep_stalled
+
+    return sweep_stalled(now=timezone.now()).as_dict()
+
+
+@task()
 def poll_x(channel_id: int) -> str:
     from tanggap.connectors.polling import poll_x_mentions
 

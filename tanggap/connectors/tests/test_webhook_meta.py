@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tanggap.cases.models import Case, Message
 from tanggap.connectors.actions import add_channel, process_webhook_delivery
@@ -63,7 +64,10 @@ def test_signed_webhook_is_stored_then_processed_into_a_case(desk, client, djang
         response = post_meta_webhook(client, body)
     assert (response.status_code, response.content) == (200, b"EVENT_RECEIVED")
     delivery = WebhookDelivery.objects.get()
-    assert (bytes(delivery.body), delivery.processed_at, len(callbacks)) == (body, None, 1)
+    # The drain task was queued in the same transaction as the body: nothing waits on commit.
+    assert (bytes(delivery.body), delivery.processed_at, len(callbacks)) == (body, None, 0)
+    assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [
+        ("tanggap.connectors.tasks.drain_webhooks", {"args": ["meta"], "kwargs": {}})]
 
     assert process_webhook.call(delivery.pk) == 1
     message = Message.objects.get(channel=facebook)

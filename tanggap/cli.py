@@ -64,7 +64,8 @@ def serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="tanggap serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=1, help="web server processes")
+    parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
+                        help="web server processes (default: one per core, at most 4)")
     parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
     parser.add_argument("--simulator", action="store_true",
                         help="also run the demo simulator (demo workspace only)")
@@ -72,6 +73,8 @@ def serve(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         parser.error("--port must be between 1 and 65535")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     _django_setup()
     from django.conf import settings
     from django.core.management import call_command

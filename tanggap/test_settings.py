@@ -9,3 +9,7 @@ os.environ.setdefault("TANGGAP_DATA_DIR", os.path.join(tempfile.gettempdir(), "t
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from tanggap.settings import *  # noqa: E402, F403
+
+# Tests run code in helper threads (websocket consumers, races); a connection kept open in one of
+# them would block dropping the PostgreSQL test database at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,10 +1,10 @@
 """The `tanggap` console command.
 
 `classify`, `tone` and `train` run the language engine without Django (fast start, no database).
-`serve` runs the web server (HTTP + websockets) and, unless --no-worker, a task worker in the same
-process group; `worker` runs task workers alone for scale-out; `demo` prepares demo data and then
-serves it with the simulator. Anything else is a Django management command (`migrate`,
-`workspace`, `user`, `token`, `channel`, ...).
+`serve` runs the web server (HTTP + websockets) and, unless --no-worker, a task worker and the
+periodic jobs (sweep, X polling) in the same process group; `worker` runs task workers alone for
+scale-out; `demo` prepares demo data and then serves it with the simulator. Anything else is a
+Django management command (`migrate`, `workspace`, `user`, `token`, `channel`, ...).
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ def _manage(argv: list[str]) -> int:
     return 0
 
 
-def _spawn(args: list[str]) -> subprocess.Popen:
+def _spawn(args: list[str], *, quiet: bool = False) -> subprocess.Popen:
     # Children share our process group, so Ctrl-C reaches them too; we still stop them
-    # explicitly when the server returns.
-    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args])
+    # explicitly when the server returns. Quiet ones keep their errors (stderr) only.
+    return subprocess.Popen([sys.executable, "-m", "tanggap.cli", *args],
+                            stdout=subprocess.DEVNULL if quiet else None)
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -96,6 +97,9 @@ def serve(argv: list[str]) -> int:
         _use_hub_layer(hub.path)
     if not args.no_worker:
         children.append(_spawn(["worker"]))
+        # The periodic jobs: re-queue stalled work, and poll X (whose webhooks cost money).
+        children.append(_spawn(["sweep", "--loop"], quiet=True))
+        children.append(_spawn(["poll_x", "--loop"], quiet=True))
     if args.simulator:
         children.append(_spawn(["simulate"]))
     import uvicorn

@@ -69,7 +69,7 @@ def _connect_and_look(desk, admin):
     assert event.after == {"platform": "facebook", "handle": "104512345678901",
                            "has_credentials": True}
     page = admin.get("/w/bpn/channels/").content.decode()
-    assert "Channel added." in page
+    assert "Kanal ditambahkan." in page
     assert "104512345678901" in page
     assert TOKEN not in page and channel.credentials_encrypted not in page
 
@@ -83,7 +83,7 @@ def test_admin_replaces_a_token_without_seeing_it(desk, admin):
     assert (event.before, event.after) == ({"has_credentials": False}, {"has_credentials": True})
     assert TOKEN not in str(event.before) + str(event.after)
     admin.post(f"/w/bpn/channels/{channel_id}/token", {"token": "  "})
-    assert "Paste the access token." in admin.get("/w/bpn/channels/").content.decode()
+    assert "Tempelkan token akses." in admin.get("/w/bpn/channels/").content.decode()
     assert decrypt_secret(ChannelAccount.objects.get(pk=channel_id).credentials_encrypted) == TOKEN
 
 
@@ -117,7 +117,7 @@ def test_list_shows_x_budget_and_last_activity(desk, admin):
                               last_polled_at=datetime(2026, 11, 28, 5, 1, tzinfo=UTC))
     page = admin.get("/w/bpn/channels/").content.decode()
     assert "287/300" in page
-    assert "13 calls, 40 posts read in total" in page
+    assert "total 13 panggilan, 40 postingan dibaca" in page
     assert 'datetime="2026-11-28T05:01:00+00:00"' in page
 
 

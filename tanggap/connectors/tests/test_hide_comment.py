@@ -105,7 +105,7 @@ def test_only_comments_can_be_hidden(desk):
     web = desk.inbound().message
     response = _hide(desk.ani, web)
     assert (response.status_code, response.json()["message"]) == (
-        422, "Only a citizen's comment on Facebook or Instagram can be hidden.")
+        422, "Hanya komentar warga di Facebook atau Instagram yang dapat disembunyikan.")
     assert _hide(desk.ani, web, hidden="yes").status_code == 422
     assert CommentModeration.objects.count() == 0
 
@@ -134,7 +134,7 @@ def test_platform_refusal_is_recorded_and_shown(desk, comment, settings):
 
     desk.ani.client.force_login(desk.ani.user)
     page = desk.ani.client.get(f"/w/bpn/cases/{comment.case_id}/panel").content.decode()
-    assert "Hiding failed" in page
+    assert "Gagal menyembunyikan" in page
     assert "platform_refused: HTTP 403 code 200: (#200) Permissions error" in page
     assert f'data-hide-message="{comment.pk}" data-hidden="true"' in page
     # Asking again after a failure tries again.

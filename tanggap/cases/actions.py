@@ -188,6 +188,9 @@ def _apply_reading(case: Case, reading: dict) -> list[str]:
     if case.intent in ("", "lainnya") and reading["intent"] != case.intent:
         case.intent = reading["intent"]
         changed.append("intent")
+    if changed:
+        case.triage_reasons = list(reading.get("reasons", []))
+        changed.append("triage_reasons")
     return changed
 
 
@@ -274,6 +277,7 @@ def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
                     topic=reading.get("topic", ""),
                     intent=reading.get("intent", ""),
                     kasar=bool(reading.get("kasar")),
+                    triage_reasons=list(reading.get("reasons", [])),
                     status=CaseStatus.BARU,
                     tracking_number=new_tracking_number(),
                     last_inbound_at=now,

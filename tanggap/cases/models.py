@@ -81,6 +81,8 @@ class Case(models.Model):
     intent = models.CharField(max_length=20, blank=True, default="")
     kasar = models.BooleanField(default=False)
     triage_confirmed = models.BooleanField(default=False)
+    # The rules or model outputs behind topic/intent/kasar, shown beside the badges.
+    triage_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [

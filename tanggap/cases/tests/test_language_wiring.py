@@ -111,3 +111,13 @@ def test_polite_reply_naming_agencies_passes(desk):
     sent = send_reply(case_id=case.pk, actor=desk.ani.user, text=text, idempotency_key="k",
                       base_version=case.version, now=timezone.now())
     assert sent.message.triage == {"tone": "ok", "findings": []}
+
+
+def test_case_keeps_the_reasons_behind_its_badges(desk):
+    result = desk.inbound(text=PLN)
+    case = Case.objects.get(pk=result.case.pk)
+    assert case.triage_reasons == Message.objects.get(pk=result.message.pk).triage["reasons"]
+    assert case.triage_reasons
+    desk.ani.client.force_login(desk.ani.user)
+    rows = desk.ani.client.get("/w/bpn/rows").content.decode()
+    assert f'title="{", ".join(case.triage_reasons)}"' in rows

@@ -248,3 +248,30 @@ def test_phone_screen_has_no_horizontal_overflow(desk, two_operators):
     box = send.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
     assert box["y"] >= 0 and box["y"] + box["height"] <= 740
+
+
+def test_tone_guard_highlights_as_the_operator_types_and_blocks_the_send(desk, two_operators):
+    case_id = desk.inbound("Sampah di TPS Klandasan sudah seminggu tidak diangkut, bau sekali")
+    page = two_operators("ani")
+    _open_live(page, desk.case_url(case_id))
+    page.click("#claim")
+    page.wait_for_selector('.case-head[data-holder="ani"]')
+    page.fill("#reply-text", "")
+    page.type("#reply-text", "BACA DULU PENGUMUMANNYA!!! dasar goblok")
+    # The verdict and the highlighted spans appear without sending anything.
+    page.wait_for_selector("#tone-verdict.v-block", timeout=LIVE_MS * 3)
+    marks = page.locator("#tone-preview mark.block")
+    assert marks.count() >= 1
+    assert "goblok" in " ".join(marks.all_inner_texts()).lower()
+    page.click("#send")
+    page.wait_for_selector("#toast.show.error")
+    assert [m for m in desk.case(case_id)["messages"] if m["direction"] == "out"] == []
+    # Rewritten politely, the same draft goes out and the verdict turns ok.
+    page.fill("#reply-text", "")
+    page.type("#reply-text", "Terima kasih atas laporannya, Bapak/Ibu. Kami teruskan ke DLH hari ini.")
+    page.wait_for_selector("#tone-verdict.v-ok", timeout=LIVE_MS * 3)
+    page.click("#send")
+    page.wait_for_selector(".msg.out", timeout=LIVE_MS * 3)
+    outbound = [m for m in desk.case(case_id)["messages"] if m["direction"] == "out"]
+    assert [m["text"] for m in outbound] == [
+        "Terima kasih atas laporannya, Bapak/Ibu. Kami teruskan ke DLH hari ini."]

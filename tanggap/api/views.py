@@ -124,7 +124,7 @@ def case_view(request, case_id):
 
 @api_view(("POST",))
 def claim(request, case_id):
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.claim_case(case_id=case.pk, actor=request.api_user, now=request.now)
     return JsonResponse({"claimed_by": request.api_user.username, "version": case.version,
                          "claim_expires_at": case.claim_expires_at.isoformat()})
@@ -132,14 +132,14 @@ def claim(request, case_id):
 
 @api_view(("POST",))
 def release(request, case_id):
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.release_case(case_id=case.pk, actor=request.api_user, now=request.now)
     return JsonResponse({"claimed_by": None, "version": case.version, "status": case.status})
 
 
 @api_view(("POST",))
 def take_over(request, case_id):
-    case, membership = access_case(request.api_user, case_id, write=True)
+    case, membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.take_over_case(
         case_id=case.pk, actor=request.api_user, membership=membership, now=request.now
     )
@@ -150,7 +150,7 @@ def take_over(request, case_id):
 def replies(request, case_id):
     body = json_body(request)
     _require(body, "text", "idempotency_key", "base_version")
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     result = actions.send_reply(
         case_id=case.pk,
         actor=request.api_user,
@@ -172,7 +172,7 @@ def replies(request, case_id):
 def status(request, case_id):
     body = json_body(request)
     _require(body, "status")
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.set_case_status(
         case_id=case.pk, actor=request.api_user, status=body["status"], now=request.now
     )
@@ -183,7 +183,7 @@ def status(request, case_id):
 def kind(request, case_id):
     body = json_body(request)
     _require(body, "kind")
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.set_case_kind(
         case_id=case.pk, actor=request.api_user, kind=body["kind"], now=request.now
     )
@@ -194,7 +194,7 @@ def kind(request, case_id):
 def notes(request, case_id):
     body = json_body(request)
     _require(body, "text")
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     note = actions.add_note(case_id=case.pk, actor=request.api_user, text=body["text"],
                             now=request.now)
     return JsonResponse({"id": note.pk, "text": note.text}, status=201)
@@ -203,7 +203,7 @@ def notes(request, case_id):
 @api_view(("POST",))
 def triage(request, case_id):
     body = json_body(request)
-    case, _membership = access_case(request.api_user, case_id, write=True)
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.correct_triage(
         case_id=case.pk, actor=request.api_user, topic=body.get("topic"),
         intent=body.get("intent"), now=request.now,

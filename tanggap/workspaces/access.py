@@ -42,19 +42,24 @@ def access_workspace(user, slug: str, *, write: bool = False) -> Membership:
     return access_membership(user, workspace.id, write=write)
 
 
-def access_case(user, case_id, *, write: bool = False):
-    """Return (case, membership) or raise NotFound/Forbidden."""
+def access_case(user, case_id, *, write: bool = False, load: bool = True):
+    """Return (case, membership) or raise NotFound/Forbidden.
+
+    With load=False only the case's id and workspace are read: enough for a view that hands the
+    id to an action, which locks and reads the row itself.
+    """
     from tanggap.cases.models import Case
 
     try:
         case_pk = int(case_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    case = (
-        Case.objects.filter(pk=case_pk)
-        .select_related("channel", "contact", "claimed_by", "workspace")
-        .first()
-    )
+    cases = Case.objects.filter(pk=case_pk)
+    if load:
+        cases = cases.select_related("channel", "contact", "claimed_by", "workspace")
+    else:
+        cases = cases.only("id", "workspace_id")
+    case = cases.first()
     if case is None:
         raise NotFound()
     membership = access_membership(user, case.workspace_id, write=write)

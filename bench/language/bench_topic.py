@@ -80,22 +80,27 @@ def curve(train_rows: list[dict], test_rows: list[dict], draws: int = 5) -> None
         by_topic.setdefault(row["topic"], []).append(row)
     cold = scores(test_rows)
     print(f"learning curve on the joint test side (n={len(test_rows)}), mean of {draws} draws; "
-          f"cold: topic acc {cold['topic_acc']:.3f} macro-F1 {cold['topic_f1']:.3f}")
+          f"cold: topic acc {cold['topic_acc']:.3f} macro-F1 {cold['topic_f1']:.3f} "
+          f"intent acc {cold['intent_acc']:.3f}")
     for per_topic in (5, 10, 20, 40, None):
-        accs, f1s, worse = [], [], 0
+        accs, f1s, intents, silent, worse = [], [], [], 0, 0
         for seed in range(draws if per_topic else 1):
             rng = random.Random(seed)
             chosen = [row for rows in by_topic.values()
                       for row in (rng.sample(rows, min(per_topic, len(rows)))
                                   if per_topic else rows)]
-            s = scores(test_rows, train(chosen))
+            model = train(chosen)
+            s = scores(test_rows, model)
             accs.append(s["topic_acc"])
             f1s.append(s["topic_f1"])
+            intents.append(s["intent_acc"])
+            silent += model.heads["topic"].alpha == 0
             worse += s["topic_acc"] < cold["topic_acc"]
         label = f"{per_topic} per topic" if per_topic else "all train rows"
         print(f"  {label:<16} ({len(chosen):>3} rows)  topic acc {sum(accs) / len(accs):.3f} "
-              f"(min {min(accs):.3f})  macro-F1 {sum(f1s) / len(f1s):.3f}  "
-              f"draws below cold: {worse}/{len(accs)}")
+              f"(min {min(accs):.3f})  macro-F1 {sum(f1s) / len(f1s):.3f}  intent acc "
+              f"{sum(intents) / len(intents):.3f}  topic model silenced by calibration "
+              f"{silent}/{len(accs)}, below cold {worse}/{len(accs)}")
 
 
 def errors(rows: list[dict]) -> None:

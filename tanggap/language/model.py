@@ -4,6 +4,10 @@ One model file holds up to three heads, each fitted only when the training rows 
 label: ``topic``, ``intent`` and ``kasar``. The file is JSON so that it can be read, diffed and
 loaded without numpy; weights near zero are dropped to keep it small. Training is
 deterministic (fixed shuffle seed, no clock), so the same rows give the same file.
+
+A head also carries how far to trust it against the cold rules (``alpha``, ``threshold``),
+chosen by cross-validation on its own training rows (see ``triage.train``); a file without
+them, from an older Tanggap, is trusted fully, as it was then.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,16 +49,23 @@ def features(tokens: list[Token]) -> list[str]:
 
 @dataclass
 class Head:
-    """One softmax classifier: ``weights[feature]`` holds one weight per label."""
+    """One softmax classifier: ``weights[feature]`` holds one weight per label.
+
+    ``alpha`` is the power of the model's probabilities in the blend with the rules (0: the
+    rules alone), ``threshold`` the least top probability at which the model is heard at all;
+    ``calibration`` records the cross-validated accuracies they were chosen on.
+    """
 
     labels: list[str]
     bias: list[float]
     weights: dict[str, list[float]]
+    alpha: float = 1.0
+    threshold: float = 0.0
+    calibration: dict | None = None
 
     def predict(self, feats: list[str]) -> tuple[list[float], int]:
         """Class probabilities and how many of ``feats`` the head has seen in training."""
-        weights = self.weights
-        rows = [weights[f] for f in feats if f in weights]
+        rows = [row for row in map(self.weights.get, feats) if row is not None]
         known = len(rows)
         # Summing columns with zip(*rows) is several times faster in CPython than adding one
         # row at a time, and classify must keep up with thousands of messages a second.
@@ -87,8 +98,9 @@ class Model:
             "version": VERSION,
             "trained_rows": self.trained_rows,
             "heads": {
-                name: {"labels": h.labels, "bias": _rounded(h.bias), "weights": {
-                    f: _rounded(row) for f, row in sorted(h.weights.items())}}
+                name: {"labels": h.labels, "bias": _rounded(h.bias), "alpha": h.alpha,
+                       "threshold": h.threshold, "calibration": h.calibration, "weights": {
+                           f: _rounded(row) for f, row in sorted(h.weights.items())}}
                 for name, h in self.heads.items()
             },
         }
@@ -107,51 +119,65 @@ def load_model(path: str | Path) -> Model:
     if payload.get("version") != VERSION:
         raise ValueError(f"{path}: model version {payload.get('version')} is not {VERSION}")
     heads = {
-        name: Head(labels=h["labels"], bias=h["bias"], weights=h["weights"])
+        name: Head(labels=h["labels"], bias=h["bias"], weights=h["weights"],
+                   alpha=h.get("alpha", 1.0), threshold=h.get("threshold", 0.0),
+                   calibration=h.get("calibration"))
         for name, h in payload["heads"].items()
     }
     return Model(heads=heads, trained_rows=payload.get("trained_rows", {}))
 
 
 def train(
-    examples: Iterable[tuple[list[str], dict[str, str]]],
+    rows_by_head: dict[str, list[tuple[list[str], str]]],
     *,
     epochs: int = 12,
     progress: Progress | None = None,
 ) -> Model:
-    """Fit one head per label present in ``examples`` (``(features, {head: label})`` pairs).
-
-    ``progress(done, total)`` is called after each pass over each head's rows.
-    """
-    examples = list(examples)
-    plans = []
-    for head in HEADS:
-        rows = [(feats, labels[head]) for feats, labels in examples if head in labels]
-        if len({label for _feats, label in rows}) >= 2:
-            plans.append((head, rows))
+    """Fit one head per entry of ``rows_by_head`` (``(features, label)`` pairs) that has at
+    least two different labels. ``progress(done, total)`` is called after each pass."""
+    plans = [(head, rows) for head, rows in rows_by_head.items()
+             if len({label for _feats, label in rows}) >= 2]
     if not plans:
         raise ValueError("training needs at least two different labels for topic, intent or kasar")
     total = epochs * len(plans)
     heads: dict[str, Head] = {}
     for done, (name, rows) in enumerate(plans):
-        heads[name] = _fit(
+        heads[name] = fit_head(
             rows, epochs=epochs,
             on_epoch=(lambda e, d=done: progress(d * epochs + e, total)) if progress else None,
         )
     return Model(heads=heads, trained_rows={name: len(rows) for name, rows in plans})
 
 
-def _fit(
+def blend(rules: dict[str, float], head: Head, probs: list[float],
+          alpha: float) -> dict[str, float]:
+    """``rules × model^alpha``, normalised (a product of experts, the model's voice tempered).
+
+    A label the model never saw keeps the rules' share times a small floor, and the other way
+    round, so neither side can veto a label it knows nothing about.
+    """
+    floor = 1e-3
+    model_probs = dict(zip(head.labels, probs, strict=True))
+    labels = set(rules) | set(model_probs)
+    blended = {label: rules.get(label, floor) * model_probs.get(label, floor) ** alpha
+               for label in labels}
+    total = sum(blended.values())
+    return {label: value / total for label, value in blended.items()}
+
+
+def fit_head(
     rows: list[tuple[list[str], str]],
     *,
     epochs: int,
     on_epoch: Callable[[int], None] | None,
     rate: float = 0.05,
     l2: float = 1e-4,
-    min_count: int = 1,
+    min_count: int = 2,
 ) -> Head:
     # AdaGrad keeps rare but decisive words (a street-light acronym seen twice) from being
-    # drowned by frequent ones, without a learning-rate schedule to tune.
+    # drowned by frequent ones, without a learning-rate schedule to tune. A feature seen in
+    # one row only is dropped: on the project's messages that changed no held-out decision,
+    # made the model four times smaller and classify with it about 15 % faster.
     labels = sorted({label for _feats, label in rows})
     k = len(labels)
     counts = Counter(f for feats, _label in rows for f in feats)

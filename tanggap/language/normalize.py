@@ -11,8 +11,8 @@ emoji and punctuation runs become tokens of their own kind.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import lexicon
 
@@ -52,15 +52,15 @@ _SPACER = re.compile(r"[ .*_-]")
 _SEPARATOR_RUN = re.compile(r"[^\W_](?:([ .*_-]{1,2})[^\W_](?:\1[^\W_])*)?")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One normalised word (or URL, emoji, punctuation run) and where it stood.
 
     ``text`` is the original spelling (``text == source[start:end]``); ``base`` is the repaired
     spelling before slang replacement (``g0bl0kkk`` → ``goblok``, ``lu`` stays ``lu``), which the
     tone guard needs to see rude pronouns; ``norm`` is the formal word (``lu`` → ``kamu``).
     A slang word that expands to several words (``makasih`` → ``terima kasih``) yields several
-    tokens with the same span.
+    tokens with the same span. A named tuple rather than a frozen dataclass: it is as immutable
+    and three times cheaper to build, and classify builds one per word of every message.
     """
 
     text: str
@@ -84,19 +84,22 @@ def normalize(text: str) -> list[Token]:
 
 def _tokenize(text: str, pos: int, endpos: int, tokens: list[Token]) -> None:
     append = tokens.append
+    # Words are most tokens of every message: build them with tuple.__new__, which skips the
+    # named tuple's Python-level __new__ (the same object, made cheaper on the hot path).
+    new, repair = tuple.__new__, repair_word
     for match in _TOKEN_RE.finditer(text, pos, endpos):
         kind = match.lastgroup
         surface = match.group()
         start, end = match.span()
-        if kind == "spaced":
-            _spaced(text, start, end, tokens)
-        elif kind == "word":
+        if kind == "word":
             if surface.isdigit():
                 append(Token(surface, surface, surface, start, end, NUMBER))
                 continue
-            base, norms = repair_word(surface)
+            base, norms = repair(surface)
             for norm in norms:
-                append(Token(surface, base, norm, start, end, WORD))
+                append(new(Token, (surface, base, norm, start, end, WORD)))
+        elif kind == "spaced":
+            _spaced(text, start, end, tokens)
         elif kind == "punct":
             # A run such as "!!!" keeps its surface for the shouting rule; its norm is one mark.
             append(Token(surface, surface[0], surface[0], start, end, PUNCT))

@@ -76,29 +76,37 @@ def test_tone_takes_inbound_kind_from_the_row_or_the_flag():
 
 
 def test_train_then_classify_with_the_model_file(tmp_path):
+    # This city calls its water utility "Zorbak", a word no lexicon knows: the cold rules send
+    # those messages to lainnya, and 12 confirmed rows are enough for the model to be heard.
+    # (Four rows were enough before the trained path was calibrated against the rules; a
+    # model that has not shown on held-out rows that it helps now stays silent.)
+    lines = [json.dumps({"text": f"zorbak {what} di blok {block}", "topic": "air_bersih",
+                         "operator": "ani"})
+             for what, block in zip(ZORBAK, "ABCDEFGHIJKL", strict=True)]
+    lines += [json.dumps({"text": f"lampu jalan mati di gang {n}", "topic": "penerangan_jalan"})
+              for n in range(12)]
+    lines.insert(3, "oops")
     labelled = tmp_path / "labelled.jsonl"
-    labelled.write_text("\n".join([
-        '{"text": "sumur bor kampung kering", "topic": "air_bersih", "operator": "ani"}',
-        '{"text": "sumur warga keruh dan kering", "topic": "air_bersih"}',
-        "oops",
-        '{"text": "kucing kampung masuk rumah", "topic": "lainnya"}',
-        '{"text": "kucing tetangga berisik malam", "topic": "lainnya"}',
-    ]) + "\n", encoding="utf-8")
+    labelled.write_text("\n".join(lines) + "\n", encoding="utf-8")
     model = tmp_path / "model.json"
     code, out, err = run("train", "--input", str(labelled), "--output", str(model))
     assert code == 0
-    assert json.loads(out) == {"output": str(model), "rows": 4, "skipped": 1,
-                               "heads": {"topic": 4}}
+    assert json.loads(out) == {"output": str(model), "rows": 24, "skipped": 1,
+                               "heads": {"topic": 24}}
     # stderr is not a terminal here: the skipped line is reported, no progress bar is drawn.
-    assert err == "tanggap train: line 3 skipped: Expecting value: line 1 column 1 (char 0)\n"
+    assert err == "tanggap train: line 4 skipped: Expecting value: line 1 column 1 (char 0)\n"
 
-    stdin = '{"id": "s", "text": "sumur kering lagi"}\n'
+    stdin = '{"id": "s", "text": "zorbak mati lagi dari subuh"}\n'
     _code, cold, _err = run("classify", stdin=stdin)
     _code, warm, _err = run("classify", "--model", str(model), stdin=stdin)
     cold, warm = json.loads(cold), json.loads(warm)
-    assert cold["topic"] == warm["topic"] == "air_bersih"
+    assert (cold["topic"], warm["topic"]) == ("lainnya", "air_bersih")
     assert warm["confidence"] > cold["confidence"]
     assert "model:topik air_bersih" in " ".join(warm["reasons"])
+
+
+ZORBAK = ["mati lagi", "keruh", "kecil sekali", "tidak keluar", "bau kaporit", "mampet",
+          "berhenti", "netes", "kuning", "putus", "lemah", "macet total"]
 
 
 def test_a_missing_or_foreign_model_file_is_an_error_not_a_silent_cold_start(tmp_path):

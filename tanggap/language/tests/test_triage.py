@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tanggap.language import INTENTS, TOPICS, Model, classify, load_model, train
 
 
@@ -49,17 +51,52 @@ ROWS = [
 ]
 
 
-def test_training_learns_new_words_and_survives_a_file_round_trip(tmp_path):
-    model = train(ROWS, epochs=20)
+ZORBAK_ROWS = [
+    {"text": f"zorbak {what} di blok {block}", "topic": "air_bersih"}
+    for what, block in zip(
+        ["mati lagi", "keruh", "kecil sekali", "tidak keluar", "bau kaporit", "mampet",
+         "berhenti", "netes", "kuning", "putus", "lemah", "macet total"], "ABCDEFGHIJKL",
+        strict=True)
+] + [{"text": f"lampu jalan mati di gang {n}", "topic": "penerangan_jalan"} for n in range(12)]
+
+
+def test_training_learns_a_city_word_and_survives_a_file_round_trip(tmp_path):
+    # "Zorbak" is this city's water utility; no lexicon knows it, so cold triage says lainnya.
+    # (This test used to train on four rows and expect the model to be heard; since the
+    # trained path is calibrated against the rules, four rows cannot show that it helps.)
+    model = train(ZORBAK_ROWS, epochs=20)
     path = tmp_path / "model.json"
     model.save(path)
     loaded = load_model(path)
-    assert isinstance(loaded, Model) and loaded.trained_rows == {"topic": 4}
-    # "sumur" alone is only a hint for the rules; the model makes it decisive.
-    assert classify("sumur kering lagi").topic == "air_bersih"
-    assert classify("sumur kering lagi", model=loaded).confidence > classify(
-        "sumur kering lagi").confidence
+    assert isinstance(loaded, Model) and loaded.trained_rows == {"topic": 24}
+    assert loaded.heads["topic"].alpha > 0
+    assert classify("zorbak tidak keluar dari subuh").topic == "lainnya"
+    assert classify("zorbak tidak keluar dari subuh", model=loaded).topic == "air_bersih"
     assert json.loads(path.read_text())["format"] == "tanggap-language-model"
+
+
+def test_a_model_that_has_not_shown_it_helps_stays_silent():
+    model = train(ROWS, epochs=20)
+    assert model.heads["topic"].alpha == 0.0
+    for text in ("sumur kering lagi", "kucing kampung masuk rumah", "lampu jalan mati"):
+        assert classify(text, model=model) == classify(text)
+
+
+def test_a_model_file_from_before_calibration_is_trusted_as_it_was(tmp_path):
+    model = train(ZORBAK_ROWS, epochs=20)
+    payload = json.loads(_saved(model, tmp_path))
+    for head in payload["heads"].values():
+        del head["alpha"], head["threshold"], head["calibration"]
+    (tmp_path / "old.json").write_text(json.dumps(payload), encoding="utf-8")
+    old = load_model(tmp_path / "old.json")
+    assert (old.heads["topic"].alpha, old.heads["topic"].threshold) == (1.0, 0.0)
+    assert classify("zorbak keruh", model=old).topic == "air_bersih"
+
+
+def _saved(model, tmp_path):
+    path = tmp_path / "model.json"
+    model.save(path)
+    return path.read_text(encoding="utf-8")
 
 
 def test_a_model_that_knows_none_of_the_words_leaves_cold_rules_in_charge():
@@ -88,3 +125,23 @@ def test_kasar_and_intent_heads_are_trained_when_rows_carry_them():
     assert set(model.heads) == {"kasar"}
     assert classify("zorbak", model=model).kasar is True
     assert classify("zorbak").kasar is False
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    # A question that demands or reproaches is how citizens complain.
+    ("Jalan berlubang di depan SD sudah sebulan. Kapan diperbaiki?", "aduan"),
+    ("Sampah tidak pernah diangkut. Petugasnya digaji buat apa?", "aduan"),
+    ("Kenapa air PDAM mati terus tiap sore?", "aduan"),
+    # A question that asks for information is a pertanyaan, even beside a problem word.
+    ("Kalau lampu jalan di depan rumah mati, lapornya ke mana ya?", "pertanyaan"),
+    ("Syaratnya apa saja untuk bikin KTP-el anak?", "pertanyaan"),
+    # No cue at all, but a public matter: a report.
+    ("Tekanan air lemah, lantai 2 sama sekali tidak dapat air.", "aduan"),
+    # The opening says what a letter is for; thanks at the end are a closing formula.
+    ("Terima kasih Pak Wali, jalan sudah mulus diaspal. Lampu jalannya masih ada yang mati.",
+     "apresiasi"),
+    ("Air PDAM keruh sejak kemarin, mohon dicek. Terima kasih", "aduan"),
+    ("Usul min, tolong dipasang lampu jalan di gang kami yang gelap", "saran"),
+])
+def test_intent_follows_what_each_sentence_does(text, intent):
+    assert classify(text).intent == intent

@@ -216,6 +216,13 @@ def affixed_root(word: str) -> str | None:
     terms = _kasar_words()
     if word in terms or word in lexicon.kasar_exceptions():
         return None
+    for clitic in ("nya", "mu", "ku"):
+        if word.endswith(clitic) and len(word) - len(clitic) > 5:
+            word = word[: -len(clitic)]  # kebiadabannya → kebiadaban
+            break
+    head, dash, tail = word.partition("-")
+    if dash and head in _PREFIXES:
+        word = head + tail  # meng-kacungkan
     for prefix in ("", *_PREFIXES):
         if not word.startswith(prefix):
             continue

@@ -1,17 +1,20 @@
 """Signed Meta webhooks accepted and durably stored per second, against a real `tanggap serve`.
 
-    .venv/bin/python bench/connectors/webhooks.py [--quick] [--clients 8] [--database-url postgres://...]
+    .venv/bin/python bench/connectors/webhooks.py [--quick] [--clients 8] [--server-workers N]
+        [--database-url postgres://...]
 
 Each client thread keeps one connection and POSTs distinct Facebook feed-comment bodies signed
 with the server's META_APP_SECRET; an answer of 200 means the raw body is committed. The task
 worker runs as users run it (it parses and opens cases meanwhile). Target: >= 500/s on the
-embedded default (SQLite). Afterwards the stored rows are counted in the database.
+embedded default (SQLite). Afterwards the stored rows are counted in the database. The server
+runs as many web processes as `tanggap serve` does by default (one per core, at most 4).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -41,6 +44,7 @@ def body(n: int) -> bytes:
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
+    p.set_defaults(server_workers=min(os.cpu_count() or 1, 4))  # as `tanggap serve` runs
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--webhooks", type=int, default=None, help="default 5000, quick 1000")
     p.add_argument("--seconds", type=float, default=60)
@@ -93,7 +97,7 @@ def main() -> None:
 
     ok = statuses.get(200, 0)
     print_table(f"signed webhooks accepted ({backend_label(args.database_url, args.redis_url)}, "
-                f"{args.clients} clients)", ["webhooks", "200", "other", "stored rows", "wall s",
+                f"{args.server_workers} web process(es), {args.clients} clients)", ["webhooks", "200", "other", "stored rows", "wall s",
                                              "accepted/s"],
                 [[str(len(latencies)), str(ok), str(len(latencies) - ok),
                   "-" if stored is None else str(stored), f"{wall:.2f}", f"{ok / wall:.0f}"]])

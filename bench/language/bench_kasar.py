@@ -31,7 +31,18 @@ def clean(tweet: str) -> str:
     # "\n" as two characters; none of that is language.
     tweet = tweet.replace("\\n", " ")
     tweet = re.sub(r"\b(RT|USER|URL)\b", " ", tweet)
+    # Emoji and curly quotes are stored as escaped UTF-8 bytes ("\xf0\x9f\x98\x82"); decoded,
+    # they are the signals a desk sees (🖕) instead of stray words such as "x9f".
+    tweet = _ESCAPED_BYTES.sub(_decode, tweet)
     return tweet.strip()
+
+
+_ESCAPED_BYTES = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
+
+
+def _decode(match: re.Match) -> str:
+    raw = bytes(int(h, 16) for h in match.group().split("\\x")[1:])
+    return raw.decode("utf-8", errors="replace")
 
 
 def load() -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:

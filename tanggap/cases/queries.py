@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Message
@@ -111,3 +111,11 @@ def training_rows(*, workspace_ids: list[int]):
             continue
         seen.add(label.case_id)
         yield {"text": label.text, "topic": label.topic, "intent": label.intent}
+
+
+def last_inbound_text() -> Subquery:
+    """The citizen's latest words on a case, for the inbox line (one indexed lookup per row)."""
+    return Subquery(
+        Message.objects.filter(case=OuterRef("pk"), direction="in")
+        .order_by("-id").values("text")[:1]
+    )

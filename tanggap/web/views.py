@@ -49,7 +49,8 @@ def _inbox_context(request, slug: str) -> dict:
                 channel=params.get("channel"), kind=params.get("kind"),
                 topic=params.get("topic"), intent=params.get("intent"),
                 kasar=params.get("kasar"),
-            ).select_related("claimed_by", "contact", "channel")[:INBOX_PAGE]
+            ).select_related("claimed_by", "contact", "channel")
+            .annotate(last_text=queries.last_inbound_text())[:INBOX_PAGE]
         )
         error = None
     except DeskError as exc:

@@ -126,8 +126,14 @@ def worker(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="tanggap worker")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+    parser.add_argument("--interval", type=float, default=0.2,
+                        help="seconds an idle worker waits before looking for jobs again; the "
+                             "delay a webhook waits before it is parsed (default 0.2)")
     args = parser.parse_args(argv)
+    if not 0 <= args.interval <= 60:
+        parser.error("--interval must be between 0 and 60 seconds")
     extra = ["--batch"] if args.batch else []
+    extra += ["--interval", str(args.interval)]
     if args.processes == 1:
         return _manage(["db_worker", "--queue-name", "*", "--no-reload", "-v", "0", *extra])
     children = [_spawn(["worker", *extra]) for _ in range(args.processes)]

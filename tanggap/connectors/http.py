@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -176,14 +177,24 @@ class PlatformHTTP:
         return TransportError(text, permanent=True, status=status, code=code)
 
 
+_shared: PlatformHTTP | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_client() -> PlatformHTTP:
+    """This process's client, made once: building one loads the CA bundle (about 33 ms here),
+    which cost more than the send itself. httpx clients are safe to share between threads."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = PlatformHTTP()
+        return _shared
+
+
 @contextlib.contextmanager
 def given_or_own(http: PlatformHTTP | None) -> Iterator[PlatformHTTP]:
-    """The client a caller injected (tests, benchmarks), or a fresh one closed afterwards."""
-    if http is not None:
-        yield http
-        return
-    with PlatformHTTP() as own:
-        yield own
+    """The client a caller injected (tests, benchmarks), or this process's shared one."""
+    yield http if http is not None else shared_client()
 
 
 def backoff_seconds(attempt: int) -> float:

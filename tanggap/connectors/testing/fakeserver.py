@@ -101,6 +101,9 @@ class FakePlatform:
 
 def _handler(fake: FakePlatform):
     class Handler(BaseHTTPRequestHandler):
+        # Headers and body go out in separate writes; with Nagle on, a kept-alive connection
+        # waits ~40 ms for the ACK between them.
+        disable_nagle_algorithm = True
         protocol_version = "HTTP/1.1"
 
         def log_message(self, *args):  # quiet: tests read fake.posts instead

@@ -96,7 +96,9 @@ def serve(argv: list[str]) -> int:
         os.environ["TANGGAP_LIVE_HUB"] = hub.path
         _use_hub_layer(hub.path)
     if not args.no_worker:
-        children.append(_spawn(["worker"]))
+        # Two task workers, so a send waiting out a platform's Retry-After does not hold up
+        # the webhooks queued behind it.
+        children.extend(_spawn(["worker"]) for _ in range(2))
         # The periodic jobs: re-queue stalled work, and poll X (whose webhooks cost money).
         children.append(_spawn(["sweep", "--loop"], quiet=True))
         children.append(_spawn(["poll_x", "--loop"], quiet=True))

@@ -93,7 +93,7 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tanggap.sqlite3'}")
 DATABASES = {"default": parse_database_url(DATABASE_URL, base_dir=str(BASE_DIR.parent))}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -182,7 +182,7 @@ LOGGING = {
 }
 
 
-if TESTING and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if TESTING and DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite":
     # A file, not :memory:, so the race tests' separate processes share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 

@@ -92,7 +92,7 @@ def parse_database_url(url: str, *, base_dir: str) -> dict:
 
 def sqlite_database(path: str) -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "tanggap.conf.sqlite",
         "NAME": path,
         # Keep each server thread's connection: opening one (and its PRAGMAs) per request cost
         # more than the request's own queries.

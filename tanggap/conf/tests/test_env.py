@@ -35,7 +35,7 @@ def test_env_list(monkeypatch):
 
 def test_sqlite_url_is_wal_with_immediate_transactions():
     db = parse_database_url("sqlite:////var/lib/tanggap/db.sqlite3", base_dir="/srv")
-    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["ENGINE"] == "tanggap.conf.sqlite"
     assert db["NAME"] == "/var/lib/tanggap/db.sqlite3"
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "PRAGMA journal_mode=WAL;" in db["OPTIONS"]["init_command"]

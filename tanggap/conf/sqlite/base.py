@@ -1,41 +1,71 @@
-"""SQLite with one writer at a time per process, queued on a lock instead of SQLite's busy wait.
+"""SQLite whose writers queue on locks that hand over at once, instead of SQLite's busy wait.
 
 Every write transaction here is BEGIN IMMEDIATE (see conf.env.sqlite_database), so writers wait
 for SQLite's write lock. SQLite's busy handler waits by sleeping in growing steps (up to 100 ms),
-so with several server threads writing at once most of their time went into sleeping past the
-moment the lock was free (p99 of an inbound POST near 1 s). Threads of one process now queue on a
-plain lock, handed over the moment the previous transaction ends; the busy handler still arbitrates
-between processes (the web processes, the task workers).
+so with several server threads and processes writing at once most of their time went into
+sleeping past the moment the lock was free (p99 of an inbound POST near 1 s). Writers now queue
+first on a thread lock (inside a process) and then on an flock of a file beside the database
+(between the processes of one machine: web processes, task workers); both wake the next writer the
+moment the previous transaction ends. SQLite's own locking still decides correctness; these locks
+only order the waiting.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
-_WRITE_LOCK = threading.Lock()
+_THREAD_LOCK = threading.Lock()
 _WAIT_SECONDS = 30
+_lock_files: dict[str, tuple[int, int]] = {}  # database path -> (pid, fd)
+
+
+def _lock_fd(path: str) -> int | None:
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    pid = os.getpid()
+    known = _lock_files.get(path)
+    if known is not None and known[0] == pid:
+        return known[1]
+    # A forked child must not share its parent's open file description: flock would then treat
+    # both as one holder.
+    fd = os.open(path + ".writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    _lock_files[path] = (pid, fd)
+    return fd
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    _write_fd: int | None = None
     _holds_write_lock = False
 
     def _start_transaction_under_autocommit(self):
-        if not _WRITE_LOCK.acquire(timeout=_WAIT_SECONDS):
+        if not _THREAD_LOCK.acquire(timeout=_WAIT_SECONDS):
             raise OperationalError("database is locked (no write turn within 30 s)")
+        fd = None
         try:
+            fd = _lock_fd(str(self.settings_dict["NAME"]))
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
             super()._start_transaction_under_autocommit()
         except BaseException:
-            _WRITE_LOCK.release()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            _THREAD_LOCK.release()
             raise
+        self._write_fd = fd
         self._holds_write_lock = True
 
     def _release_write_lock(self):
         if self._holds_write_lock:
             self._holds_write_lock = False
-            _WRITE_LOCK.release()
+            if self._write_fd is not None:
+                fcntl.flock(self._write_fd, fcntl.LOCK_UN)
+                self._write_fd = None
+            _THREAD_LOCK.release()
 
     def _commit(self):
         try:

@@ -146,20 +146,24 @@ def ingest_inbound(
     if kind is not None and kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
     reading = desk_language.triage(text)
-    try:
-        return _ingest(
-            channel=channel, external_id=external_id, author_id=author_id,
-            author_name=(author_name or "")[:200], text=text, now=now, thread_id=thread_id,
-            attachments=attachments or [], platform_created_at=platform_created_at, kind=kind,
-            reading=reading,
-        )
-    except IntegrityError:
-        # Another transaction stored the same platform message between our check and insert
-        # (possible on PostgreSQL only); ours rolled back whole, so answer with theirs.
-        message = Message.objects.select_related("case").get(
-            channel=channel, direction=Direction.IN, external_id=external_id
-        )
-        return InboundResult(message.case, message, False)
+    for attempt in range(3):
+        try:
+            return _ingest(
+                channel=channel, external_id=external_id, author_id=author_id,
+                author_name=(author_name or "")[:200], text=text, now=now,
+                thread_id=thread_id, attachments=attachments or [],
+                platform_created_at=platform_created_at, kind=kind, reading=reading,
+            )
+        except IntegrityError:
+            # Our transaction rolled back whole. Either another one stored the same platform
+            # message, or the same new contact, between our look and our insert (PostgreSQL
+            # only: SQLite writers are serialised), or a tracking number collided (1 in 2^40).
+            existing = _existing_inbound(channel, external_id)
+            if existing is not None:
+                return InboundResult(existing.case, existing, False)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _existing_inbound(channel, external_id: str) -> Message | None:
@@ -197,12 +201,16 @@ def _apply_reading(case: Case, reading: dict) -> list[str]:
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
             platform_created_at, kind, reading) -> InboundResult:
     with transaction.atomic():
-        contact, _ = Contact.objects.get_or_create(
-            workspace_id=channel.workspace_id,
-            platform=channel.platform,
-            external_id=author_id,
-            defaults={"display_name": author_name, "created_at": now},
-        )
+        # No get_or_create: its savepoint costs two statements on every new citizen, and a
+        # concurrent insert is already handled by ingest_inbound's retry of the whole transaction.
+        contact = Contact.objects.filter(
+            workspace_id=channel.workspace_id, platform=channel.platform, external_id=author_id
+        ).first()
+        if contact is None:
+            contact = Contact.objects.create(
+                workspace_id=channel.workspace_id, platform=channel.platform,
+                external_id=author_id, display_name=author_name, created_at=now,
+            )
         # One author's messages queue here, so two arriving at once join one case. (SQLite's
         # BEGIN IMMEDIATE has already serialised every writer; the row lock is for PostgreSQL.)
         if connection.features.has_select_for_update:
@@ -265,28 +273,24 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
 
 def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
               now: datetime) -> Case:
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Case.objects.create(
-                    workspace_id=channel.workspace_id,
-                    channel=channel,
-                    contact=contact,
-                    thread_id=thread_id,
-                    kind=kind,
-                    topic=reading.get("topic", ""),
-                    intent=reading.get("intent", ""),
-                    kasar=bool(reading.get("kasar")),
-                    triage_reasons=list(reading.get("reasons", [])),
-                    status=CaseStatus.BARU,
-                    tracking_number=new_tracking_number(),
-                    last_inbound_at=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-        except IntegrityError:
-            continue  # a tracking number collision (1 in 2^40): draw again
-    raise RuntimeError("could not draw a free tracking number")
+    # A tracking-number collision (1 in 2^40) raises IntegrityError; ingest_inbound retries the
+    # whole transaction with a fresh draw rather than paying a savepoint on every new case.
+    return Case.objects.create(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        contact=contact,
+        thread_id=thread_id,
+        kind=kind,
+        topic=reading.get("topic", ""),
+        intent=reading.get("intent", ""),
+        kasar=bool(reading.get("kasar")),
+        triage_reasons=list(reading.get("reasons", [])),
+        status=CaseStatus.BARU,
+        tracking_number=new_tracking_number(),
+        last_inbound_at=now,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

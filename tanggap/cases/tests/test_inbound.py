@@ -80,3 +80,13 @@ def test_bad_text_stores_nothing(desk, text):
 
 def test_text_of_exactly_the_limit_is_accepted(desk):
     assert desk.inbound(text="a" * 10_000).created is True
+
+
+def test_tracking_number_collision_is_drawn_again(desk, monkeypatch):
+    first = desk.inbound(external_id="a", author_id="w1").case
+    draws = iter([first.tracking_number, "TG-ZZZZ-ZZZZ"])
+    monkeypatch.setattr("tanggap.cases.actions.new_tracking_number", lambda: next(draws))
+    second = desk.inbound(external_id="b", author_id="w2").case
+    assert second.tracking_number == "TG-ZZZZ-ZZZZ"
+    assert Case.objects.count() == 2
+    assert Contact.objects.filter(external_id="w2").count() == 1

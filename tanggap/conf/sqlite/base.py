@@ -24,6 +24,15 @@ _WAIT_SECONDS = 30
 _lock_files: dict[str, tuple[int, int]] = {}  # database path -> (pid, fd)
 
 
+def _fresh_lock_in_child() -> None:
+    # A thread of the parent may have held the lock at fork time; the child has no such thread.
+    global _THREAD_LOCK
+    _THREAD_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
 def _lock_fd(path: str) -> int | None:
     if not path or path == ":memory:" or path.startswith("file:"):
         return None

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Inbound ingest through POST /api/v1/inbound with wrk as the load generator (a C client that
+# leaves the 2 cores to the server, unlike ingest.py's Python clients), against `tanggap serve`
+# as a user runs it: embedded SQLite, default web processes, task workers and periodic jobs.
+# Every request is a new citizen with a new case. Bounded: --seconds (default 15) per run.
+#
+#   bench/core/ingest_wrk.sh [SECONDS] [CONNECTIONS...]     e.g. bench/core/ingest_wrk.sh 15 8 16
+#
+# Needs Debian's wrk (installed if missing, as root). Only 127.0.0.1 is targeted.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+ensure_apt wrk
+SECONDS_PER_RUN=${1:-15}; shift || true
+[ $# -gt 0 ] && CONNECTIONS=("$@") || CONNECTIONS=(8 16)
+T="$ROOT/.venv/bin/tanggap"
+export TANGGAP_DATA_DIR; TANGGAP_DATA_DIR=$(mktemp -d /tmp/tanggap-wrk.XXXXXX)
+export SECRET_KEY=bench-secret-key-long-enough-0123456789abcdef
+PORT=$(free_port)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
+  sleep 1; rm -rf "$TANGGAP_DATA_DIR"
+}
+trap cleanup EXIT
+"$T" migrate -v 0
+"$T" workspace create bench --name Bench >/dev/null
+echo 'kata-sandi-bench' | "$T" user add op --workspace bench --role operator --password-stdin >/dev/null
+TOKEN=$("$T" token create op | awk '{print $NF}')
+CHANNEL=$("$T" channel add bench --platform web --handle bench-web | awk '{print $NF}')
+cat > "$TANGGAP_DATA_DIR/post.lua" <<LUA
+counter = 0
+request = function()
+  counter = counter + 1
+  local id = tostring(math.random(1, 1000000000)) .. "-" .. counter
+  local body = '{"channel_id": $CHANNEL, "external_id": "m' .. id .. '", "author": {"id": "a' .. id .. '", "name": "Warga"}, "text": "Mohon info, lampu jalan di RT 05 Gunung Bahagia mati sejak kemarin."}'
+  return wrk.format("POST", "/api/v1/inbound", {["Content-Type"]="application/json", ["Authorization"]="Bearer $TOKEN"}, body)
+end
+LUA
+setsid "$T" serve --host 127.0.0.1 --port "$PORT" --no-migrate > "$TANGGAP_DATA_DIR/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.2; done
+echo "## inbound ingest with wrk, sqlite, tanggap serve defaults ($(nproc) cores)"
+for c in "${CONNECTIONS[@]}"; do
+  echo "### $c connections, ${SECONDS_PER_RUN}s"
+  wrk -t2 -c"$c" -d"${SECONDS_PER_RUN}s" --latency -s "$TANGGAP_DATA_DIR/post.lua" \
+    "http://127.0.0.1:$PORT" | grep -E "Requests/sec|Latency|50%|99%|Non-2xx|errors"
+done

@@ -212,4 +212,6 @@ CONNECTORS_DRAIN_BATCH = env_int("CONNECTORS_DRAIN_BATCH", 500, minimum=1)
 # with --loop, how often to look.
 CONNECTORS_SWEEP_AFTER_SECONDS = env_int("CONNECTORS_SWEEP_AFTER_SECONDS", 120, minimum=10)
 CONNECTORS_SWEEP_INTERVAL_SECONDS = env_int("CONNECTORS_SWEEP_INTERVAL_SECONDS", 60, minimum=5)
+# After X refused Direct Messages for an account (tier, scope), how long before asking again.
+X_DM_RECHECK_HOURS = env_int("X_DM_RECHECK_HOURS", 24, minimum=1)
 # --- end connectors -------------------------------------------------------------------------

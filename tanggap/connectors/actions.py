@@ -24,6 +24,7 @@ from tanggap.connectors.models import (
     ModerationState,
     Outbound,
     Platform,
+    PollCursor,
     WebhookDelivery,
 )
 from tanggap.connectors.platforms import meta
@@ -94,6 +95,8 @@ def replace_channel_token(*, channel_id: int, actor, token: str, now: datetime) 
         had = channel.has_credentials
         channel.credentials_encrypted = encrypt_secret(token)
         channel.save(update_fields=["credentials_encrypted"])
+        # A new token may carry the scopes or tier X refused DMs for: ask again at the next poll.
+        PollCursor.objects.filter(channel=channel).update(dm_refused_at=None)
         events.record(workspace_id=channel.workspace_id, actor=actor, now=now, obj=channel,
                       action="channel.credentials_replaced", before={"has_credentials": had},
                       after={"has_credentials": True})

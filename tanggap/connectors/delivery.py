@@ -56,6 +56,7 @@ class _Prepared:
     text: str
     request: dict
     ambiguous: bool
+    first_attempt_at: datetime
 
 
 def in_flight_lease() -> timedelta:
@@ -161,7 +162,7 @@ def _prepare(message_id: int, now: datetime) -> _Prepared | DeliveryOutcome | No
             record.updated_at = now
             record.save(update_fields=["state", "attempts", "updated_at"])
         return _Prepared(message.pk, record.pk, channel, record.operation, record.target_id,
-                         message.text, record.request, ambiguous)
+                         message.text, record.request, ambiguous, record.created_at)
 
 
 def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None]
@@ -187,7 +188,8 @@ def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None
             return echoed
         return adapter.find_existing(http, channel=channel, token=token,
                                      operation=prepared.operation,
-                                     target_id=prepared.target_id, text=prepared.text)
+                                     target_id=prepared.target_id, text=prepared.text,
+                                     not_before=prepared.first_attempt_at)
 
     try:
         external_id = with_retries(call, reconcile=reconcile,

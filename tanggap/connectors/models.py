@@ -148,6 +148,21 @@ class PollCursor(models.Model):
     posts_read = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True, default="")
 
+    # Direct messages (GET /2/dm_events) have no since_id: the newest event id we stored, written
+    # in the same transaction as those messages; a walk newest-first stops when it reaches it.
+    dm_newest_id = models.CharField(max_length=40, blank=True, default="")
+    dm_last_polled_at = models.DateTimeField(null=True, blank=True)
+    # DM lookups have their own, much smaller budget (15 per 15 min per user).
+    dm_rate_limit = models.PositiveIntegerField(null=True, blank=True)
+    dm_rate_remaining = models.PositiveIntegerField(null=True, blank=True)
+    dm_rate_reset_at = models.DateTimeField(null=True, blank=True)
+    # Each DM event read is billed (more than a post), so it is counted apart.
+    dm_events_read = models.PositiveIntegerField(default=0)
+    # The platform refused DMs for this account (tier, missing dm.read scope, app not enrolled):
+    # shown to admins and not asked again before X_DM_RECHECK_HOURS or a new token.
+    dm_refused_at = models.DateTimeField(null=True, blank=True)
+    dm_error = models.CharField(max_length=500, blank=True, default="")
+
 
 class ModerationState(models.TextChoices):
     PENDING = "pending", _("Waiting")

@@ -42,9 +42,11 @@ def sweep() -> dict:
 
 @task()
 def poll_x(channel_id: int) -> str:
-    from tanggap.connectors.polling import poll_x_mentions
+    """Mentions, then Direct Messages; e.g. "mentions=ok dms=refused"."""
+    from tanggap.connectors.polling import poll_x_account
 
-    return poll_x_mentions(channel_id=channel_id, now=timezone.now()).status
+    results = poll_x_account(channel_id=channel_id, now=timezone.now())
+    return " ".join(f"{kind}={result.status}" for kind, result in results.items())
 
 
 @task()

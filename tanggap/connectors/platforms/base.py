@@ -4,9 +4,10 @@ An adapter is a module `platforms/<name>/client.py` with three functions:
   plan(ctx) -> SendPlan              what to call for this reply (raises TransportError(permanent)
                                      when the platform would refuse it, e.g. a closed window)
   sent_id(data) -> str               the platform id of what we posted, from its answer
-  find_existing(http, ctx_like) -> str | None
+  find_existing(http, *, channel, token, operation, target_id, text, not_before) -> str | None
                                      our earlier post for this outbound record, if the platform
-                                     lets us look (None: not found or cannot look)
+                                     lets us look (None: not found or cannot look); not_before is
+                                     our first attempt's time, for platforms that date posts
 and `platforms/<name>/inbound.py` turns a webhook or poll answer into the events below.
 Parsers are pure: no database, no clock, no HTTP.
 """
@@ -33,6 +34,11 @@ def media_thread(media_id: str) -> str:
 
 def conversation_thread(conversation_id: str) -> str:
     return f"conv:{conversation_id}"
+
+
+def dm_conversation_thread(conversation_id: str) -> str:
+    """An X Direct Message conversation: replies go into it, not as a public post."""
+    return f"dm:{conversation_id}"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+X_USER_ID = "1500000000000000000"
+
 
 @dataclass
 class Fault:
@@ -78,6 +80,9 @@ class FakePlatform:
         return 200, self._created(path, self._record(path, body)), {}
 
     def _created(self, path: str, new_id: str) -> dict:
+        if "/2/dm_conversations/" in path and path.endswith("/messages"):
+            conversation = path.rsplit("/", 2)[-2]
+            return {"data": {"dm_conversation_id": conversation, "dm_event_id": new_id}}
         if path.endswith("/2/tweets"):
             return {"data": {"id": new_id, "text": ""}}
         if path.endswith("/messages") and "/v" in path:
@@ -95,7 +100,22 @@ class FakePlatform:
                          for i, (p, body) in enumerate(self.posts) if f"/{parent}/" in p]
             return 200, {"data": found}
         if path.endswith("/2/users/me"):
-            return 200, {"data": {"id": "1500000000000000000"}}
+            return 200, {"data": {"id": X_USER_ID}}
+        if path.endswith("/2/dm_events") and "/dm_conversations/" not in path:
+            return 200, {"meta": {"result_count": 0}}  # no citizen wrote a DM
+        if "/2/dm_conversations/" in path and path.endswith("/dm_events"):
+            # A conversation's events: the DMs we posted into it, as the account.
+            conversation = path.rsplit("/", 2)[-2]
+            # The fake keeps no post times; "now" is never earlier than the post, which is all
+            # the adapter's time bound asks.
+            created = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+            with self.lock:
+                found = [{"id": f"listed-{i}", "event_type": "MessageCreate",
+                          "text": body.get("text"), "sender_id": X_USER_ID,
+                          "dm_conversation_id": conversation, "created_at": created}
+                         for i, (p, body) in enumerate(self.posts)
+                         if f"/dm_conversations/{conversation}/" in p]
+            return 200, {"data": found[::-1], "meta": {"result_count": len(found)}}
         return 404, {"error": {"message": "unknown path", "code": 803}}
 
 

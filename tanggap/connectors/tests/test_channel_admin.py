@@ -149,3 +149,21 @@ def test_anonymous_is_sent_to_login(client, desk):
     response = client.get("/w/bpn/channels/")
     assert (response.status_code, response["Location"]) == (
         302, "/login/?next=/w/bpn/channels/")
+
+
+def test_list_shows_a_dm_refusal_and_the_dm_budget(desk, admin):
+    refused_at = datetime(2026, 11, 28, 5, 2, tzinfo=UTC)
+    PollCursor.objects.create(channel=desk.x, dm_refused_at=refused_at,
+                              dm_error="dm_not_allowed: X refused Direct Messages")
+    page = admin.get("/w/bpn/channels/").content.decode()
+    # Shown in the desk's time zone (WITA). The message catalogue (tanggap/locale) has no
+    # Indonesian for these strings yet.
+    assert ("Direct messages refused by X on 28 Nov 2026 13:02; not asked again until "
+            "X_DM_RECHECK_HOURS pass or a new token is saved: "
+            "dm_not_allowed: X refused Direct Messages") in page
+
+    PollCursor.objects.filter(channel=desk.x).update(
+        dm_refused_at=None, dm_error="", dm_last_polled_at=refused_at, dm_rate_limit=15,
+        dm_rate_remaining=12, dm_events_read=7)
+    page = admin.get("/w/bpn/channels/").content.decode()
+    assert "Direct messages: 12/15 calls left, 7 DM events read in total" in page

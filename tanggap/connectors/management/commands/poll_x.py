@@ -5,17 +5,22 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from tanggap.connectors.models import PollCursor
-from tanggap.connectors.polling import poll_interval, poll_x_mentions, x_channels
+from tanggap.connectors.polling import dm_polling_paused, poll_interval, poll_x_account, x_channels
+
+
+def _budget(remaining, limit, reset) -> str:
+    return (f"{remaining if remaining is not None else '-'}/{limit if limit is not None else '-'}"
+            f" reset={reset.isoformat() if reset else '-'}")
 
 
 class Command(BaseCommand):
-    help = ("Poll X for mentions of every connected X account once (or every "
+    help = ("Poll X for mentions and Direct Messages of every connected X account once (or every "
             "X_POLL_INTERVAL_SECONDS with --loop); --status prints the remaining call budget.")
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep polling until SIGTERM")
         parser.add_argument("--status", action="store_true",
-                            help="print cursor, rate-limit budget and totals; poll nothing")
+                            help="print cursors, rate-limit budgets and totals; poll nothing")
 
     def handle(self, *args, loop, status, **options):
         if status:
@@ -24,10 +29,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         while True:
             for channel in x_channels():
-                result = poll_x_mentions(channel_id=channel.pk, now=timezone.now())
-                self.stdout.write(f"x {channel.handle}: {result.status} stored={result.stored} "
-                                  f"read={result.read} since_id={result.since_id or '-'}"
-                                  + (f" error={result.error}" if result.error else ""))
+                results = poll_x_account(channel_id=channel.pk, now=timezone.now())
+                for kind, result in results.items():
+                    self.stdout.write(
+                        f"x {channel.handle} {kind}: {result.status} stored={result.stored} "
+                        f"read={result.read} cursor={result.since_id or '-'}"
+                        + (f" error={result.error}" if result.error else ""))
             if not loop or stopping:
                 return
             for _ in range(poll_interval()):
@@ -36,16 +43,26 @@ class Command(BaseCommand):
                 time.sleep(1)
 
     def _status(self):
+        now = timezone.now()
         for channel in x_channels():
             cursor = PollCursor.objects.filter(channel=channel).first()
             if cursor is None:
                 self.stdout.write(f"x {channel.handle}: never polled")
                 continue
-            reset = cursor.rate_reset_at.isoformat() if cursor.rate_reset_at else "-"
+            c = cursor
+            polled = c.last_polled_at.isoformat() if c.last_polled_at else "-"
             self.stdout.write(
-                f"x {channel.handle}: since_id={cursor.since_id or '-'} "
-                f"remaining={cursor.rate_remaining if cursor.rate_remaining is not None else '-'}"
-                f"/{cursor.rate_limit if cursor.rate_limit is not None else '-'} reset={reset} "
-                f"calls={cursor.calls_made} posts_read={cursor.posts_read} "
-                f"last_polled={cursor.last_polled_at.isoformat() if cursor.last_polled_at else '-'}"
-                + (f" last_error={cursor.last_error}" if cursor.last_error else ""))
+                f"x {channel.handle}: since_id={c.since_id or '-'} "
+                f"remaining={_budget(c.rate_remaining, c.rate_limit, c.rate_reset_at)} "
+                f"calls={c.calls_made} posts_read={c.posts_read} last_polled={polled}"
+                + (f" last_error={c.last_error}" if c.last_error else ""))
+            if dm_polling_paused(c, now):
+                dms = (f"REFUSED since {c.dm_refused_at.isoformat()} (not asked again until "
+                       f"X_DM_RECHECK_HOURS pass or the token is replaced): {c.dm_error}")
+            else:
+                dm_polled = c.dm_last_polled_at.isoformat() if c.dm_last_polled_at else "-"
+                dms = (f"newest_id={c.dm_newest_id or '-'} remaining="
+                       f"{_budget(c.dm_rate_remaining, c.dm_rate_limit, c.dm_rate_reset_at)}"
+                       f" last_polled={dm_polled}"
+                       + (f" last_error={c.dm_error}" if c.dm_error else ""))
+            self.stdout.write(f"x {channel.handle} dms: {dms} dm_events_read={c.dm_events_read}")

@@ -52,7 +52,7 @@ def sent_id(operation: str, data: dict) -> str:
 
 
 def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, target_id: str,
-                  text: str) -> str | None:
+                  text: str, not_before=None) -> str | None:
     """Our reply under the comment, if an earlier attempt posted it after all."""
     if operation != "comment_reply":
         return None  # Messenger: the echo webhook fills the record's external_id instead

@@ -37,7 +37,7 @@ def sent_id(operation: str, data: dict) -> str:
 
 
 def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, target_id: str,
-                  text: str) -> str | None:
+                  text: str, not_before=None) -> str | None:
     if operation != "comment_reply":
         return None
     response = http.request(_api(channel), "GET", f"/{target_id}/replies", token=token,

@@ -48,7 +48,7 @@ def sent_id(operation: str, data: dict) -> str:
 
 
 def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, target_id: str,
-                  text: str) -> str | None:
+                  text: str, not_before=None) -> str | None:
     # There is no endpoint to list sent messages; the status webhook (with our key in
     # biz_opaque_callback_data) is the only confirmation, and it fills the record instead.
     return None

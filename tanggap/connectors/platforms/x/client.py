@@ -1,4 +1,5 @@
-"""Sending on X: a public reply with `reply.in_reply_to_tweet_id`, and reading the account.
+"""Sending on X: a public reply with `reply.in_reply_to_tweet_id`, or a Direct Message into the
+citizen's DM conversation; and reading the account.
 
 Each call costs the city money (docs/platforms.md): a reply is a content create; looking for our
 earlier reply reads our own timeline (an owned read, the cheapest) rather than search.
@@ -6,11 +7,27 @@ earlier reply reads our own timeline (an owned read, the cheapest) rather than s
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from tanggap.connectors.http import PlatformHTTP
 from tanggap.connectors.platforms.base import SendContext, SendPlan, permanent
+from tanggap.connectors.platforms.x.inbound import parse_time
+
+DM_PREFIX = "dm:"
+# Looking for our earlier DM reads the conversation's newest events, each billed as a DM event
+# read; a lost answer is found within seconds, so a few events are enough.
+RECONCILE_DM_EVENTS = 10
+# Our clock and X's may differ; an earlier DM of ours is searched from a little before the send.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def plan(ctx: SendContext) -> SendPlan:
+    if ctx.thread_id.startswith(DM_PREFIX):
+        conversation = ctx.thread_id.removeprefix(DM_PREFIX)
+        if not conversation:
+            raise permanent("no_target", "no X DM conversation in this case")
+        return SendPlan("direct", conversation, "x", "POST",
+                        f"/2/dm_conversations/{conversation}/messages", json={"text": ctx.text})
     if not ctx.reply_to_id:
         raise permanent("no_target", "no post to answer in this case")
     return SendPlan("reply", ctx.reply_to_id, "x", "POST", "/2/tweets",
@@ -18,7 +35,8 @@ def plan(ctx: SendContext) -> SendPlan:
 
 
 def sent_id(operation: str, data: dict) -> str:
-    return str((data.get("data") or {}).get("id"))
+    body = data.get("data") or {}
+    return str(body.get("dm_event_id") if operation == "direct" else body.get("id"))
 
 
 def user_id(http: PlatformHTTP, *, channel, token: str) -> str:
@@ -38,12 +56,33 @@ def user_id(http: PlatformHTTP, *, channel, token: str) -> str:
 
 
 def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, target_id: str,
-                  text: str) -> str | None:
+                  text: str, not_before: datetime | None = None) -> str | None:
     me = user_id(http, channel=channel, token=token)
+    if operation == "direct":
+        return _find_dm(http, token=token, me=me, conversation=target_id, text=text,
+                        not_before=not_before)
     response = http.request("x", "GET", f"/2/users/{me}/tweets", token=token,
                             params={"max_results": 20, "tweet.fields": "referenced_tweets"})
     for tweet in (response.data or {}).get("data") or []:
         for ref in tweet.get("referenced_tweets") or []:
             if ref.get("type") == "replied_to" and str(ref.get("id")) == target_id:
                 return str(tweet["id"])
+    return None
+
+
+def _find_dm(http: PlatformHTTP, *, token: str, me: str, conversation: str, text: str,
+             not_before: datetime | None) -> str | None:
+    """Our DM with this text in the conversation, sent since our first attempt. The time bound
+    keeps a stock answer sent by hand last week from passing for this one."""
+    response = http.request("x", "GET", f"/2/dm_conversations/{conversation}/dm_events",
+                            token=token, params={
+                                "max_results": RECONCILE_DM_EVENTS,
+                                "dm_event.fields": "id,event_type,text,sender_id,created_at"})
+    for event in (response.data or {}).get("data") or []:
+        if str(event.get("sender_id")) != me or (event.get("text") or "").strip() != text.strip():
+            continue
+        created = parse_time(event.get("created_at"))
+        if not_before is not None and (created is None or created < not_before - CLOCK_SKEW):
+            continue
+        return str(event["id"])
     return None

@@ -156,14 +156,14 @@ def test_list_shows_a_dm_refusal_and_the_dm_budget(desk, admin):
     PollCursor.objects.create(channel=desk.x, dm_refused_at=refused_at,
                               dm_error="dm_not_allowed: X refused Direct Messages")
     page = admin.get("/w/bpn/channels/").content.decode()
-    # Shown in the desk's time zone (WITA). The message catalogue (tanggap/locale) has no
-    # Indonesian for these strings yet.
-    assert ("Direct messages refused by X on 28 Nov 2026 13:02; not asked again until "
-            "X_DM_RECHECK_HOURS pass or a new token is saved: "
-            "dm_not_allowed: X refused Direct Messages") in page
+    # Shown in the desk's time zone (WITA), in the desk's language.
+    assert ("Pesan langsung ditolak X pada 28 Nov 2026 13:02; tidak diminta lagi sampai "
+            "X_DM_RECHECK_HOURS berlalu atau token baru disimpan: "
+            "dm_not_allowed: X refused Direct Messages") in " ".join(page.split())
 
     PollCursor.objects.filter(channel=desk.x).update(
         dm_refused_at=None, dm_error="", dm_last_polled_at=refused_at, dm_rate_limit=15,
         dm_rate_remaining=12, dm_events_read=7)
     page = admin.get("/w/bpn/channels/").content.decode()
-    assert "Direct messages: 12/15 calls left, 7 DM events read in total" in page
+    assert "Pesan langsung: sisa 12/15 panggilan, total 7 pesan langsung dibaca" in " ".join(
+        page.split())

@@ -6,7 +6,10 @@
   * replies still pending after that time, with no outbound record (their task never ran) or a
     record in flight past its lease (the worker died mid-call): `deliver_message` is queued, and
     it looks for our earlier post on the platform before posting again (connectors.delivery);
-  * comment hide/show wishes pending or in flight past the lease: `moderate_comment` is queued.
+  * comment hide/show wishes pending or in flight past the lease: `moderate_comment` is queued;
+  * Instagram mentions still showing their placeholder (the fetch task was lost, or the
+    platform was unavailable): `fetch_mention_text` is queued; it gives up, visibly on the
+    message, after CONNECTORS_MAX_ATTEMPTS failed runs.
 
 Every task it queues is idempotent, so a sweep that runs twice, or beside a live worker, only
 costs a few no-op tasks. Run by `tanggap sweep [--loop]` or the task `sweep`.
@@ -27,6 +30,7 @@ from tanggap.connectors.models import (
     CommentModeration,
     ModerationState,
     OutboundState,
+    Platform,
     WebhookDelivery,
 )
 
@@ -37,6 +41,7 @@ class SweepResult:
     sources: list[str] = field(default_factory=list)
     replies: list[int] = field(default_factory=list)
     moderations: list[int] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -44,7 +49,8 @@ class SweepResult:
 
 def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepResult:
     from tanggap.connectors.actions import _queue_drain
-    from tanggap.connectors.tasks import deliver_message, moderate_comment
+    from tanggap.connectors.mentions import pending_placeholder
+    from tanggap.connectors.tasks import deliver_message, fetch_mention_text, moderate_comment
 
     cutoff = now - timedelta(seconds=after_seconds or settings.CONNECTORS_SWEEP_AFTER_SECONDS)
     lease_cutoff = now - in_flight_lease()
@@ -78,4 +84,15 @@ def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepRe
         .order_by("message_id").values_list("message_id", flat=True))
     for message_id in result.moderations:
         moderate_comment.enqueue(message_id)
+
+    # The prefix narrows the scan; the exact placeholder (its ids) is checked in Python.
+    candidates = (
+        Message.objects.filter(direction=Direction.IN, channel__platform=Platform.INSTAGRAM,
+                               channel__simulated=False, external_id__startswith="mention:",
+                               text__startswith="[disebut dalam ", created_at__lt=cutoff)
+        .select_related("case").only("id", "external_id", "text", "case__thread_id")
+        .order_by("id"))
+    result.mentions = [m.pk for m in candidates if pending_placeholder(m, m.case.thread_id)]
+    for message_id in result.mentions:
+        fetch_mention_text.enqueue(message_id)
     return result

@@ -54,3 +54,11 @@ def moderate_comment(message_id: int) -> str | None:
     from tanggap.connectors.moderation import apply_moderation
 
     return apply_moderation(message_id=message_id, now=timezone.now())
+
+
+@task()
+def fetch_mention_text(message_id: int) -> str | None:
+    """The words of an Instagram mention stored with a placeholder (queued by the drain)."""
+    from tanggap.connectors.mentions import fetch_message_text
+
+    return fetch_message_text(message_id=message_id, now=timezone.now())

@@ -52,6 +52,9 @@ class InboundMessage:
     thread_id: str
     attachments: list = field(default_factory=list)
     created_at: datetime | None = None
+    # The text is a placeholder and the platform must be asked for the words (an Instagram
+    # mention carries only ids); the drain queues that call after the message is stored.
+    text_pending: bool = False
 
 
 @dataclass(frozen=True)

@@ -157,4 +157,4 @@ def test_sweep_requeues_a_hide_that_was_never_applied(desk):
 
 def test_sweep_command_prints_what_it_queued(desk, capsys):
     call_command("sweep")
-    assert capsys.readouterr().out == "sweep: webhooks=0 sources=- replies=0 moderations=0\n"
+    assert capsys.readouterr().out == "sweep: webhooks=0 sources=- replies=0 moderations=0 mentions=0\n"

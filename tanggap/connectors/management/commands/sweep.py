@@ -23,7 +23,8 @@ class Command(BaseCommand):
             result = sweep_stalled(now=timezone.now())
             self.stdout.write(
                 f"sweep: webhooks={result.webhooks} sources={','.join(result.sources) or '-'} "
-                f"replies={len(result.replies)} moderations={len(result.moderations)}")
+                f"replies={len(result.replies)} moderations={len(result.moderations)} "
+                f"mentions={len(result.mentions)}")
             if not loop or stopping:
                 return
             for _ in range(settings.CONNECTORS_SWEEP_INTERVAL_SECONDS):

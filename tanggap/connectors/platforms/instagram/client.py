@@ -1,4 +1,5 @@
-"""Sending for an Instagram professional account: a reply under a comment, or a Direct message.
+"""Calls for an Instagram professional account: a reply under a comment, a Direct message, and
+reading the words of a mention (the webhook carries only ids).
 
 Facebook-Login accounts (the default) go through graph.facebook.com with a Page token;
 accounts with the option {"api": "instagram"} go through graph.instagram.com with an Instagram
@@ -6,6 +7,8 @@ User token. Windows as for Messenger (connectors.platforms.facebook.client.messe
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from tanggap.connectors.http import PlatformHTTP
 from tanggap.connectors.platforms.base import DM_THREAD, SendContext, SendPlan, permanent
@@ -56,3 +59,35 @@ def hide_comment(http: PlatformHTTP, *, channel, token: str, comment_id: str,
                  hidden: bool) -> None:
     http.request(_api(channel), "POST", f"/{comment_id}", token=token,
                  params={"hide": "true" if hidden else "false"})
+
+
+@dataclass(frozen=True)
+class MentionText:
+    text: str
+    author_name: str  # the media owner's username for a caption; "" for a comment (not offered)
+    source: str  # the IG User field it came from: mentioned_comment or mentioned_media
+
+
+def fetch_mention(http: PlatformHTTP, *, channel, token: str, comment_id: str,
+                  media_id: str) -> MentionText:
+    """The words of a mention, through the field expansions on our own IG User node
+    (developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/
+    mentioned_comment and .../mentioned_media):
+    `mentioned_comment.comment_id(<id>){...}` for a comment, `mentioned_media.media_id(<id>)
+    {...}` for a caption. Only fields the reference lists are asked for: an unknown field fails
+    the whole call. The reference offers no author for a comment, only the media's `username`.
+    Raises TransportError; permanent when there is nothing to read.
+    """
+    if comment_id:
+        source = "mentioned_comment"
+        fields = f"mentioned_comment.comment_id({comment_id}){{id,text}}"
+    else:
+        source = "mentioned_media"
+        fields = f"mentioned_media.media_id({media_id}){{id,caption,username}}"
+    response = http.request(_api(channel), "GET", f"/{channel.handle}", token=token,
+                            params={"fields": fields})
+    found = (response.data or {}).get(source) or {}
+    text = str(found.get("text" if comment_id else "caption") or "").strip()
+    if not text:
+        raise permanent("no_text", f"{source} answered without text")
+    return MentionText(text=text, author_name=str(found.get("username") or ""), source=source)

@@ -26,9 +26,31 @@ def parse_comment(account_id: str, value: dict) -> InboundMessage | Skipped:
     )
 
 
+def mention_placeholder(*, comment_id: str, media_id: str) -> str:
+    """What the desk shows for a mention until its words are fetched (connectors.mentions)."""
+    where = f"komentar {comment_id}" if comment_id else "postingan"
+    return f"[disebut dalam {where} pada media {media_id}]"
+
+
+def mention_ids(external_id: str, thread_id: str) -> tuple[str, str] | None:
+    """(comment_id, media_id) of a stored mention; comment_id is "" for a caption mention.
+
+    A mention is stored as `mention:<comment id>` (in a comment) or `mention:<media id>` (in a
+    caption) on the thread `media:<media id>`, so the two ids tell the kinds apart without a
+    column of their own. None when the message is not a mention.
+    """
+    if not external_id.startswith("mention:") or not thread_id.startswith("media:"):
+        return None
+    mentioned, media_id = external_id[len("mention:"):], thread_id[len("media:"):]
+    if not mentioned or not media_id:
+        return None
+    return ("" if mentioned == media_id else mentioned), media_id
+
+
 def parse_mention(account_id: str, value: dict) -> InboundMessage | Skipped:
-    # A mention carries no text and no author, only ids: the desk shows where to look. The
-    # text can be fetched with the mentioned_comment field (not done yet, see docs/platforms.md).
+    # A mention carries no text and no author, only ids [IG-WH]: it is stored with a
+    # placeholder, and connectors.mentions fetches the words afterwards, outside the drain's
+    # transaction (a platform call must never hold the intake's locks).
     comment_id = str(value.get("comment_id") or "")
     media_id = str(value.get("media_id") or "")
     if not media_id:
@@ -37,9 +59,8 @@ def parse_mention(account_id: str, value: dict) -> InboundMessage | Skipped:
         platform=PLATFORM, account_id=account_id,
         external_id=f"mention:{comment_id or media_id}",
         author_id=f"mention:{media_id}", author_name="",
-        text=f"[disebut dalam {'komentar ' + comment_id if comment_id else 'postingan'} "
-             f"pada media {media_id}]",
-        thread_id=media_thread(media_id),
+        text=mention_placeholder(comment_id=comment_id, media_id=media_id),
+        thread_id=media_thread(media_id), text_pending=True,
     )
 
 

@@ -195,7 +195,8 @@ def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None
         external_id = with_retries(call, reconcile=reconcile,
                                    already_ambiguous=prepared.ambiguous, sleep=sleep)
     except TransportError as exc:
-        if exc.permanent:
+        # "cannot_check" is our own refusal to post again without looking, not the platform's.
+        if exc.permanent and exc.code != "cannot_check":
             return DeliveryOutcome(DeliveryStatus.FAILED,
                                    error=f"platform_refused: {exc.message}")
         note = (" An attempt may have reached the platform: check there before sending again."

@@ -6,8 +6,9 @@ An adapter is a module `platforms/<name>/client.py` with three functions:
   sent_id(data) -> str               the platform id of what we posted, from its answer
   find_existing(http, *, channel, token, operation, target_id, text, not_before) -> str | None
                                      our earlier post for this outbound record, if the platform
-                                     lets us look (None: not found or cannot look); not_before is
-                                     our first attempt's time, for platforms that date posts
+                                     lets us look (None: not found, or cannot look and a second
+                                     post is harmless; raise `unverifiable` when it is not);
+                                     not_before is our first attempt's time
 and `platforms/<name>/inbound.py` turns a webhook or poll answer into the events below.
 Parsers are pure: no database, no clock, no HTTP.
 """
@@ -137,6 +138,13 @@ def within(ctx: SendContext, window: timedelta) -> bool:
 def permanent(code: str, message: str) -> TransportError:
     """A refusal we can predict without calling the platform; `code` leads the shown error."""
     return TransportError(f"{code}: {message}", permanent=True, code=code)
+
+
+def unverifiable(message: str) -> TransportError:
+    """From `find_existing`: the platform gives no way to look for our earlier post. Delivery
+    then stops with `platform_unavailable` and the "may have reached the platform" note instead
+    of posting a public reply a second time."""
+    return TransportError(f"cannot_check: {message}", permanent=True, code="cannot_check")
 
 
 def placeholder_text(kind: str) -> str:

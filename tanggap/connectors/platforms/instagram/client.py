@@ -11,8 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tanggap.connectors.http import PlatformHTTP
-from tanggap.connectors.platforms.base import DM_THREAD, SendContext, SendPlan, permanent
+from tanggap.connectors.platforms.base import (
+    DM_THREAD,
+    SendContext,
+    SendPlan,
+    permanent,
+    unverifiable,
+)
 from tanggap.connectors.platforms.facebook.client import messenger_window
+from tanggap.connectors.platforms.instagram.inbound import mention_ids
 
 
 def _api(channel) -> str:
@@ -23,8 +30,7 @@ def plan(ctx: SendContext) -> SendPlan:
     api = _api(ctx.channel)
     if ctx.thread_id.startswith("media:"):
         if ctx.reply_to_id.startswith("mention:"):
-            raise permanent("no_target", "a mention elsewhere cannot be answered from the desk "
-                            "yet; answer it on Instagram")
+            return _mention_plan(ctx, api)
         return SendPlan("comment_reply", ctx.reply_to_id, api, "POST",
                         f"/{ctx.reply_to_id}/replies", json={"message": ctx.text})
     if ctx.thread_id == DM_THREAD:
@@ -35,12 +41,37 @@ def plan(ctx: SendContext) -> SendPlan:
     raise permanent("no_target", f"cannot tell how to answer thread {ctx.thread_id!r}")
 
 
+def _mention_plan(ctx: SendContext, api: str) -> SendPlan:
+    """A mention on someone else's media is answered through our own IG User node, POST
+    /{ig-user-id}/mentions (IG User Mentions reference): with media_id and comment_id the answer
+    is a reply under the comment; with media_id alone, a comment on the captioned media. The
+    reference names them query parameters; like our other Graph posts they go as a JSON body."""
+    ids = mention_ids(ctx.reply_to_id, ctx.thread_id)
+    if ids is None:
+        raise permanent("no_target", f"cannot tell which mention {ctx.reply_to_id!r} is")
+    comment_id, media_id = ids
+    path = f"/{ctx.channel.handle}/mentions"
+    if comment_id:
+        return SendPlan("mention_reply", comment_id, api, "POST", path, json={
+            "media_id": media_id, "comment_id": comment_id, "message": ctx.text})
+    return SendPlan("mention_caption_reply", media_id, api, "POST", path,
+                    json={"media_id": media_id, "message": ctx.text})
+
+
 def sent_id(operation: str, data: dict) -> str:
     return str(data.get("message_id") if operation == "direct" else data.get("id"))
 
 
 def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, target_id: str,
                   text: str, not_before=None) -> str | None:
+    if operation == "mention_caption_reply":
+        return _find_caption_mention_reply(http, channel=channel, token=token,
+                                           media_id=target_id, text=text)
+    if operation == "mention_reply":
+        # mentioned_comment lists no replies, and reading replies of a comment on media we do
+        # not own is not documented: we cannot look, so we must not post again blind.
+        raise unverifiable("Instagram offers no documented way to find our earlier reply to "
+                           "a comment that mentions the account")
     if operation != "comment_reply":
         return None
     response = http.request(_api(channel), "GET", f"/{target_id}/replies", token=token,
@@ -52,6 +83,24 @@ def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, ta
             username and reply.get("username") == username)
         if ours and (reply.get("text") or "").strip() == text.strip():
             return str(reply["id"])
+    return None
+
+
+def _find_caption_mention_reply(http: PlatformHTTP, *, channel, token: str, media_id: str,
+                                text: str) -> str | None:
+    """Our comment on a media whose caption mentions us, if the first page of its comments has
+    it. `comments` is a listed field of mentioned_media and `username` one of IG Comment; that
+    our own comment comes back in that page is unconfirmed. Our username is asked in the same
+    call (a field of the IG User node), so no option has to hold it."""
+    response = http.request(_api(channel), "GET", f"/{channel.handle}", token=token, params={
+        "fields": f"username,mentioned_media.media_id({media_id}){{comments{{id,text,username}}}}"})
+    data = response.data or {}
+    ours = data.get("username")
+    comments = ((data.get("mentioned_media") or {}).get("comments") or {}).get("data") or []
+    for comment in comments:
+        if ours and comment.get("username") == ours and \
+                (comment.get("text") or "").strip() == text.strip():
+            return str(comment["id"])
     return None
 
 

@@ -175,8 +175,9 @@ def _existing_inbound(channel, external_id: str) -> Message | None:
     return found[0] if found else None
 
 
-def _apply_reading(case: Case, reading: dict) -> list[str]:
-    """Fold one message's triage into its case, unless an operator already settled it."""
+def apply_reading(case: Case, reading: dict) -> list[str]:
+    """Fold one message's triage into its case, unless an operator already settled it; return
+    the changed field names. The caller holds the case's row lock and saves them."""
     changed = []
     if not reading:
         return changed
@@ -248,7 +249,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             case.updated_at = now
             case.version += 1
             case.save(update_fields=["status", "answered_by", "last_inbound_at", "updated_at",
-                                     "version", *_apply_reading(case, reading)])
+                                     "version", *apply_reading(case, reading)])
             events.record(
                 workspace_id=case.workspace_id, actor=None, action="case.citizen_wrote", now=now,
                 case=case, obj=case, before=before, after=_snapshot(case),
@@ -291,6 +292,14 @@ def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
         created_at=now,
         updated_at=now,
     )
+
+
+def note_citizen_words_changed(case: Case) -> list[str]:
+    """The words of a message already on the case changed (a platform delivered them late): a
+    reply drafted before must be refused as stale. Returns the field to save; caller holds the
+    lock."""
+    case.version += 1
+    return ["version"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -480,13 +480,13 @@ def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_
     """Replace a message's placeholder with the words the platform gave, and let them triage
     the case as a new citizen message would. None when it was done already (safe to run twice).
 
-    The case's version is not bumped: it belongs to cases.actions (the "exactly one answer"
-    rules), and these words are the same message the desk already saw, not a new one.
+    The case's version is bumped (through cases.actions, which owns it): a reply drafted while
+    the desk showed only the placeholder was written without the citizen's words.
     """
     # The rule that folds one message's reading into its case lives in cases.actions; calling
     # it keeps a fetched mention triaged exactly like a follow-up message.
     from tanggap.cases import language as desk_language
-    from tanggap.cases.actions import _apply_reading, validate_text
+    from tanggap.cases.actions import apply_reading, note_citizen_words_changed, validate_text
 
     text = validate_text(text[:settings.TANGGAP_MAX_MESSAGE_CHARS])
     reading = desk_language.triage(text)
@@ -502,10 +502,9 @@ def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_
             message.author_name = author_name[:200]
             fields.append("author_name")
         message.save(update_fields=fields)
-        changed = _apply_reading(case, reading)
-        if changed:
-            case.updated_at = now
-            case.save(update_fields=[*changed, "updated_at"])
+        changed = apply_reading(case, reading)
+        case.updated_at = now
+        case.save(update_fields=[*changed, *note_citizen_words_changed(case), "updated_at"])
         events.record(
             workspace_id=message.workspace_id, actor=None, now=now, case=case, obj=message,
             action="message.text_fetched", before={"text": placeholder},

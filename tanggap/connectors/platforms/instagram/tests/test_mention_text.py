@@ -69,13 +69,14 @@ def test_a_comment_mention_gets_its_words_and_triages_the_case(
     assert message.text == ("Lampu PJU di Jl. Sudirman mati sudah seminggu @pemkotbpn tolong "
                             "diperbaiki")
     assert (message.triage["topic"], message.triage["intent"]) == ("penerangan_jalan", "aduan")
-    assert (case.topic, case.intent, case.version) == ("penerangan_jalan", "aduan", 1)
+    # The words arrived after the case was opened: a reply drafted at version 1 is now stale.
+    assert (case.topic, case.intent, case.version) == ("penerangan_jalan", "aduan", 2)
     assert _events(message) == [("message.text_fetched", {
         "source": "mentioned_comment", "chars": 74, "topic": "penerangan_jalan",
         "intent": "aduan", "case_fields": ["topic", "intent", "triage_reasons"]})]
     publish.assert_called_once_with(case.workspace_id, {
         "kind": "case", "reason": "message_text", "case_id": case.pk, "message_id": message.pk,
-        "status": "baru", "version": 1})
+        "status": "baru", "version": 2})
     # Twice (a retried task, the sweep): nothing to do, no call.
     assert fetch_message_text(message_id=message.pk, now=now, http=api.http()) is None
     assert len(api.requests) == 1

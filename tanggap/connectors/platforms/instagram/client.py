@@ -3,12 +3,14 @@ reading the words of a mention (the webhook carries only ids).
 
 Facebook-Login accounts (the default) go through graph.facebook.com with a Page token;
 accounts with the option {"api": "instagram"} go through graph.instagram.com with an Instagram
-User token. Windows as for Messenger (connectors.platforms.facebook.client.messenger_window).
+User token. Windows as for Messenger (connectors.platforms.facebook.client.messenger_window);
+after a lost Direct answer, our message is looked for as for Messenger (facebook.client.find_dm).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tanggap.connectors.http import PlatformHTTP
 from tanggap.connectors.platforms.base import (
@@ -18,7 +20,7 @@ from tanggap.connectors.platforms.base import (
     permanent,
     unverifiable,
 )
-from tanggap.connectors.platforms.facebook.client import messenger_window
+from tanggap.connectors.platforms.facebook.client import find_dm, messenger_window
 from tanggap.connectors.platforms.instagram.inbound import mention_ids
 
 
@@ -63,7 +65,15 @@ def sent_id(operation: str, data: dict) -> str:
 
 
 def find_existing(http: PlatformHTTP, *, channel, token: str, operation: str, target_id: str,
-                  text: str, not_before=None) -> str | None:
+                  text: str, not_before: datetime | None = None) -> str | None:
+    if operation == "direct":
+        # /me is the Page for a Page token (Facebook Login: the guide's /PAGE-ID/conversations
+        # with platform=instagram; the Page id is not stored, the IG account id is) and the
+        # account for an Instagram token (the Instagram-Login guide's /me/conversations). Our
+        # messages come `from` the IG account id, which is the channel's handle.
+        return find_dm(http, api=_api(channel), path="/me/conversations", platform="instagram",
+                       token=token, user_id=target_id, account_id=channel.handle, text=text,
+                       not_before=not_before)
     if operation == "mention_caption_reply":
         return _find_caption_mention_reply(http, channel=channel, token=token,
                                            media_id=target_id, text=text)

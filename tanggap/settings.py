@@ -214,4 +214,10 @@ CONNECTORS_SWEEP_AFTER_SECONDS = env_int("CONNECTORS_SWEEP_AFTER_SECONDS", 120, 
 CONNECTORS_SWEEP_INTERVAL_SECONDS = env_int("CONNECTORS_SWEEP_INTERVAL_SECONDS", 60, minimum=5)
 # After X refused Direct Messages for an account (tier, scope), how long before asking again.
 X_DM_RECHECK_HOURS = env_int("X_DM_RECHECK_HOURS", 24, minimum=1)
+# The X developer app that issued channels' OAuth 2.0 tokens, to renew them (a channel may carry
+# its own pair instead, for a city that owns its app). The secret only for confidential apps.
+X_CLIENT_ID = env_str("X_CLIENT_ID")
+X_CLIENT_SECRET = env_str("X_CLIENT_SECRET")
+# Renew an X access token when it expires within this many seconds (it lasts 2 hours).
+X_TOKEN_REFRESH_MARGIN_SECONDS = env_int("X_TOKEN_REFRESH_MARGIN_SECONDS", 300, minimum=0)
 # --- end connectors -------------------------------------------------------------------------

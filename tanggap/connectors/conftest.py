@@ -14,6 +14,9 @@ def _connector_settings(settings):
     settings.META_GRAPH_BASE_URL = "http://127.0.0.1:9"
     settings.INSTAGRAM_GRAPH_BASE_URL = "http://127.0.0.1:9"
     settings.X_API_BASE_URL = "http://127.0.0.1:9"
+    settings.X_CLIENT_ID = ""
+    settings.X_CLIENT_SECRET = ""
+    settings.X_TOKEN_REFRESH_MARGIN_SECONDS = 300
     settings.CONNECTORS_HTTP_TIMEOUT_SECONDS = 2
     settings.CONNECTORS_MAX_ATTEMPTS = 4
     settings.CONNECTORS_MAX_RETRY_WAIT_SECONDS = 60

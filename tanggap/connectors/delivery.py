@@ -165,8 +165,8 @@ def _prepare(message_id: int, now: datetime) -> _Prepared | DeliveryOutcome | No
                          message.text, record.request, ambiguous, record.created_at)
 
 
-def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None]
-          ) -> DeliveryOutcome:
+def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None],
+          now: datetime) -> DeliveryOutcome:
     channel = prepared.channel
     adapter = adapter_for(channel.platform)
     try:
@@ -174,10 +174,17 @@ def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None
     except CredentialsUnreadable as exc:
         return DeliveryOutcome(DeliveryStatus.FAILED, error=f"credentials_unreadable: {exc}")
     req = prepared.request
+    # Adapters whose tokens expire (X) hand out the token per call: renewed shortly before it
+    # expires, and once after a 401 (platforms/x/tokens.py).
+    auth = adapter.auth(http, channel=channel, now=now) if hasattr(adapter, "auth") else None
+
+    def authorized[T](fn: Callable[[str], T]) -> T:
+        return auth.call(fn) if auth is not None else fn(token)
 
     def call() -> str:
-        response = http.request(req["api"], req["method"], req["path"], token=token,
-                                json=req.get("json"), params=req.get("params"))
+        response = authorized(lambda t: http.request(
+            req["api"], req["method"], req["path"], token=t, json=req.get("json"),
+            params=req.get("params")))
         return adapter.sent_id(prepared.operation, response.data or {})
 
     def reconcile() -> str | None:
@@ -186,10 +193,10 @@ def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None
             "external_id", flat=True).first()
         if echoed:
             return echoed
-        return adapter.find_existing(http, channel=channel, token=token,
-                                     operation=prepared.operation,
-                                     target_id=prepared.target_id, text=prepared.text,
-                                     not_before=prepared.first_attempt_at)
+        return authorized(lambda t: adapter.find_existing(
+            http, channel=channel, token=t, operation=prepared.operation,
+            target_id=prepared.target_id, text=prepared.text,
+            not_before=prepared.first_attempt_at))
 
     try:
         external_id = with_retries(call, reconcile=reconcile,
@@ -232,5 +239,5 @@ def deliver_message_now(*, message_id: int, now: datetime, http: PlatformHTTP | 
     if not isinstance(prepared, _Prepared):
         return prepared
     with given_or_own(http) as client:
-        outcome = _send(prepared, client, sleep)
+        outcome = _send(prepared, client, sleep, now)
     return _finish(prepared, outcome, now)

@@ -96,6 +96,10 @@ def _error_detail(data: Any) -> tuple[str, Any, bool]:
         if isinstance(error, dict):  # Graph API
             message = str(error.get("message") or error.get("type") or "error")
             return message, error.get("code"), bool(error.get("is_transient"))
+        # OAuth 2.0 token endpoint (RFC 6749 section 5.2). Before X's `errors`, which its token
+        # endpoint may add beside the standard pair ([S-CODE]).
+        if isinstance(error, str):
+            return str(data.get("error_description") or error), error, False
         errors = data.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # X API v2
             first = errors[0]
@@ -158,6 +162,33 @@ class PlatformHTTP:
                                      status=response.status_code)
             return Response(response.status_code, data, headers)
         error = self._classify(method, response.status_code, data, headers)
+        error.headers = headers
+        raise error
+
+    def post_form(self, api: str, path: str, *, data: dict[str, str],
+                  basic_auth: tuple[str, str] | None = None) -> Response:
+        """A form-encoded POST with optional HTTP Basic client authentication: the OAuth 2.0
+        token endpoint's shape. The body carries secrets (a refresh token), so like `request` it
+        is never logged, and a failure's message comes from the platform's answer only."""
+        url = api_base(api) + path
+        try:
+            response = self._client.post(url, data=data, auth=basic_auth)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise TransportError(f"cannot connect: {type(exc).__name__}", permanent=False) from None
+        except httpx.HTTPError as exc:
+            raise TransportError(f"transport failed: {type(exc).__name__}", permanent=False,
+                                 ambiguous=True) from None
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        if response.is_success and isinstance(body, dict):
+            return Response(response.status_code, body, headers)
+        if response.is_success:
+            raise TransportError("the platform answered with a body that is not a JSON object",
+                                 permanent=False, ambiguous=True, status=response.status_code)
+        error = self._classify("POST", response.status_code, body, headers)
         error.headers = headers
         raise error
 

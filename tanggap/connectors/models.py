@@ -38,6 +38,20 @@ class ChannelAccount(models.Model):
     # delivery); shown to admins so a silent subscription is noticed.
     last_webhook_at = models.DateTimeField(null=True, blank=True)
 
+    # Renewing an expiring access token (X OAuth 2.0 user tokens live 2 hours). A Fernet token of
+    # {"refresh_token", "client_id", "client_secret"} (the client pair optional: settings
+    # X_CLIENT_ID/X_CLIENT_SECRET otherwise); never rendered, never logged. X rotates the refresh
+    # token on each use, so platforms/x/tokens.py rewrites it with the access token in one
+    # transaction under a row lock.
+    refresh_encrypted = models.TextField(blank=True, default="")
+    # When the stored access token stops working (null: unknown, e.g. a pasted plain token).
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The platform refused our refresh token (revoked, already used): shown to admins, and no
+    # refresh is tried again until a new token is saved (each try would be refused the same way).
+    token_failed_at = models.DateTimeField(null=True, blank=True)
+    token_error = models.CharField(max_length=500, blank=True, default="")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["platform", "handle"], name="channel_platform_handle"),
@@ -49,6 +63,10 @@ class ChannelAccount(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.credentials_encrypted)
+
+    @property
+    def has_refresh_token(self) -> bool:
+        return bool(self.refresh_encrypted)
 
 
 class WebhookDelivery(models.Model):

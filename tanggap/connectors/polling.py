@@ -24,11 +24,11 @@ from django.db import transaction
 from django.db.models import F
 
 from tanggap.cases.actions import ingest_inbound
-from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own
 from tanggap.connectors.models import ChannelAccount, Platform, PollCursor
 from tanggap.connectors.platforms.x import client as x_client
 from tanggap.connectors.platforms.x.inbound import newest_id, parse_dm_events, parse_mentions
+from tanggap.connectors.platforms.x.tokens import XAuth
 
 MENTION_PARAMS = {
     "max_results": 100,
@@ -80,20 +80,21 @@ def poll_x_mentions(*, channel_id: int, now: datetime, http: PlatformHTTP | None
         return PollResult("rate_limited", since_id=cursor.since_id)
     if not channel.has_credentials:
         return PollResult("no_credentials", error="the X account has no access token")
-    token = decrypt_secret(channel.credentials_encrypted)
     own = http is None
     http = http or PlatformHTTP()
+    # Every call takes its token from `auth`: renewed before it expires and once after a 401.
+    auth = XAuth(http, channel=channel, now=now)
     pages: list[dict] = []
     rate: dict = {}
     calls = 0
     try:
-        user_id = x_client.user_id(http, channel=channel, token=token)
+        user_id = auth.call(lambda t: x_client.user_id(http, channel=channel, token=t))
         params = dict(MENTION_PARAMS)
         if cursor.since_id:
             params["since_id"] = cursor.since_id
         for _page in range(MAX_PAGES if cursor.since_id else 1):
-            response = http.request("x", "GET", f"/2/users/{user_id}/mentions", token=token,
-                                    params=params)
+            response = auth.call(lambda t, p=dict(params): http.request(
+                "x", "GET", f"/2/users/{user_id}/mentions", token=t, params=p))
             calls += 1
             rate = _rate_fields(response.headers) or rate
             pages.append(response.data or {})
@@ -165,16 +166,18 @@ def poll_x_dms(*, channel_id: int, now: datetime, http: PlatformHTTP | None = No
         return PollResult("rate_limited", since_id=cursor.dm_newest_id)
     if not channel.has_credentials:
         return PollResult("no_credentials", error="the X account has no access token")
-    token = decrypt_secret(channel.credentials_encrypted)
     pages: list[dict] = []
     rate: dict = {}
     calls = 0
     with given_or_own(http) as client:
+        # Every call takes its token from `auth`: renewed before it expires and once after a 401.
+        auth = XAuth(client, channel=channel, now=now)
         try:
-            user_id = x_client.user_id(client, channel=channel, token=token)
+            user_id = auth.call(lambda t: x_client.user_id(client, channel=channel, token=t))
             params = dict(DM_PARAMS)
             for _page in range(DM_MAX_PAGES if cursor.dm_newest_id else 1):
-                response = client.request("x", "GET", "/2/dm_events", token=token, params=params)
+                response = auth.call(lambda t, p=dict(params): client.request(
+                    "x", "GET", "/2/dm_events", token=t, params=p))
                 calls += 1
                 rate = _dm_rate_fields(response.headers) or rate
                 page = response.data or {}

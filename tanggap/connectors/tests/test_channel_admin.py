@@ -80,7 +80,8 @@ def test_admin_replaces_a_token_without_seeing_it(desk, admin):
     assert admin.post(f"/w/bpn/channels/{channel_id}/token", {"token": TOKEN}).status_code == 302
     assert decrypt_secret(ChannelAccount.objects.get(pk=channel_id).credentials_encrypted) == TOKEN
     event = AuditEvent.objects.get(action="channel.credentials_replaced")
-    assert (event.before, event.after) == ({"has_credentials": False}, {"has_credentials": True})
+    assert (event.before, event.after) == ({"has_credentials": False, "has_refresh_token": False},
+                                           {"has_credentials": True, "has_refresh_token": False})
     assert TOKEN not in str(event.before) + str(event.after)
     admin.post(f"/w/bpn/channels/{channel_id}/token", {"token": "  "})
     assert "Tempelkan token akses." in admin.get("/w/bpn/channels/").content.decode()

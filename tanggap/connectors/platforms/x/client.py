@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from tanggap.connectors.http import PlatformHTTP
 from tanggap.connectors.platforms.base import SendContext, SendPlan, permanent
 from tanggap.connectors.platforms.x.inbound import parse_time
+from tanggap.connectors.platforms.x.tokens import XAuth
 
 DM_PREFIX = "dm:"
 # Looking for our earlier DM reads the conversation's newest events, each billed as a DM event
@@ -32,6 +33,11 @@ def plan(ctx: SendContext) -> SendPlan:
         raise permanent("no_target", "no post to answer in this case")
     return SendPlan("reply", ctx.reply_to_id, "x", "POST", "/2/tweets",
                     json={"text": ctx.text, "reply": {"in_reply_to_tweet_id": ctx.reply_to_id}})
+
+
+def auth(http: PlatformHTTP, *, channel, now: datetime) -> XAuth:
+    """The token source delivery uses for this channel: X user tokens expire after 2 hours."""
+    return XAuth(http, channel=channel, now=now)
 
 
 def sent_id(operation: str, data: dict) -> str:

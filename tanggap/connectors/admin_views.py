@@ -84,13 +84,17 @@ def channel_add(request, slug):
                 name=request.POST.get("name", ""), token=request.POST.get("token", ""))
 
 
-@sensitive_post_parameters("token")
+@sensitive_post_parameters("token", "refresh_token", "client_secret")
 @login_required
 @require_POST
 def channel_token(request, slug, channel_id):
     channel = _channel_of(request, slug, channel_id)
+    post = request.POST
     return _run(request, slug, _("Token saved."), actions.replace_channel_token,
-                channel_id=channel.pk, token=request.POST.get("token", ""))
+                channel_id=channel.pk, token=post.get("token", ""),
+                refresh_token=post.get("refresh_token", ""),
+                expires_in=post.get("expires_in", "").strip() or None,
+                client_id=post.get("client_id", ""), client_secret=post.get("client_secret", ""))
 
 
 @login_required

@@ -13,6 +13,18 @@ def _budget(remaining, limit, reset) -> str:
             f" reset={reset.isoformat() if reset else '-'}")
 
 
+def _token_state(channel) -> str:
+    """Whether the access token renews itself; never the token."""
+    if channel.token_failed_at:
+        return (f"RENEWAL REFUSED on {channel.token_failed_at.isoformat()} (not tried again until "
+                f"a new token is saved): {channel.token_error}")
+    if not channel.has_refresh_token:
+        return "no refresh token (replace the token before it expires)"
+    expires = channel.token_expires_at.isoformat() if channel.token_expires_at else "unknown"
+    renewed = channel.token_refreshed_at.isoformat() if channel.token_refreshed_at else "-"
+    return f"renewed automatically, expires={expires} last_renewed={renewed}"
+
+
 class Command(BaseCommand):
     help = ("Poll X for mentions and Direct Messages of every connected X account once (or every "
             "X_POLL_INTERVAL_SECONDS with --loop); --status prints the remaining call budget.")
@@ -45,6 +57,7 @@ class Command(BaseCommand):
     def _status(self):
         now = timezone.now()
         for channel in x_channels():
+            self.stdout.write(f"x {channel.handle} token: {_token_state(channel)}")
             cursor = PollCursor.objects.filter(channel=channel).first()
             if cursor is None:
                 self.stdout.write(f"x {channel.handle}: never polled")

@@ -3,11 +3,13 @@ workers at once, and a refused refresh token. All through FakeAPI; time is passe
 
 import base64
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from django.db import connections
 
 from tanggap.connectors.actions import add_channel, replace_channel_token
 from tanggap.connectors.crypto import decrypt_secret
@@ -54,7 +56,7 @@ def _forms(api):
 
 
 def _api(*token_answers):
-    answers = [a if isinstance(a, httpx.Response) else httpx.Response(200, json=a)
+    answers = [a if isinstance(a, httpx.Response) or callable(a) else httpx.Response(200, json=a)
                for a in token_answers]
     return FakeAPI().on("POST", TOKEN_PATH, *answers).on(
         "GET", "/2/users/me", {"data": {"id": ME}}).on(
@@ -219,3 +221,40 @@ def test_tokens_reach_no_log_no_error_and_no_audit_event(desk):
     # mentions 401 (just renewed: not again). Poll 2 (id cached): mentions 401, renew refused.
     assert [r.name for r in records].count("httpx") == 5
     assert [s for s in said for secret in SECRETS if secret in s] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_renew_at_once_and_x_is_asked_once(tx_desk):
+    # Real contention: each worker on its own database connection. A is inside the token call
+    # (holding the row lock; on SQLite the write lock) when B starts; B waits, then finds A's
+    # token. A second token call would get the 400 that X gives a spent refresh token.
+    channel = _channel(tx_desk, expires_in=120)
+    a_in_call, release_a = threading.Event(), threading.Event()
+
+    def slow_renewal(request):
+        a_in_call.set()
+        release_a.wait(timeout=5)
+        return httpx.Response(200, json=RENEWED)
+
+    api = _api(slow_renewal, httpx.Response(400, json=SPENT))
+    results: dict[str, str] = {}
+
+    def worker(name):
+        try:
+            results[name] = XAuth(api.http(), channel=channel, now=NOW).token()
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=worker, args=("a",))
+    first.start()
+    assert a_in_call.wait(timeout=5)
+    second = threading.Thread(target=worker, args=("b",))
+    second.start()
+    second.join(timeout=0.3)  # B is blocked on the lock while A's call is open
+    b_waited = second.is_alive()
+    release_a.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    assert (b_waited, results, len(api.calls("POST", TOKEN_PATH))) == (
+        True, {"a": "x-access-2", "b": "x-access-2"}, 1)
+    assert ChannelAccount.objects.get(pk=channel.pk).token_failed_at is None

@@ -68,7 +68,7 @@ def test_cli_refuses_a_refresh_token_for_another_platform(desk):
             call_command("channel", "add", "bpn", "--platform", "facebook", "--handle", "1045",
                          "--token-stdin")
     assert (str(refused.value), ChannelAccount.objects.filter(handle="1045").exists()) == (
-        "Refresh tokens are only used for X.", False)
+        "Token penyegaran hanya dipakai untuk X.", False)
 
 
 @pytest.fixture

@@ -208,6 +208,10 @@ WHATSAPP_WINDOW_HOURS = env_int("WHATSAPP_WINDOW_HOURS", 24, minimum=1)
 X_POLL_INTERVAL_SECONDS = env_int("X_POLL_INTERVAL_SECONDS", 120, minimum=15)
 # How many stored webhooks one drain task processes before it queues its successor.
 CONNECTORS_DRAIN_BATCH = env_int("CONNECTORS_DRAIN_BATCH", 500, minimum=1)
+# While more webhooks a second than this arrive, parsing pauses CONNECTORS_DRAIN_YIELD_SECONDS
+# between batches so acknowledging them keeps the CPU (0 turns it off).
+CONNECTORS_DRAIN_YIELD_RATE = env_int("CONNECTORS_DRAIN_YIELD_RATE", 100, minimum=0)
+CONNECTORS_DRAIN_YIELD_SECONDS = env_int("CONNECTORS_DRAIN_YIELD_MS", 2000, minimum=1) / 1000
 # `tanggap sweep`: work older than this and still not done counts as stalled and is queued again;
 # with --loop, how often to look.
 CONNECTORS_SWEEP_AFTER_SECONDS = env_int("CONNECTORS_SWEEP_AFTER_SECONDS", 120, minimum=10)

@@ -158,3 +158,29 @@ def test_sweep_requeues_a_hide_that_was_never_applied(desk):
 def test_sweep_command_prints_what_it_queued(desk, capsys):
     call_command("sweep")
     assert capsys.readouterr().out == "sweep: webhooks=0 sources=- replies=0 moderations=0 mentions=0\n"
+
+
+def test_parsing_steps_aside_while_webhooks_pour_in(desk, settings):
+    from time import monotonic
+
+    from tanggap.connectors.actions import _yield_to_a_burst
+
+    settings.CONNECTORS_DRAIN_YIELD_RATE = 100
+    settings.CONNECTORS_DRAIN_YIELD_SECONDS = 2.0
+    now = timezone.now()
+    _facebook(desk, now)
+    receive_webhook(source="meta", body=_body(0), now=now)
+    pauses = []
+    newest, seen_at = _yield_to_a_burst("meta", None, None, pauses.append)
+    assert pauses == []  # nothing to compare with yet
+    for n in range(1, 11):  # ten more within a few milliseconds: far above 100 a second
+        receive_webhook(source="meta", body=_body(n), now=now)
+    newest, seen_at = _yield_to_a_burst("meta", newest, seen_at, pauses.append)
+    assert pauses == [2.0]
+    # No new webhooks since: parsing goes on at full speed.
+    _yield_to_a_burst("meta", newest, monotonic() - 1.0, pauses.append)
+    assert pauses == [2.0]
+    settings.CONNECTORS_DRAIN_YIELD_RATE = 0  # switched off
+    receive_webhook(source="meta", body=_body(99), now=now)
+    _yield_to_a_burst("meta", newest, seen_at, pauses.append)
+    assert pauses == [2.0]

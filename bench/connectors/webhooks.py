@@ -12,19 +12,21 @@ runs as many web processes as `tanggap serve` does by default (one per core, at 
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sqlite3
 import sys
-import threading
-import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
-from common import LATENCY_HEADER, Deadline, backend_label, latency_row, parser, server_for  # noqa: E402
+from common import (  # noqa: E402
+    LATENCY_HEADER,
+    backend_label,
+    latency_row,
+    parser,
+    run_clients,
+    server_for,
+)
 from common import table as print_table  # noqa: E402
 
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
@@ -57,38 +59,14 @@ def main() -> None:
         server.cli("channel", "add", "bench", "--platform", "facebook", "--handle", PAGE)
         server.start(workers=args.server_workers, worker=not args.no_worker)
         url = server.url + "/webhooks/meta"
-        counter = itertools.count()
-        lock = threading.Lock()
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        deadline = Deadline(args.seconds)
-        barrier = threading.Barrier(args.clients + 1)
+        def send(http, n: int, _worker: int) -> int:
+            data = body(n)
+            return http.post(url, content=data, headers={
+                SIGNATURE_HEADER: sign(data, SECRET), "Content-Type": "application/json"}
+            ).status_code
 
-        def client(_worker: int) -> None:
-            with httpx.Client(timeout=30) as http:
-                http.get(server.url + "/api/v1/health")
-                barrier.wait()
-                while not deadline.passed():
-                    n = next(counter)
-                    if n >= total:
-                        return
-                    data = body(n)
-                    t0 = time.perf_counter()
-                    r = http.post(url, content=data, headers={
-                        SIGNATURE_HEADER: sign(data, SECRET), "Content-Type": "application/json"})
-                    elapsed = time.perf_counter() - t0
-                    with lock:
-                        latencies.append(elapsed)
-                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        for t in threads:
-            t.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
+        latencies, statuses, wall = run_clients(
+            server, clients=args.clients, total=total, seconds=args.seconds, send=send)
         stored = None
         if not args.database_url:
             db = Path(server.data_dir) / "desk.sqlite3"

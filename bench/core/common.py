@@ -144,3 +144,46 @@ class Deadline:
 
     def passed(self) -> bool:
         return time.monotonic() >= self.end
+
+
+def run_clients(server: LiveServer, *, clients: int, total: int, seconds: float,
+                send, headers: dict | None = None) -> tuple[list[float], dict[int, int], float]:
+    """`clients` threads, each with its own keep-alive connection, call `send(http, n, worker)`
+    (returning the HTTP status) for n = 0, 1, ... until `total` requests or `seconds` pass.
+    Returns the latencies in seconds, the count of each status, and the wall time."""
+    import itertools
+    import threading
+
+    import httpx
+
+    counter = itertools.count()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = Deadline(seconds)
+    barrier = threading.Barrier(clients + 1)
+
+    def client(worker: int) -> None:
+        with httpx.Client(headers=headers or {}, timeout=30) as http:
+            # Warm the connection and the server's code paths outside the measurement.
+            http.get(server.url + "/api/v1/health")
+            barrier.wait()
+            while not deadline.passed():
+                n = next(counter)
+                if n >= total:
+                    return
+                t0 = time.perf_counter()
+                status = send(http, n, worker)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - started

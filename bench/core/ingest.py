@@ -10,13 +10,10 @@ redelivery of an earlier platform id (answered 200, stored once). Bounded by --m
 
 from __future__ import annotations
 
-import itertools
 import random
-import threading
-import time
 
 import httpx
-from common import LATENCY_HEADER, Deadline, backend_label, latency_row, parser, seed, server_for
+from common import LATENCY_HEADER, backend_label, latency_row, parser, run_clients, seed, server_for
 from common import table as print_table
 
 
@@ -33,45 +30,20 @@ def main() -> None:
         server.start(workers=args.server_workers, worker=not args.no_worker)
         token = next(iter(desk["tokens"].values()))
         url = server.url + "/api/v1/inbound"
-        counter = itertools.count()
-        lock = threading.Lock()
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        deadline = Deadline(args.seconds)
+        rngs: dict[int, random.Random] = {}
 
-        def client(worker: int) -> None:
-            rng = random.Random(worker)
-            headers = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(headers=headers, timeout=30) as http:
-                # Warm the connection and the server's code paths outside the measurement.
-                http.get(server.url + "/api/v1/health")
-                barrier.wait()
-                while not deadline.passed():
-                    n = next(counter)
-                    if n >= total:
-                        return
-                    author = (f"w{worker}-{rng.randrange(20)}" if rng.random() < 0.3
-                              else f"new-{n}")
-                    external = f"m-{n - 1}" if n % 50 == 49 else f"m-{n}"
-                    body = {"channel_id": desk["channel_id"], "external_id": external,
-                            "author": {"id": author, "name": f"Warga {author}"},
-                            "text": "Mohon info, lampu jalan di RT 05 Gunung Bahagia mati."}
-                    t0 = time.perf_counter()
-                    r = http.post(url, json=body)
-                    elapsed = time.perf_counter() - t0
-                    with lock:
-                        latencies.append(elapsed)
-                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        def send(http, n: int, worker: int) -> int:
+            rng = rngs.setdefault(worker, random.Random(worker))
+            author = f"w{worker}-{rng.randrange(20)}" if rng.random() < 0.3 else f"new-{n}"
+            external = f"m-{n - 1}" if n % 50 == 49 else f"m-{n}"
+            body = {"channel_id": desk["channel_id"], "external_id": external,
+                    "author": {"id": author, "name": f"Warga {author}"},
+                    "text": "Mohon info, lampu jalan di RT 05 Gunung Bahagia mati."}
+            return http.post(url, json=body).status_code
 
-        barrier = threading.Barrier(args.clients + 1)
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        for t in threads:
-            t.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
+        latencies, statuses, wall = run_clients(
+            server, clients=args.clients, total=total, seconds=args.seconds, send=send,
+            headers={"Authorization": f"Bearer {token}"})
         check = httpx.get(server.url + "/api/v1/cases?status=open&limit=1",
                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
         if check.status_code != 200:

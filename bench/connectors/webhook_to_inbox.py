@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import sqlite3
@@ -38,34 +37,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
-from common import backend_label, parser, percentile, seed, server_for  # noqa: E402
+from common import (  # noqa: E402
+    backend_label,
+    listen_for_inbound,
+    parser,
+    percentile,
+    seed,
+    server_for,
+)
 from common import table as print_table  # noqa: E402
 from harness import own_worker  # noqa: E402
 from webhooks import PAGE, SECRET, body  # noqa: E402
 
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
 from tanggap.testing.liveserver import session_login  # noqa: E402
-
-
-async def _listen(url: str, cookie: str, origin: str, index: int, arrivals: dict,
-                  ready: asyncio.Event, stop: asyncio.Event) -> None:
-    async with websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": origin},
-                                  open_timeout=10) as ws:
-        hello = json.loads(await ws.recv())
-        assert hello.get("kind") == "hello", hello
-        ready.set()
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.2)
-            except TimeoutError:
-                continue
-            wall = time.time()
-            event = json.loads(raw)
-            if event.get("kind") == "case" and event.get("reason") == "inbound":
-                arrivals.setdefault((index, event["case_id"]), wall)
 
 
 async def _measure(server, desk, args) -> list[dict]:
@@ -78,9 +65,9 @@ async def _measure(server, desk, args) -> list[dict]:
         web.close()
         ready = asyncio.Event()
         readies.append(ready)
-        tasks.append(asyncio.create_task(_listen(
+        tasks.append(asyncio.create_task(listen_for_inbound(
             f"{server.ws_url}/ws/w/{desk['slug']}/", cookie, server.url, i, arrivals, ready,
-            stop)))
+            stop, clock=time.time)))
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=20)
 
     rng = random.Random(20261128)

@@ -187,3 +187,32 @@ def run_clients(server: LiveServer, *, clients: int, total: int, seconds: float,
     for t in threads:
         t.join()
     return latencies, statuses, time.perf_counter() - started
+
+
+async def listen_for_inbound(url: str, cookie: str, origin: str, index: int, arrivals: dict,
+                             ready, stop, *, clock=time.perf_counter,
+                             addrs: list | None = None) -> None:
+    """One inbox websocket logged in with `cookie`: record, per (listener, case), when the first
+    "inbound" case event arrived (by `clock`) until `stop` is set. With `addrs`, note the local
+    port so a caller can tell which server process holds the connection."""
+    import asyncio
+    import json
+
+    import websockets
+
+    async with websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": origin},
+                                  open_timeout=10) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello.get("kind") == "hello", hello
+        if addrs is not None:
+            addrs.append((index, ws.local_address[1]))
+        ready.set()
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.2)
+            except TimeoutError:
+                continue
+            arrived = clock()
+            event = json.loads(raw)
+            if event.get("kind") == "case" and event.get("reason") == "inbound":
+                arrivals.setdefault((index, event["case_id"]), arrived)

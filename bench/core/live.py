@@ -18,14 +18,20 @@ only reaches the clients of the process that took the POST). Target: p95 <= 500 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import time
 
 import httpx
-import websockets
-from common import LATENCY_HEADER, backend_label, latency_row, parser, seed, server_for
+from common import (
+    LATENCY_HEADER,
+    backend_label,
+    latency_row,
+    listen_for_inbound,
+    parser,
+    seed,
+    server_for,
+)
 from common import table as print_table
 
 from tanggap.testing.liveserver import session_login
@@ -42,25 +48,6 @@ def _server_pid_of(port: int, local_port: int) -> str:
     return "?"
 
 
-async def _listen(url: str, cookie: str, origin: str, arrivals: dict, index: int,
-                  ready: asyncio.Event, stop: asyncio.Event, addr: list) -> None:
-    async with websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": origin},
-                                  open_timeout=10) as ws:
-        hello = json.loads(await ws.recv())
-        assert hello.get("kind") == "hello", hello
-        addr.append((index, ws.local_address[1]))
-        ready.set()
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.2)
-            except TimeoutError:
-                continue
-            now = time.perf_counter()
-            event = json.loads(raw)
-            if event.get("kind") == "case" and event.get("reason") == "inbound":
-                arrivals.setdefault((index, event["case_id"]), now)
-
-
 async def _measure(server, desk, args) -> tuple[list[float], int, int, dict]:
     arrivals: dict[tuple[int, int], float] = {}
     stop = asyncio.Event()
@@ -74,9 +61,9 @@ async def _measure(server, desk, args) -> tuple[list[float], int, int, dict]:
         web.close()
         ready = asyncio.Event()
         readies.append(ready)
-        tasks.append(asyncio.create_task(_listen(
-            f"{server.ws_url}/ws/w/{desk['slug']}/", cookie, origin, arrivals, i, ready, stop,
-            addrs)))
+        tasks.append(asyncio.create_task(listen_for_inbound(
+            f"{server.ws_url}/ws/w/{desk['slug']}/", cookie, origin, i, arrivals, ready, stop,
+            addrs=addrs)))
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=20)
     pids: dict[str, int] = {}
     for _index, local_port in addrs:

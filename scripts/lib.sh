@@ -12,7 +12,10 @@ python312() {
       "$(command -v python3.12 || true)" \
       "$(command -v pyenv >/dev/null && pyenv root 2>/dev/null)/versions/3.12"*/bin/python3; do
     [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-    if (cd "$ROOT" && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))') 2>/dev/null; then
+    # A 3.12 that can install uv (pip) or has it; the project's own .venv (made by uv, no pip)
+    # is neither.
+    if (cd "$ROOT" && "$candidate" -c 'import sys, importlib.util as u
+sys.exit(sys.version_info[:2] != (3, 12) or not (u.find_spec("uv") or u.find_spec("pip")))') 2>/dev/null; then
       (cd "$ROOT" && "$candidate" -c 'import sys; print(sys.executable)')
       return 0
     fi
@@ -21,20 +24,29 @@ python312() {
   return 1
 }
 
+# uv is run as `python -m uv` from the Python 3.12 that installs the project, never looked up on
+# PATH: pip puts the `uv` script in that interpreter's own bin folder, which a fresh machine (pyenv's
+# Python, no shim yet) does not have on PATH.
+UV_PY=""
+
 ensure_uv() {
-  if ! command -v uv >/dev/null 2>&1; then
-    log "installing uv"
-    "$(python312)" -m pip install --quiet uv
-    hash -r
+  UV_PY="$(python312)"
+  if ! "$UV_PY" -m uv --version >/dev/null 2>&1; then
+    log "installing uv (pip install uv into $UV_PY)"
+    PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+      "$UV_PY" -m pip install -qq uv
   fi
+}
+
+uv() {
+  [ -n "$UV_PY" ] || ensure_uv
+  "$UV_PY" -m uv "$@"
 }
 
 install_project() {  # $@: extra uv sync flags
   ensure_uv
-  local py
-  py="$(python312)"
   log "installing Tanggap and its dependencies (uv sync $*)"
-  (cd "$ROOT" && uv sync --frozen --python "$py" --quiet "$@")
+  (cd "$ROOT" && uv sync --frozen --python "$UV_PY" --quiet "$@")
 }
 
 ensure_apt() {  # $@: Debian packages

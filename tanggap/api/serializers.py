@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tanggap.cases.models import Case, Message
+from tanggap.connectors.models import CommentModeration
 
 
 def case_summary(case: Case, now, workspace_slug: str | None = None) -> dict:
@@ -42,3 +43,9 @@ def message_json(message: Message) -> dict:
 
 def case_detail(case: Case, messages, now) -> dict:
     return {**case_summary(case, now), "messages": [message_json(m) for m in messages]}
+
+
+def moderation_json(record: CommentModeration) -> dict:
+    return {"message_id": record.message_id, "hidden": record.hidden,
+            "platform_hidden": record.platform_hidden, "state": record.state,
+            "error": record.error}

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from tanggap.api import views
-from tanggap.connectors import api as connectors_api
 
 app_name = "api"
 
@@ -21,5 +20,5 @@ urlpatterns = [
     path("cases/<str:case_id>/triage", views.triage, name="triage"),
     path("tone", views.tone, name="tone"),
     path("classify", views.classify, name="classify"),
-    path("messages/<str:message_id>/hide", connectors_api.hide, name="message_hide"),
+    path("messages/<str:message_id>/hide", views.message_hide, name="message_hide"),
 ]

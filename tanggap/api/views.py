@@ -11,11 +11,14 @@ from django.utils.translation import gettext as _
 
 from tanggap.api.framework import api_view, json_body
 from tanggap.api.openapi import openapi_document
-from tanggap.api.serializers import case_detail, case_summary, message_json
+from tanggap.api.serializers import case_detail, case_summary, message_json, moderation_json
 from tanggap.cases import actions, queries
 from tanggap.cases import language as desk_language
+from tanggap.cases.access import access_case
+from tanggap.connectors.access import access_channel
+from tanggap.connectors.actions import hide_comment
 from tanggap.errors import InvalidInput
-from tanggap.workspaces.access import access_case, access_channel, workspace_ids_of
+from tanggap.workspaces.access import workspace_ids_of
 from tanggap.workspaces.models import Workspace
 
 
@@ -232,3 +235,14 @@ def classify(request):
     _require(body, "text")
     text = actions.validate_text(body["text"])
     return JsonResponse(desk_language.triage(text))
+
+
+@api_view(("POST",))
+def message_hide(request, message_id):
+    """Hide (or show again) a citizen's comment on its platform."""
+    body = json_body(request)
+    _require(body, "hidden")
+    record = hide_comment(message_id=message_id, actor=request.api_user, hidden=body["hidden"],
+                          now=request.now)
+    # 202: the platform is asked after commit; `state` tells how far it got.
+    return JsonResponse(moderation_json(record), status=202)

@@ -124,7 +124,7 @@ def connect_channel(*, slug: str, actor, platform: str, handle: str, now: dateti
                     expires_in=None, client_id: str = "",
                     client_secret: str = "") -> ChannelAccount:
     """add_channel for a workspace admin (the admin page); others NotFound / Forbidden."""
-    from tanggap.connectors.queries import access_channel_admin
+    from tanggap.connectors.access import access_channel_admin
 
     membership = access_channel_admin(actor, slug)
     return add_channel(workspace=membership.workspace, platform=platform, handle=handle,
@@ -134,7 +134,7 @@ def connect_channel(*, slug: str, actor, platform: str, handle: str, now: dateti
 
 
 def _locked_channel_for_admin(channel_id: int, actor) -> ChannelAccount:
-    from tanggap.connectors.queries import access_channel_admin_by_id
+    from tanggap.connectors.access import access_channel_admin_by_id
 
     channel = access_channel_admin_by_id(actor, channel_id)
     return ChannelAccount.objects.select_for_update().get(pk=channel.pk)
@@ -498,7 +498,8 @@ def hide_comment(*, message_id: int, actor, hidden: bool, now: datetime) -> Comm
     for what is already asked (or done) changes nothing and records nothing; asking again after
     a failure tries again.
     """
-    from tanggap.connectors.queries import access_message, is_hideable
+    from tanggap.cases.access import access_message
+    from tanggap.connectors.queries import is_hideable
 
     if not isinstance(hidden, bool):
         raise InvalidInput(_("'hidden' must be true or false."))

@@ -18,10 +18,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from tanggap.connectors import actions
+from tanggap.connectors.access import access_channel_admin, access_channel_admin_by_id
 from tanggap.connectors.models import Platform
 from tanggap.connectors.queries import (
-    access_channel_admin,
-    access_channel_admin_by_id,
     workspace_channels,
 )
 from tanggap.errors import DeskError, Forbidden, NotFound

@@ -1,4 +1,5 @@
-"""Reads of the connectors room. Tenant rows only through accessors that take the user.
+"""Reads of the connectors room. Tenant rows only through accessors that take the user
+(connectors.access).
 
 Never writes; never shows a credential (only whether one is set).
 """
@@ -10,40 +11,9 @@ from datetime import datetime
 
 from tanggap.cases.models import Direction, Message
 from tanggap.connectors.models import ChannelAccount, CommentModeration, Platform, PollCursor
-from tanggap.errors import Forbidden, NotFound
-from tanggap.workspaces.access import access_channel, access_membership, access_workspace
-from tanggap.workspaces.models import Role
 
 # Comments are the only messages a platform lets us hide; their case threads say so.
 HIDEABLE_THREADS = {Platform.FACEBOOK: "post:", Platform.INSTAGRAM: "media:"}
-
-
-def access_message(user, message_id, *, write: bool = False):
-    """(message, membership) or NotFound (outsiders, unknown ids) / Forbidden (read-only roles)."""
-    try:
-        pk = int(message_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    message = Message.objects.filter(pk=pk).select_related("case", "channel").first()
-    if message is None:
-        raise NotFound()
-    return message, access_membership(user, message.workspace_id, write=write)
-
-
-def access_channel_admin(user, slug: str):
-    """The membership of a workspace admin; outsiders NotFound, other members Forbidden."""
-    membership = access_workspace(user, slug)
-    if membership.role != Role.ADMIN:
-        raise Forbidden()
-    return membership
-
-
-def access_channel_admin_by_id(user, channel_id) -> ChannelAccount:
-    """A channel of a workspace the user administers; NotFound / Forbidden as above."""
-    channel, membership = access_channel(user, channel_id)
-    if membership.role != Role.ADMIN:
-        raise Forbidden()
-    return channel
 
 
 def is_hideable(message: Message, *, case=None, channel=None) -> bool:

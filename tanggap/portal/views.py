@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tanggap.cases.access import access_case
 from tanggap.cases.tracking import new_tracking_number
 from tanggap.errors import NotFound
 from tanggap.portal import actions, queries, spam
 from tanggap.portal.forms import ReportForm, TrackingForm
-from tanggap.workspaces.access import access_case
 
 
 def _not_found(request, message: str):

@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tanggap.cases import queries
+from tanggap.cases.access import access_case
 from tanggap.cases.actions import effective_holder_id
 from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, NotFound
-from tanggap.workspaces.access import access_case, access_workspace, memberships_of
+from tanggap.workspaces.access import access_workspace, memberships_of
 
 INBOX_PAGE = 100
 

@@ -1,0 +1,44 @@
+"""Permission-checked accessors for the rows of the cases room, built on
+`workspaces.access.access_membership`: a case or message of a workspace the user is not a member
+of answers NotFound (404), never Forbidden, so an outsider cannot learn that it exists; a member
+whose role cannot write gets Forbidden (403).
+"""
+
+from __future__ import annotations
+
+from tanggap.cases.models import Case, Message
+from tanggap.errors import NotFound
+from tanggap.workspaces.access import access_membership
+
+
+def _pk(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def access_case(user, case_id, *, write: bool = False, load: bool = True):
+    """Return (case, membership) or raise NotFound/Forbidden.
+
+    With load=False only the case's id and workspace are read: enough for a view that hands the
+    id to an action, which locks and reads the row itself.
+    """
+    cases = Case.objects.filter(pk=_pk(case_id))
+    if load:
+        cases = cases.select_related("channel", "contact", "claimed_by", "workspace")
+    else:
+        cases = cases.only("id", "workspace_id")
+    case = cases.first()
+    if case is None:
+        raise NotFound()
+    membership = access_membership(user, case.workspace_id, write=write)
+    return case, membership
+
+
+def access_message(user, message_id, *, write: bool = False):
+    """(message, membership) or NotFound (outsiders, unknown ids) / Forbidden (read-only roles)."""
+    message = Message.objects.filter(pk=_pk(message_id)).select_related("case", "channel").first()
+    if message is None:
+        raise NotFound()
+    return message, access_membership(user, message.workspace_id, write=write)

@@ -1,0 +1,40 @@
+"""Permission-checked accessors for channel accounts, built on
+`workspaces.access.access_membership`: outsiders get NotFound (404), never Forbidden, so they
+cannot learn that a channel exists; members whose role may not do it get Forbidden (403).
+"""
+
+from __future__ import annotations
+
+from tanggap.connectors.models import ChannelAccount
+from tanggap.errors import Forbidden, NotFound
+from tanggap.workspaces.access import access_membership, access_workspace
+from tanggap.workspaces.models import Role
+
+
+def access_channel(user, channel_id, *, write: bool = False):
+    """(channel, membership) or NotFound / Forbidden."""
+    try:
+        channel_pk = int(channel_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    channel = ChannelAccount.objects.filter(pk=channel_pk).first()
+    if channel is None:
+        raise NotFound()
+    membership = access_membership(user, channel.workspace_id, write=write)
+    return channel, membership
+
+
+def access_channel_admin(user, slug: str):
+    """The membership of a workspace admin; outsiders NotFound, other members Forbidden."""
+    membership = access_workspace(user, slug)
+    if membership.role != Role.ADMIN:
+        raise Forbidden()
+    return membership
+
+
+def access_channel_admin_by_id(user, channel_id) -> ChannelAccount:
+    """A channel of a workspace the user administers; NotFound / Forbidden as above."""
+    channel, membership = access_channel(user, channel_id)
+    if membership.role != Role.ADMIN:
+        raise Forbidden()
+    return channel

@@ -64,7 +64,7 @@ def submit_report(*, channel, report: Report, now: datetime) -> InboundResult:
     author_id, author_name = _author(channel, report)
     photo: StoredPhoto | None = None
     if report.photo is not None:
-        photo = store_photo(report.photo, report.photo_type)
+        photo = store_photo(report.photo)
     try:
         with transaction.atomic():
             result = ingest_inbound(

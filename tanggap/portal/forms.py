@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tanggap.cases.models import CaseKind
 from tanggap.portal import spam
-from tanggap.portal.photos import MAX_PHOTO_BYTES, ImageType, sniff_image
+from tanggap.portal.photos import MAX_PHOTO_BYTES, CleanPhoto, PhotoRefused, clean_photo
 
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
 _SIX_PLACES = Decimal("0.000001")
@@ -75,8 +75,7 @@ class Report:
     latitude: Decimal | None
     longitude: Decimal | None
     address: str
-    photo: object | None
-    photo_type: ImageType | None
+    photo: CleanPhoto | None
 
 
 class ReportForm(forms.Form):
@@ -126,7 +125,6 @@ class ReportForm(forms.Form):
     def __init__(self, *args, now: datetime, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now
-        self.photo_type: ImageType | None = None
         self.token: spam.FormToken | None = None
 
     def clean_contact(self) -> str:
@@ -141,21 +139,22 @@ class ReportForm(forms.Form):
             )
         return normalised
 
-    def clean_photo(self):
+    def clean_photo(self) -> CleanPhoto | None:
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
         if photo.size > MAX_PHOTO_BYTES:
             raise ValidationError(_("The photo is larger than 5 MB."), code="too_large")
-        photo.seek(0)
-        head = photo.read(16)
-        photo.seek(0)
-        self.photo_type = sniff_image(head)
-        if self.photo_type is None:
+        try:
+            return clean_photo(photo)
+        except PhotoRefused as refused:
+            if refused.reason == "too_many_pixels":
+                raise ValidationError(_("The photo has more than 40 megapixels."),
+                                      code="too_many_pixels") from None
             raise ValidationError(
-                _("This file is not a JPEG, PNG or WebP picture."), code="not_image"
-            )
-        return photo
+                _("This file is not a JPEG, PNG or WebP picture, or it is damaged."),
+                code="not_image",
+            ) from None
 
     def clean_form_token(self) -> str:
         raw = self.cleaned_data["form_token"]
@@ -205,7 +204,6 @@ class ReportForm(forms.Form):
             longitude=data["longitude"],
             address=data["address"].strip(),
             photo=data["photo"],
-            photo_type=self.photo_type,
         )
 
 

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from tanggap.portal import spam
 
-# Real file signatures, padded: the portal looks only at the first bytes.
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
-WEBP_BYTES = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 200
+
+def image_bytes(fmt: str, *, size=(40, 20), **save) -> bytes:
+    """A real picture: left half red, right half blue (so a rotation can be seen)."""
+    picture = Image.new("RGB", size, (0, 0, 255))
+    picture.paste((255, 0, 0), (0, 0, size[0] // 2, size[1]))
+    out = io.BytesIO()
+    picture.save(out, fmt, **save)
+    return out.getvalue()
+
+
+JPEG_BYTES = image_bytes("JPEG")
+PNG_BYTES = image_bytes("PNG")
+WEBP_BYTES = image_bytes("WEBP")
 
 
 def form_data(*, age_seconds: float = 10, **fields) -> dict:

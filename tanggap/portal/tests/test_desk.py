@@ -52,12 +52,13 @@ def test_desk_details_render_nothing_for_other_cases(desk):
 def test_member_gets_the_photo_as_an_inert_image(client, desk, uploads):
     client.post("/lapor/bpn/", {**form_data(), "photo": SimpleUploadedFile("a.png", PNG_BYTES)})
     case = Case.objects.get()
+    stored = uploads / case.messages.get(direction="in").attachments[0]["path"]
     member = Client()
     member.force_login(desk.audi.user)  # read-only roles may look too
 
     response = member.get(_photo_url(case))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == PNG_BYTES
+    assert b"".join(response.streaming_content) == stored.read_bytes()
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"] == 'inline; filename="a.png"'
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -87,3 +87,15 @@ def test_tampered_attachment_path_is_not_served(client, desk, uploads, tmp_path)
     member.force_login(desk.ani.user)
     assert member.get(_photo_url(case)).status_code == 404
     assert member.get(_photo_url(case).replace("/photos/0", "/photos/1")).status_code == 404
+
+
+def test_geo_link_on_the_case_page_keeps_decimal_points_in_indonesian(client, desk):
+    # Indonesian writes -1,2654; a geo: URI needs -1.2654 (the comma separates lat and long).
+    client.post("/lapor/bpn/", form_data(latitude="-1,2654", longitude="116,8312"))
+    case = Case.objects.get()
+    member = Client()
+    member.force_login(desk.ani.user)
+
+    page = member.get(f"/w/bpn/cases/{case.pk}/").content.decode()
+    assert '<html lang="id">' in page
+    assert '<a href="geo:-1.265400,116.831200">-1.265400, 116.831200</a>' in page

@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 
 from tanggap.audit import events
 from tanggap.cases.actions import InboundResult, ingest_inbound
-from tanggap.cases.models import Contact
 from tanggap.portal.forms import Report
 from tanggap.portal.models import RateLimitBucket, Submission
 from tanggap.portal.photos import StoredPhoto, store_photo
@@ -28,27 +27,17 @@ ANONYMOUS_NAME = "Anonim"
 NAMELESS_NAME = "Warga"
 
 
-def _author(channel, report: Report) -> tuple[str, str]:
-    """(author_id, author_name) for ingest_inbound.
+def _author(report: Report) -> tuple[str, str]:
+    """(author_id, author_name) for ingest_inbound: a new contact for every report.
 
-    A given phone or email always maps to one id, so one citizen's reports gather on one contact;
-    an anonymous report gets a fresh id, so nothing links it to their other reports.
+    A phone number or email typed in the form proves nothing (anyone can type a neighbour's
+    number), so it never picks a contact: deriving the contact from it let a stranger rename a
+    citizen and file a report beside their confidential ones. The typed detail is kept on the
+    Submission as unverified data for the desk to call back.
     """
     if report.anonymous:
         return f"anon-{secrets.token_hex(16)}", ANONYMOUS_NAME
-    if not report.contact:
-        return f"web-{secrets.token_hex(16)}", report.name or NAMELESS_NAME
-    author_id = "c-" + hashlib.sha256(report.contact.encode()).hexdigest()[:40]
-    if report.name:
-        return author_id, report.name
-    # No name this time: keep the name this citizen gave before rather than overwrite it.
-    known = (
-        Contact.objects.filter(workspace_id=channel.workspace_id, platform=channel.platform,
-                               external_id=author_id)
-        .values_list("display_name", flat=True)
-        .first()
-    )
-    return author_id, "" if known else NAMELESS_NAME
+    return f"web-{secrets.token_hex(16)}", report.name or NAMELESS_NAME
 
 
 def submit_report(*, channel, report: Report, now: datetime) -> InboundResult:
@@ -61,7 +50,7 @@ def submit_report(*, channel, report: Report, now: datetime) -> InboundResult:
     """
     text_digest = hashlib.sha256(report.text.encode()).hexdigest()[:16]
     external_id = f"portal-{report.nonce}-{text_digest}"
-    author_id, author_name = _author(channel, report)
+    author_id, author_name = _author(report)
     photo: StoredPhoto | None = None
     if report.photo is not None:
         photo = store_photo(report.photo)

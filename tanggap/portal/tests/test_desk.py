@@ -30,7 +30,8 @@ def test_desk_details_show_contact_location_photo_and_flags(client, desk, upload
     case = Case.objects.get()
 
     html = " ".join(_details(case).split())
-    assert '<a href="tel:+6281234567890">+6281234567890</a>' in html
+    assert ('<dt>Contact typed in the form (not verified)</dt><dd><a href="tel:+6281234567890">'
+            '+6281234567890</a></dd>') in html
     assert "<dd>Gang Mawar RT 07</dd>" in html
     assert '<a href="geo:-1.265400,116.831200">-1.265400, 116.831200</a>' in html
     assert f'<a href="{_photo_url(case)}" target="_blank" rel="noopener">jalan.png</a>' in html

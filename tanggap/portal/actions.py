@@ -40,54 +40,80 @@ def _author(report: Report) -> tuple[str, str]:
     return f"web-{secrets.token_hex(16)}", report.name or NAMELESS_NAME
 
 
+class FormAlreadyUsed(Exception):
+    """This rendered form's token was already spent on another report."""
+
+
 def submit_report(*, channel, report: Report, now: datetime) -> InboundResult:
     """Turn one form submission into a case on the workspace's web channel.
 
-    The photo is written before the transaction and removed again if the transaction fails, so
-    neither a case pointing to a missing file nor an orphan file survives an error. The same
-    rendered form sent twice with the same text (a double tap on a slow connection) stores one
-    case and answers with its tracking number.
+    Each rendered form's token makes one report: a second, different report with the same token
+    (a bot reusing one form to skip the minimum fill time) raises FormAlreadyUsed and stores
+    nothing. The same form sent again unchanged (a double tap on a slow connection) stores
+    nothing either and answers with the first send's case, so the citizen still learns their
+    tracking number. The photo is written before the transaction and removed again if the
+    transaction fails, so neither a case pointing to a missing file nor an orphan file survives.
     """
     text_digest = hashlib.sha256(report.text.encode()).hexdigest()[:16]
     external_id = f"portal-{report.nonce}-{text_digest}"
-    author_id, author_name = _author(report)
     photo: StoredPhoto | None = None
     if report.photo is not None:
         photo = store_photo(report.photo)
     try:
         with transaction.atomic():
-            result = ingest_inbound(
-                channel=channel, external_id=external_id, author_id=author_id,
-                author_name=author_name, text=report.text, now=now,
-                # Its own thread: every report is its own case with its own tracking number,
-                # even while the same citizen's earlier report is still open.
-                thread_id=external_id,
-                attachments=[photo.metadata] if photo else [], kind=report.kind,
-            )
-            if result.created:
-                submission = Submission.objects.create(
-                    workspace_id=result.case.workspace_id, case=result.case,
-                    message=result.message, anonymous=report.anonymous,
-                    confidential=report.confidential, reporter_contact=report.contact,
-                    latitude=report.latitude, longitude=report.longitude,
-                    address=report.address, created_at=now,
-                )
-                # Flags only: the audit trail must not become a second copy of personal data.
-                events.record(
-                    workspace_id=result.case.workspace_id, actor=None,
-                    action="portal.submitted", now=now, case=result.case, obj=submission,
-                    after={
-                        "anonymous": report.anonymous, "confidential": report.confidential,
-                        "photo": photo is not None,
-                        "location": report.latitude is not None or bool(report.address),
-                    },
-                )
+            result = _submit(channel, report, external_id, photo, now)
     except BaseException:
         if photo is not None:
             photo.remove()
         raise
     if photo is not None and not result.created:
         photo.remove()  # the first send of this form already stored its own copy
+    return result
+
+
+def _submit(channel, report: Report, external_id: str, photo: StoredPhoto | None,
+            now: datetime) -> InboundResult:
+    earlier = (Submission.objects.filter(form_nonce=report.nonce)
+               .select_related("case", "message").first())
+    if earlier is not None:
+        if (earlier.workspace_id, earlier.message.external_id) != (channel.workspace_id,
+                                                                  external_id):
+            raise FormAlreadyUsed()
+        return InboundResult(earlier.case, earlier.message, False)
+    author_id, author_name = _author(report)
+    result = ingest_inbound(
+        channel=channel, external_id=external_id, author_id=author_id,
+        author_name=author_name, text=report.text, now=now,
+        # Its own thread: every report is its own case with its own tracking number.
+        thread_id=external_id,
+        attachments=[photo.metadata] if photo else [], kind=report.kind,
+    )
+    if not result.created:
+        # The same form arrived twice at once and the other copy was stored first: undo the
+        # contact this copy made, and answer with the stored case.
+        transaction.set_rollback(True)
+        return result
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                workspace_id=result.case.workspace_id, case=result.case,
+                message=result.message, form_nonce=report.nonce, anonymous=report.anonymous,
+                confidential=report.confidential, reporter_contact=report.contact,
+                latitude=report.latitude, longitude=report.longitude,
+                address=report.address, created_at=now,
+            )
+    except IntegrityError:
+        raise FormAlreadyUsed() from None  # another report with this token committed first
+    # Flags only: the audit trail must not become a second copy of personal data.
+    events.record(
+        workspace_id=result.case.workspace_id, actor=None,
+        action="portal.submitted", now=now, case=result.case, obj=submission,
+        after={
+            "anonymous": report.anonymous, "confidential": report.confidential,
+            "photo": photo is not None,
+            "location": report.latitude is not None or bool(report.address),
+        },
+    )
     return result
 
 

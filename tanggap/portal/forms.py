@@ -127,6 +127,11 @@ class ReportForm(forms.Form):
         self.now = now
         self.token: spam.FormToken | None = None
 
+    def renew_token(self) -> None:
+        """Render the form again with a new token (its minimum fill time counts from now)."""
+        self.data = self.data.copy()
+        self.data["form_token"] = spam.issue_form_token(self.now)
+
     def clean_contact(self) -> str:
         raw = self.cleaned_data["contact"]
         if not raw.strip():
@@ -161,8 +166,7 @@ class ReportForm(forms.Form):
         token = spam.read_form_token(raw)
         if token is None or spam.form_age(token, self.now) > spam.MAX_FORM_AGE:
             # Expired or tampered: hand out a fresh token so the next send can pass.
-            self.data = self.data.copy()
-            self.data["form_token"] = spam.issue_form_token(self.now)
+            self.renew_token()
             raise ValidationError(
                 _("This form was open too long. Check your message and send it again."),
                 code="expired",

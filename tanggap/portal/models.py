@@ -20,6 +20,8 @@ class Submission(models.Model):
     message = models.OneToOneField(
         "cases.Message", on_delete=models.CASCADE, related_name="portal_submission"
     )
+    # The nonce of the rendered form's token: one form, one report (NULL before this rule).
+    form_nonce = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # The desk sees these flags; an anonymous submission keeps no name or contact anywhere.
     anonymous = models.BooleanField(default=False)
     # Confidential: the citizen's text never appears on the public status page.

@@ -60,7 +60,13 @@ def report(request, slug):
                                "again in a few minutes."))
         return render(request, "portal/form.html", {**context, "form": form}, status=429)
     submitted = form.report()
-    result = actions.submit_report(channel=channel, report=submitted, now=now)
+    try:
+        result = actions.submit_report(channel=channel, report=submitted, now=now)
+    except actions.FormAlreadyUsed:
+        form.renew_token()
+        form.add_error(None, _("This form was already sent. Check your message and send it "
+                               "again to make a new report."))
+        return render(request, "portal/form.html", {**context, "form": form}, status=409)
     return _sent(request, channel, tracking_number=result.case.tracking_number,
                  confidential=submitted.confidential)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tanggap.cases.models import Case, Contact, Message
 from tanggap.portal import spam
 from tanggap.portal.actions import consume_rate_limit
 from tanggap.portal.models import RateLimitBucket, Submission
-from tanggap.portal.tests.conftest import form_data
+from tanggap.portal.tests.conftest import PNG_BYTES, form_data, stored_files
 
 TOO_MANY = "Too many reports were sent from your connection."
 
@@ -140,3 +142,77 @@ def test_ipv6_addresses_in_one_slash_64_share_a_limit():
     assert spam.rate_limit_key("2001:db8:1:2::1") == spam.rate_limit_key("2001:db8:1:2:ffff::9")
     assert spam.rate_limit_key("2001:db8:1:2::1") != spam.rate_limit_key("2001:db8:1:3::1")
     assert spam.rate_limit_key("::ffff:203.0.113.7") == spam.rate_limit_key("203.0.113.7")
+
+
+ALREADY_SENT = "This form was already sent. Check your message and send it again to make a new report."
+
+
+def test_a_used_form_token_is_refused_for_another_report_and_nothing_is_stored(client, desk,
+                                                                               uploads):
+    data = form_data()
+    client.post("/lapor/bpn/", data)
+    (case,) = Case.objects.all()
+    for workspace in ("bpn", "dlh"):  # the token is spent everywhere, not only on its own form
+        replay = client.post(f"/lapor/{workspace}/", {
+            **data, "text": "Laporan lain dengan formulir yang sama.",
+            "photo": SimpleUploadedFile("a.png", PNG_BYTES)})
+
+        page = replay.content.decode()
+        assert replay.status_code == 409
+        assert ALREADY_SENT in page
+        (fresh,) = re.findall(r'name="form_token" value="([^"]*)"', page)
+        assert spam.read_form_token(fresh).nonce != spam.read_form_token(data["form_token"]).nonce
+        assert "Laporan lain dengan formulir yang sama." in page  # the citizen's words are kept
+    assert list(Case.objects.all()) == [case]
+    assert _stored() == (1, 1, 1, 1)
+    assert stored_files(uploads) == []
+
+
+def test_the_same_form_sent_again_unchanged_answers_with_its_tracking_number(client, desk):
+    # A double tap on a slow connection: the citizen must still learn their number.
+    data = form_data()
+    client.post("/lapor/bpn/", data)
+    again = client.post("/lapor/bpn/", data)
+    (case,) = Case.objects.all()
+    assert again.status_code == 200
+    assert f'id="tracking-number">{case.tracking_number}<' in again.content.decode()
+    assert _stored() == (1, 1, 1, 1)
+
+
+def test_a_fresh_token_passes_its_own_minimum_fill_time(client, desk):
+    data = form_data()
+    client.post("/lapor/bpn/", data)
+    page = client.post("/lapor/bpn/", {**data, "text": "Laporan kedua."}).content.decode()
+    (fresh,) = re.findall(r'name="form_token" value="([^"]*)"', page)
+
+    too_fast = client.post("/lapor/bpn/", {**data, "text": "Laporan kedua.", "form_token": fresh})
+    assert "That was sent too quickly." in too_fast.content.decode()
+    assert Case.objects.count() == 1
+
+
+def test_two_reports_racing_on_one_token_store_one(tx_desk):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from tanggap.portal.actions import FormAlreadyUsed, submit_report
+    from tanggap.portal.forms import Report
+
+    barrier = threading.Barrier(4)
+
+    def send(n):
+        report = Report(nonce="a" * 32, kind="aduan", text=f"Laporan {n}", name="", contact="",
+                        anonymous=False, confidential=False, latitude=None, longitude=None,
+                        address="", photo=None)
+        try:
+            barrier.wait()
+            return submit_report(channel=tx_desk.web, report=report, now=timezone.now())
+        except FormAlreadyUsed:
+            return None
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(send, range(4)))
+    assert sum(result is not None for result in results) == 1
+    assert _stored() == (1, 1, 1, 1)

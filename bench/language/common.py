@@ -12,7 +12,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-SHARED = REPO.parent / "shared" / "data"
 
 
 def is_test(text: str, percent: int = 25) -> bool:

@@ -1,10 +1,12 @@
 """Regenerate the slang and swear-word copies shipped in tanggap/language/data/.
 
-Reads the MIT-licensed lists under ../shared/data (see each SOURCE.md there) and writes
-only the rows the normaliser can use, so the package carries no more than it needs.
-The CC BY-NC-SA data in id_multilabel_hs is never read here: it must not ship.
+Reads the MIT-licensed upstream lists (each named with its origin in the SOURCE.md beside the
+shipped copy: IndoCollex, NLP_bahasa_resources, indonesian-badwords) from a directory laid out
+as indocollex/, nlp_bahasa_resources/, indonesian_badwords_npm/, and writes only the rows the
+normaliser can use, so the package carries no more than it needs. The CC BY-NC-SA
+id_multilabel_hs data is never read here: it must not ship.
 
-    python bench/language/refresh_lexicons.py [--shared ../shared/data]
+    python bench/language/refresh_lexicons.py --sources DIR
 """
 
 import argparse
@@ -55,7 +57,8 @@ def write_tsv(path: Path, header: str, rows: list[tuple[str, str]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--sources", dest="shared", type=Path, required=True, metavar="DIR",
+                        help="directory holding the upstream lists (see the docstring)")
     args = parser.parse_args()
     write_tsv(OUT / "indocollex" / "slang.tsv", "informal\tformal", indocollex_rows(args.shared))
     write_tsv(

@@ -3,6 +3,7 @@
 Public API (everything else in this package is private and may change)::
 
     classify(text, model=None) -> Triage       # intent, topic, kasar, confidence, reasons
+    classify_many(texts, model=None) -> list[Triage]   # the same, faster for a batch
     check_tone(text, *, inbound_kind=None) -> ToneResult   # verdict ok|warn|block, findings
     normalize(text) -> list[Token]             # normalised tokens with spans
     train(rows, *, progress=None) -> Model     # rows: {"text", "topic"?, "intent"?, "kasar"?}
@@ -15,9 +16,9 @@ in well under two seconds without a database.
 from .model import Model, load_model
 from .normalize import Token, normalize
 from .tone import Finding, ToneResult, check_tone
-from .triage import INTENTS, TOPICS, Triage, classify, train
+from .triage import INTENTS, TOPICS, Triage, classify, classify_many, train
 
 __all__ = [
     "INTENTS", "TOPICS", "Finding", "Model", "ToneResult", "Token", "Triage",
-    "check_tone", "classify", "load_model", "normalize", "train",
+    "check_tone", "classify", "classify_many", "load_model", "normalize", "train",
 ]

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from . import check_tone, classify, load_model, train
+from . import check_tone, classify_many, load_model, train
 
 
 def main(
@@ -46,7 +46,7 @@ def main(
             except (OSError, ValueError) as exc:
                 print(f"tanggap classify: cannot load model: {exc}", file=stderr)
                 return 2
-        _run_lines(stdin, stdout, lambda row: classify(row["text"], model=model).as_dict())
+        _classify_lines(stdin, stdout, model)
         return 0
     if args.command == "tone":
         def tone(row: dict) -> dict:
@@ -71,8 +71,31 @@ def _parser() -> argparse.ArgumentParser:
     train_cmd.add_argument("--input", required=True, metavar="FILE",
                            help='rows {"text", "topic"} (intent, kasar optional)')
     train_cmd.add_argument("--output", required=True, metavar="MODEL")
-    train_cmd.add_argument("--epochs", type=int, default=12)
     return parser
+
+
+_BATCH = 256
+
+
+def _classify_lines(stdin: Iterable[str], stdout: TextIO, model) -> None:
+    """Classify in batches (the model's arithmetic is shared), answering in input order."""
+    batch: list[str] = []
+
+    def flush() -> None:
+        parsed = [_parse(line) for line in batch]
+        texts = [row["text"] for row, error in parsed if error is None]
+        triages = iter(classify_many(texts, model=model))
+        for row, error in parsed:
+            answer = error or {"id": row.get("id"), **next(triages).as_dict()}
+            stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        batch.clear()
+
+    for line in stdin:
+        batch.append(line)
+        if len(batch) == _BATCH:
+            flush()
+    flush()
+    stdout.flush()
 
 
 def _run_lines(stdin: Iterable[str], stdout: TextIO, handle: Callable[[dict], dict]) -> None:
@@ -82,17 +105,22 @@ def _run_lines(stdin: Iterable[str], stdout: TextIO, handle: Callable[[dict], di
 
 
 def _answer(line: str, handle: Callable[[dict], dict]) -> dict:
+    row, error = _parse(line)
+    return error or {"id": row.get("id"), **handle(row)}
+
+
+def _parse(line: str) -> tuple[dict, dict | None]:
+    """The row of a line, or the error answer for it."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
-        return {"id": None, "error": f"not JSON: {exc.msg}"}
+        return {}, {"id": None, "error": f"not JSON: {exc.msg}"}
     if not isinstance(row, dict):
-        return {"id": None, "error": "not a JSON object"}
-    row_id = row.get("id")
+        return {}, {"id": None, "error": "not a JSON object"}
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
-        return {"id": row_id, "error": "missing text"}
-    return {"id": row_id, **handle(row)}
+        return row, {"id": row.get("id"), "error": "missing text"}
+    return row, None
 
 
 def _train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -116,7 +144,7 @@ def _train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if stderr.isatty():
         from tqdm import tqdm  # only on a terminal: keeps piped runs quiet and start-up lean
 
-        bar = tqdm(total=args.epochs, desc="train", unit="pass", file=stderr)
+        bar = tqdm(desc="train", unit="fit", file=stderr)
 
     def progress(done: int, total: int) -> None:
         if bar is not None:
@@ -125,7 +153,7 @@ def _train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             bar.refresh()
 
     try:
-        model = train(rows, progress=progress, epochs=args.epochs)
+        model = train(rows, progress=progress)
         model.save(args.output)
     except (ValueError, OSError) as exc:
         print(f"tanggap train: {exc}", file=stderr)

@@ -30,16 +30,30 @@ def test_classify_answers_every_line_in_order_and_bad_lines_do_not_stop_the_run(
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         '{"id": 1, "intent": "aduan", "topic": "penerangan_jalan", "kasar": false, '
-        '"confidence": 0.765, "reasons": ["topik:lampu", "topik:pju", "intent:mati"]}',
+        '"confidence": 0.686, "unsure": false, "top_topics": [{"topic": "penerangan_jalan", '
+        '"confidence": 0.686}], "reasons": ["topik:lampu pju", "intent:mati"]}',
         '{"id": null, "error": "not JSON: Expecting value"}',
         '{"id": "b", "error": "missing text"}',
         '{"id": 3, "error": "missing text"}',
         '{"id": null, "error": "not a JSON object"}',
         '{"id": null, "error": "not JSON: Expecting value"}',
         '{"id": null, "intent": "aduan", "topic": "air_bersih", "kasar": true, '
-        '"confidence": 0.686, "reasons": ["topik:air", "topik:pdam", "intent:mati", '
-        '"kasar:goblok"]}',
+        '"confidence": 0.686, "unsure": false, "top_topics": [{"topic": "air_bersih", '
+        '"confidence": 0.686}], "reasons": ["topik:air pdam", "intent:mati", "kasar:goblok"]}',
     ]
+
+
+def test_classify_keeps_the_order_across_batches():
+    lines = [json.dumps({"id": n, "text": "lampu pju mati" if n % 3 else "air pdam mati"})
+             for n in range(600)]
+    lines[300] = "oops"
+    code, out, _err = run("classify", stdin="\n".join(lines) + "\n")
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(answers) == 600
+    assert answers[300] == {"id": None, "error": "not JSON: Expecting value"}
+    assert [a["id"] for a in answers[:300]] == list(range(300))
+    assert all(a["topic"] == ("penerangan_jalan" if a["id"] % 3 else "air_bersih")
+               for a in answers if "topic" in a)
 
 
 def test_tone_output_shape_is_exact():
@@ -88,7 +102,7 @@ def test_train_then_classify_with_the_model_file(tmp_path):
     lines.insert(3, "oops")
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    model = tmp_path / "model.json"
+    model = tmp_path / "model.npz"
     code, out, err = run("train", "--input", str(labelled), "--output", str(model))
     assert code == 0
     assert json.loads(out) == {"output": str(model), "rows": 24, "skipped": 1,

@@ -1,6 +1,7 @@
 """Reads of the citizen portal. The public status view is built here as a plain value that holds
 only what may be shown to anyone who knows a tracking number: never the contact, the citizen's
-name, location, photo or the operators' names. The desk_* reads serve the desk and must only be
+name, location, photo or the operators' names, and never the words of a reply sent in a private
+conversation. The desk_* reads serve the desk and must only be
 called after access_case has let the user in."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tanggap.cases.models import Case, CaseStatus, DeliveryStatus, Direction, Message
 from tanggap.connectors.models import ChannelAccount, Platform
+from tanggap.connectors.platforms.base import conversation_thread, media_thread, post_thread
 from tanggap.portal.photos import upload_root
 
 # Citizens read the desk's internal statuses in plain words: "claimed" means nothing to them.
@@ -53,10 +55,17 @@ def portal_channel(*, slug: str) -> ChannelAccount | None:
     )
 
 
+# Threads whose replies are public posts anyway: a reply under a Facebook or Instagram comment,
+# a reply to an X mention. Every other thread (Messenger, Instagram Direct, WhatsApp, X Direct
+# Messages, anything a platform adds later) is a private conversation.
+_PUBLIC_THREAD_PREFIXES = (post_thread(""), media_thread(""), conversation_thread(""))
+
+
 @dataclass(frozen=True)
 class PublicEntry:
     at: datetime
-    text: str
+    # None: a reply in a private conversation; the page says one was sent, not what it said.
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,9 @@ def public_case(*, tracking_number: str) -> PublicCase | None:
         return None
     flags = list(case.portal_submissions.values_list("confidential", flat=True))
     shows_citizen = bool(flags) and not any(flags)
+    # The form's own answers are meant for this page: it is how a citizen without an account
+    # reads them.
+    shows_replies = bool(flags) or case.thread_id.startswith(_PUBLIC_THREAD_PREFIXES)
     citizen, replies = [], []
     messages = (
         case.messages.exclude(direction=Direction.OUT, delivery_status=DeliveryStatus.FAILED)
@@ -92,7 +104,7 @@ def public_case(*, tracking_number: str) -> PublicCase | None:
     )
     for direction, text, created_at in messages:
         if direction == Direction.OUT:
-            replies.append(PublicEntry(created_at, text))
+            replies.append(PublicEntry(created_at, text if shows_replies else None))
         elif shows_citizen:
             citizen.append(PublicEntry(created_at, text))
     return PublicCase(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -151,3 +152,52 @@ def test_malformed_tracking_number_is_404_and_escaped(client, desk):
     assert response.status_code == 404
     page = response.content.decode()
     assert "<b>x" not in page and "tracking number &lt;b&gt;x." in page
+
+
+PRIVATELY = "An answer was sent to you in a private message."
+
+
+def _channel_case(desk, platform, thread_id):
+    from tanggap.connectors.actions import add_channel
+
+    channel = add_channel(workspace=desk.bpn, platform=platform, handle=f"{platform}-bpn",
+                          now=timezone.now(), simulated=True)
+    return desk.inbound(channel=channel, thread_id=thread_id, external_id=f"{platform}-1",
+                        text="Rumah saya di Gang Mawar kebanjiran").case
+
+
+@pytest.mark.parametrize("platform,thread_id", [
+    ("facebook", "dm"),         # Messenger
+    ("instagram", "dm"),        # Instagram Direct
+    ("whatsapp", "wa"),
+    ("x", "dm:1582-7731"),      # an X Direct Message conversation
+    ("web", ""),                # a web message filed through the API, not through the form
+])
+def test_replies_sent_in_private_conversations_show_only_that_an_answer_was_sent(
+        client, desk, platform, thread_id):
+    case = (desk.inbound(channel=desk.x, thread_id=thread_id).case if platform == "x"
+            else _channel_case(desk, platform, thread_id))
+    _reply(desk, case, text="Pak Budi, petugas datang ke Gang Mawar No. 7 besok jam 9.")
+
+    response = client.get(f"/lapor/status/{case.tracking_number}/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Gang Mawar" not in page and "Pak Budi" not in page
+    assert page.count(PRIVATELY) == 1
+    assert '<span class="badge st-dijawab">Answered</span>' in page
+    assert "No answer yet." not in page
+
+
+@pytest.mark.parametrize("platform,thread_id", [
+    ("facebook", "post:1234_5678"),   # a reply under a public Page comment
+    ("instagram", "media:9876"),      # a reply under a public Instagram comment
+    ("x", "conv:1582"),               # a public reply to a mention
+])
+def test_replies_to_public_comments_may_show_their_words(client, desk, platform, thread_id):
+    case = (desk.inbound(channel=desk.x, thread_id=thread_id).case if platform == "x"
+            else _channel_case(desk, platform, thread_id))
+    _reply(desk, case)
+
+    page = client.get(f"/lapor/status/{case.tracking_number}/").content.decode()
+    assert REPLY in page
+    assert PRIVATELY not in page

@@ -157,7 +157,7 @@ def ingest_inbound(
         except IntegrityError:
             # Our transaction rolled back whole. Either another one stored the same platform
             # message, or the same new contact, between our look and our insert (PostgreSQL
-            # only: SQLite writers are serialised), or a tracking number collided (1 in 2^40).
+            # only: SQLite writers are serialised), or a tracking number collided (1 in 2^60).
             existing = _existing_inbound(channel, external_id)
             if existing is not None:
                 return InboundResult(existing.case, existing, False)
@@ -274,7 +274,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
 
 def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
               now: datetime) -> Case:
-    # A tracking-number collision (1 in 2^40) raises IntegrityError; ingest_inbound retries the
+    # A tracking-number collision (1 in 2^60) raises IntegrityError; ingest_inbound retries the
     # whole transaction with a fresh draw rather than paying a savepoint on every new case.
     return Case.objects.create(
         workspace_id=channel.workspace_id,

@@ -6,8 +6,11 @@ import secrets
 
 # Crockford's base32 without I, L, O, U: no 0/O or 1/I confusion over the phone.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# 12 characters, 60 random bits: guessing one number among a million cases takes about 2^40
+# tries. Earlier versions issued 8 characters (40 bits); those numbers stay valid.
+_LENGTH = 12
 
 
 def new_tracking_number() -> str:
-    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"TG-{chars[:4]}-{chars[4:]}"
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
+    return "TG-" + "-".join(chars[i:i + 4] for i in range(0, _LENGTH, 4))

@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from tanggap.audit import events
 from tanggap.cases.actions import InboundResult, ingest_inbound
@@ -142,3 +143,25 @@ def consume_rate_limit(*, key: str, now: datetime, limit: int = RATE_LIMIT,
         except IntegrityError:
             continue  # a simultaneous first submission created the bucket: count on theirs
     return False
+
+
+def take_rate_limit_slots(*, slots: list[tuple[str, int]], now: datetime) -> bool:
+    """Take one slot from each (key, limit) bucket, or from none: a refusal by one bucket gives
+    back what the others gave, so a refused request never uses up anyone's limit."""
+    taken = []
+    for key, limit in slots:
+        if not consume_rate_limit(key=key, now=now, limit=limit):
+            give_back_rate_limit_slots(keys=taken)
+            return False
+        taken.append(key)
+    return True
+
+
+def give_back_rate_limit_slots(*, keys: list[str]) -> None:
+    """Return slots taken by take_rate_limit_slots (a status lookup that found its case).
+
+    Taking first and giving back after keeps the limit exact under concurrency: a check before
+    and a count after would let every request in flight through the last slot.
+    """
+    for key in keys:
+        RateLimitBucket.objects.filter(key=key, hits__gt=0).update(hits=F("hits") - 1)

@@ -215,5 +215,5 @@ class TrackingForm(forms.Form):
     tracking = forms.CharField(
         label=_("Tracking number"), max_length=40,
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off",
-                                      "placeholder": "TG-XXXX-XXXX"}),
+                                      "placeholder": "TG-XXXX-XXXX-XXXX"}),
     )

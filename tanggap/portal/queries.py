@@ -29,20 +29,21 @@ PUBLIC_STATUS = {
 }
 
 # Tracking numbers use Crockford's base32 (see cases.tracking); read aloud or copied by hand,
-# O and I/L are meant as 0 and 1.
+# O and I/L are meant as 0 and 1. New numbers have 12 characters, those of earlier versions 8.
 _CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_TRACKING_BODY = re.compile(r"[0-9A-HJKMNP-TV-Z]{8}")
+_TRACKING_BODY = re.compile(r"[0-9A-HJKMNP-TV-Z]{8}|[0-9A-HJKMNP-TV-Z]{12}")
 
 
 def normalise_tracking_number(raw: str) -> str | None:
-    """`tg-ab12-cd34`, `TGAB12CD34` or ` ab12 cd34 ` → `TG-AB12-CD34`; None if it cannot be one."""
+    """`tg-ab12-cd34-ef56`, `TGAB12CD34EF56` or ` ab12 cd34 ` → `TG-AB12-CD34-EF56`,
+    `TG-AB12-CD34`; None if it cannot be one."""
     compact = re.sub(r"[\s\-_.]", "", raw or "").upper()
-    if len(compact) == 10 and compact.startswith("TG"):
+    if len(compact) in (10, 14) and compact.startswith("TG"):
         compact = compact[2:]
     compact = compact.translate(_CONFUSABLES)
     if not _TRACKING_BODY.fullmatch(compact):
         return None
-    return f"TG-{compact[:4]}-{compact[4:]}"
+    return "TG-" + "-".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
 def portal_channel(*, slug: str) -> ChannelAccount | None:

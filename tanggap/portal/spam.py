@@ -1,8 +1,9 @@
-"""Spam defences of the public form, without any third-party captcha: a honeypot field, a signed
-minimum fill time, and the client address that the rate limit counts.
+"""Spam and guessing defences of the portal, without any third-party captcha: a honeypot field, a
+signed single-use form token with a minimum fill time, and the rate limits of reports and of
+status lookups (what they count, and under which key).
 
-Pure functions of the request and `now`; the rate-limit counter itself is written by
-portal.actions.
+Pure functions of the request and `now`; the rate-limit counters themselves are written by
+portal.actions, in windows of portal.actions.RATE_WINDOW (10 minutes).
 """
 
 from __future__ import annotations
@@ -76,9 +77,20 @@ def client_address(request) -> str:
     return remote
 
 
-def rate_limit_key(address: str) -> str:
-    """What the rate limit counts: one IPv4 address, or one IPv6 /64 (a single subscriber
-    usually holds a whole /64, so per-address counting would not limit them at all)."""
+# Status lookups: only misses count (a lookup that finds its case gives its slots back), so a
+# citizen may reload their page at will while a guesser is stopped. Per address, and per number
+# space across all addresses, so a botnet guessing from many addresses is stopped too; a space
+# is the numbers of one length (8 characters before, 12 now) and closing one leaves the other
+# open. At 200 misses per 10 minutes, guessing one of 100,000 eight-character numbers takes
+# about a year; a twelve-character one is out of reach even at 5,000.
+LOOKUP_MISSES_PER_ADDRESS = 20
+LOOKUP_MISSES_PER_SPACE = {8: 200, 12: 5000}
+
+
+def rate_limit_key(address: str, scope: str = "report") -> str:
+    """What a rate limit counts: one IPv4 address, or one IPv6 /64 (a single subscriber
+    usually holds a whole /64, so per-address counting would not limit them at all), in one
+    scope ("report", "lookup")."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -87,4 +99,15 @@ def rate_limit_key(address: str) -> str:
         address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
     elif isinstance(ip, ipaddress.IPv6Address):
         address = str(ip.ipv4_mapped)
-    return salted_hmac("tanggap.portal.rate-limit", address, algorithm="sha256").hexdigest()
+    return salted_hmac("tanggap.portal.rate-limit", f"{scope}:{address}",
+                       algorithm="sha256").hexdigest()
+
+
+def lookup_slots(address: str, tracking_number: str | None) -> list[tuple[str, int]]:
+    """The (key, limit) buckets one status lookup takes a slot from: its address's, and its
+    number space's when the number is well-formed (a malformed one guesses in no space)."""
+    slots = [(rate_limit_key(address, "lookup"), LOOKUP_MISSES_PER_ADDRESS)]
+    if tracking_number is not None:
+        length = len(tracking_number.replace("-", "")) - len("TG")
+        slots.append((f"lookup-space-{length}", LOOKUP_MISSES_PER_SPACE[length]))
+    return slots

@@ -79,15 +79,23 @@ def status_lookup(request):
         tracking_number = queries.normalise_tracking_number(form.cleaned_data["tracking"])
         if tracking_number is not None:
             return redirect("portal_status", tracking_number)
-        form.add_error("tracking", _("A tracking number looks like TG-AB12-CD34."))
+        form.add_error("tracking", _("A tracking number looks like TG-AB12-CD34-EF56."))
     return render(request, "portal/status_lookup.html", {"form": form})
 
 
 @never_cache
 @require_GET
 def status(request, tracking):
+    now = timezone.now()
     tracking_number = queries.normalise_tracking_number(tracking)
+    slots = spam.lookup_slots(spam.client_address(request), tracking_number)
+    if not actions.take_rate_limit_slots(slots=slots, now=now):
+        response = render(request, "portal/too_many.html", status=429)
+        response["Retry-After"] = str(int(actions.RATE_WINDOW.total_seconds()))
+        return response
     case = queries.public_case(tracking_number=tracking_number) if tracking_number else None
+    if case is not None:
+        actions.give_back_rate_limit_slots(keys=[key for key, _limit in slots])
     if case is None:
         return _not_found(request, _("We found no report with the tracking number %(number)s. "
                                      "Check the number and try again.") % {"number": tracking})

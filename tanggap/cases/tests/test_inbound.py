@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,9 @@ def test_new_message_opens_case_with_tracking_number(desk):
     assert result.created is True
     case = result.case
     assert (case.status, case.version, case.workspace_id) == ("baru", 1, desk.bpn.pk)
-    assert case.tracking_number.startswith("TG-") and len(case.tracking_number) == 12
+    # 60 random bits in Crockford's base32 (no I, L, O, U), in three groups of four.
+    assert re.fullmatch(r"TG-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}",
+                        case.tracking_number)
     assert AuditEvent.objects.filter(case=case, action="case.opened").count() == 1
 
 

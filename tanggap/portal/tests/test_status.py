@@ -120,19 +120,39 @@ def test_lookup_is_case_insensitive(client, desk):
 
 
 def test_tracking_number_normalisation():
+    assert normalise_tracking_number("tg-ab12-cd34-ef56") == "TG-AB12-CD34-EF56"
+    assert normalise_tracking_number("TGAB12CD34EF56") == "TG-AB12-CD34-EF56"
+    assert normalise_tracking_number(" ab12 cd34 ef56 ") == "TG-AB12-CD34-EF56"
+    assert normalise_tracking_number("TG-OB1L-CDI4-0000") == "TG-0B11-CD14-0000"
+    # The eight-character numbers of earlier versions still work.
     assert normalise_tracking_number("tg-ab12-cd34") == "TG-AB12-CD34"
     assert normalise_tracking_number("TGAB12CD34") == "TG-AB12-CD34"
-    assert normalise_tracking_number(" ab12 cd34 ") == "TG-AB12-CD34"
     assert normalise_tracking_number("TG-OB1L-CDI4") == "TG-0B11-CD14"
     assert normalise_tracking_number("TG-AB12-CD3U") is None  # U is never issued
     assert normalise_tracking_number("TG-AB12-CD3") is None
+    assert normalise_tracking_number("TG-AB12-CD34-EF5") is None
+    assert normalise_tracking_number("TG-AB12-CD34-EF56-GH78") is None
     assert normalise_tracking_number("") is None
+
+
+def test_a_case_with_an_eight_character_number_is_still_found(client, desk):
+    case = _report(client)
+    Case.objects.filter(pk=case.pk).update(tracking_number="TG-AB12-CD34")
+    response = client.get("/lapor/status/tg-ab12-cd34/")
+    assert response.status_code == 200
+    assert "TG-AB12-CD34" in response.content.decode()
+
+
+def test_new_reports_get_twelve_character_numbers(client, desk):
+    case = _report(client)
+    assert re.fullmatch(r"TG(-[0-9A-HJKMNP-TV-Z]{4}){3}", case.tracking_number)
+    assert client.get(f"/lapor/status/{case.tracking_number}/").status_code == 200
 
 
 def test_lookup_form_rejects_what_cannot_be_a_tracking_number(client, desk):
     response = client.get("/lapor/status/", {"tracking": "12345"})
     assert response.status_code == 200
-    assert '<p class="field-error" id="id_tracking_error">A tracking number looks like TG-AB12-CD34.</p>' in response.content.decode()
+    assert '<p class="field-error" id="id_tracking_error">A tracking number looks like TG-AB12-CD34-EF56.</p>' in response.content.decode()
 
 
 def test_lookup_form_renders_empty(client, desk):
@@ -142,9 +162,10 @@ def test_lookup_form_renders_empty(client, desk):
 
 
 def test_unknown_tracking_number_is_404_with_a_clear_message(client, desk):
-    response = client.get("/lapor/status/TG-0000-0000/")
+    response = client.get("/lapor/status/TG-0000-0000-0000/")
     assert response.status_code == 404
-    assert "We found no report with the tracking number TG-0000-0000." in response.content.decode()
+    assert ("We found no report with the tracking number TG-0000-0000-0000."
+            in response.content.decode())
 
 
 def test_malformed_tracking_number_is_404_and_escaped(client, desk):

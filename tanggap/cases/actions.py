@@ -1,6 +1,8 @@
-"""Every state change of a case. Each action owns its transaction, locks the case row, writes an
-audit event in the same transaction, and schedules its side effects (live events, delivery) on
-commit. Callers pass the acting user and `now`; nothing here reads the clock.
+"""Every state change of a case and its messages. Each action owns its transaction, locks the
+case row, writes an audit event in the same transaction, and schedules its side effects (live
+events, delivery through the outbox port) on commit. Callers pass the acting user and `now`;
+nothing here reads the clock. The connectors room reports what platforms said (delivery
+outcomes, words fetched late) through the actions at the end; it never writes these columns.
 
 The "exactly one answer" rules live here and only here:
   1. a claim is won under the row lock, by one claimer only (CaseClaimed for the rest);
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.cases import language as desk_language
+from tanggap.cases import outbox
 from tanggap.cases.language import INTENT_TO_KIND
 from tanggap.cases.models import (
     CLOSED_STATUSES,
@@ -487,10 +490,8 @@ def send_reply(
                    **tone_record, "tone_confirmed": verdict.verdict == "warn"},
         )
         _publish(case, "reply", actor)
-        from tanggap.connectors.tasks import deliver_message
-
-        message_id = message.pk
-        transaction.on_commit(lambda: deliver_message.enqueue(message_id))
+        # The pending message is the outbox row; its deliverer (connectors) is woken on commit.
+        outbox.deliver_on_commit(message.pk)
         return ReplyResult(case, message, True)
 
 
@@ -599,3 +600,129 @@ def correct_triage(*, case_id: int, actor, now: datetime, topic: str | None = No
         )
         _publish(case, "triage", actor)
         return case
+
+
+# ---------------------------------------------------------------------------------------------
+# What platforms report about messages (called by the connectors room)
+
+MAX_DELIVERY_ERROR_CHARS = 500
+
+
+def _publish_delivery(message: Message, status: str) -> None:
+    publish_on_commit(message.workspace_id, {
+        "kind": "delivery", "case_id": message.case_id, "message_id": message.pk,
+        "status": status})
+
+
+def record_delivery(*, message: Message, status: str, external_id: str | None, error: str,
+                    now: datetime) -> None:
+    """Write a delivery outcome (sent or failed) on a pending reply, audited, with a live event
+    on commit. Runs inside the deliverer's transaction, which holds the message's row lock (it
+    writes its own outbound record in the same commit)."""
+    message.delivery_status = status
+    message.external_id = external_id
+    message.delivery_error = error[:MAX_DELIVERY_ERROR_CHARS]
+    message.save(update_fields=["delivery_status", "external_id", "delivery_error"])
+    events.record(
+        workspace_id=message.workspace_id, actor=None, now=now, case=message.case, obj=message,
+        action="message.delivered" if status == DeliveryStatus.SENT
+        else "message.delivery_failed",
+        after={"status": status, "external_id": external_id, "error": message.delivery_error},
+    )
+    _publish_delivery(message, status)
+
+
+def record_delivery_update(*, message: Message, status: str, platform_status: str, error: str,
+                           external_id: str, now: datetime) -> bool:
+    """The platform reported later what became of a reply (a status webhook): move its shown
+    status to `status` (sent or failed). False when it shows that already. Runs inside the
+    caller's transaction, which holds the lock of the platform's record of that send."""
+    if message.delivery_status == status:
+        return False
+    before = {"status": message.delivery_status}
+    message.delivery_status = status
+    message.delivery_error = error[:MAX_DELIVERY_ERROR_CHARS]
+    message.external_id = message.external_id or external_id
+    message.save(update_fields=["delivery_status", "delivery_error", "external_id"])
+    # Only a change of the message's shown status is a desk event; delivered/read stay on the
+    # outbound record (there is one per message, and they are the platform's facts).
+    events.record(
+        workspace_id=message.workspace_id, actor=None, now=now, obj=message,
+        action="message.delivery_updated", before=before,
+        after={"status": status, "platform_status": platform_status,
+               "error": message.delivery_error},
+    )
+    _publish_delivery(message, status)
+    return True
+
+
+def _locked_placeholder(message_id: int, placeholder: str) -> Message | None:
+    """The message, locked, if it still shows `placeholder` (else someone already settled it)."""
+    message = (Message.objects.select_for_update()
+               .filter(pk=message_id, direction=Direction.IN).first())
+    if message is None or message.text != placeholder:
+        return None
+    return message
+
+
+def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_name: str,
+                        source: str, now: datetime) -> Message | None:
+    """Replace a message's placeholder with the words the platform gave, and let them triage
+    the case as a new citizen message would. None when it was done already (safe to run twice).
+
+    The case's version is bumped: a reply drafted while the desk showed only the placeholder was
+    written without the citizen's words.
+    """
+    text = validate_text(text[:settings.TANGGAP_MAX_MESSAGE_CHARS])
+    reading = desk_language.triage(text)
+    with transaction.atomic():
+        message = _locked_placeholder(message_id, placeholder)
+        if message is None:
+            return None
+        case = _lock_case(message.case_id)
+        message.text = text
+        message.triage = reading
+        fields = ["text", "triage"]
+        if author_name and not message.author_name:
+            message.author_name = author_name[:200]
+            fields.append("author_name")
+        message.save(update_fields=fields)
+        changed = apply_reading(case, reading)
+        case.updated_at = now
+        case.save(update_fields=[*changed, *note_citizen_words_changed(case), "updated_at"])
+        events.record(
+            workspace_id=message.workspace_id, actor=None, now=now, case=case, obj=message,
+            action="message.text_fetched", before={"text": placeholder},
+            after={"source": source, "chars": len(text), "topic": reading.get("topic", ""),
+                   "intent": reading.get("intent", ""), "case_fields": changed},
+        )
+        _publish_text_change(case, message)
+    return message
+
+
+def record_text_fetch_failed(*, message_id: int, placeholder: str, error: str, final: bool,
+                             now: datetime) -> Message | None:
+    """Note a failed fetch in the audit trail. A final failure (the platform refused, or the
+    attempts ran out) also shows on the message: the placeholder gains the reason, which stops
+    the sweep from asking again. None when the message no longer shows the placeholder."""
+    error = error[:300]
+    with transaction.atomic():
+        message = _locked_placeholder(message_id, placeholder)
+        if message is None:
+            return None
+        case = Case.objects.get(pk=message.case_id)
+        if final:
+            message.text = f"{placeholder[:-1]}; teks tidak dapat diambil: {error}]"
+            message.save(update_fields=["text"])
+            _publish_text_change(case, message)
+        events.record(
+            workspace_id=message.workspace_id, actor=None, now=now, case=case, obj=message,
+            action="message.text_fetch_failed", after={"error": error, "final": final},
+        )
+    return message
+
+
+def _publish_text_change(case: Case, message: Message) -> None:
+    publish_on_commit(message.workspace_id, {
+        "kind": "case", "reason": "message_text", "case_id": case.pk,
+        "message_id": message.pk, "status": case.status, "version": case.version})

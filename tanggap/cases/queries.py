@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Message
 from tanggap.errors import InvalidInput
 
@@ -119,3 +120,9 @@ def last_inbound_text() -> Subquery:
         Message.objects.filter(case=OuterRef("pk"), direction="in")
         .order_by("-id").values("text")[:1]
     )
+
+
+def text_fetch_failures(message_id: int) -> int:
+    """How many fetches of this message's words failed before (from the audit trail)."""
+    return AuditEvent.objects.filter(action="message.text_fetch_failed", object_type="message",
+                                     object_id=str(message_id)).count()

@@ -16,9 +16,8 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tanggap.audit import events
-from tanggap.audit.models import AuditEvent
-from tanggap.cases.actions import ingest_inbound
-from tanggap.cases.models import Case, DeliveryStatus, Direction, Message
+from tanggap.cases.actions import ingest_inbound, record_delivery_update
+from tanggap.cases.models import DeliveryStatus, Message
 from tanggap.connectors.crypto import CredentialsUnreadable, encrypt_secret
 from tanggap.connectors.models import (
     ChannelAccount,
@@ -453,28 +452,12 @@ def apply_status(*, channel, update: StatusUpdate, now: datetime) -> int:
     record.external_id = record.external_id or update.external_id
     record.updated_at = now
     record.save(update_fields=["platform_status", "external_id", "updated_at"])
-    message = record.message
     if update.status == "failed":
-        new_status, error = DeliveryStatus.FAILED, f"platform_failed: {update.error}"[:500]
+        status, error = DeliveryStatus.FAILED, f"platform_failed: {update.error}"
     else:
-        new_status, error = DeliveryStatus.SENT, ""
-    if message.delivery_status == new_status:
-        return 1
-    before = {"status": message.delivery_status}
-    message.delivery_status = new_status
-    message.delivery_error = error
-    message.external_id = message.external_id or update.external_id
-    message.save(update_fields=["delivery_status", "delivery_error", "external_id"])
-    # Only a change of the message's shown status is a desk event; delivered/read stay on the
-    # outbound record (there is one per message, and they are the platform's facts).
-    events.record(
-        workspace_id=message.workspace_id, actor=None, now=now, obj=message,
-        action="message.delivery_updated", before=before,
-        after={"status": new_status, "platform_status": update.status, "error": error},
-    )
-    publish_on_commit(message.workspace_id, {
-        "kind": "delivery", "case_id": message.case_id, "message_id": message.pk,
-        "status": new_status})
+        status, error = DeliveryStatus.SENT, ""
+    record_delivery_update(message=record.message, status=status, platform_status=update.status,
+                           error=error, external_id=update.external_id, now=now)
     return 1
 
 
@@ -556,90 +539,3 @@ def publish_moderation_on_commit(record: CommentModeration, message: Message) ->
     publish_on_commit(message.workspace_id, {
         "kind": "delivery", "case_id": message.case_id, "message_id": message.pk,
         "moderation": record.state, "hidden": record.hidden})
-
-
-# ---------------------------------------------------------------------------------------------
-# Words of a message fetched after it was stored (Instagram mentions)
-
-
-def _locked_placeholder(message_id: int, placeholder: str) -> Message | None:
-    """The message, locked, if it still shows `placeholder` (else someone already settled it)."""
-    message = (Message.objects.select_for_update()
-               .filter(pk=message_id, direction=Direction.IN).first())
-    if message is None or message.text != placeholder:
-        return None
-    return message
-
-
-def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_name: str,
-                        source: str, now: datetime) -> Message | None:
-    """Replace a message's placeholder with the words the platform gave, and let them triage
-    the case as a new citizen message would. None when it was done already (safe to run twice).
-
-    The case's version is bumped (through cases.actions, which owns it): a reply drafted while
-    the desk showed only the placeholder was written without the citizen's words.
-    """
-    # The rule that folds one message's reading into its case lives in cases.actions; calling
-    # it keeps a fetched mention triaged exactly like a follow-up message.
-    from tanggap.cases import language as desk_language
-    from tanggap.cases.actions import apply_reading, note_citizen_words_changed, validate_text
-
-    text = validate_text(text[:settings.TANGGAP_MAX_MESSAGE_CHARS])
-    reading = desk_language.triage(text)
-    with transaction.atomic():
-        message = _locked_placeholder(message_id, placeholder)
-        if message is None:
-            return None
-        case = Case.objects.select_for_update().get(pk=message.case_id)
-        message.text = text
-        message.triage = reading
-        fields = ["text", "triage"]
-        if author_name and not message.author_name:
-            message.author_name = author_name[:200]
-            fields.append("author_name")
-        message.save(update_fields=fields)
-        changed = apply_reading(case, reading)
-        case.updated_at = now
-        case.save(update_fields=[*changed, *note_citizen_words_changed(case), "updated_at"])
-        events.record(
-            workspace_id=message.workspace_id, actor=None, now=now, case=case, obj=message,
-            action="message.text_fetched", before={"text": placeholder},
-            after={"source": source, "chars": len(text), "topic": reading.get("topic", ""),
-                   "intent": reading.get("intent", ""), "case_fields": changed},
-        )
-        _publish_text_change(case, message)
-    return message
-
-
-def record_text_fetch_failed(*, message_id: int, placeholder: str, error: str, final: bool,
-                             now: datetime) -> Message | None:
-    """Note a failed fetch in the audit trail. A final failure (the platform refused, or the
-    attempts ran out) also shows on the message: the placeholder gains the reason, which stops
-    the sweep from asking again. None when the message no longer shows the placeholder."""
-    error = error[:300]
-    with transaction.atomic():
-        message = _locked_placeholder(message_id, placeholder)
-        if message is None:
-            return None
-        case = Case.objects.get(pk=message.case_id)
-        if final:
-            message.text = f"{placeholder[:-1]}; teks tidak dapat diambil: {error}]"
-            message.save(update_fields=["text"])
-            _publish_text_change(case, message)
-        events.record(
-            workspace_id=message.workspace_id, actor=None, now=now, case=case, obj=message,
-            action="message.text_fetch_failed", after={"error": error, "final": final},
-        )
-    return message
-
-
-def text_fetch_failures(message_id: int) -> int:
-    """How many fetches of this message's words failed before (from the audit trail)."""
-    return AuditEvent.objects.filter(action="message.text_fetch_failed", object_type="message",
-                                     object_id=str(message_id)).count()
-
-
-def _publish_text_change(case, message: Message) -> None:
-    publish_on_commit(message.workspace_id, {
-        "kind": "case", "reason": "message_text", "case_id": case.pk,
-        "message_id": message.pk, "status": case.status, "version": case.version})

@@ -10,8 +10,8 @@ a platform (on SQLite that would stall every webhook):
   2. send (no transaction): the one HTTP client, retries with backoff; before re-sending after an
      attempt that may have reached the platform, look for our earlier post (adapter.find_existing,
      or an echo/status webhook that already filled the record);
-  3. finish (one transaction): delivery status, error and platform id on the message, an audit
-     event, a live event on commit.
+  3. finish (one transaction): the outbound record, and the delivery status, error and platform
+     id on the message (cases.actions.record_delivery: an audit event, a live event on commit).
 
 A record found in flight and younger than the lease belongs to another worker: we leave it.
 Older, it is an attempt that died mid-way: we reconcile before sending again.
@@ -27,14 +27,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from tanggap.audit import events
+from tanggap.cases.actions import record_delivery
 from tanggap.cases.models import DeliveryStatus, Direction, Message
 from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries
 from tanggap.connectors.models import Outbound, OutboundState, Platform
 from tanggap.connectors.platforms import adapter_for
 from tanggap.connectors.platforms.base import SendContext
-from tanggap.live.fanout import publish_on_commit
 
 MAX_ERROR_CHARS = 500
 
@@ -72,23 +71,10 @@ def outbound_key(message_id: int) -> str:
 
 
 def _finalize(message: Message, outcome: DeliveryOutcome, now: datetime) -> DeliveryOutcome:
-    """Write the outcome on a locked, pending message (inside the caller's transaction)."""
-    message.delivery_status = outcome.status
-    message.external_id = outcome.external_id
-    message.delivery_error = outcome.error[:MAX_ERROR_CHARS]
-    message.save(update_fields=["delivery_status", "external_id", "delivery_error"])
-    events.record(
-        workspace_id=message.workspace_id, actor=None, now=now, case=message.case, obj=message,
-        action="message.delivered" if outcome.status == DeliveryStatus.SENT
-        else "message.delivery_failed",
-        after={"status": outcome.status, "external_id": outcome.external_id,
-               "error": message.delivery_error},
-    )
-    publish_on_commit(
-        message.workspace_id,
-        {"kind": "delivery", "case_id": message.case_id, "message_id": message.pk,
-         "status": outcome.status},
-    )
+    """Report the outcome on a locked, pending message (inside the caller's transaction); the
+    cases room writes it."""
+    record_delivery(message=message, status=outcome.status, external_id=outcome.external_id,
+                    error=outcome.error, now=now)
     return outcome
 
 

@@ -4,11 +4,11 @@ A `mentions` webhook carries only ids [IG-WH], so the drain stores a placeholder
 task `fetch_mention_text` on commit. Like connectors.moderation, the work is split so no
 database lock is held while the platform answers: read the message (no transaction), call the
 platform through the one HTTP client (retries with backoff; a GET changes nothing, so retrying
-is always safe), then record the result in one short transaction (connectors.actions).
+is always safe), then hand the result to cases.actions (record_fetched_text,
+record_text_fetch_failed), which writes the message and its case in one short transaction.
 
 `fetch_message_text` is what the task and the sweep call. It is safe to run twice: a message
-that no longer shows its placeholder is left alone. It never writes the contact or the case's
-"exactly one answer" columns.
+that no longer shows its placeholder is left alone.
 """
 
 from __future__ import annotations
@@ -19,12 +19,9 @@ from datetime import datetime
 
 from django.conf import settings
 
+from tanggap.cases.actions import record_fetched_text, record_text_fetch_failed
 from tanggap.cases.models import Direction, Message
-from tanggap.connectors.actions import (
-    record_fetched_text,
-    record_text_fetch_failed,
-    text_fetch_failures,
-)
+from tanggap.cases.queries import text_fetch_failures
 from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries
 from tanggap.connectors.models import Platform

@@ -15,6 +15,12 @@ def deliver_message(message_id: int) -> str | None:
     return outcome.status if outcome else None
 
 
+def enqueue_delivery(message_id: int) -> None:
+    """The deliverer of the cases room's outbox (cases.outbox), registered in
+    ConnectorsConfig.ready(): send_reply calls it after commit."""
+    deliver_message.enqueue(message_id)
+
+
 @task()
 def process_webhook(delivery_id: int) -> int | None:
     result = process_webhook_delivery(delivery_id=delivery_id, now=timezone.now())

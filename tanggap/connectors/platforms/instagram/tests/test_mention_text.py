@@ -58,7 +58,7 @@ def test_a_comment_mention_gets_its_words_and_triages_the_case(
     now = timezone.now()
     message = _ingest("mentions", now, django_capture_on_commit_callbacks)
     api = FakeAPI().on("GET", f"/{IG}", fixture("instagram", "mentioned_comment"))
-    with mock.patch("tanggap.connectors.actions.publish_on_commit") as publish:
+    with mock.patch("tanggap.cases.actions.publish_on_commit") as publish:
         assert fetch_message_text(message_id=message.pk, now=now, http=api.http()) == "fetched"
     [call] = api.requests
     assert (call.url.path, dict(call.url.params)) == (
@@ -157,7 +157,7 @@ def test_two_workers_record_the_words_once(channel, django_capture_on_commit_cal
     """Two workers fetched at once: the second finds the placeholder gone and records nothing."""
     now = timezone.now()
     message = _ingest("mentions", now, django_capture_on_commit_callbacks)
-    from tanggap.connectors.actions import record_fetched_text
+    from tanggap.cases.actions import record_fetched_text
 
     kwargs = {"message_id": message.pk, "placeholder": COMMENT_PLACEHOLDER, "text": "Halo",
               "author_name": "", "source": "mentioned_comment", "now": now}

@@ -113,6 +113,10 @@ def serve(argv: list[str]) -> int:
         uvicorn.run(
             "tanggap.asgi:application", host=args.host, port=args.port, workers=args.workers,
             log_level="warning", lifespan="off", ws="websockets-sansio",
+            # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 whatever the desk's
+            # configuration says; TANGGAP_TRUSTED_PROXIES is applied once, by the desk itself
+            # (tanggap/conf/proxies.py).
+            proxy_headers=False,
         )
     finally:
         _stop(children)

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from tanggap.conf.env import env_bool, env_int, env_list, env_str, parse_database_url
+from tanggap.conf.proxies import parse_trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("TANGGAP_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it reads the client's address from REMOTE_ADDR.
+    "tanggap.conf.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -167,10 +170,11 @@ TANGGAP_CREDENTIALS_KEY = env_str("TANGGAP_CREDENTIALS_KEY")
 TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0)
 # A model written by `tanggap train`; unset (or unreadable) means cold-start triage.
 TANGGAP_LANGUAGE_MODEL = env_str("TANGGAP_LANGUAGE_MODEL")
-# Citizen portal (/lapor/): where photos are stored, and how many proxies in front of the desk
-# append to X-Forwarded-For (0: ignore the header, since clients can forge it).
+# Citizen portal (/lapor/): where photos are stored.
 TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
-TANGGAP_TRUSTED_PROXIES = env_int("TANGGAP_TRUSTED_PROXIES", 0, minimum=0)
+# The reverse proxies whose X-Forwarded-For is believed: a count or their addresses; unset, the
+# header is ignored, since clients can forge it (tanggap/conf/proxies.py).
+TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies(env_str("TANGGAP_TRUSTED_PROXIES"))
 
 LOGGING = {
     "version": 1,

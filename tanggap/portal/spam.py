@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
 
@@ -57,24 +56,9 @@ def form_age(token: FormToken, now: datetime) -> timedelta:
 
 
 def client_address(request) -> str:
-    """The submitting client's address.
-
-    X-Forwarded-For is honoured only with TANGGAP_TRUSTED_PROXIES > 0, and then read from the
-    right: each trusted proxy appends the address it saw, so the entry N places from the end is
-    the one our outermost proxy saw. Anything further left is whatever the client chose to send.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = getattr(settings, "TANGGAP_TRUSTED_PROXIES", 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            candidate = hops[-proxies] if len(hops) >= proxies else hops[0]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                pass
-    return remote
+    """The client's address: REMOTE_ADDR, which tanggap.conf.proxies.ClientAddressMiddleware
+    has set by the one rule for trusting proxies (X-Forwarded-For only when configured)."""
+    return request.META.get("REMOTE_ADDR", "")
 
 
 # Status lookups: only misses count (a lookup that finds its case gives its slots back), so a

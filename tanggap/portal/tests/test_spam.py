@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from datetime import timedelta
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tanggap.cases.models import Case, Contact, Message
+from tanggap.conf.proxies import parse_trusted_proxies
 from tanggap.portal import spam
 from tanggap.portal.actions import consume_rate_limit
 from tanggap.portal.models import RateLimitBucket, Submission
@@ -118,24 +120,55 @@ def test_buckets_never_hold_the_address(client, desk):
     assert "203.0.113.7" not in key and len(key) == 64
 
 
-def test_forwarded_for_is_ignored_without_a_trusted_proxy(client, desk):
-    # Without the setting, a bot rotating X-Forwarded-For still counts as one address.
+def _six_reports(client, **headers):
     for n in range(6):
-        response = client.post("/lapor/bpn/", form_data(text=f"L{n}"), REMOTE_ADDR="10.0.0.1",
-                               HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
-    assert response.status_code == 429
+        response = client.post("/lapor/bpn/", form_data(text=f"L{n}"), **{
+            key: value.format(n=n) for key, value in headers.items()})
+    return response
 
 
-def test_forwarded_for_is_read_from_the_trusted_proxy(client, desk, settings):
-    settings.TANGGAP_TRUSTED_PROXIES = 1
-    for n in range(6):
-        # The client may prepend anything; the proxy appends the address it saw.
-        response = client.post("/lapor/bpn/", form_data(text=f"L{n}"), REMOTE_ADDR="10.0.0.1",
-                               HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 198.51.100.9")
-    assert response.status_code == 429
-    response = client.post("/lapor/bpn/", form_data(text="lain"), REMOTE_ADDR="10.0.0.1",
-                           HTTP_X_FORWARDED_FOR="198.51.100.10")
+def test_forged_forwarded_for_from_loopback_is_ignored_by_default(client, desk):
+    # Without TANGGAP_TRUSTED_PROXIES, a bot rotating X-Forwarded-For still counts as one
+    # address, even from 127.0.0.1 (where uvicorn's own default would have believed it).
+    sixth = _six_reports(client, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.{n}")
+    assert sixth.status_code == 429
+    assert RateLimitBucket.objects.get().key == spam.rate_limit_key("127.0.0.1")
+
+
+def test_forwarded_for_is_read_from_the_trusted_proxy_count(client, desk, settings):
+    settings.TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies("1")
+    # The client may prepend anything; the proxy appends the address it saw.
+    sixth = _six_reports(client, REMOTE_ADDR="127.0.0.1",
+                         HTTP_X_FORWARDED_FOR="1.2.3.{n}, 198.51.100.9")
+    assert sixth.status_code == 429
+    response = client.post("/lapor/bpn/", form_data(text="lain"), REMOTE_ADDR="127.0.0.1",
+                           HTTP_X_FORWARDED_FOR="198.51.100.9, 198.51.100.10")
     assert response.status_code == 200
+
+
+def test_forwarded_for_is_read_only_from_a_trusted_proxy_address(client, desk, settings):
+    settings.TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8")
+    sixth = _six_reports(client, REMOTE_ADDR="127.0.0.1",
+                         HTTP_X_FORWARDED_FOR="1.2.3.{n}, 198.51.100.9, 10.1.2.3")
+    assert sixth.status_code == 429
+    assert client.post("/lapor/bpn/", form_data(text="lain"), REMOTE_ADDR="127.0.0.1",
+                       HTTP_X_FORWARDED_FOR="198.51.100.10").status_code == 200
+    # Straight from the internet, not through the proxy: the header is the client's own words.
+    sixth = _six_reports(client, REMOTE_ADDR="203.0.113.50", HTTP_X_FORWARDED_FOR="192.0.2.{n}")
+    assert sixth.status_code == 429
+
+
+def test_a_trusted_proxy_without_the_header_is_logged_not_silently_shared(client, desk, settings,
+                                                                          caplog):
+    settings.TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies("127.0.0.1")
+    with caplog.at_level(logging.WARNING, logger="tanggap.proxies"):
+        response = client.post("/lapor/bpn/", form_data(), REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 200
+    (record,) = [r for r in caplog.records if r.name == "tanggap.proxies"]
+    assert record.getMessage().startswith(
+        "A request from 127.0.0.1 came through the proxies of TANGGAP_TRUSTED_PROXIES without a "
+        "usable X-Forwarded-For ('')")
+    assert RateLimitBucket.objects.get().key == spam.rate_limit_key("127.0.0.1")
 
 
 def test_ipv6_addresses_in_one_slash_64_share_a_limit():

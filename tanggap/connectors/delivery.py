@@ -32,8 +32,9 @@ from tanggap.cases.models import DeliveryStatus, Direction, Message
 from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries
 from tanggap.connectors.models import Outbound, OutboundState, Platform
-from tanggap.connectors.platforms import adapter_for
+from tanggap.connectors.platforms import registry
 from tanggap.connectors.platforms.base import SendContext
+from tanggap.connectors.platforms.capabilities import ExpiringTokens, Sender
 
 MAX_ERROR_CHARS = 500
 
@@ -113,7 +114,7 @@ def _prepare(message_id: int, now: datetime) -> _Prepared | DeliveryOutcome | No
         if channel.platform == Platform.WEB or channel.simulated:
             return _finalize(message, DeliveryOutcome(
                 DeliveryStatus.SENT, external_id=f"local-{message.pk}"), now)
-        adapter = adapter_for(channel.platform)
+        adapter = registry.capable(channel.platform, Sender)
         if adapter is None:
             return _finalize(message, DeliveryOutcome(DeliveryStatus.FAILED, error=(
                 f"no_connector: sending to {channel.get_platform_display()} is not available"
@@ -154,7 +155,7 @@ def _prepare(message_id: int, now: datetime) -> _Prepared | DeliveryOutcome | No
 def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None],
           now: datetime) -> DeliveryOutcome:
     channel = prepared.channel
-    adapter = adapter_for(channel.platform)
+    adapter = registry.capable(channel.platform, Sender)
     try:
         token = decrypt_secret(channel.credentials_encrypted)
     except CredentialsUnreadable as exc:
@@ -162,7 +163,8 @@ def _send(prepared: _Prepared, http: PlatformHTTP, sleep: Callable[[float], None
     req = prepared.request
     # Adapters whose tokens expire (X) hand out the token per call: renewed shortly before it
     # expires, and once after a 401 (platforms/x/tokens.py).
-    auth = adapter.auth(http, channel=channel, now=now) if hasattr(adapter, "auth") else None
+    auth = (adapter.auth(http, channel=channel, now=now)
+            if isinstance(adapter, ExpiringTokens) else None)
 
     def authorized[T](fn: Callable[[str], T]) -> T:
         return auth.call(fn) if auth is not None else fn(token)

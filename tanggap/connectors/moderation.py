@@ -26,7 +26,8 @@ from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
 from tanggap.connectors.delivery import MAX_ERROR_CHARS, in_flight_lease
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries
 from tanggap.connectors.models import CommentModeration, ModerationState
-from tanggap.connectors.platforms import adapter_for
+from tanggap.connectors.platforms import registry
+from tanggap.connectors.platforms.capabilities import CommentModerator
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ def _call(claim: _Claim, http: PlatformHTTP, sleep: Callable[[float], None]) -> 
         token = decrypt_secret(channel.credentials_encrypted)
     except CredentialsUnreadable as exc:
         return f"credentials_unreadable: {exc}"
-    adapter = adapter_for(channel.platform)
+    adapter = registry.capable(channel.platform, CommentModerator)
+    if adapter is None:
+        return f"no_connector: hiding comments on {channel.get_platform_display()} is not available"
     try:
         with_retries(lambda: adapter.hide_comment(http, channel=channel, token=token,
                                                   comment_id=claim.comment_id,

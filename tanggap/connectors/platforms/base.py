@@ -1,16 +1,11 @@
-"""The shape every platform adapter has, and the events inbound parsers produce.
+"""What every platform shares: the events inbound parsers produce, the plan of a send, and the
+helpers adapters build them with.
 
-An adapter is a module `platforms/<name>/client.py` with three functions:
-  plan(ctx) -> SendPlan              what to call for this reply (raises TransportError(permanent)
-                                     when the platform would refuse it, e.g. a closed window)
-  sent_id(data) -> str               the platform id of what we posted, from its answer
-  find_existing(http, *, channel, token, operation, target_id, text, not_before) -> str | None
-                                     our earlier post for this outbound record, if the platform
-                                     lets us look (None: not found, or cannot look and a second
-                                     post is harmless; raise `unverifiable` when it is not);
-                                     not_before is our first attempt's time
-and `platforms/<name>/inbound.py` turns a webhook or poll answer into the events below.
-Parsers are pure: no database, no clock, no HTTP.
+A platform is a sub-package `platforms/<name>/` with `inbound.py` (webhook or poll answers ->
+the events below; pure: no database, no clock, no HTTP), `client.py` (calls through the one HTTP
+client) and `adapter.py` (the object registered in platforms.registry, implementing the
+protocols of platforms.capabilities that the platform offers). docs/platforms.md, "Adding a
+platform".
 """
 
 from __future__ import annotations
@@ -87,6 +82,10 @@ class Skipped:
     platform: str
     account_id: str
     reason: str
+
+
+# What a parser yields for one platform event.
+type Event = InboundMessage | StatusUpdate | Echo | Skipped
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """What Facebook, Instagram and WhatsApp share: the webhook signature, the envelope, and the
 Messenger-style `messaging[]` events (Messenger and Instagram Direct have the same shape).
 
-Pure functions: bytes or dicts in, events out. Facts: docs/platforms.md and PLATFORMS.md §1.
+Pure functions: bytes or dicts in, events out. The platforms import this module; it reaches them
+only through the registry (each platform's adapter is a WebhookParser for its `object`).
+Facts: docs/platforms.md and PLATFORMS.md §1.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import hmac
 import logging
 from typing import Any
 
+from tanggap.connectors.platforms import registry
 from tanggap.connectors.platforms.base import (
     DM_THREAD,
     Echo,
+    Event,
     InboundMessage,
     Skipped,
     from_unix,
@@ -97,19 +101,14 @@ def parse_messaging(platform: str, entry: dict) -> list:
     return events
 
 
-def parse_payload(payload: Any) -> list:
-    """Every event in one Meta webhook delivery, whichever product sent it."""
-    from tanggap.connectors.platforms.facebook import inbound as facebook
-    from tanggap.connectors.platforms.instagram import inbound as instagram
-    from tanggap.connectors.platforms.whatsapp import inbound as whatsapp
-
-    parsers = {"page": facebook.parse_entry, "instagram": instagram.parse_entry,
-               "whatsapp_business_account": whatsapp.parse_entry}
+def parse_payload(payload: Any) -> list[Event]:
+    """Every event in one Meta webhook delivery, parsed by the registered adapter whose
+    `webhook_object` is the delivery's `object` (a WebhookParser)."""
     kind = payload.get("object") if isinstance(payload, dict) else None
-    parser = parsers.get(kind)
+    parser = registry.webhook_parser(kind)
     if parser is None:
         raise ValueError(f"unknown webhook object {kind!r}")
-    events: list = []
+    events: list[Event] = []
     for entry in entries(payload):
-        events.extend(parser(entry))
+        events.extend(parser.parse_entry(entry))
     return events

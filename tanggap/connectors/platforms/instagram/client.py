@@ -3,8 +3,8 @@ reading the words of a mention (the webhook carries only ids).
 
 Facebook-Login accounts (the default) go through graph.facebook.com with a Page token;
 accounts with the option {"api": "instagram"} go through graph.instagram.com with an Instagram
-User token. Windows as for Messenger (connectors.platforms.facebook.client.messenger_window);
-after a lost Direct answer, our message is looked for as for Messenger (facebook.client.find_dm).
+User token. Windows as for Messenger (platforms.messenger.messenger_window); after a lost
+Direct answer, our message is looked for as for Messenger (platforms.messenger.find_dm).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from tanggap.connectors.platforms.base import (
     permanent,
     unverifiable,
 )
-from tanggap.connectors.platforms.facebook.client import find_dm, messenger_window
 from tanggap.connectors.platforms.instagram.inbound import mention_ids
+from tanggap.connectors.platforms.messenger import find_dm, messenger_window
 
 
 def _api(channel) -> str:

@@ -1,0 +1,46 @@
+"""One adapter per platform, registered by ConnectorsConfig.ready(); the only way the rest of
+the connectors room reaches a platform by name.
+
+Adapters are looked up by `Platform` value, or by the `object` of a Meta webhook. Registering
+the same kind of adapter again is harmless (ready() may run twice in tests); a second, different
+adapter for a platform or a webhook object is a configuration error.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from tanggap.connectors.platforms.capabilities import Adapter, WebhookParser
+
+_adapters: dict[str, Adapter] = {}
+_webhook_parsers: dict[str, WebhookParser] = {}
+
+
+def _claim[T](slots: dict[str, T], key: str, adapter: T, what: str) -> None:
+    taken = slots.get(key)
+    if taken is not None and type(taken) is not type(adapter):
+        raise ImproperlyConfigured(f"{what} {key!r} already has an adapter: {taken!r}")
+    slots[key] = adapter
+
+
+def register(adapter: Adapter) -> None:
+    if not isinstance(adapter, Adapter):
+        raise ImproperlyConfigured(f"{adapter!r} names no platform")
+    _claim(_adapters, adapter.platform, adapter, "platform")
+    if isinstance(adapter, WebhookParser):
+        _claim(_webhook_parsers, adapter.webhook_object, adapter, "webhook object")
+
+
+def adapter_for(platform: str) -> Adapter | None:
+    return _adapters.get(platform)
+
+
+def capable[C](platform: str, capability: type[C]) -> C | None:
+    """The platform's adapter if it has `capability` (a protocol of platforms.capabilities)."""
+    adapter = _adapters.get(platform)
+    return adapter if isinstance(adapter, capability) else None
+
+
+def webhook_parser(webhook_object) -> WebhookParser | None:
+    """The parser of a Meta webhook delivery whose `object` is `webhook_object`."""
+    return _webhook_parsers.get(webhook_object)

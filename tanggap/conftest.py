@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tanggap.cases.actions import ingest_inbound
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.workspaces.actions import add_member, create_token, create_workspace
 
 

@@ -33,7 +33,7 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from tanggap.cases.models import Case, Contact, DeliveryStatus, Direction, Message  # noqa: E402
-from tanggap.connectors.actions import add_channel  # noqa: E402
+from tanggap.connectors.actions.channels import add_channel  # noqa: E402
 from tanggap.workspaces.actions import add_member, create_token, create_workspace  # noqa: E402
 
 PASSWORD = "kata-sandi-bench-1"

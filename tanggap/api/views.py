@@ -16,7 +16,7 @@ from tanggap.cases import actions, queries
 from tanggap.cases import language as desk_language
 from tanggap.cases.access import access_case
 from tanggap.connectors.access import access_channel
-from tanggap.connectors.actions import hide_comment
+from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.errors import InvalidInput
 from tanggap.workspaces.access import workspace_ids_of
 from tanggap.workspaces.models import Workspace

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from tanggap.connectors import actions
 from tanggap.connectors.access import access_channel_admin, access_channel_admin_by_id
+from tanggap.connectors.actions import channels
 from tanggap.connectors.models import Platform
 from tanggap.connectors.queries import (
     workspace_channels,
@@ -78,7 +78,7 @@ def channel_list(request, slug):
 @require_POST
 def channel_add(request, slug):
     _admin(request, slug)
-    return _run(request, slug, _("Channel added."), actions.connect_channel, slug=slug,
+    return _run(request, slug, _("Channel added."), channels.connect_channel, slug=slug,
                 platform=request.POST.get("platform", ""), handle=request.POST.get("handle", ""),
                 name=request.POST.get("name", ""), token=request.POST.get("token", ""))
 
@@ -89,7 +89,7 @@ def channel_add(request, slug):
 def channel_token(request, slug, channel_id):
     channel = _channel_of(request, slug, channel_id)
     post = request.POST
-    return _run(request, slug, _("Token saved."), actions.replace_channel_token,
+    return _run(request, slug, _("Token saved."), channels.replace_channel_token,
                 channel_id=channel.pk, token=post.get("token", ""),
                 refresh_token=post.get("refresh_token", ""),
                 expires_in=post.get("expires_in", "").strip() or None,
@@ -101,7 +101,7 @@ def channel_token(request, slug, channel_id):
 def channel_options(request, slug, channel_id):
     channel = _channel_of(request, slug, channel_id)
     post = request.POST
-    return _run(request, slug, _("Options saved."), actions.set_channel_options,
+    return _run(request, slug, _("Options saved."), channels.set_channel_options,
                 channel_id=channel.pk, human_agent=post.get("human_agent") == "on",
                 instagram_login=post.get("instagram_login") == "on",
                 whatsapp_template=post.get("whatsapp_template", ""),

@@ -21,7 +21,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from tanggap.audit import events
-from tanggap.connectors.actions import enqueue_moderation_on_commit, publish_moderation_on_commit
+from tanggap.connectors.actions.moderation import (
+    enqueue_moderation_on_commit,
+    publish_moderation_on_commit,
+)
 from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
 from tanggap.connectors.delivery import MAX_ERROR_CHARS, in_flight_lease
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries

@@ -48,7 +48,7 @@ class SweepResult:
 
 
 def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepResult:
-    from tanggap.connectors.actions import _queue_drain
+    from tanggap.connectors.actions.webhooks import queue_drain
     from tanggap.connectors.mentions import pending_placeholder
     from tanggap.connectors.tasks import deliver_message, fetch_mention_text, moderate_comment
 
@@ -65,7 +65,7 @@ def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepRe
             WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in stale]).update(requeued_at=now)
             result.sources = sorted({source for _, source in stale})
             for source in result.sources:
-                _queue_drain(source, force=True)
+                queue_drain(source, force=True)
         result.webhooks = len(stale)
 
     result.replies = list(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.tasks import task
 from django.utils import timezone
 
-from tanggap.connectors.actions import process_webhook_delivery
+from tanggap.connectors.actions.webhooks import process_webhook_delivery
 from tanggap.connectors.delivery import deliver_message_now
 
 
@@ -33,7 +33,7 @@ def drain_webhooks(source: str) -> int:
     queued at a time per source)."""
     from django.conf import settings
 
-    from tanggap.connectors.actions import drain_webhook_deliveries
+    from tanggap.connectors.actions.webhooks import drain_webhook_deliveries
 
     return drain_webhook_deliveries(source=source, clock=timezone.now,
                                     limit=settings.CONNECTORS_DRAIN_BATCH).processed

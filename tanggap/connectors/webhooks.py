@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from tanggap.connectors.actions import receive_webhook
+from tanggap.connectors.actions.webhooks import receive_webhook
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, signature_valid
 
 logger = logging.getLogger(__name__)

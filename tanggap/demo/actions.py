@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 
 from tanggap.cases.actions import claim_case, send_reply, set_case_kind
 from tanggap.cases.models import Case, CaseStatus
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import ChannelAccount
 from tanggap.demo import texts
 from tanggap.demo.simulator import Posted, Simulator

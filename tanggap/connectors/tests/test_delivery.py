@@ -2,7 +2,7 @@ from django.utils import timezone
 
 from tanggap.cases.actions import claim_case, send_reply
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.tasks import deliver_message

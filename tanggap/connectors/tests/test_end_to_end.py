@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from tanggap.cases.actions import claim_case, send_reply
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import WebhookDelivery
 from tanggap.connectors.tasks import process_webhook

@@ -10,7 +10,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.actions import ingest_inbound
-from tanggap.connectors.actions import add_channel, hide_comment
+from tanggap.connectors.actions.channels import add_channel
+from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.connectors.models import CommentModeration
 from tanggap.connectors.moderation import apply_moderation
 from tanggap.connectors.testing.fakes import FakeAPI, Sleeps

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from tanggap.cases.actions import ingest_inbound
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import CommentModeration, Platform
 from tanggap.connectors.moderation import apply_moderation
 from tanggap.connectors.platforms import meta, registry

@@ -10,12 +10,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import (
-    add_channel,
-    drain_webhook_deliveries,
-    hide_comment,
-    receive_webhook,
-)
+from tanggap.connectors.actions.channels import add_channel
+from tanggap.connectors.actions.moderation import hide_comment
+from tanggap.connectors.actions.webhooks import drain_webhook_deliveries, receive_webhook
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import IntakeQueue, Outbound, WebhookDelivery
 from tanggap.connectors.sweep import sweep_stalled
@@ -74,16 +71,16 @@ def test_a_body_that_breaks_processing_does_not_stall_the_others(desk):
     _facebook(desk, now)
     first = receive_webhook(source="meta", body=_body(1), now=now).delivery_id
     receive_webhook(source="meta", body=_body(2), now=now)
-    from tanggap.connectors import actions
+    from tanggap.connectors.actions import webhooks
 
-    real = actions.process_webhook_delivery
+    real = webhooks.process_webhook_delivery
 
     def flaky(*, delivery_id, now):
         if delivery_id == first:
             raise RuntimeError("a bug")
         return real(delivery_id=delivery_id, now=now)
 
-    with mock.patch.object(actions, "process_webhook_delivery", flaky):
+    with mock.patch.object(webhooks, "process_webhook_delivery", flaky):
         result = drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100)
     assert (result.processed, result.failed) == (2, [first])
     stuck = WebhookDelivery.objects.get(pk=first)
@@ -163,7 +160,7 @@ def test_sweep_command_prints_what_it_queued(desk, capsys):
 def test_parsing_steps_aside_while_webhooks_pour_in(desk, settings):
     from time import monotonic
 
-    from tanggap.connectors.actions import _yield_to_a_burst
+    from tanggap.connectors.actions.webhooks import _yield_to_a_burst
 
     settings.CONNECTORS_DRAIN_YIELD_RATE = 100
     settings.CONNECTORS_DRAIN_YIELD_SECONDS = 2.0

@@ -2,7 +2,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tanggap.cases.models import Case, Message
-from tanggap.connectors.actions import add_channel, process_webhook_delivery
+from tanggap.connectors.actions.channels import add_channel
+from tanggap.connectors.actions.webhooks import process_webhook_delivery
 from tanggap.connectors.models import WebhookDelivery
 from tanggap.connectors.platforms.meta import sign
 from tanggap.connectors.tasks import process_webhook

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Case, CaseStatus, Direction, Message
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import ChannelAccount
 from tanggap.demo.actions import DEMO_PASSWORD, DEMO_SLUG, SEED_MESSAGES
 from tanggap.workspaces.actions import add_member, create_workspace

@@ -179,7 +179,7 @@ PRIVATELY = "An answer was sent to you in a private message."
 
 
 def _channel_case(desk, platform, thread_id):
-    from tanggap.connectors.actions import add_channel
+    from tanggap.connectors.actions.channels import add_channel
 
     channel = add_channel(workspace=desk.bpn, platform=platform, handle=f"{platform}-bpn",
                           now=timezone.now(), simulated=True)

@@ -4,7 +4,7 @@ import httpx
 from django.utils import timezone
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.base import Echo, InboundMessage

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.facebook.client import find_existing

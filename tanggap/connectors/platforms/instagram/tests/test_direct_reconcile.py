@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, pending_reply
 

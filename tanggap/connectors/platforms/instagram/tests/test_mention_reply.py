@@ -6,7 +6,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, pending_reply

@@ -13,7 +13,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel, process_webhook_delivery, receive_webhook
+from tanggap.connectors.actions.channels import add_channel
+from tanggap.connectors.actions.webhooks import process_webhook_delivery, receive_webhook
 from tanggap.connectors.mentions import fetch_message_text
 from tanggap.connectors.sweep import sweep_stalled
 from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, fixture_bytes

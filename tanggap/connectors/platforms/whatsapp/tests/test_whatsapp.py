@@ -3,7 +3,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel, process_webhook_delivery, receive_webhook
+from tanggap.connectors.actions.channels import add_channel
+from tanggap.connectors.actions.webhooks import process_webhook_delivery, receive_webhook
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.base import InboundMessage, StatusUpdate

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel
+from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import PollCursor
 from tanggap.connectors.polling import poll_x_mentions

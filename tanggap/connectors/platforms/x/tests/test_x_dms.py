@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.cases.models import Message
-from tanggap.connectors.actions import add_channel, replace_channel_token
+from tanggap.connectors.actions.channels import add_channel, replace_channel_token
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound, PollCursor
 from tanggap.connectors.polling import poll_x_account, poll_x_dms

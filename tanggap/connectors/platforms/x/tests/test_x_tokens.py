@@ -11,7 +11,7 @@ import httpx
 import pytest
 from django.db import connections
 
-from tanggap.connectors.actions import add_channel, replace_channel_token
+from tanggap.connectors.actions.channels import add_channel, replace_channel_token
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.http import TransportError

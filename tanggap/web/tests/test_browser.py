@@ -12,27 +12,18 @@ page never reloaded (a marker set on `window` must survive).
 from __future__ import annotations
 
 import itertools
-import os
 import time
 
 import httpx
 import pytest
 
-from tanggap.testing.liveserver import LiveServer, ServerFailed, set_up_desk
+from tanggap.testing.browser import chromium, needs_chromium, served
+from tanggap.testing.liveserver import LiveServer, set_up_desk
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
 LIVE_SECONDS = 1.0
 LIVE_MS = int(LIVE_SECONDS * 1000)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
-]
+pytestmark = needs_chromium
 
 _counter = itertools.count(1)
 
@@ -74,29 +65,15 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(request):
-    server = LiveServer.temporary(prefix="tanggap-browser-")
-    failed_before = request.session.testsfailed
-    try:
-        setup = set_up_desk(server, operators=["ani", "budi"])
-        server.start()
-        yield Desk(server, setup)
-    except ServerFailed as exc:
-        pytest.fail(str(exc))
-    finally:
-        server.stop()
-        if request.session.testsfailed > failed_before:
-            print(server.log_tail())
-        server.close()
+    with served(request, prefix="tanggap-browser-",
+                prepare=lambda server: set_up_desk(server, operators=["ani", "budi"])) as running:
+        yield Desk(*running)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _logged_in(browser, desk: Desk, username: str, **context_options):

@@ -18,10 +18,10 @@ get_asgi_application()  # django.setup() before the imports below touch models
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from tanggap.live.fanout import remember_server_loop  # noqa: E402
+from tanggap.live.origin import SameOriginValidator  # noqa: E402
 from tanggap.live.routing import websocket_urlpatterns  # noqa: E402
 
 http_application = WSGIMiddleware(get_wsgi_application(), workers=8)
@@ -37,7 +37,7 @@ async def websocket(scope, receive, send):
     await websocket_application(scope, receive, send)
 
 
-websocket_application = AllowedHostsOriginValidator(
+websocket_application = SameOriginValidator(
     AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 )
 

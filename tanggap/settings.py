@@ -163,6 +163,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
 # Desk behaviour.
+# An open inbox socket re-checks its login (session, active user, membership) before forwarding an
+# event when its last check is older than this; a logout closes the user's sockets at once.
+TANGGAP_LIVE_RECHECK_SECONDS = env_int("TANGGAP_LIVE_RECHECK_SECONDS", 30, minimum=0)
 TANGGAP_CLAIM_LEASE_MINUTES = env_int("TANGGAP_CLAIM_LEASE_MINUTES", 15, minimum=1)
 TANGGAP_MAX_MESSAGE_CHARS = 10_000
 TANGGAP_API_PAGE_SIZE = env_int("TANGGAP_API_PAGE_SIZE", 50, minimum=1)

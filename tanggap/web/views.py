@@ -3,6 +3,7 @@ v1 endpoints (session-authenticated, CSRF-checked) so the rules live in one plac
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, NotFound
+from tanggap.live.fanout import recheck_sessions
 from tanggap.workspaces.access import access_workspace, memberships_of
 
 INBOX_PAGE = 100
@@ -125,3 +127,15 @@ def case_page(request, slug, case_id):
 @require_GET
 def case_panel(request, slug, case_id):
     return render(request, "web/_case_panel.html", _case_context(request, slug, case_id))
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, then the user's open inbox sockets check their sessions: the ones of the
+    session just ended close at once instead of receiving events until the page is left."""
+
+    def post(self, request, *args, **kwargs):
+        user_id = request.user.pk if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            recheck_sessions(user_id)
+        return response

@@ -84,7 +84,8 @@ async def test_outsider_and_anonymous_are_refused(tx_desk):
     _ws, connected, code = await _connect(tx_desk.luar.user, "bpn")
     assert (connected, code) == (False, 4404)
     anonymous = WebsocketCommunicator(application, "/ws/w/bpn/",
-                                      headers=[(b"origin", b"http://127.0.0.1")])
+                                      headers=[(b"origin", b"http://127.0.0.1"),
+                                               (b"host", b"127.0.0.1")])
     connected, code = await anonymous.connect()
     assert (connected, code) == (False, 4404)
 

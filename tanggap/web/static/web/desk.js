@@ -99,7 +99,10 @@
       sendPresence(myState);
       refresh(); // catch up on whatever happened while we were away
     };
-    socket.onclose = () => {
+    socket.onclose = (e) => {
+      // 4401: this login ended (logged out here or elsewhere, deactivated); the page reloads
+      // into the login form instead of retrying.
+      if (e.code === 4401) { window.location.reload(); return; }
       dot.className = "live off";
       dot.title = S.offline;
       setTimeout(connect, backoff);

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from tanggap.conf.env import env_bool, env_int, env_list, env_str, parse_database_url
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     # First: everything after it reads the client's address from REMOTE_ADDR.
     "tanggap.conf.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tanggap.web.locale.DeskLocaleMiddleware",
@@ -158,9 +160,48 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# --- Transport and browser (docs/configuration.md, "HTTPS"; docs/security.md) ------------------
+# One switch for a desk served over HTTPS behind a TLS proxy: secure cookies, HSTS, a redirect of
+# plain HTTP, and the proxy's X-Forwarded-Proto trusted to say a request came over HTTPS (the
+# proxy must set it on every request and strip it from clients').
+TANGGAP_HTTPS = env_bool("TANGGAP_HTTPS", False)
+SESSION_COOKIE_SECURE = TANGGAP_HTTPS or env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+if TANGGAP_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer's health probe talks plain HTTP to the desk directly.
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+    SECURE_HSTS_SECONDS = env_int("TANGGAP_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
+    # Off by default: a city's other hosts under the desk's name may not all speak HTTPS yet,
+    # and the preload list is a promise for the whole domain that the city makes, not the desk.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TANGGAP_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("TANGGAP_HSTS_PRELOAD", False)
+    if SECURE_HSTS_PRELOAD and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        raise ImproperlyConfigured(
+            "TANGGAP_HSTS_PRELOAD=true needs TANGGAP_HSTS_INCLUDE_SUBDOMAINS=true (browsers' "
+            "preload lists require it)")
+    # Those two are deliberate, documented choices; `check --deploy` would warn about them.
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
+# Scripts and styles only from the desk's own static files: no inline script, handler or style
+# runs, so an HTML injection cannot become script. 'self' in connect-src covers the desk's own
+# ws:/wss: origin (CSP Level 3).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+# --- end transport and browser ----------------------------------------------------------------
 
 # Desk behaviour.
 # An open inbox socket re-checks its login (session, active user, membership) before forwarding an

@@ -4,42 +4,57 @@ readers and documented in docs/configuration.md; nothing here reads a tenant."""
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from tanggap.conf.env import env_bool, env_int, env_list, env_str, parse_database_url
+from tanggap.conf import files
+from tanggap.conf.env import (
+    env_bool,
+    env_fernet_keys,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+)
 from tanggap.conf.proxies import parse_trusted_proxies
+
+# Whatever a desk process creates (the database and its -wal/-shm, uploaded photos, keys, exports)
+# is readable by its own user only. Set before anything below creates a file.
+os.umask(files.OWNER_ONLY_UMASK)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("TANGGAP_DATA_DIR", str(BASE_DIR.parent / "var"))).resolve()
+# The generated SECRET_KEY lives here, beside the data directory and not in it: a backup of the
+# data alone cannot decrypt the channel tokens it holds.
+KEYS_DIR = Path(
+    env_str("TANGGAP_KEYS_DIR", str(DATA_DIR.with_name(DATA_DIR.name + "-keys")))
+).resolve()
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("TANGGAP_TESTING", False)
 
 
-def _secret_key() -> str:
-    key = env_str("SECRET_KEY")
-    if key:
-        if len(key) < 32:
-            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
-        return key
-    # No key given: keep one beside the data so a newcomer's single command works and sessions
-    # survive restarts. A deployment sets SECRET_KEY explicitly.
-    path = DATA_DIR / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+def _secret_key(name: str, value: str) -> str:
+    if len(value) < 32:
+        raise ImproperlyConfigured(f"{name} must be at least 32 characters long")
+    return value
 
 
-SECRET_KEY = _secret_key()
+# No key given: keep a generated one so a newcomer's single command works and sessions survive
+# restarts. A deployment sets SECRET_KEY explicitly.
+SECRET_KEY = (
+    _secret_key("SECRET_KEY", env_str("SECRET_KEY"))
+    if env_str("SECRET_KEY")
+    else files.read_or_create_secret_key(keys_dir=KEYS_DIR, data_dir=DATA_DIR)
+)
+# Old keys still accepted for sessions, signatures and credentials sealed under them, while they
+# are rotated away (docs/security.md, "Rotating keys").
+SECRET_KEY_FALLBACKS = [
+    _secret_key("SECRET_KEY_FALLBACKS", key) for key in env_list("SECRET_KEY_FALLBACKS", [])
+]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -98,8 +113,7 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tanggap.sqlite3'}")
 DATABASES = {"default": parse_database_url(DATABASE_URL, base_dir=str(BASE_DIR.parent))}
-if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+files.private_dir(DATA_DIR, name="TANGGAP_DATA_DIR")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -210,7 +224,9 @@ TANGGAP_LIVE_RECHECK_SECONDS = env_int("TANGGAP_LIVE_RECHECK_SECONDS", 30, minim
 TANGGAP_CLAIM_LEASE_MINUTES = env_int("TANGGAP_CLAIM_LEASE_MINUTES", 15, minimum=1)
 TANGGAP_MAX_MESSAGE_CHARS = 10_000
 TANGGAP_API_PAGE_SIZE = env_int("TANGGAP_API_PAGE_SIZE", 50, minimum=1)
-TANGGAP_CREDENTIALS_KEY = env_str("TANGGAP_CREDENTIALS_KEY")
+# Fernet keys for channel credentials at rest, newest first (rotation: `tanggap keys`); unset,
+# a key derived from SECRET_KEY. Checked here so a malformed key stops the start, not a send.
+TANGGAP_CREDENTIALS_KEYS = env_fernet_keys("TANGGAP_CREDENTIALS_KEY")
 TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0)
 # A model written by `tanggap train`; unset (or unreadable) means cold-start triage.
 TANGGAP_LANGUAGE_MODEL = env_str("TANGGAP_LANGUAGE_MODEL")
@@ -219,6 +235,15 @@ TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads"
 # The reverse proxies whose X-Forwarded-For is believed: a count or their addresses; unset, the
 # header is ignored, since clients can forge it (tanggap/conf/proxies.py).
 TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies(env_str("TANGGAP_TRUSTED_PROXIES"))
+
+# Citizens' data and the keys, checked at every start: open to other users of the machine (an old
+# install, a restored backup), they are tightened with a notice, or the start is refused.
+for _change in files.secure_paths([
+    DATA_DIR, TANGGAP_UPLOAD_DIR, KEYS_DIR, KEYS_DIR / "secret_key",
+    *(files.sqlite_files(DATABASES["default"]["NAME"])
+      if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite" else []),
+]):
+    files.notice(_change)
 
 LOGGING = {
     "version": 1,

@@ -54,6 +54,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_fernet_keys(name: str) -> tuple[str, ...]:
+    """A comma-separated list of Fernet keys, the one to encrypt with first (key rotation)."""
+    from cryptography.fernet import Fernet
+
+    raw = os.environ.get(name, "")
+    keys = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            # Never echo the value: it is a secret, even when malformed.
+            raise ImproperlyConfigured(
+                f"{name}: key {position} of {len(keys)} is not a Fernet key (32 bytes in url-safe "
+                "base64, 44 characters; `tanggap keys generate` prints one)"
+            ) from None
+    return keys
+
+
 def parse_database_url(url: str, *, base_dir: str) -> dict:
     """Turn sqlite:///path or postgres://user:pw@host:port/name into a DATABASES entry."""
     parts = urlsplit(url)

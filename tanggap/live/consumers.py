@@ -126,7 +126,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if self.ended or not isinstance(content, dict) or content.get("type") != "presence":
+        if not isinstance(content, dict) or content.get("type") != "presence":
+            return
+        # A page whose login ended must not go on announcing its user on cases either.
+        if not await self._login_still_stands(force=False):
             return
         case_id = content.get("case_id")
         state = content.get("state")

@@ -142,6 +142,18 @@ async def test_an_ended_login_gets_no_event_after_the_recheck_interval(tx_desk, 
     assert await ws.receive_nothing(timeout=0.1)
 
 
+async def test_an_ended_login_cannot_announce_presence_after_the_recheck_interval(tx_desk, clock):
+    (_budi, budi_ws), (_ani, ani_ws) = await _two_logins("budi", "ani")
+    await sync_to_async(_deactivate)(tx_desk.budi.user)
+
+    clock.advance_past_recheck()
+    await budi_ws.send_json_to({"type": "presence", "case_id": 7, "state": "composing"})
+
+    assert await _closed_with(budi_ws) == CLOSE_SESSION_ENDED
+    assert await ani_ws.receive_nothing(timeout=0.2)
+    await ani_ws.disconnect()
+
+
 async def test_a_standing_login_keeps_receiving_after_the_recheck(tx_desk, clock):
     case = await sync_to_async(lambda: tx_desk.inbound().case)()
     budi = await sync_to_async(_login)("budi")

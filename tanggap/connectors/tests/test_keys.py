@@ -130,8 +130,8 @@ def test_status_counts_secrets_per_key(desk, settings):
 
     assert out.splitlines() == [
         "3 keys can decrypt; the first encrypts",
-        "1 secrets under the first key (current)",
-        "2 secrets under TANGGAP_CREDENTIALS_KEY key 2 (old)",
+        "secrets under the first key (current): 1",
+        "secrets under TANGGAP_CREDENTIALS_KEY key 2 (old): 2",
     ]
 
 
@@ -156,6 +156,10 @@ def test_a_secret_no_key_opens_is_reported_and_left_while_the_rest_is_resealed(d
     assert _opens_with(NEW, kept.credentials_encrypted) == "token-kept"
     assert list(AuditEvent.objects.filter(action="channel.credentials_resealed")
                 .values_list("object_id", flat=True)) == [str(kept.pk)]
+    assert _run("status")[0].splitlines()[1:] == [
+        "secrets under the first key (current): 1",
+        "secrets unreadable with every configured key: 1",
+    ]
 
 
 def test_rotate_refuses_a_silly_batch_size():

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         if not counts:
             self.stdout.write("no stored secrets")
         for position in sorted(counts, key=lambda p: (p is None, p)):
-            self.stdout.write(f"{counts[position]} secrets {_describe(position, explicit)}")
+            self.stdout.write(f"secrets {_describe(position, explicit)}: {counts[position]}")
 
     def _rotate(self, batch_size: int):
         if not 1 <= batch_size <= 10_000:

@@ -118,42 +118,45 @@ def _submit(channel, report: Report, external_id: str, photo: StoredPhoto | None
     return result
 
 
-def consume_rate_limit(*, key: str, now: datetime, limit: int = RATE_LIMIT,
-                       window: timedelta = RATE_WINDOW) -> bool:
-    """Count one submission for `key`; False if the key already used up its window.
-
-    The bucket row is locked, so two submissions from one address at the same moment cannot
-    both take the last slot.
-    """
-    RateLimitBucket.objects.filter(window_started_at__lte=now - window).delete()
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                bucket = RateLimitBucket.objects.select_for_update().filter(key=key).first()
-                if bucket is None:
-                    RateLimitBucket.objects.create(key=key, window_started_at=now, hits=1)
-                    return True
-                if bucket.window_started_at <= now - window:
-                    bucket.window_started_at, bucket.hits = now, 0
-                if bucket.hits >= limit:
-                    return False
-                bucket.hits += 1
-                bucket.save(update_fields=["window_started_at", "hits"])
-                return True
-        except IntegrityError:
-            continue  # a simultaneous first submission created the bucket: count on theirs
-    return False
+def consume_rate_limit(*, key: str, now: datetime, limit: int = RATE_LIMIT) -> bool:
+    """Count one request for `key`; False if the key already used up its window."""
+    return take_rate_limit_slots(slots=[(key, limit)], now=now)
 
 
 def take_rate_limit_slots(*, slots: list[tuple[str, int]], now: datetime) -> bool:
-    """Take one slot from each (key, limit) bucket, or from none: a refusal by one bucket gives
-    back what the others gave, so a refused request never uses up anyone's limit."""
-    taken = []
-    for key, limit in slots:
-        if not consume_rate_limit(key=key, now=now, limit=limit):
-            give_back_rate_limit_slots(keys=taken)
-            return False
-        taken.append(key)
+    """Take one slot from each (key, limit) bucket, or from none: a bucket that refuses rolls
+    the others back, so a refused request never uses up anyone's limit.
+
+    Each bucket row is locked, so two requests at the same moment cannot both take the last
+    slot. Windows are fixed, RATE_WINDOW long from a bucket's first hit.
+    """
+    # Outside the transaction: deleting other keys' rows while holding our own row lock could
+    # deadlock with a request doing the same the other way round.
+    RateLimitBucket.objects.filter(window_started_at__lte=now - RATE_WINDOW).delete()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                for key, limit in slots:
+                    if not _take_slot(key, limit, now):
+                        transaction.set_rollback(True)
+                        return False
+                return True
+        except IntegrityError:
+            continue  # a simultaneous first request created a bucket: count on theirs
+    return False
+
+
+def _take_slot(key: str, limit: int, now: datetime) -> bool:
+    bucket = RateLimitBucket.objects.select_for_update().filter(key=key).first()
+    if bucket is None:
+        RateLimitBucket.objects.create(key=key, window_started_at=now, hits=1)
+        return True
+    if bucket.window_started_at <= now - RATE_WINDOW:
+        bucket.window_started_at, bucket.hits = now, 0
+    if bucket.hits >= limit:
+        return False
+    bucket.hits += 1
+    bucket.save(update_fields=["window_started_at", "hits"])
     return True
 
 
@@ -163,5 +166,4 @@ def give_back_rate_limit_slots(*, keys: list[str]) -> None:
     Taking first and giving back after keeps the limit exact under concurrency: a check before
     and a count after would let every request in flight through the last slot.
     """
-    for key in keys:
-        RateLimitBucket.objects.filter(key=key, hits__gt=0).update(hits=F("hits") - 1)
+    RateLimitBucket.objects.filter(key__in=keys, hits__gt=0).update(hits=F("hits") - 1)

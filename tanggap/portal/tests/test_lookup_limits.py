@@ -87,3 +87,40 @@ def test_a_refused_lookup_takes_no_slot_from_the_other_limit(client, desk, small
     old = _case(client, desk, number="TG-AB12-CD34")
     assert _look(client, old.tracking_number, "203.0.113.9").status_code == 200
     assert _look(client, "TG-0000-0001", "203.0.113.9").status_code == 404
+
+
+def test_a_status_page_costs_a_fixed_number_of_queries(client, desk, django_assert_num_queries):
+    case = _case(client, desk)
+    _look(client, case.tracking_number, "203.0.113.7")  # the buckets exist from now on
+    # Expired buckets dropped; a transaction (a savepoint inside the test's) locking and
+    # counting two buckets; the case, its portal flags, its messages; both slots given back.
+    with django_assert_num_queries(11):
+        assert _look(client, case.tracking_number, "203.0.113.7").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_requests_never_take_more_slots_than_the_limit():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from tanggap.portal.actions import take_rate_limit_slots
+
+    now = timezone.now()
+    barrier = threading.Barrier(12)
+    slots = [("race-address", 5), ("race-space", 8)]
+
+    def take(_):
+        try:
+            barrier.wait()
+            return take_rate_limit_slots(slots=slots, now=now)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        taken = list(pool.map(take, range(12)))
+    assert taken.count(True) == 5
+    assert dict(RateLimitBucket.objects.values_list("key", "hits")) == {
+        "race-address": 5, "race-space": 5}

@@ -94,11 +94,11 @@ def status(request, tracking):
         response["Retry-After"] = str(int(actions.RATE_WINDOW.total_seconds()))
         return response
     case = queries.public_case(tracking_number=tracking_number) if tracking_number else None
-    if case is not None:
-        actions.give_back_rate_limit_slots(keys=[key for key, _limit in slots])
     if case is None:
         return _not_found(request, _("We found no report with the tracking number %(number)s. "
                                      "Check the number and try again.") % {"number": tracking})
+    # Only misses count against the limits: a citizen may reload their own page at will.
+    actions.give_back_rate_limit_slots(keys=[key for key, _limit in slots])
     return render(request, "portal/status.html", {"case": case, "form": TrackingForm()})
 
 

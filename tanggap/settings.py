@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "tanggap.workspaces",
     "tanggap.audit",
+    "tanggap.periodic",
     "tanggap.connectors",
     "tanggap.cases",
     "tanggap.live",

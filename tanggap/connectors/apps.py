@@ -7,6 +7,7 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self) -> None:
         from tanggap.cases import outbox
+        from tanggap.connectors.jobs import register_jobs
         from tanggap.connectors.platforms import registry
         from tanggap.connectors.platforms.facebook.adapter import FacebookAdapter
         from tanggap.connectors.platforms.instagram.adapter import InstagramAdapter
@@ -19,3 +20,5 @@ class ConnectorsConfig(AppConfig):
             registry.register(adapter)
         # The desk's replies leave through the cases room's outbox port; this room delivers them.
         outbox.register_deliverer(enqueue_delivery)
+        # The sweep of stalled work and the X poller run in the periodic runner.
+        register_jobs()

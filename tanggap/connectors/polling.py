@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 
 from tanggap.cases.actions import ingest_inbound
+from tanggap.connectors.crypto import CredentialsUnreadable
 from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own
 from tanggap.connectors.models import ChannelAccount, Platform, PollCursor
 from tanggap.connectors.platforms.x import client as x_client
@@ -83,7 +84,14 @@ def poll_x_mentions(*, channel_id: int, now: datetime, http: PlatformHTTP | None
     own = http is None
     http = http or PlatformHTTP()
     # Every call takes its token from `auth`: renewed before it expires and once after a 401.
-    auth = XAuth(http, channel=channel, now=now)
+    try:
+        auth = XAuth(http, channel=channel, now=now)
+    except CredentialsUnreadable as exc:
+        if own:
+            http.close()
+        message = f"credentials_unreadable: {exc}; save the token again"[:500]
+        PollCursor.objects.filter(pk=cursor.pk).update(last_polled_at=now, last_error=message)
+        return PollResult("error", error=message)
     pages: list[dict] = []
     rate: dict = {}
     calls = 0
@@ -171,7 +179,13 @@ def poll_x_dms(*, channel_id: int, now: datetime, http: PlatformHTTP | None = No
     calls = 0
     with given_or_own(http) as client:
         # Every call takes its token from `auth`: renewed before it expires and once after a 401.
-        auth = XAuth(client, channel=channel, now=now)
+        try:
+            auth = XAuth(client, channel=channel, now=now)
+        except CredentialsUnreadable as exc:
+            message = f"credentials_unreadable: {exc}; save the token again"[:500]
+            PollCursor.objects.filter(pk=cursor.pk).update(dm_last_polled_at=now,
+                                                           dm_error=message)
+            return PollResult("error", error=message)
         try:
             user_id = auth.call(lambda t: x_client.user_id(client, channel=channel, token=t))
             params = dict(DM_PARAMS)
@@ -237,7 +251,3 @@ def poll_x_account(*, channel_id: int, now: datetime, http: PlatformHTTP | None 
 
 def x_channels():
     return ChannelAccount.objects.filter(platform=Platform.X, is_active=True, simulated=False)
-
-
-def poll_interval() -> int:
-    return settings.X_POLL_INTERVAL_SECONDS

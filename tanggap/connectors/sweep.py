@@ -12,11 +12,13 @@
     message, after CONNECTORS_MAX_ATTEMPTS failed runs.
 
 Every task it queues is idempotent, so a sweep that runs twice, or beside a live worker, only
-costs a few no-op tasks. Run by `tanggap sweep [--loop]` or the task `sweep`.
+costs a few no-op tasks. Run by the periodic job `connectors.sweep` (`tanggap periodic`,
+`tanggap sweep [--loop]`) or the task `sweep`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,6 +36,8 @@ from tanggap.connectors.models import (
     WebhookDelivery,
 )
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class SweepResult:
@@ -42,31 +46,55 @@ class SweepResult:
     replies: list[int] = field(default_factory=list)
     moderations: list[int] = field(default_factory=list)
     mentions: list[int] = field(default_factory=list)
+    # A part that raised: its name and the error. The other parts ran anyway.
+    errors: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        return (f"webhooks={self.webhooks} sources={','.join(self.sources) or '-'} "
+                f"replies={len(self.replies)} moderations={len(self.moderations)} "
+                f"mentions={len(self.mentions)}"
+                + (f" failed={','.join(self.errors)}" if self.errors else ""))
+
 
 def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepResult:
-    from tanggap.connectors.actions.webhooks import queue_drain
-    from tanggap.connectors.mentions import pending_placeholder
-    from tanggap.connectors.tasks import deliver_message, fetch_mention_text, moderate_comment
-
+    """Queue again what stalled. Each part (webhooks, replies, moderations, mentions) runs on
+    its own: one that raises is logged and noted in `errors`, and the others still run."""
     cutoff = now - timedelta(seconds=after_seconds or settings.CONNECTORS_SWEEP_AFTER_SECONDS)
     lease_cutoff = now - in_flight_lease()
     result = SweepResult()
+    parts = {"webhooks": _webhooks, "replies": _replies, "moderations": _moderations,
+             "mentions": _mentions}
+    for name, part in parts.items():
+        try:
+            # A savepoint each: a database error in one part leaves the others' work intact.
+            with transaction.atomic():
+                part(result, now=now, cutoff=cutoff, lease_cutoff=lease_cutoff)
+        except Exception as exc:
+            logger.exception("the sweep of stalled %s failed; the other parts went on", name)
+            result.errors[name] = f"{type(exc).__name__}: {exc}"[:300]
+    return result
 
-    with transaction.atomic():
-        stale = list(
-            WebhookDelivery.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-            .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=cutoff))
-            .values_list("id", "source"))
-        if stale:
-            WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in stale]).update(requeued_at=now)
-            result.sources = sorted({source for _, source in stale})
-            for source in result.sources:
-                queue_drain(source, force=True)
-        result.webhooks = len(stale)
+
+def _webhooks(result: SweepResult, *, now, cutoff, lease_cutoff) -> None:
+    from tanggap.connectors.actions.webhooks import queue_drain
+
+    stale = list(
+        WebhookDelivery.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=cutoff))
+        .values_list("id", "source"))
+    if stale:
+        WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in stale]).update(requeued_at=now)
+        result.sources = sorted({source for _, source in stale})
+        for source in result.sources:
+            queue_drain(source, force=True)
+    result.webhooks = len(stale)
+
+
+def _replies(result: SweepResult, *, now, cutoff, lease_cutoff) -> None:
+    from tanggap.connectors.tasks import deliver_message
 
     result.replies = list(
         Message.objects.filter(direction=Direction.OUT, delivery_status=DeliveryStatus.PENDING,
@@ -77,6 +105,10 @@ def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepRe
     for message_id in result.replies:
         deliver_message.enqueue(message_id)
 
+
+def _moderations(result: SweepResult, *, now, cutoff, lease_cutoff) -> None:
+    from tanggap.connectors.tasks import moderate_comment
+
     result.moderations = list(
         CommentModeration.objects.filter(updated_at__lt=cutoff).filter(
             Q(state=ModerationState.PENDING)
@@ -84,6 +116,11 @@ def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepRe
         .order_by("message_id").values_list("message_id", flat=True))
     for message_id in result.moderations:
         moderate_comment.enqueue(message_id)
+
+
+def _mentions(result: SweepResult, *, now, cutoff, lease_cutoff) -> None:
+    from tanggap.connectors.mentions import pending_placeholder
+    from tanggap.connectors.tasks import fetch_mention_text
 
     # The prefix narrows the scan; the exact placeholder (its ids) is checked in Python.
     candidates = (
@@ -95,4 +132,3 @@ def sweep_stalled(*, now: datetime, after_seconds: int | None = None) -> SweepRe
     result.mentions = [m.pk for m in candidates if pending_placeholder(m, m.case.thread_id)]
     for message_id in result.mentions:
         fetch_mention_text.enqueue(message_id)
-    return result

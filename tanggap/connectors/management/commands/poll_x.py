@@ -1,11 +1,11 @@
-import signal
-import time
-
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from tanggap.connectors.jobs import POLL_X
 from tanggap.connectors.models import PollCursor
-from tanggap.connectors.polling import dm_polling_paused, poll_interval, poll_x_account, x_channels
+from tanggap.connectors.polling import dm_polling_paused, x_channels
+from tanggap.periodic.runner import Runner
+from tanggap.periodic.stopping import stop_on_signals
 
 
 def _budget(remaining, limit, reset) -> str:
@@ -27,7 +27,9 @@ def _token_state(channel) -> str:
 
 class Command(BaseCommand):
     help = ("Poll X for mentions and Direct Messages of every connected X account once (or every "
-            "X_POLL_INTERVAL_SECONDS with --loop); --status prints the remaining call budget.")
+            f"X_POLL_INTERVAL_SECONDS with --loop, as the periodic job {POLL_X}: one poller at a "
+            "time across machines, one failing account skipped, errors retried with back-off); "
+            "--status prints the remaining call budget.")
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep polling until SIGTERM")
@@ -37,22 +39,13 @@ class Command(BaseCommand):
     def handle(self, *args, loop, status, **options):
         if status:
             return self._status()
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        while True:
-            for channel in x_channels():
-                results = poll_x_account(channel_id=channel.pk, now=timezone.now())
-                for kind, result in results.items():
-                    self.stdout.write(
-                        f"x {channel.handle} {kind}: {result.status} stored={result.stored} "
-                        f"read={result.read} cursor={result.since_id or '-'}"
-                        + (f" error={result.error}" if result.error else ""))
-            if not loop or stopping:
-                return
-            for _ in range(poll_interval()):
-                if stopping:
-                    return
-                time.sleep(1)
+        runner = Runner(only=[POLL_X], say=lambda line: self.stdout.write(line))
+        if not loop:
+            # Once, now, unless another poller holds the job at this moment.
+            runner.tick(force=True)
+            return
+        with stop_on_signals() as stop:
+            runner.serve(stop)
 
     def _status(self):
         now = timezone.now()

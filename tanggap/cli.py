@@ -1,10 +1,12 @@
 """The `tanggap` console command.
 
 `classify`, `tone` and `train` run the language engine without Django (fast start, no database).
-`serve` runs the web server (HTTP + websockets) and, unless --no-worker, a task worker and the
-periodic jobs (sweep, X polling) in the same process group; `worker` runs task workers alone for
-scale-out; `demo` prepares demo data and then serves it with the simulator. Anything else is a
-Django management command (`migrate`, `workspace`, `user`, `token`, `channel`, ...).
+`serve` runs the web server (HTTP + websockets) and, unless --no-worker, two task workers and the
+periodic runner (the sweep, X polling, and the jobs other rooms register) in the same process
+group, restarting any of them that dies; `worker` runs task workers alone for scale-out (and,
+with --with-periodic, the periodic runner too); `demo` prepares demo data and then serves it
+with the simulator. Anything else is a Django management command (`migrate`, `workspace`,
+`user`, `token`, `channel`, `periodic`, ...).
 """
 
 from __future__ import annotations
@@ -40,15 +42,29 @@ def _spawn(args: list[str], *, quiet: bool = False) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL if quiet else None)
 
 
-def _stop(children: list[subprocess.Popen]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
+def _supervised(children: list[tuple[str, list[str], bool]]):
+    """A Supervisor that has started `children` ((name, tanggap argv, quiet)), and the thread
+    that restarts them when they die; stop both with _end_supervision."""
+    import threading
+
+    from tanggap.conf.supervisor import Supervisor
+
+    quiet = {name for name, _, is_quiet in children if is_quiet}
+    supervisor = Supervisor(lambda child: _spawn(child.argv, quiet=child.name in quiet))
+    for name, argv, _ in children:
+        supervisor.add(name, argv)
+    stop = threading.Event()
+    thread = threading.Thread(target=supervisor.run, args=(stop,), name="supervisor",
+                              daemon=True)
+    thread.start()
+    return supervisor, stop, thread
+
+
+def _end_supervision(supervised) -> None:
+    supervisor, stop, thread = supervised
+    stop.set()
+    thread.join()
+    supervisor.stop()
 
 
 def _use_hub_layer(path: str) -> None:
@@ -83,7 +99,7 @@ def serve(argv: list[str]) -> int:
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    children = []
+    children: list[tuple[str, list[str], bool]] = []
     if not settings.REDIS_URL:
         # Without Redis, live events cross this machine's processes (the web processes, the
         # worker, the simulator) through a hub on a UNIX socket run by this process.
@@ -96,14 +112,16 @@ def serve(argv: list[str]) -> int:
         os.environ["TANGGAP_LIVE_HUB"] = hub.path
         _use_hub_layer(hub.path)
     if not args.no_worker:
-        # Two task workers, so a send waiting out a platform's Retry-After does not hold up
-        # the webhooks queued behind it.
-        children.extend(_spawn(["worker"]) for _ in range(2))
-        # The periodic jobs: re-queue stalled work, and poll X (whose webhooks cost money).
-        children.append(_spawn(["sweep", "--loop"], quiet=True))
-        children.append(_spawn(["poll_x", "--loop"], quiet=True))
+        # Two task workers, so a long platform call does not hold up the webhooks queued
+        # behind it.
+        children += [(f"worker-{n}", ["worker"], False) for n in (1, 2)]
+        # The periodic jobs: re-queue stalled work, poll X (whose webhooks cost money), and
+        # whatever other rooms registered.
+        children.append(("periodic", ["periodic"], True))
     if args.simulator:
-        children.append(_spawn(["simulate"]))
+        children.append(("simulator", ["simulate"], False))
+    # Each child that dies is started again (with back-off), and logged.
+    supervised = _supervised(children)
     import uvicorn
 
     # uvicorn re-raises SIGTERM after its shutdown; exiting through SystemExit instead lets the
@@ -119,7 +137,7 @@ def serve(argv: list[str]) -> int:
             proxy_headers=False,
         )
     finally:
-        _stop(children)
+        _end_supervision(supervised)
         hub_path = os.environ.pop("TANGGAP_LIVE_HUB", "")
         if hub_path:
             import shutil
@@ -135,19 +153,37 @@ def worker(argv: list[str]) -> int:
     parser.add_argument("--interval", type=float, default=0.2,
                         help="seconds an idle worker waits before looking for jobs again; the "
                              "delay a webhook waits before it is parsed (default 0.2)")
+    parser.add_argument("--with-periodic", action="store_true",
+                        help="also run the periodic runner (the sweep, X polling, ...); safe on "
+                             "several machines: each job runs on one of them at a time")
     args = parser.parse_args(argv)
     if not 0 <= args.interval <= 60:
         parser.error("--interval must be between 0 and 60 seconds")
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    if args.batch and args.with_periodic:
+        parser.error("--batch runs what is queued and exits; --with-periodic runs until stopped")
     extra = ["--batch"] if args.batch else []
     extra += ["--interval", str(args.interval)]
-    if args.processes == 1:
+    if args.processes == 1 and not args.with_periodic:
         return _manage(["db_worker", "--queue-name", "*", "--no-reload", "-v", "0", *extra])
-    children = [_spawn(["worker", *extra]) for _ in range(args.processes)]
+    if args.batch:
+        children = [_spawn(["worker", *extra]) for _ in range(args.processes)]
+        codes = [child.wait() for child in children]
+        return max(codes)
+    _django_setup()  # the supervisor logs through the desk's logging settings
+    plan = [(f"worker-{n}", ["worker", *extra], False)
+            for n in range(1, args.processes + 1)]
+    if args.with_periodic:
+        plan.append(("periodic", ["periodic"], False))
+    from tanggap.periodic.stopping import stop_on_signals
+
+    supervised = _supervised(plan)
     try:
-        for child in children:
-            child.wait()
+        with stop_on_signals() as stop:
+            stop.wait()
     finally:
-        _stop(children)
+        _end_supervision(supervised)
     return 0
 
 

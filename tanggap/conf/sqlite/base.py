@@ -8,6 +8,13 @@ first on a thread lock (inside a process) and then on an flock of a file beside 
 (between the processes of one machine: web processes, task workers); both wake the next writer the
 moment the previous transaction ends. SQLite's own locking still decides correctness; these locks
 only order the waiting.
+
+Both waits are bounded by the connection's `timeout` option (30 s, the same as SQLite's own
+busy timeout): a writer that gets no turn raises OperationalError("database is locked: ...")
+instead of hanging behind a process that holds the lock forever (a stopped debugger, a stuck
+transaction). flock itself has no timeout, so a contended wait happens in a helper thread on a
+file description of its own; a helper whose writer gave up releases the lock as soon as it gets
+it, and never touches a description another writer holds.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
 _THREAD_LOCK = threading.Lock()
-_WAIT_SECONDS = 30
+_DEFAULT_WAIT_SECONDS = 30.0
 _lock_files: dict[str, tuple[int, int]] = {}  # database path -> (pid, fd)
 
 
@@ -47,32 +54,87 @@ def _lock_fd(path: str) -> int | None:
     return fd
 
 
+def flock_within(fd: int, path: str, seconds: float) -> int | None:
+    """Take the exclusive flock; the descriptor that holds it (`fd`, or a fresh one when we had
+    to wait), or None if no turn came within `seconds`."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    # Contended: wait in a helper thread on a description of its own (flock locks belong to
+    # the open file description, so an abandoned helper must never share the one we keep).
+    waiting = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    got = threading.Event()
+    guard = threading.Lock()
+    abandoned = False
+
+    def take() -> None:
+        fcntl.flock(waiting, fcntl.LOCK_EX)
+        with guard:
+            if abandoned:
+                os.close(waiting)  # closing the description releases its lock
+            else:
+                got.set()
+
+    threading.Thread(target=take, name="sqlite-write-turn", daemon=True).start()
+    if got.wait(seconds):
+        return waiting
+    with guard:
+        if got.is_set():
+            return waiting
+        abandoned = True
+    return None
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _write_fd: int | None = None
+    _write_fd_is_own = False
     _holds_write_lock = False
 
+    def _wait_seconds(self) -> float:
+        return float(self.settings_dict.get("OPTIONS", {}).get("timeout",
+                                                                _DEFAULT_WAIT_SECONDS))
+
     def _start_transaction_under_autocommit(self):
-        if not _THREAD_LOCK.acquire(timeout=_WAIT_SECONDS):
-            raise OperationalError("database is locked (no write turn within 30 s)")
-        fd = None
+        wait = self._wait_seconds()
+        if not _THREAD_LOCK.acquire(timeout=wait):
+            raise OperationalError(
+                f"database is locked: no write turn within {wait:.0f} s (other threads of this "
+                "process kept writing)")
+        fd = shared = None
         try:
-            fd = _lock_fd(str(self.settings_dict["NAME"]))
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            path = str(self.settings_dict["NAME"])
+            shared = _lock_fd(path)
+            if shared is not None:
+                fd = flock_within(shared, path + ".writelock", wait)
+                if fd is None:
+                    raise OperationalError(
+                        f"database is locked: no write turn within {wait:.0f} s (another "
+                        f"process holds the write lock of {path}: a stuck or very long "
+                        "transaction)")
             super()._start_transaction_under_autocommit()
         except BaseException:
             if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                self._unlock(fd, own=fd != shared)
             _THREAD_LOCK.release()
             raise
         self._write_fd = fd
+        self._write_fd_is_own = fd is not None and fd != shared
         self._holds_write_lock = True
+
+    @staticmethod
+    def _unlock(fd: int, *, own: bool) -> None:
+        if own:
+            os.close(fd)  # a helper's description: closing it releases the lock
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _release_write_lock(self):
         if self._holds_write_lock:
             self._holds_write_lock = False
             if self._write_fd is not None:
-                fcntl.flock(self._write_fd, fcntl.LOCK_UN)
+                self._unlock(self._write_fd, own=self._write_fd_is_own)
                 self._write_fd = None
             _THREAD_LOCK.release()
 

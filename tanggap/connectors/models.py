@@ -42,7 +42,7 @@ class ChannelAccount(models.Model):
     # {"refresh_token", "client_id", "client_secret"} (the client pair optional: settings
     # X_CLIENT_ID/X_CLIENT_SECRET otherwise); never rendered, never logged. X rotates the refresh
     # token on each use, so platforms/x/tokens.py rewrites it with the access token in one
-    # transaction under a row lock.
+    # conditional UPDATE (compare-and-set on this column).
     refresh_encrypted = models.TextField(blank=True, default="")
     # When the stored access token stops working (null: unknown, e.g. a pasted plain token).
     token_expires_at = models.DateTimeField(null=True, blank=True)
@@ -51,6 +51,9 @@ class ChannelAccount(models.Model):
     # refresh is tried again until a new token is saved (each try would be refused the same way).
     token_failed_at = models.DateTimeField(null=True, blank=True)
     token_error = models.CharField(max_length=500, blank=True, default="")
+    # A worker is renewing the token until then (a lease claimed by a conditional UPDATE, so the
+    # call to the platform runs with no database lock held; platforms/x/tokens.py).
+    token_renewal_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -48,6 +48,7 @@ def _renewal_fields(*, platform: str, refresh_token: str, expires_in, client_id:
         "token_expires_at": x_tokens.expires_at(now, expires_in)
         if expires_in not in (None, "") else None,
         "token_refreshed_at": None, "token_failed_at": None, "token_error": "",
+        "token_renewal_until": None,
     }
 
 

@@ -224,37 +224,93 @@ def test_tokens_reach_no_log_no_error_and_no_audit_event(desk):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_connections_renew_at_once_and_x_is_asked_once(tx_desk):
-    # Real contention: each worker on its own database connection. A is inside the token call
-    # (holding the row lock; on SQLite the write lock) when B starts; B waits, then finds A's
-    # token. A second token call would get the 400 that X gives a spent refresh token.
+def test_a_renewal_holds_no_database_lock_while_x_answers(tx_desk):
+    # Each worker on its own database connection. While A waits for X's answer: no transaction
+    # is open on A's connection, another writer commits at once (on SQLite a held write lock
+    # would block it), and B, which needs a renewal too, is told to try again without waiting
+    # and without spending the refresh token a second time (X rotates it). Once A has stored
+    # the new pair, B uses it without calling X.
     channel = _channel(tx_desk, expires_in=120)
     a_in_call, release_a = threading.Event(), threading.Event()
+    seen_in_call: dict[str, object] = {}
 
     def slow_renewal(request):
+        seen_in_call["a_in_transaction"] = connections["default"].in_atomic_block
         a_in_call.set()
-        release_a.wait(timeout=5)
+        assert release_a.wait(timeout=60)
         return httpx.Response(200, json=RENEWED)
 
     api = _api(slow_renewal, httpx.Response(400, json=SPENT))
-    results: dict[str, str] = {}
+    results: dict[str, object] = {}
 
-    def worker(name):
+    def in_thread(name, fn):
         try:
-            results[name] = XAuth(api.http(), channel=channel, now=NOW).token()
+            results[name] = fn()
+        except TransportError as exc:
+            results[name] = exc.code
         finally:
             connections.close_all()
 
-    first = threading.Thread(target=worker, args=("a",))
-    first.start()
-    assert a_in_call.wait(timeout=5)
-    second = threading.Thread(target=worker, args=("b",))
-    second.start()
-    second.join(timeout=0.3)  # B is blocked on the lock while A's call is open
-    b_waited = second.is_alive()
+    def run(name, fn):
+        thread = threading.Thread(target=in_thread, args=(name, fn))
+        thread.start()
+        return thread
+
+    first = run("a", lambda: XAuth(api.http(), channel=channel, now=NOW).token())
+    assert a_in_call.wait(timeout=60)
+    lease = ChannelAccount.objects.get(pk=channel.pk).token_renewal_until
+    run("write", lambda: ChannelAccount.objects.filter(pk=channel.pk).update(
+        name="Pemkot Balikpapan")).join()
+    run("b", lambda: XAuth(api.http(), channel=channel, now=NOW).token()).join()
     release_a.set()
-    first.join(timeout=10)
-    second.join(timeout=10)
-    assert (b_waited, results, len(api.calls("POST", TOKEN_PATH))) == (
-        True, {"a": "x-access-2", "b": "x-access-2"}, 1)
-    assert ChannelAccount.objects.get(pk=channel.pk).token_failed_at is None
+    first.join()
+    run("b again", lambda: XAuth(api.http(), channel=channel, now=NOW).token()).join()
+    assert (seen_in_call, lease) == ({"a_in_transaction": False}, NOW + timedelta(seconds=34))
+    assert results == {"a": "x-access-2", "write": 1, "b": "x_token_renewing",
+                       "b again": "x-access-2"}
+    assert len(api.calls("POST", TOKEN_PATH)) == 1
+    channel = ChannelAccount.objects.get(pk=channel.pk)
+    assert (channel.token_failed_at, channel.token_renewal_until,
+            open_refresh(channel.refresh_encrypted)["refresh_token"]) == (None, None, "x-refresh-2")
+
+
+def test_a_lease_left_by_a_worker_that_died_lapses(desk):
+    channel = _channel(desk, expires_in=120)
+    ChannelAccount.objects.filter(pk=channel.pk).update(
+        token_renewal_until=NOW + timedelta(seconds=10))
+    api = _api(RENEWED)
+    with pytest.raises(TransportError) as refused:
+        XAuth(api.http(), channel=channel, now=NOW).token()
+    assert (refused.value.code, refused.value.permanent, api.requests) == (
+        "x_token_renewing", False, [])
+    later = NOW + timedelta(seconds=11)
+    assert XAuth(api.http(), channel=channel, now=later).token() == "x-access-2"
+    assert ChannelAccount.objects.get(pk=channel.pk).token_renewal_until is None
+
+
+def test_an_admins_new_token_saved_during_the_call_wins(desk):
+    channel = _channel(desk, expires_in=120)
+    adi = add_member(workspace=desk.bpn, username="adi", role="admin", password="kata-sandi-uji",
+                     now=NOW).user
+
+    def admin_saves_meanwhile(request):
+        replace_channel_token(channel_id=channel.pk, actor=adi, token="x-access-admin",
+                              refresh_token="x-refresh-admin", expires_in=7200, now=NOW)
+        return httpx.Response(200, json=RENEWED)
+
+    api = _api(admin_saves_meanwhile)
+    assert XAuth(api.http(), channel=channel, now=NOW).token() == "x-access-admin"
+    channel = ChannelAccount.objects.get(pk=channel.pk)
+    assert (decrypt_secret(channel.credentials_encrypted),
+            open_refresh(channel.refresh_encrypted)["refresh_token"]) == (
+        "x-access-admin", "x-refresh-admin")
+
+
+def test_a_transient_failure_of_the_token_call_frees_the_lease(desk):
+    channel = _channel(desk, expires_in=120)
+    api = _api(httpx.Response(503, json={"title": "Service Unavailable"}))
+    with pytest.raises(TransportError) as failed:
+        XAuth(api.http(), channel=channel, now=NOW).token()
+    assert failed.value.status == 503
+    channel = ChannelAccount.objects.get(pk=channel.pk)
+    assert (channel.token_renewal_until, channel.token_failed_at) == (None, None)

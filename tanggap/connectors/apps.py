@@ -1,23 +1,28 @@
 from django.apps import AppConfig
 
+# Every platform this desk speaks: one adapter class each (adding one: docs/platforms.md).
+PLATFORM_ADAPTERS = (
+    "tanggap.connectors.platforms.facebook.adapter.FacebookAdapter",
+    "tanggap.connectors.platforms.instagram.adapter.InstagramAdapter",
+    "tanggap.connectors.platforms.whatsapp.adapter.WhatsAppAdapter",
+    "tanggap.connectors.platforms.x.adapter.XAdapter",
+)
+
 
 class ConnectorsConfig(AppConfig):
     name = "tanggap.connectors"
     label = "connectors"
 
     def ready(self) -> None:
+        # Both ports are filled without importing the platforms or the desk's actions: every
+        # `tanggap` command starts here, and most never send or parse anything.
         from tanggap.cases import outbox
         from tanggap.connectors.jobs import register_jobs
         from tanggap.connectors.platforms import registry
-        from tanggap.connectors.platforms.facebook.adapter import FacebookAdapter
-        from tanggap.connectors.platforms.instagram.adapter import InstagramAdapter
-        from tanggap.connectors.platforms.whatsapp.adapter import WhatsAppAdapter
-        from tanggap.connectors.platforms.x.adapter import XAdapter
         from tanggap.connectors.tasks import enqueue_delivery
 
-        # Every platform this desk speaks (adding one: docs/platforms.md).
-        for adapter in (FacebookAdapter(), InstagramAdapter(), WhatsAppAdapter(), XAdapter()):
-            registry.register(adapter)
+        for path in PLATFORM_ADAPTERS:
+            registry.register_class(path)
         # The desk's replies leave through the cases room's outbox port; this room delivers them.
         outbox.register_deliverer(enqueue_delivery)
         # The sweep of stalled work and the X poller run in the periodic runner.

@@ -1,16 +1,20 @@
-"""Background jobs of the connectors room: thin, id in, action out, safe to run twice."""
+"""Background jobs of the connectors room: thin, id in, action out, safe to run twice.
+
+Imported at start-up (ConnectorsConfig.ready() registers `enqueue_delivery`), so the work each
+job does is imported when it first runs: every `tanggap` command would otherwise pay for the
+HTTP client and the desk's actions.
+"""
 
 from __future__ import annotations
 
 from django.tasks import task
 from django.utils import timezone
 
-from tanggap.connectors.actions.webhooks import process_webhook_delivery
-from tanggap.connectors.delivery import deliver_message_now
-
 
 @task()
 def deliver_message(message_id: int) -> str | None:
+    from tanggap.connectors.delivery import deliver_message_now
+
     outcome = deliver_message_now(message_id=message_id, now=timezone.now())
     return outcome.status if outcome else None
 
@@ -23,6 +27,8 @@ def enqueue_delivery(message_id: int) -> None:
 
 @task()
 def process_webhook(delivery_id: int) -> int | None:
+    from tanggap.connectors.actions.webhooks import process_webhook_delivery
+
     result = process_webhook_delivery(delivery_id=delivery_id, now=timezone.now())
     return result.stored if result else None
 

@@ -18,12 +18,14 @@ reads the clock (`now` and `not_before` are passed in) or writes a desk row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from tanggap.connectors.http import PlatformHTTP
-from tanggap.connectors.platforms.base import Event, SendContext, SendPlan
+if TYPE_CHECKING:  # the registry imports this module at start-up: no HTTP client then
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from tanggap.connectors.http import PlatformHTTP
+    from tanggap.connectors.platforms.base import Event, SendContext, SendPlan
 
 
 @runtime_checkable

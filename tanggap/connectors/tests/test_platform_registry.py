@@ -1,6 +1,10 @@
 """The platform registry: one adapter per platform, registered at start-up, each with the
 capabilities (typed protocols) its platform offers; callers reach platforms only through it."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
@@ -21,6 +25,14 @@ from tanggap.connectors.platforms.facebook.adapter import FacebookAdapter
 from tanggap.connectors.testing.fakes import FakeAPI
 
 CAPABILITIES = (Sender, ExpiringTokens, CommentModerator, WebhookParser)
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    """The registry, loaded, as a copy a test may add to (the real one is restored after)."""
+    registry.adapter_for("facebook")  # imports every registered adapter class
+    monkeypatch.setattr(registry, "_adapters", dict(registry._adapters))
+    monkeypatch.setattr(registry, "_webhook_parsers", dict(registry._webhook_parsers))
 
 
 def _capabilities(platform: str) -> set[str]:
@@ -50,7 +62,7 @@ def test_meta_webhook_objects_route_to_their_platform():
         meta.parse_payload({"object": "user", "entry": []})
 
 
-def test_meta_parses_through_whatever_adapter_is_registered(monkeypatch):
+def test_meta_parses_through_whatever_adapter_is_registered(scratch_registry):
     class Fake:
         platform = "fake"
         webhook_object = "fake_object"
@@ -58,16 +70,12 @@ def test_meta_parses_through_whatever_adapter_is_registered(monkeypatch):
         def parse_entry(self, entry):
             return [Skipped("fake", str(entry["id"]), "seen")]
 
-    monkeypatch.setattr(registry, "_adapters", dict(registry._adapters))
-    monkeypatch.setattr(registry, "_webhook_parsers", dict(registry._webhook_parsers))
     registry.register(Fake())
     assert meta.parse_payload({"object": "fake_object", "entry": [{"id": 7}]}) == [
         Skipped("fake", "7", "seen")]
 
 
-def test_a_second_adapter_for_a_platform_is_refused(monkeypatch):
-    monkeypatch.setattr(registry, "_adapters", dict(registry._adapters))
-    monkeypatch.setattr(registry, "_webhook_parsers", dict(registry._webhook_parsers))
+def test_a_second_adapter_for_a_platform_is_refused(scratch_registry):
     registered = registry.adapter_for("facebook")
     registry.register(FacebookAdapter())  # ready() running twice is harmless
 
@@ -79,6 +87,30 @@ def test_a_second_adapter_for_a_platform_is_refused(monkeypatch):
     with pytest.raises(ImproperlyConfigured):
         registry.register(object())
     assert type(registry.adapter_for("facebook")) is type(registered)
+
+
+def test_adapter_classes_are_imported_on_the_first_lookup(monkeypatch):
+    monkeypatch.setattr(registry, "_adapters", {})
+    monkeypatch.setattr(registry, "_webhook_parsers", {})
+    monkeypatch.setattr(registry, "_pending", [])
+    registry.register_class("tanggap.connectors.platforms.facebook.adapter.FacebookAdapter")
+    registry.register_class("tanggap.connectors.platforms.facebook.adapter.FacebookAdapter")
+    assert registry._adapters == {}
+    assert type(registry.capable("facebook", Sender)) is FacebookAdapter
+    assert registry._pending == []
+    assert registry.webhook_parser("page") is registry.adapter_for("facebook")
+
+
+def test_starting_django_imports_no_platform_client_and_no_desk_action():
+    """Every `tanggap` command starts Django; the ports are filled without the HTTP client or
+    the desk's actions (and the language engine they load), as before there were ports."""
+    code = ("import django, sys; django.setup(); "
+            "print(sorted(m for m in ('httpx', 'tanggap.connectors.http', 'tanggap.cases.actions',"
+            " 'tanggap.connectors.platforms.facebook', 'tanggap.language') if m in sys.modules))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tanggap.test_settings"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out == "[]\n"
 
 
 def test_hiding_on_a_platform_without_the_capability_fails_visibly_without_a_call(desk):

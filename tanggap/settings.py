@@ -276,6 +276,9 @@ X_API_BASE_URL = env_str("X_API_BASE_URL", "https://api.x.com").rstrip("/")
 CONNECTORS_HTTP_TIMEOUT_SECONDS = env_int("CONNECTORS_HTTP_TIMEOUT_SECONDS", 15, minimum=1)
 CONNECTORS_MAX_ATTEMPTS = env_int("CONNECTORS_MAX_ATTEMPTS", 4, minimum=1)
 CONNECTORS_MAX_RETRY_WAIT_SECONDS = env_int("CONNECTORS_MAX_RETRY_WAIT_SECONDS", 60, minimum=0)
+# After the last attempt of a send that may have reached the platform, how long to wait before
+# looking for it (the platform may list a post a little after it answers).
+CONNECTORS_SETTLE_AFTER_SECONDS = env_int("CONNECTORS_SETTLE_AFTER_SECONDS", 30, minimum=0)
 MESSAGING_WINDOW_HOURS = env_int("MESSAGING_WINDOW_HOURS", 24, minimum=1)
 HUMAN_AGENT_WINDOW_DAYS = env_int("HUMAN_AGENT_WINDOW_DAYS", 7, minimum=1)
 WHATSAPP_WINDOW_HOURS = env_int("WHATSAPP_WINDOW_HOURS", 24, minimum=1)

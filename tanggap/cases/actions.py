@@ -614,9 +614,15 @@ def _publish_delivery(message: Message, status: str) -> None:
         "status": status})
 
 
+_DELIVERY_ACTIONS = {DeliveryStatus.SENT: "message.delivered",
+                     DeliveryStatus.FAILED: "message.delivery_failed",
+                     DeliveryStatus.UNKNOWN: "message.delivery_unknown"}
+
+
 def record_delivery(*, message: Message, status: str, external_id: str | None, error: str,
                     now: datetime) -> None:
-    """Write a delivery outcome (sent or failed) on a pending reply, audited, with a live event
+    """Write a delivery outcome (sent, failed, or unknown: it may have reached the platform and
+    nobody could tell) on a pending reply, audited, with a live event
     on commit. Runs inside the deliverer's transaction, which holds the message's row lock (it
     writes its own outbound record in the same commit)."""
     message.delivery_status = status
@@ -625,8 +631,7 @@ def record_delivery(*, message: Message, status: str, external_id: str | None, e
     message.save(update_fields=["delivery_status", "external_id", "delivery_error"])
     events.record(
         workspace_id=message.workspace_id, actor=None, now=now, case=message.case, obj=message,
-        action="message.delivered" if status == DeliveryStatus.SENT
-        else "message.delivery_failed",
+        action=_DELIVERY_ACTIONS[status],
         after={"status": status, "external_id": external_id, "error": message.delivery_error},
     )
     _publish_delivery(message, status)

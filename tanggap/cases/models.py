@@ -110,6 +110,9 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # The platform may or may not have it: every attempt was cut off before its answer and
+    # nobody could look (connectors.delivery). Someone checks on the platform.
+    UNKNOWN = "unknown", _("Needs checking")
 
 
 class Message(models.Model):

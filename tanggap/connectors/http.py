@@ -6,9 +6,10 @@ Every outbound call to Meta or X passes `PlatformHTTP.request`, which:
   * always has a timeout;
   * turns every failure into `TransportError(permanent=..., retry_after=..., ambiguous=...)`.
 
-`with_retries` is the one retry loop: backoff on retryable errors, Retry-After honoured, and a
-`reconcile` hook that runs before any retry of a call that may already have reached the platform
-(a timeout after sending, a 5xx), so a public reply is never posted twice.
+Callers make one attempt per task run: a retryable failure is scheduled again (`retry_wait`: the
+platform's Retry-After, else a back-off) by queuing the task with `run_after`, never by sleeping
+in a worker; before retrying a call that may already have reached the platform (a timeout after
+sending, a 5xx) the caller looks for its effect first, so a public reply is never posted twice.
 
 Tests inject a fake with `PlatformHTTP(transport=httpx.MockTransport(handler))`; nothing here may
 log a token or a full request (tokens travel in the Authorization header only).
@@ -233,37 +234,8 @@ def backoff_seconds(attempt: int) -> float:
     return min(30.0, 0.5 * (2 ** (attempt - 1)))
 
 
-def with_retries[T](call: Callable[[], T], *, reconcile: Callable[[], T | None] | None = None,
-                 already_ambiguous: bool = False, max_attempts: int | None = None,
-                 max_wait: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run `call` until it succeeds, a permanent error, or the attempts run out.
-
-    Before re-running a call whose earlier attempt may have reached the platform, `reconcile`
-    looks for its effect and, if found, its answer is returned instead of calling again. A
-    reconcile that itself fails counts as a failed attempt: we never post blind.
-    """
-    attempts = max_attempts or settings.CONNECTORS_MAX_ATTEMPTS
-    limit = settings.CONNECTORS_MAX_RETRY_WAIT_SECONDS if max_wait is None else max_wait
-    ambiguous = already_ambiguous
-    for attempt in range(1, attempts + 1):
-        try:
-            if ambiguous and reconcile is not None:
-                found = reconcile()
-                if found is not None:
-                    return found
-            return call()
-        except TransportError as exc:
-            ambiguous = ambiguous or exc.ambiguous
-            if exc.permanent or attempt == attempts:
-                exc.ambiguous = ambiguous
-                raise
-            wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempt)
-            if wait > limit:
-                raise TransportError(
-                    f"{exc.message} (the platform asks to wait {wait:.0f} s, more than "
-                    f"CONNECTORS_MAX_RETRY_WAIT_SECONDS={limit})",
-                    permanent=False, retry_after=wait, ambiguous=ambiguous, status=exc.status,
-                    code=exc.code) from None
-            sleep(wait)
-    raise AssertionError("unreachable")
+def retry_wait(exc: TransportError, attempt: int) -> float:
+    """How long to wait before the next attempt after `exc` ended attempt number `attempt`: what
+    the platform asked for (Retry-After, x-rate-limit-reset), else the back-off. The caller
+    schedules the next attempt (a task queued with run_after); nothing here sleeps."""
+    return exc.retry_after if exc.retry_after is not None else backoff_seconds(attempt)

@@ -113,8 +113,12 @@ class IntakeQueue(models.Model):
 class OutboundState(models.TextChoices):
     PENDING = "pending", _("Waiting")
     IN_FLIGHT = "in_flight", _("Sending")
+    # An attempt failed in a way that may pass; the task is queued to run at `retry_at`.
+    RETRY = "retry", _("Waiting to retry")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # It may have reached the platform and nobody could tell: shown as needing a check.
+    UNKNOWN = "unknown", _("Needs checking")
 
 
 class Outbound(models.Model):
@@ -138,6 +142,11 @@ class Outbound(models.Model):
         max_length=10, choices=OutboundState.choices, default=OutboundState.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
+    # When the next attempt (or, with the attempts spent, the look for our post) is due.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # An attempt may have reached the platform (a timeout after sending, a 5xx): the next run
+    # looks for our earlier post before posting, and the last one never reports failed blind.
+    ambiguous = models.BooleanField(default=False)
     external_id = models.CharField(max_length=200, null=True, blank=True)
     # Finer than the message's delivery status: WhatsApp's sent/delivered/read/failed.
     platform_status = models.CharField(max_length=20, blank=True, default="")
@@ -214,6 +223,8 @@ class CommentModeration(models.Model):
     )
     generation = models.PositiveIntegerField(default=1)
     attempts = models.PositiveIntegerField(default=0)
+    # A failed attempt that may pass is tried again then (the task is queued to run at it).
+    retry_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, default="")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

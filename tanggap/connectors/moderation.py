@@ -1,10 +1,12 @@
 """Applying the desk's wish to hide or show a citizen's comment on its platform.
 
 Like connectors.delivery, in three steps so no database lock is held while a platform answers:
-claim the record (one transaction), call the platform through the one HTTP client (retries with
-backoff; hiding is idempotent there, so a retry after a lost answer cannot do harm), finish (one
-transaction: result, audit event, live event on commit). The wish may change while the call is in
-flight: `generation` tells, and the worker then goes again with the newest wish.
+claim the record (one transaction), call the platform once through the one HTTP client, finish
+(one transaction: result, audit event, live event on commit). A failure that may pass (429, 5xx,
+timeout) is tried again by the task queued to run after the back-off (`retry_at`), never by
+sleeping in a worker; hiding is idempotent on the platform, so a retry after a lost answer cannot
+do harm. After CONNECTORS_MAX_ATTEMPTS attempts it fails visibly. The wish may change while the
+call is in flight: `generation` tells, and the worker then goes again with the newest wish.
 
 The entry point `apply_moderation` is what the task `moderate_comment` and the sweep call; it is
 safe to run twice and does nothing when there is nothing to do.
@@ -12,11 +14,10 @@ safe to run twice and does nothing when there is nothing to do.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -27,7 +28,7 @@ from tanggap.connectors.actions.moderation import (
 )
 from tanggap.connectors.crypto import CredentialsUnreadable, decrypt_secret
 from tanggap.connectors.delivery import MAX_ERROR_CHARS, in_flight_lease
-from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, with_retries
+from tanggap.connectors.http import PlatformHTTP, TransportError, given_or_own, retry_wait
 from tanggap.connectors.models import CommentModeration, ModerationState
 from tanggap.connectors.platforms import registry
 from tanggap.connectors.platforms.capabilities import CommentModerator
@@ -40,12 +41,14 @@ class _Claim:
     hidden: bool
     channel: object
     comment_id: str
+    attempt: int
 
 
 def _claimable(now: datetime) -> Q:
-    # Pending, or in flight past its lease (the worker died mid-call).
-    return Q(state=ModerationState.PENDING) | Q(state=ModerationState.IN_FLIGHT,
-                                                 updated_at__lt=now - in_flight_lease())
+    # Pending (and its retry due), or in flight past its lease (the worker died mid-call).
+    due = Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    return (Q(due, state=ModerationState.PENDING)
+            | Q(state=ModerationState.IN_FLIGHT, updated_at__lt=now - in_flight_lease()))
 
 
 def _claim(message_id: int, now: datetime) -> _Claim | str | None:
@@ -68,14 +71,24 @@ def _claim(message_id: int, now: datetime) -> _Claim | str | None:
                 "has no access token; connect it, then try again"), now)
         record.state = ModerationState.IN_FLIGHT
         record.attempts += 1
+        record.retry_at = None
         record.updated_at = now
-        record.save(update_fields=["state", "attempts", "updated_at"])
+        record.save(update_fields=["state", "attempts", "retry_at", "updated_at"])
         return _Claim(record.pk, record.generation, record.hidden, channel,
-                      record.message.external_id)
+                      record.message.external_id, record.attempts)
 
 
-def _call(claim: _Claim, http: PlatformHTTP, sleep: Callable[[float], None]) -> str:
-    """'' when the platform did it, else the error to show (code first, as for deliveries)."""
+@dataclass(frozen=True)
+class _Again:
+    """The attempt failed in a way that may pass: try again after `wait` seconds."""
+
+    error: str
+    wait: float
+
+
+def _call(claim: _Claim, http: PlatformHTTP) -> str | _Again:
+    """'' when the platform did it, the error to show (code first, as for deliveries), or _Again
+    while attempts are left for a failure that may pass."""
     channel = claim.channel
     try:
         token = decrypt_secret(channel.credentials_encrypted)
@@ -85,12 +98,16 @@ def _call(claim: _Claim, http: PlatformHTTP, sleep: Callable[[float], None]) -> 
     if adapter is None:
         return f"no_connector: hiding comments on {channel.get_platform_display()} is not available"
     try:
-        with_retries(lambda: adapter.hide_comment(http, channel=channel, token=token,
-                                                  comment_id=claim.comment_id,
-                                                  hidden=claim.hidden), sleep=sleep)
+        adapter.hide_comment(http, channel=channel, token=token, comment_id=claim.comment_id,
+                             hidden=claim.hidden)
     except TransportError as exc:
-        code = "platform_refused" if exc.permanent else "platform_unavailable"
-        return f"{code}: {exc.message}"
+        if exc.permanent:
+            return f"platform_refused: {exc.message}"
+        wait = retry_wait(exc, claim.attempt)
+        if claim.attempt < settings.CONNECTORS_MAX_ATTEMPTS and \
+                wait <= settings.CONNECTORS_MAX_RETRY_WAIT_SECONDS:
+            return _Again(f"platform_unavailable: {exc.message}", wait)
+        return f"platform_unavailable: {exc.message}"
     return ""
 
 
@@ -125,22 +142,35 @@ def _settle(record: CommentModeration, generation: int, error: str, now: datetim
     return record.state
 
 
-def _finish(claim: _Claim, error: str, now: datetime) -> str:
+def _finish(claim: _Claim, result: str | _Again, now: datetime) -> str:
     with transaction.atomic():
         record = (CommentModeration.objects.select_for_update().select_related("message__case")
                   .get(pk=claim.record_id))
         if record.generation == claim.generation and record.state != ModerationState.IN_FLIGHT:
             return record.state  # settled meanwhile (a sweep after a long stall)
-        return _settle(record, claim.generation, error, now, applied=claim.hidden)
+        if isinstance(result, _Again):
+            if record.generation != claim.generation:
+                return _settle(record, claim.generation, result.error, now)  # goes again
+            # Not a desk event yet: the outcome is audited when it is known.
+            record.state, record.error = ModerationState.PENDING, result.error[:MAX_ERROR_CHARS]
+            record.retry_at = now + timedelta(seconds=result.wait)
+            record.updated_at = now
+            record.save(update_fields=["state", "error", "retry_at", "updated_at"])
+            from tanggap.connectors.tasks import enqueue_later, moderate_comment
+
+            enqueue_later(moderate_comment, record.retry_at, record.message_id)
+            return "retry"
+        return _settle(record, claim.generation, result, now, applied=claim.hidden)
 
 
-def apply_moderation(*, message_id: int, now: datetime, http: PlatformHTTP | None = None,
-                     sleep: Callable[[float], None] = time.sleep) -> str | None:
-    """Apply the newest wish for one comment: 'done', 'failed', 'superseded', or None when
-    there was nothing to do (already applied, or another worker holds it)."""
+def apply_moderation(*, message_id: int, now: datetime, http: PlatformHTTP | None = None
+                     ) -> str | None:
+    """One attempt at the newest wish for one comment: 'done', 'failed', 'superseded', 'retry'
+    (queued to run again after a back-off), or None when there was nothing to do (already
+    applied, its retry not due yet, or another worker holds it)."""
     claim = _claim(message_id, now)
     if not isinstance(claim, _Claim):
         return claim
     with given_or_own(http) as client:
-        error = _call(claim, client, sleep)
-    return _finish(claim, error, now)
+        result = _call(claim, client)
+    return _finish(claim, result, now)

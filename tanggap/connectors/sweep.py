@@ -3,9 +3,10 @@
   * webhook bodies stored but never processed (the enqueue was lost, the worker died, a body
     failed on a bug): a drain of their source is queued; each is offered again at most once per
     CONNECTORS_SWEEP_AFTER_SECONDS (`requeued_at`), so a stopped worker does not pile up tasks;
-  * replies still pending after that time, with no outbound record (their task never ran) or a
-    record in flight past its lease (the worker died mid-call): `deliver_message` is queued, and
-    it looks for our earlier post on the platform before posting again (connectors.delivery);
+  * replies still pending after that time, with no outbound record (their task never ran), a
+    record in flight past its lease (the worker died mid-call), or a retry overdue by that time
+    (its queued task was lost): `deliver_message` is queued, and it looks for our earlier post on
+    the platform before posting again (connectors.delivery);
   * comment hide/show wishes pending or in flight past the lease: `moderate_comment` is queued;
   * Instagram mentions still showing their placeholder (the fetch task was lost, or the
     platform was unavailable): `fetch_mention_text` is queued; it gives up, visibly on the
@@ -99,8 +100,10 @@ def _replies(result: SweepResult, *, now, cutoff, lease_cutoff) -> None:
     result.replies = list(
         Message.objects.filter(direction=Direction.OUT, delivery_status=DeliveryStatus.PENDING,
                                created_at__lt=cutoff)
-        .filter(Q(outbound__isnull=True) | Q(outbound__state=OutboundState.IN_FLIGHT,
-                                             outbound__updated_at__lt=lease_cutoff))
+        .filter(Q(outbound__isnull=True)
+                | Q(outbound__state=OutboundState.IN_FLIGHT, outbound__updated_at__lt=lease_cutoff)
+                # A retry whose queued task was lost (or a backend that cannot defer tasks).
+                | Q(outbound__state=OutboundState.RETRY, outbound__retry_at__lt=cutoff))
         .order_by("id").values_list("id", flat=True))
     for message_id in result.replies:
         deliver_message.enqueue(message_id)

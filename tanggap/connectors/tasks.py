@@ -7,7 +7,9 @@ HTTP client and the desk's actions.
 
 from __future__ import annotations
 
-from django.tasks import task
+from datetime import datetime
+
+from django.tasks import task, task_backends
 from django.utils import timezone
 
 
@@ -23,6 +25,14 @@ def enqueue_delivery(message_id: int) -> None:
     """The deliverer of the cases room's outbox (cases.outbox), registered in
     ConnectorsConfig.ready(): send_reply calls it after commit."""
     deliver_message.enqueue(message_id)
+
+
+def enqueue_later(task_, when: datetime, *args) -> None:
+    """Queue `task_` to run at `when` (a retry after a platform's Retry-After or a back-off),
+    so no worker sleeps waiting for it. With a backend that cannot defer (the immediate one of
+    TANGGAP_TASKS_IMMEDIATE), nothing is queued: the sweep takes up what waited too long."""
+    if task_backends[task_.backend].supports_defer:
+        task_.using(run_after=when).enqueue(*args)
 
 
 @task()

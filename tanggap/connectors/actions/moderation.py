@@ -45,6 +45,9 @@ def hide_comment(*, message_id: int, actor, hidden: bool, now: datetime) -> Comm
             record.hidden = hidden
             record.generation += 1
             record.error = ""
+            # A new wish gets all its attempts, now (not after an old wish's back-off).
+            record.attempts = 0
+            record.retry_at = None
             record.requested_by = actor
             record.requested_at = now
             record.updated_at = now
@@ -53,7 +56,8 @@ def hide_comment(*, message_id: int, actor, hidden: bool, now: datetime) -> Comm
             if record.state != ModerationState.IN_FLIGHT:
                 record.state = ModerationState.PENDING
             record.save(update_fields=["hidden", "generation", "error", "requested_by",
-                                       "requested_at", "updated_at", "state"])
+                                       "requested_at", "updated_at", "state", "attempts",
+                                       "retry_at"])
         events.record(
             workspace_id=message.workspace_id, actor=actor, now=now, case=message.case,
             obj=message, action="message.hide_requested" if hidden

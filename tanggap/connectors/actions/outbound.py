@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tanggap.cases.actions import record_delivery_update
 from tanggap.cases.models import DeliveryStatus
-from tanggap.connectors.models import Outbound
+from tanggap.connectors.models import Outbound, OutboundState
 from tanggap.connectors.platforms.base import Echo, StatusUpdate
 
 # WhatsApp statuses can arrive out of order; only ever move forward.
@@ -37,7 +37,10 @@ def apply_status(*, channel, update: StatusUpdate, now: datetime) -> int:
     record.platform_status = update.status
     record.external_id = record.external_id or update.external_id
     record.updated_at = now
-    record.save(update_fields=["platform_status", "external_id", "updated_at"])
+    if record.state == OutboundState.UNKNOWN:
+        # A send nobody could confirm: the platform now tells what became of it.
+        record.state = OutboundState.FAILED if update.status == "failed" else OutboundState.SENT
+    record.save(update_fields=["platform_status", "external_id", "updated_at", "state"])
     if update.status == "failed":
         status, error = DeliveryStatus.FAILED, f"platform_failed: {update.error}"
     else:
@@ -47,9 +50,23 @@ def apply_status(*, channel, update: StatusUpdate, now: datetime) -> int:
     return 1
 
 
-def apply_echo(*, channel, echo: Echo) -> None:
-    """A message the account sent came back: if it carries our key, remember its platform id."""
+def apply_echo(*, channel, echo: Echo, now: datetime) -> None:
+    """A message the account sent came back: if it carries our key, remember its platform id;
+    a send whose delivery was `unknown` (every answer lost, nobody could look) is sent after
+    all."""
     if not echo.key.startswith("tanggap-out-"):
         return  # sent from the Page inbox or another tool
-    Outbound.objects.filter(channel=channel, idempotency_key=echo.key,
-                            external_id__isnull=True).update(external_id=echo.external_id)
+    record = (Outbound.objects.select_for_update()
+              .filter(channel=channel, idempotency_key=echo.key)
+              .select_related("message").first())
+    if record is None:
+        return
+    if record.external_id is None:
+        record.external_id = echo.external_id
+        record.save(update_fields=["external_id"])
+    if record.state == OutboundState.UNKNOWN:
+        record.state, record.updated_at = OutboundState.SENT, now
+        record.save(update_fields=["state", "updated_at"])
+        record_delivery_update(message=record.message, status=DeliveryStatus.SENT,
+                               platform_status="echoed", error="",
+                               external_id=record.external_id, now=now)

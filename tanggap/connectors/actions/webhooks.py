@@ -187,7 +187,7 @@ def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResul
             elif isinstance(event, StatusUpdate):
                 result.statuses += apply_status(channel=channel, update=event, now=now)
             elif isinstance(event, Echo):
-                apply_echo(channel=channel, echo=event)
+                apply_echo(channel=channel, echo=event, now=now)
         seen = [c.pk for c in channels.values() if c is not None]
         if seen:
             ChannelAccount.objects.filter(pk__in=seen).update(last_webhook_at=now)

@@ -146,6 +146,17 @@ def unverifiable(message: str) -> TransportError:
     return TransportError(f"cannot_check: {message}", permanent=True, code="cannot_check")
 
 
+LOOKUP_REFUSED = "lookup_refused"
+
+
+def lookup_refused(exc: TransportError) -> TransportError:
+    """From `find_existing`: the platform refused our look (a 4xx: missing read permission),
+    which is not "not found". Delivery may still post again where a duplicate is the lesser harm
+    (a private DM), but never reports the send failed on that ground."""
+    return TransportError(f"lookup_refused: {exc.message}", permanent=True, status=exc.status,
+                          code=LOOKUP_REFUSED)
+
+
 def placeholder_text(kind: str) -> str:
     """Text for a message with no text (a photo, a sticker), so the case still shows it."""
     return f"[{kind or 'lampiran'}]"

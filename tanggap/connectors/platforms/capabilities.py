@@ -56,6 +56,12 @@ class Sender(Protocol):
         it is not. `not_before` is our first attempt's time."""
         ...
 
+    def can_look(self, operation: str) -> bool:
+        """Whether find_existing really looks for this operation's posts (a None from it then
+        means "not there"). False where it answers None blindly (WhatsApp lists no sent
+        messages): after the last attempt such a send is `unknown`, never `failed`."""
+        ...
+
 
 class TokenSource(Protocol):
     def call[T](self, fn: Callable[[str], T]) -> T:

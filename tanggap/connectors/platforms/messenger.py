@@ -13,7 +13,13 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from tanggap.connectors.http import PlatformHTTP, TransportError
-from tanggap.connectors.platforms.base import SendContext, from_unix, permanent, within
+from tanggap.connectors.platforms.base import (
+    SendContext,
+    from_unix,
+    lookup_refused,
+    permanent,
+    within,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +61,11 @@ def find_dm(http: PlatformHTTP, *, api: str, path: str, platform: str, token: st
     from the Message reference and Graph API field expansion. One call rather than one per
     message, because the Conversations API allows 2 calls a second per account.
 
-    A refused lookup (a 4xx: a token without the read permissions, no Advanced Access) returns
-    None, so the DM is sent again as it was before we could look: a private answer twice is
-    better than none. A lookup that may succeed later raises, and delivery retries it rather
-    than sending blind.
+    A refused lookup (a 4xx: a token without the read permissions, no Advanced Access) raises
+    `lookup_refused`: delivery then sends the DM again as it did before we could look (a private
+    answer twice is better than none), but after the last attempt it cannot call the send failed
+    on that ground (it is `unknown`). A lookup that may succeed later raises as it came, and
+    delivery retries it rather than sending blind.
     """
     fields = f"messages.limit({RECONCILE_MESSAGES}){{id,created_time,from,message}}"
     try:
@@ -67,9 +74,7 @@ def find_dm(http: PlatformHTTP, *, api: str, path: str, platform: str, token: st
     except TransportError as exc:
         if not exc.permanent:
             raise
-        logger.warning("cannot look for our earlier %s DM (%s); sending it again",
-                       platform, exc.message)
-        return None
+        raise lookup_refused(exc) from None
     for conversation in (response.data or {}).get("data") or []:
         messages = ((conversation or {}).get("messages") or {}).get("data") or []
         # The answer lists the newest first; the slice keeps us within what we asked for even

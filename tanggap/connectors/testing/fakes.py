@@ -1,5 +1,5 @@
 """Injected fakes for the connectors' tests: a scripted platform behind httpx.MockTransport,
-signed Meta webhook bodies, and a sleep that records instead of waiting.
+signed Meta webhook bodies, and runners that replay a task's retries on a stepped clock.
 
 Nothing here opens a socket (see fakeserver.py for the one that does, on 127.0.0.1 only).
 """
@@ -36,12 +36,37 @@ def post_meta_webhook(client, body: bytes, *, secret: str = APP_SECRET, signatur
                        headers={SIGNATURE_HEADER: header} if header else {})
 
 
-@dataclass
-class Sleeps:
-    waits: list[float] = field(default_factory=list)
+def deliver_until_done(message_id: int, *, now, http: PlatformHTTP | None = None,
+                       max_runs: int = 20):
+    """Run a delivery as the workers would: one attempt per run, each retry run at the time it
+    was queued for (the clock steps; nothing sleeps). (final outcome, waits between runs)."""
+    from tanggap.connectors.delivery import deliver_message_now
 
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
+    waits: list[float] = []
+    outcome = deliver_message_now(message_id=message_id, now=now, http=http)
+    while outcome is not None and outcome.status == "pending":
+        assert len(waits) < max_runs, "the delivery never settled"
+        waits.append((outcome.retry_at - now).total_seconds())
+        now = outcome.retry_at
+        outcome = deliver_message_now(message_id=message_id, now=now, http=http)
+    return outcome, waits
+
+
+def moderate_until_done(message_id: int, *, now, http: PlatformHTTP | None = None,
+                        max_runs: int = 20):
+    """apply_moderation run after run at each retry's time; (final result, waits)."""
+    from tanggap.connectors.models import CommentModeration
+    from tanggap.connectors.moderation import apply_moderation
+
+    waits: list[float] = []
+    result = apply_moderation(message_id=message_id, now=now, http=http)
+    while result == "retry":
+        assert len(waits) < max_runs, "the moderation never settled"
+        retry_at = CommentModeration.objects.get(message_id=message_id).retry_at
+        waits.append((retry_at - now).total_seconds())
+        now = retry_at
+        result = apply_moderation(message_id=message_id, now=now, http=http)
+    return result, waits
 
 
 Handler = Callable[[httpx.Request], httpx.Response]

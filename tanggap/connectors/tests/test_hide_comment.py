@@ -14,7 +14,7 @@ from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.connectors.models import CommentModeration
 from tanggap.connectors.moderation import apply_moderation
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps
+from tanggap.connectors.testing.fakes import FakeAPI, moderate_until_done
 from tanggap.errors import InvalidInput
 
 PAGE = "104512345678901"
@@ -148,10 +148,17 @@ def test_platform_down_is_retried_then_fails_visibly(desk, comment, settings):
     hide_comment(message_id=comment.pk, actor=desk.ani.user, hidden=True, now=now)
     api = FakeAPI().on("POST", f"/{COMMENT}", httpx.Response(500, json={"error": {
         "message": "boom", "code": 1}}))
-    sleeps = Sleeps()
-    assert apply_moderation(message_id=comment.pk, now=now, http=api.http(),
-                            sleep=sleeps) == "failed"
-    assert (len(api.requests), sleeps.waits) == (3, [0.5, 1.0])
+    # The first attempt fails and queues the next one after a back-off; no worker waits.
+    assert apply_moderation(message_id=comment.pk, now=now, http=api.http()) == "retry"
+    record = CommentModeration.objects.get()
+    assert (record.state, record.retry_at) == ("pending", now + timedelta(seconds=0.5))
+    assert list(DBTaskResult.objects.filter(
+        task_path="tanggap.connectors.tasks.moderate_comment", run_after=record.retry_at)
+        .values_list("args_kwargs", flat=True)) == [{"args": [comment.pk], "kwargs": {}}]
+    # Woken early (the sweep, a duplicate task): nothing to do yet.
+    assert apply_moderation(message_id=comment.pk, now=now, http=api.http()) is None
+    result, waits = moderate_until_done(comment.pk, now=record.retry_at, http=api.http())
+    assert (result, len(api.requests), waits) == ("failed", 3, [1.0])
     assert CommentModeration.objects.get().error == "platform_unavailable: HTTP 500 code 1: boom"
 
 

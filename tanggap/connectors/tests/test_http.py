@@ -1,8 +1,8 @@
 import httpx
 import pytest
 
-from tanggap.connectors.http import TransportError, parse_retry_after, with_retries
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps
+from tanggap.connectors.http import TransportError, parse_retry_after, retry_wait
+from tanggap.connectors.testing.fakes import FakeAPI
 
 
 def _error(status, body=None, headers=None):
@@ -62,53 +62,7 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after("soon") is None
 
 
-def test_retries_back_off_and_honour_retry_after():
-    sleeps = Sleeps()
-    answers = iter([TransportError("429", permanent=False, retry_after=3.0),
-                    TransportError("500", permanent=False),
-                    "posted"])
-
-    def call():
-        answer = next(answers)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    assert with_retries(call, sleep=sleeps) == "posted"
-    assert sleeps.waits == [3.0, 1.0]
-
-
-def test_permanent_error_is_not_retried():
-    sleeps = Sleeps()
-    calls = []
-
-    def call():
-        calls.append(1)
-        raise TransportError("bad token", permanent=True)
-
-    with pytest.raises(TransportError):
-        with_retries(call, sleep=sleeps)
-    assert (len(calls), sleeps.waits) == (1, [])
-
-
-def test_a_too_long_retry_after_gives_up_instead_of_blocking_the_worker():
-    def call():
-        raise TransportError("429", permanent=False, retry_after=3600.0)
-
-    with pytest.raises(TransportError) as caught:
-        with_retries(call, max_wait=60, sleep=Sleeps())
-    assert "asks to wait 3600 s" in caught.value.message
-
-
-def test_ambiguous_failure_reconciles_before_calling_again():
-    posted = []
-
-    def call():
-        posted.append("post")
-        if len(posted) == 1:
-            raise TransportError("timed out", permanent=False, ambiguous=True)
-        return "second-post"
-
-    # The first attempt did reach the platform: reconcile finds it, no second post.
-    assert with_retries(call, reconcile=lambda: "first-post", sleep=Sleeps()) == "first-post"
-    assert posted == ["post"]
+def test_the_wait_before_a_retry_is_what_the_platform_asked_else_a_back_off():
+    assert retry_wait(TransportError("429", permanent=False, retry_after=3.0), 1) == 3.0
+    assert [retry_wait(TransportError("500", permanent=False), n) for n in (1, 2, 3, 9)] == [
+        0.5, 1.0, 2.0, 30.0]

@@ -13,10 +13,9 @@ from tanggap.cases.models import Message
 from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.connectors.actions.webhooks import drain_webhook_deliveries, receive_webhook
-from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import IntakeQueue, Outbound, WebhookDelivery
 from tanggap.connectors.sweep import sweep_stalled
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
 
 PAGE = "104512345678901"
 
@@ -132,7 +131,7 @@ def test_sweep_recovers_a_reply_whose_worker_died_mid_call_without_posting_twice
                                                  "message": reply.text}]})
            .on("POST", "/c2/comments", {"id": "c2_ours"}))
     for message_id in result.replies:
-        deliver_message_now(message_id=message_id, now=later, http=api.http(), sleep=Sleeps())
+        deliver_until_done(message_id, now=later, http=api.http())
     assert api.calls("POST", "/c1/comments") == []  # found ours: not posted again
     assert len(api.calls("POST", "/c2/comments")) == 1
     assert list(Message.objects.filter(pk__in=result.replies).order_by("id").values_list(

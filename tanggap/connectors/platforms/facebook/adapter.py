@@ -18,3 +18,7 @@ class FacebookAdapter:
     find_existing = staticmethod(client.find_existing)
     hide_comment = staticmethod(client.hide_comment)
     parse_entry = staticmethod(inbound.parse_entry)
+
+    @staticmethod
+    def can_look(operation: str) -> bool:
+        return operation in {"comment_reply", "messenger"}

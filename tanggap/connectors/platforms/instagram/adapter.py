@@ -19,3 +19,8 @@ class InstagramAdapter:
     find_existing = staticmethod(client.find_existing)
     hide_comment = staticmethod(client.hide_comment)
     parse_entry = staticmethod(inbound.parse_entry)
+
+    @staticmethod
+    def can_look(operation: str) -> bool:
+        # mention_reply: find_existing raises base.unverifiable (no documented way to look).
+        return operation in {"comment_reply", "direct", "mention_caption_reply"}

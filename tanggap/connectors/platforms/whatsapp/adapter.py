@@ -18,3 +18,9 @@ class WhatsAppAdapter:
     sent_id = staticmethod(client.sent_id)
     find_existing = staticmethod(client.find_existing)
     parse_entry = staticmethod(inbound.parse_entry)
+
+    @staticmethod
+    def can_look(operation: str) -> bool:
+        # No endpoint lists sent messages: only a status webhook (our key in
+        # biz_opaque_callback_data) tells that one went out.
+        return False

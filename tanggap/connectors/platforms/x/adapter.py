@@ -17,3 +17,7 @@ class XAdapter:
     sent_id = staticmethod(client.sent_id)
     find_existing = staticmethod(client.find_existing)
     auth = staticmethod(client.auth)
+
+    @staticmethod
+    def can_look(operation: str) -> bool:
+        return operation in {"reply", "direct"}

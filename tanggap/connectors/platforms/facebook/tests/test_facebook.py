@@ -9,7 +9,7 @@ from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.base import Echo, InboundMessage
 from tanggap.connectors.platforms.meta import parse_payload
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
 
 PAGE = "104512345678901"
 COMMENT = "998877665544332_1122334455667788"
@@ -81,11 +81,10 @@ def test_timeout_then_reconcile_finds_our_reply_and_does_not_post_twice(desk):
         "GET", f"/{COMMENT}/comments", {"data": [
             {"id": "OTHER", "from": {"id": "739"}, "message": message.text},
             {"id": "OURS", "from": {"id": PAGE}, "message": message.text}]})
-    sleeps = Sleeps()
-    outcome = deliver_message_now(message_id=message.pk, now=now, http=api.http(), sleep=sleeps)
+    outcome, waits = deliver_until_done(message.pk, now=now, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "OURS")
     assert len(api.calls("POST", f"/{COMMENT}/comments")) == 1
-    assert sleeps.waits == [0.5]
+    assert waits == [0.5]
 
 
 def test_messenger_inside_window_answers_as_response(desk):

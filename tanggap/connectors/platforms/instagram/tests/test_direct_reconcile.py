@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tanggap.connectors.actions.channels import add_channel
-from tanggap.connectors.delivery import deliver_message_now
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
 
 IG = "17841400000000001"
 IGSID = "987654321098765"
@@ -34,8 +33,7 @@ def test_a_lost_answer_is_found_and_not_sent_again(desk):
     reply = _direct_reply(desk)
     api = FakeAPI().on("POST", "/me/messages", httpx.ReadTimeout("lost answer")).on(
         "GET", "/me/conversations", fixture("instagram", "direct_conversation"))
-    sleeps = Sleeps()
-    outcome = deliver_message_now(message_id=reply.pk, now=NOW, http=api.http(), sleep=sleeps)
+    outcome, waits = deliver_until_done(reply.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.external_id, outcome.error) == ("sent", OURS, "")
     assert len(api.calls("POST", "/me/messages")) == 1
     [look] = api.calls("GET", "/me/conversations")
@@ -43,7 +41,7 @@ def test_a_lost_answer_is_found_and_not_sent_again(desk):
     assert dict(look.url.params) == {
         "platform": "instagram", "user_id": IGSID,
         "fields": "messages.limit(10){id,created_time,from,message}"}
-    assert sleeps.waits == [0.5]
+    assert waits == [0.5]
 
 
 def test_instagram_login_not_found_is_sent_again_once(desk, settings):
@@ -55,7 +53,7 @@ def test_instagram_login_not_found_is_sent_again_once(desk, settings):
     api = FakeAPI().on("POST", "/me/messages", SERVER_ERROR,
                        {"recipient_id": IGSID, "message_id": "mid.sentOnRetry"}).on(
         "GET", "/me/conversations", conversation)
-    outcome = deliver_message_now(message_id=reply.pk, now=NOW, http=api.http(), sleep=Sleeps())
+    outcome, waits = deliver_until_done(reply.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "mid.sentOnRetry")
     assert api.bodies("POST", "/me/messages") == 2 * [
         {"recipient": {"id": IGSID}, "message": {"text": "Balasan DM"},

@@ -17,7 +17,7 @@ from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import process_webhook_delivery, receive_webhook
 from tanggap.connectors.mentions import fetch_message_text
 from tanggap.connectors.sweep import sweep_stalled
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, fixture_bytes
+from tanggap.connectors.testing.fakes import FakeAPI, fixture, fixture_bytes
 
 IG = "17841400000000001"
 COMMENT_PLACEHOLDER = "[disebut dalam komentar 17894227972186120 pada media 17918195224117851]"
@@ -113,7 +113,7 @@ def test_a_refusal_shows_on_the_message_and_is_not_asked_again(
     assert sweep_stalled(now=now + timedelta(minutes=5), after_seconds=120).mentions == []
 
 
-def test_an_unavailable_platform_is_asked_again_by_the_sweep_then_given_up(
+def test_an_unavailable_platform_is_asked_again_later_then_given_up(
         channel, django_capture_on_commit_callbacks, settings):
     settings.CONNECTORS_MAX_ATTEMPTS = 2
     now = timezone.now()
@@ -121,19 +121,20 @@ def test_an_unavailable_platform_is_asked_again_by_the_sweep_then_given_up(
     DBTaskResult.objects.all().delete()
     api = FakeAPI().on("GET", f"/{IG}", httpx.Response(503, json={"error": {
         "message": "Service temporarily unavailable", "code": 2, "is_transient": True}}))
-    sleeps = Sleeps()
-    assert fetch_message_text(message_id=message.pk, now=now, http=api.http(),
-                              sleep=sleeps) == "retry"
-    # A GET is retried with backoff inside one run (it cannot post anything twice).
-    assert (len(api.requests), sleeps.waits) == (2, [0.5])
+    assert fetch_message_text(message_id=message.pk, now=now, http=api.http()) == "retry"
+    # One attempt per run: the task is queued again to run after the back-off, no worker waits.
+    assert len(api.requests) == 1
+    assert list(DBTaskResult.objects.values_list("args_kwargs", "run_after")) == [
+        ({"args": [message.pk], "kwargs": {}}, now + timedelta(seconds=0.5))]
     message.refresh_from_db()
     assert message.text == COMMENT_PLACEHOLDER
+    # Should that task be lost, the sweep asks again.
+    DBTaskResult.objects.all().delete()
     assert sweep_stalled(now=now, after_seconds=120).mentions == []  # too young
     assert sweep_stalled(now=now + timedelta(minutes=5), after_seconds=120).mentions == [
         message.pk]
     assert _fetches() == [{"args": [message.pk], "kwargs": {}}]
-    assert fetch_message_text(message_id=message.pk, now=now, http=api.http(),
-                              sleep=sleeps) == "failed"
+    assert fetch_message_text(message_id=message.pk, now=now, http=api.http()) == "failed"
     message.refresh_from_db()
     error = "platform_unavailable: HTTP 503 code 2: Service temporarily unavailable"
     assert message.text == f"{COMMENT_PLACEHOLDER[:-1]}; teks tidak dapat diambil: {error}]"

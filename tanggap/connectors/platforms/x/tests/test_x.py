@@ -7,10 +7,9 @@ from django.utils import timezone
 from tanggap.cases.actions import ingest_inbound
 from tanggap.cases.models import Message
 from tanggap.connectors.actions.channels import add_channel
-from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import PollCursor
 from tanggap.connectors.polling import poll_x_mentions
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
 
 ME = "1500000000000000000"
 RATE = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "299",
@@ -106,7 +105,7 @@ def test_reply_goes_in_reply_to_the_mention_and_is_found_after_a_timeout(desk):
         "GET", f"/2/users/{ME}/tweets", {"data": [
             {"id": "1862000000000000099", "text": message.text,
              "referenced_tweets": [{"type": "replied_to", "id": "1862000000000000003"}]}]})
-    outcome = deliver_message_now(message_id=message.pk, now=now, http=api.http(), sleep=Sleeps())
+    outcome, waits = deliver_until_done(message.pk, now=now, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "1862000000000000099")
     assert api.bodies("POST", "/2/tweets") == [
         {"text": message.text, "reply": {"in_reply_to_tweet_id": "1862000000000000003"}}]

@@ -8,10 +8,9 @@ from django.core.management import call_command
 from tanggap.cases.actions import ingest_inbound
 from tanggap.cases.models import Message
 from tanggap.connectors.actions.channels import add_channel, replace_channel_token
-from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound, PollCursor
 from tanggap.connectors.polling import poll_x_account, poll_x_dms
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, fixture, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
 from tanggap.workspaces.actions import add_member
 
 ME = "1500000000000000000"
@@ -157,7 +156,7 @@ def test_reply_to_a_dm_case_goes_into_the_conversation(desk):
     api = FakeAPI().on("POST", "/2/dm_conversations/783214-1500000000000000000/messages", {
         "data": {"dm_conversation_id": "783214-1500000000000000000",
                  "dm_event_id": "1862100000000000011"}})
-    outcome = deliver_message_now(message_id=message.pk, now=NOW, http=api.http(), sleep=Sleeps())
+    outcome, waits = deliver_until_done(message.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "1862100000000000011")
     assert api.bodies("POST", "/messages") == [{"text": message.text}]
     assert Outbound.objects.get(message=message).operation == "direct"
@@ -177,7 +176,7 @@ def test_dm_after_a_lost_answer_is_found_in_the_conversation_not_sent_twice(desk
             {"id": "1859000000000000001", "event_type": "MessageCreate", "text": message.text,
              "sender_id": ME, "dm_conversation_id": conv,
              "created_at": "2026-11-21T05:00:00.000Z"}]})
-    outcome = deliver_message_now(message_id=message.pk, now=NOW, http=api.http(), sleep=Sleeps())
+    outcome, waits = deliver_until_done(message.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "1862100000000000012")
     assert len(api.calls("POST", "/messages")) == 1
 
@@ -193,7 +192,7 @@ def test_an_old_dm_with_the_same_words_is_not_taken_for_ours(desk):
             {"id": "1859000000000000001", "event_type": "MessageCreate", "text": message.text,
              "sender_id": ME, "dm_conversation_id": conv,
              "created_at": "2026-11-21T05:00:00.000Z"}]})
-    outcome = deliver_message_now(message_id=message.pk, now=NOW, http=api.http(), sleep=Sleeps())
+    outcome, waits = deliver_until_done(message.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "1862100000000000013")
     assert len(api.calls("POST", "/messages")) == 2
 
@@ -204,7 +203,7 @@ def test_a_refused_dm_send_fails_visibly_without_retrying(desk):
     api = FakeAPI().on("POST", "/messages", httpx.Response(403, json={
         "detail": "You are not permitted to send Direct Messages to this user.",
         "type": "about:blank", "title": "Forbidden", "status": 403}))
-    outcome = deliver_message_now(message_id=message.pk, now=NOW, http=api.http(), sleep=Sleeps())
+    outcome, waits = deliver_until_done(message.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.error) == (
         "failed", "platform_refused: HTTP 403 code about:blank: You are not permitted to send "
                   "Direct Messages to this user.")

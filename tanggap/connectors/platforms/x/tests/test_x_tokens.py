@@ -13,12 +13,11 @@ from django.db import connections
 
 from tanggap.connectors.actions.channels import add_channel, replace_channel_token
 from tanggap.connectors.crypto import decrypt_secret
-from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.http import TransportError
 from tanggap.connectors.models import ChannelAccount, PollCursor
 from tanggap.connectors.platforms.x.tokens import XAuth, open_refresh
 from tanggap.connectors.polling import poll_x_mentions
-from tanggap.connectors.testing.fakes import FakeAPI, Sleeps, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
 from tanggap.workspaces.actions import add_member
 
 ME = "1500000000000000000"
@@ -100,8 +99,7 @@ def test_a_401_on_a_reply_renews_once_with_the_channels_own_app_and_sends_again(
                             platform_created_at=NOW, now=NOW)
     api = _api(RENEWED).on("POST", "/2/tweets", httpx.Response(401, json=UNAUTHORIZED),
                            {"data": {"id": "1862000000000000099", "text": message.text}})
-    outcome = deliver_message_now(message_id=message.pk, now=NOW, http=api.http(),
-                                  sleep=Sleeps())
+    outcome, waits = deliver_until_done(message.pk, now=NOW, http=api.http())
     assert (outcome.status, outcome.external_id) == ("sent", "1862000000000000099")
     assert _bearers(api, "POST", "/2/tweets") == ["Bearer x-access-1", "Bearer x-access-2"]
     # A confidential client authenticates with HTTP Basic; its id stays out of the body.

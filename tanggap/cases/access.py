@@ -6,16 +6,17 @@ whose role cannot write gets Forbidden (403).
 
 from __future__ import annotations
 
+from tanggap.cases.cleaning import object_id
 from tanggap.cases.models import Case, Message
 from tanggap.errors import NotFound
 from tanggap.workspaces.access import access_membership
 
 
 def _pk(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    pk = object_id(value)
+    if pk is None:
+        raise NotFound()
+    return pk
 
 
 def access_case(user, case_id, *, write: bool = False, load: bool = True):

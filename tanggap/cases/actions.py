@@ -25,6 +25,7 @@ from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.cases import language as desk_language
 from tanggap.cases import outbox
+from tanggap.cases.cleaning import clean_name, clean_text, refuse_unstorable
 from tanggap.cases.language import INTENT_TO_KIND
 from tanggap.cases.models import (
     CLOSED_STATUSES,
@@ -97,19 +98,8 @@ def _publish(case: Case, reason: str, actor=None) -> None:
     )
 
 
-def validate_text(text, *, field: str = "text") -> str:
-    if not isinstance(text, str):
-        raise InvalidInput(_("'%(field)s' must be a string.") % {"field": field}, field=field)
-    text = text.strip()
-    if not text:
-        raise InvalidInput(_("'%(field)s' must not be empty.") % {"field": field}, field=field)
-    if len(text) > settings.TANGGAP_MAX_MESSAGE_CHARS:
-        raise InvalidInput(
-            _("'%(field)s' is longer than %(limit)d characters.")
-            % {"field": field, "limit": settings.TANGGAP_MAX_MESSAGE_CHARS},
-            field=field,
-        )
-    return text
+# The name the other rooms know for the shared text rules (cases/cleaning.py).
+validate_text = clean_text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,15 +127,18 @@ def ingest_inbound(
     kind: str | None = None,
 ) -> InboundResult:
     """Store one citizen message, once, and put it on its open case (or a new one)."""
-    text = validate_text(text)
+    text = clean_text(text)
     for name, value in (("external_id", external_id), ("author.id", author_id)):
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
             raise InvalidInput(
                 _("'%(field)s' must be a non-empty string of at most 200 characters.")
-                % {"field": name}
+                % {"field": name}, field=name,
             )
+        refuse_unstorable(value, name)
     if not isinstance(thread_id, str) or len(thread_id) > 200:
-        raise InvalidInput(_("'thread_id' must be a string of at most 200 characters."))
+        raise InvalidInput(_("'thread_id' must be a string of at most 200 characters."),
+                           field="thread_id")
+    refuse_unstorable(thread_id, "thread_id")
     if kind is not None and kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
     reading = desk_language.triage(text)
@@ -153,7 +146,7 @@ def ingest_inbound(
         try:
             return _ingest(
                 channel=channel, external_id=external_id, author_id=author_id,
-                author_name=(author_name or "")[:200], text=text, now=now,
+                author_name=clean_name(author_name), text=text, now=now,
                 thread_id=thread_id, attachments=attachments or [],
                 platform_created_at=platform_created_at, kind=kind, reading=reading,
             )
@@ -428,12 +421,13 @@ def send_reply(
 ) -> ReplyResult:
     """Send `text` as the holder's answer. The tone guard runs here, where no caller can skip
     it: a `block` verdict is refused, a `warn` verdict needs `confirm_tone` (audited)."""
-    text = validate_text(text)
+    text = clean_text(text)
     if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
         raise InvalidInput(
             _("'idempotency_key' must be a string of 1 to %(limit)d characters.")
-            % {"limit": MAX_KEY_CHARS}
+            % {"limit": MAX_KEY_CHARS}, field="idempotency_key",
         )
+    refuse_unstorable(idempotency_key, "idempotency_key")
     if isinstance(base_version, bool) or not isinstance(base_version, int):
         raise InvalidInput(_("'base_version' must be an integer."))
     if not isinstance(override, bool):
@@ -550,7 +544,7 @@ def set_case_kind(*, case_id: int, actor, kind: str, now: datetime) -> Case:
 
 
 def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
-    text = validate_text(text)
+    text = clean_text(text)
     with transaction.atomic():
         case = _lock_case(case_id)
         note = Note.objects.create(
@@ -678,7 +672,7 @@ def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_
     The case's version is bumped: a reply drafted while the desk showed only the placeholder was
     written without the citizen's words.
     """
-    text = validate_text(text[:settings.TANGGAP_MAX_MESSAGE_CHARS])
+    text = clean_text(text[:settings.TANGGAP_MAX_MESSAGE_CHARS])
     reading = desk_language.triage(text)
     with transaction.atomic():
         message = _locked_placeholder(message_id, placeholder)
@@ -688,8 +682,9 @@ def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_
         message.text = text
         message.triage = reading
         fields = ["text", "triage"]
+        author_name = clean_name(author_name)
         if author_name and not message.author_name:
-            message.author_name = author_name[:200]
+            message.author_name = author_name
             fields.append("author_name")
         message.save(update_fields=fields)
         changed = apply_reading(case, reading)

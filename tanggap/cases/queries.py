@@ -3,14 +3,17 @@ came from an accessor; never called with ids from the request alone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from tanggap.audit.models import AuditEvent
-from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Message
+from tanggap.cases.cleaning import object_id, parse_int_param
+from tanggap.cases.models import CLOSED_STATUSES, Case, CaseKind, CaseStatus, Message
 from tanggap.errors import InvalidInput
+from tanggap.language import INTENTS, TOPICS
 
 
 def inbox_cases(
@@ -50,17 +53,18 @@ def inbox_cases(
         qs = qs.filter(held, claimed_by=user)
     else:
         raise InvalidInput(_("'claimed' must be true, false or me."))
-    if channel not in (None, ""):
-        try:
-            qs = qs.filter(channel_id=int(channel))
-        except ValueError:
-            raise InvalidInput(_("'channel' must be a channel id.")) from None
-    if kind not in (None, ""):
-        qs = qs.filter(kind=kind)
-    if topic not in (None, ""):
-        qs = qs.filter(topic=topic)
-    if intent not in (None, ""):
-        qs = qs.filter(intent=intent)
+    channel_id = parse_int_param(channel, field="channel", minimum=1)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    for field, value, choices in (("kind", kind, CaseKind.values), ("topic", topic, TOPICS),
+                                  ("intent", intent, INTENTS)):
+        if value in (None, ""):
+            continue
+        if value not in choices:
+            raise InvalidInput(_("Unknown %(field)s %(value)r; use one of %(choices)s.")
+                               % {"field": field, "value": value, "choices": ", ".join(choices)},
+                               field=field)
+        qs = qs.filter(**{field: value})
     if kasar in ("true", "1", "yes"):
         qs = qs.filter(kasar=True)
     elif kasar in ("false", "0", "no"):
@@ -82,23 +86,31 @@ def earlier_cases(case: Case, limit: int = 10) -> QuerySet[Case]:
     )
 
 
+# What cursor_of writes: an ISO 8601 UTC time with microseconds, "_", the case id.
+CURSOR_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+                  r"\+00:00_[0-9]{1,19}$")
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
 def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
     """Keyset pagination on (last_inbound_at, id) descending: stable while cases arrive."""
     if not cursor:
         return qs
+    stamp, _sep, raw_id = cursor.rpartition("_")
     try:
-        stamp, _sep, raw_id = cursor.rpartition("_")
+        if not _CURSOR.fullmatch(cursor):
+            raise ValueError(cursor)
         when = datetime.fromisoformat(stamp)
-        last_id = int(raw_id)
     except ValueError:
-        raise InvalidInput(_("The cursor is not valid.")) from None
-    if when.tzinfo is None:
-        raise InvalidInput(_("The cursor is not valid."))
+        raise InvalidInput(_("The cursor is not valid."), field="cursor") from None
+    last_id = object_id(raw_id)
+    if last_id is None:
+        raise InvalidInput(_("The cursor is not valid."), field="cursor")
     return qs.filter(Q(last_inbound_at__lt=when) | Q(last_inbound_at=when, id__lt=last_id))
 
 
 def cursor_of(case: Case) -> str:
-    return f"{case.last_inbound_at.isoformat()}_{case.pk}"
+    return f"{case.last_inbound_at.astimezone(UTC).isoformat()}_{case.pk}"
 
 
 def training_rows(*, workspace_ids: list[int]):

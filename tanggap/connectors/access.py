@@ -5,6 +5,7 @@ cannot learn that a channel exists; members whose role may not do it get Forbidd
 
 from __future__ import annotations
 
+from tanggap.cases.cleaning import object_id
 from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import Forbidden, NotFound
 from tanggap.workspaces.access import access_membership, access_workspace
@@ -13,10 +14,9 @@ from tanggap.workspaces.models import Role
 
 def access_channel(user, channel_id, *, write: bool = False):
     """(channel, membership) or NotFound / Forbidden."""
-    try:
-        channel_pk = int(channel_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    channel_pk = object_id(channel_id)
+    if channel_pk is None:
+        raise NotFound()
     channel = ChannelAccount.objects.filter(pk=channel_pk).first()
     if channel is None:
         raise NotFound()

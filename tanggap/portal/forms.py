@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from tanggap.cases.cleaning import text_validator
 from tanggap.cases.models import CaseKind
 from tanggap.portal import spam
 from tanggap.portal.photos import MAX_PHOTO_BYTES, CleanPhoto, PhotoRefused, clean_photo
@@ -94,6 +95,7 @@ class ReportForm(forms.Form):
     )
     text = forms.CharField(
         label=_("Your message"), max_length=settings.TANGGAP_MAX_MESSAGE_CHARS,
+        validators=[text_validator],
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What happened, where and since when."),
     )

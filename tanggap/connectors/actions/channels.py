@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tanggap.audit import events
+from tanggap.cases.cleaning import clean_handle
 from tanggap.connectors.access import access_channel_admin, access_channel_admin_by_id
 from tanggap.connectors.crypto import CredentialsUnreadable, encrypt_secret
 from tanggap.connectors.models import ChannelAccount, Platform, PollCursor
@@ -66,9 +67,8 @@ def add_channel(
 ) -> ChannelAccount:
     if platform not in Platform.values:
         raise InvalidInput(f"platform must be one of {', '.join(Platform.values)}")
-    handle = (handle or "").strip()
-    if not handle or len(handle) > 120:
-        raise InvalidInput("handle must be 1 to 120 characters")
+    handle = clean_handle(handle or "", field="handle", limit=120)
+    name = clean_handle(name, field="name", limit=200) if name and name.strip() else ""
     renewal = _renewal_fields(platform=platform, refresh_token=refresh_token,
                               expires_in=expires_in, client_id=client_id,
                               client_secret=client_secret, now=now)

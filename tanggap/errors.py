@@ -79,6 +79,12 @@ class MalformedBody(DeskError):
     default_message = _("The body is not a valid JSON object.")
 
 
+class BodyTooLarge(DeskError):
+    status = 413
+    code = "too_large"
+    default_message = _("The request body is too large.")
+
+
 class ToneBlocked(DeskError):
     status = 422
     code = "tone_blocked"

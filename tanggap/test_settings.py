@@ -13,3 +13,7 @@ from tanggap.settings import *  # noqa: E402, F403
 # Tests run code in helper threads (websocket consumers, races); a connection kept open in one of
 # them would block dropping the PostgreSQL test database at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Every REST v1 response a test sees is checked against the OpenAPI document (outermost, so it
+# sees the response as the client gets it).
+MIDDLEWARE = ["tanggap.testing.api_contract.ResponseContractMiddleware", *MIDDLEWARE]  # noqa: F405

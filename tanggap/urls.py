@@ -8,3 +8,7 @@ urlpatterns = [
     path("w/<slug:slug>/channels/", include("tanggap.connectors.admin_urls")),
     path("", include("tanggap.web.urls")),
 ]
+
+# JSON on API paths, Django's pages elsewhere.
+handler400 = "tanggap.api.views.bad_request"
+handler500 = "tanggap.api.views.server_error"

@@ -12,13 +12,16 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from tanggap.errors import DeskError, MalformedBody
+from tanggap.cases.cleaning import refuse_unstorable
+from tanggap.errors import BodyTooLarge, DeskError, MalformedBody
 from tanggap.workspaces.models import ApiToken, hash_token
 
 logger = logging.getLogger(__name__)
@@ -56,9 +59,11 @@ def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
             if request.method not in methods:
-                return error_response(405, "method_not_allowed",
-                                      _("Method %(method)s is not allowed here.")
-                                      % {"method": request.method})
+                response = error_response(405, "method_not_allowed",
+                                          _("Method %(method)s is not allowed here.")
+                                          % {"method": request.method})
+                response["Allow"] = ", ".join(methods)
+                return response
             if not public:
                 user, used_token = _token_user(request)
                 if used_token and user is None:
@@ -79,7 +84,9 @@ def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
             try:
                 return view(request, *args, **kwargs)
             except DeskError as exc:
-                return error_response(exc.status, exc.code, exc.message, **exc.extra)
+                return desk_error_response(exc)
+            except RequestDataTooBig:  # Django's own limit, met before ours (a form body)
+                return desk_error_response(body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
 
         wrapper.api_methods = methods
         return wrapper
@@ -87,11 +94,68 @@ def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
     return decorate
 
 
+# A reply or message is at most 10,000 characters: 120 kB even with every one escaped as a
+# surrogate pair (\ud83d\ude00); nothing the API takes needs more.
+MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_DEPTH = 32
+
+
+def desk_error_response(exc: DeskError) -> JsonResponse:
+    return error_response(exc.status, exc.code, exc.message, **exc.extra)
+
+
+def body_too_large(limit: int = MAX_BODY_BYTES) -> BodyTooLarge:
+    return BodyTooLarge(_("The body is larger than %(limit)d bytes.") % {"limit": limit})
+
+
+def _refuse_constant(name: str):
+    # Python's json reads NaN and Infinity, which JSON does not have.
+    raise ValueError(name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(text)  # 1e400: a number no column or comparison can hold
+    return number
+
+
 def json_body(request: HttpRequest) -> dict:
+    """The request's JSON object. Strict JSON only (no NaN or Infinity, finite numbers), at most
+    MAX_BODY_BYTES and MAX_BODY_DEPTH deep, and no string anywhere (keys included) that a text
+    column cannot hold: NUL or an unpaired surrogate (422 naming the field)."""
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise body_too_large()
+    try:
+        body = json.loads(request.body or b"null", parse_constant=_refuse_constant,
+                          parse_float=_finite_float)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise MalformedBody(_("The body is not valid JSON.")) from None
     if not isinstance(body, dict):
         raise MalformedBody(_("The body must be a JSON object."))
+    _refuse_unstorable_strings(body)
     return body
+
+
+def _refuse_unstorable_strings(body: dict) -> None:
+    # A loop, not recursion: the depth is what is being checked.
+    stack: list[tuple[object, str, int]] = [(body, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            refuse_unstorable(value, path)
+            continue
+        if depth >= MAX_BODY_DEPTH and isinstance(value, (dict, list)):
+            raise MalformedBody(_("The body is nested more than %(limit)d levels deep.")
+                                % {"limit": MAX_BODY_DEPTH})
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else key
+                refuse_unstorable(key, f"{path}.*" if path else "*")  # never echo a bad key
+                stack.append((item, where, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))

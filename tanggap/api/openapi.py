@@ -1,8 +1,29 @@
-"""The OpenAPI 3.1 document of REST v1, written by hand so it states the contract exactly."""
+"""The OpenAPI 3.1 document of REST v1, written by hand so it states the contract exactly, and
+held to it: every API response in the test suite is validated against this document
+(tanggap/testing/api_contract.py), and scripts/fuzz-api fuzzes the running server from it.
+
+Strict on purpose. Every response object lists all its fields as required and allows no others
+(`additionalProperties: false`), and every status code an operation can answer is listed with
+its exact error codes, so a field added, renamed or dropped in a view fails the suite until the
+document says so. Request bodies stay open to unknown fields (clients may send more than we
+read), but each known field's type and bounds are the ones the server enforces.
+
+Enumerations and limits come from the code that enforces them, never copied by hand.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+
+from django.conf import settings
+
+from tanggap import language
+from tanggap.api.framework import MAX_BODY_BYTES
+from tanggap.cases.actions import MANUAL_STATUSES, MAX_KEY_CHARS
+from tanggap.cases.cleaning import MAX_ID
+from tanggap.cases.models import CaseKind, CaseStatus, DeliveryStatus, Direction
+from tanggap.cases.queries import CURSOR_PATTERN
+from tanggap.connectors.models import ModerationState
 
 
 def _ref(name: str) -> dict:
@@ -13,200 +34,396 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_ERRORS = {
-    "400": _json(_ref("Error"), "Malformed JSON"),
-    "401": _json(_ref("Error"), "No or bad credentials"),
-    "403": _json(_ref("Error"), "Your role may not do this (auditors are read-only)"),
-    "404": _json(_ref("Error"), "No such object in your workspaces"),
-    "422": _json(_ref("Error"), "Invalid input; nothing was stored"),
-}
+def _object(properties: dict, *, description: str = "") -> dict:
+    """A response object: every field required, no other field allowed."""
+    schema = {"type": "object", "required": list(properties), "properties": properties,
+              "additionalProperties": False}
+    if description:
+        schema["description"] = description
+    return schema
 
 
-def _case_action(summary: str, ok: dict, extra: dict | None = None, body: str | None = None):
-    op = {
-        "summary": summary,
-        "parameters": [{"name": "id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
-        "responses": {"200": ok, **_ERRORS, **(extra or {})},
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+OBJECT_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def _error(codes: tuple[str, ...], description: str, **extra: dict) -> dict:
+    """An error body: {"error", "message"} and the extra fields its codes carry (all required)."""
+    return _object({"error": {"enum": list(codes)}, "message": STRING, **extra},
+                   description=description)
+
+
+def _schemas() -> dict:
+    max_chars = settings.TANGGAP_MAX_MESSAGE_CHARS
+    text = {"type": "string", "minLength": 1, "maxLength": max_chars,
+            "description": "Stripped before it is stored; must contain a visible character. "
+                           "NUL and unpaired surrogates are refused anywhere in a body."}
+    platform_id = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200,
+                              "pattern": r"\S"}, INTEGER]}
+    # Ids in bodies: the number, or its decimal digits (integrations send both).
+    body_id = {"anyOf": [OBJECT_ID, {"type": "string", "pattern": "^[0-9]{1,19}$"}]}
+    topic = {"enum": ["", *language.TOPICS], "description": "empty until triaged"}
+    intent = {"enum": ["", *language.INTENTS], "description": "empty until triaged"}
+    finding = _object({
+        "code": STRING, "message": STRING, "severity": {"enum": ["info", "warn", "block"]},
+        "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
+    })
+    invalid = {"field": STRING, "fields": {"type": "array", "items": STRING}}
+    case = {
+        "id": OBJECT_ID,
+        "status": {"enum": CaseStatus.values},
+        "kind": {"enum": CaseKind.values},
+        "claimed_by": _nullable(STRING),
+        "claim_expires_at": _nullable(TIME),
+        "claim_active": BOOLEAN,
+        "version": {"type": "integer", "minimum": 1},
+        "tracking_number": STRING,
+        "channel_id": OBJECT_ID,
+        "contact": _object({"id": OBJECT_ID, "name": STRING}),
+        "last_inbound_at": TIME,
+        "topic": topic,
+        "intent": intent,
+        "kasar": BOOLEAN,
+        "triage_confirmed": BOOLEAN,
+        "workspace": {"type": "string", "description": "the workspace's slug"},
     }
+    return {
+        # --- errors ---------------------------------------------------------------------------
+        "Malformed": _error(("malformed_json",), "The body is not a JSON object, not strict "
+                            "JSON (NaN, Infinity, 1e400), or nested more than 32 levels deep"),
+        "Unauthenticated": _error(("unauthenticated",), "No credentials, or a bad token"),
+        "Forbidden": _error(("forbidden", "csrf"), "Your role may not do this (auditors only "
+                            "read), or a session request without its CSRF token"),
+        "NotFound": _error(("not_found",), "No such object in your workspaces (the same answer "
+                           "whether it exists elsewhere or not)"),
+        "MethodNotAllowed": _error(("method_not_allowed",), "The `Allow` header lists the "
+                                   "methods of this path"),
+        "TooLarge": _error(("too_large",), f"The body is over {MAX_BODY_BYTES} bytes (any "
+                           "POST: a form body is read for its CSRF token)"),
+        "Invalid": {
+            "description": "Invalid input; nothing was stored. `field` or `fields` name the "
+                           "input at fault when there is one.",
+            "type": "object", "required": ["error", "message"],
+            "properties": {"error": {"const": "invalid"}, "message": STRING, **invalid},
+            "additionalProperties": False,
+        },
+        "ToneRefused": _error(
+            ("tone_blocked", "tone_warning"),
+            "The tone guard refused the reply: tone_blocked is never sent; tone_warning is sent "
+            "when it is posted again with confirm_tone (audited)",
+            findings={"type": "array", "items": _ref("ToneFinding")},
+            suggestion=_nullable(STRING)),
+        "Claimed": _error(("claimed",), "Someone else holds the case", claimed_by=STRING),
+        "NotHolder": _error(("not_holder",), "Only the holder may do this; `claimed_by` is the "
+                            "holder, null when nobody holds it", claimed_by=_nullable(STRING)),
+        "StaleVersion": _error(
+            ("stale_version",), "The case moved since `base_version`: its `version` now, and "
+            "what changed", version=INTEGER,
+            changes={"type": "array", "items": _object({
+                "action": STRING, "actor": _nullable(STRING), "at": TIME, "version": INTEGER})}),
+        "AlreadyAnswered": _error(
+            ("already_answered",), "Someone else answered since the citizen last wrote; send "
+            "again with override=true if a second answer is needed (audited)",
+            answered_by=STRING),
+        "CaseClosed": _error(("case_closed",), "The case is closed"),
+        # --- requests (open to unknown fields; known ones exactly as enforced) -----------------
+        "Inbound": {
+            "type": "object",
+            "required": ["channel_id", "external_id", "author", "text"],
+            "properties": {
+                "channel_id": body_id,
+                "external_id": platform_id,
+                "author": {"type": "object", "required": ["id"], "properties": {
+                    "id": platform_id,
+                    "name": _nullable({"type": "string", "description": (
+                        "shown as given, without control or direction characters, at most "
+                        "200 characters")})}},
+                "text": text,
+                "thread_id": {"anyOf": [{"type": "string", "maxLength": 200}, INTEGER,
+                                        {"type": "null"}]},
+            },
+        },
+        "Reply": {
+            "type": "object", "required": ["text", "idempotency_key", "base_version"],
+            "properties": {
+                "text": text,
+                "idempotency_key": {"type": "string", "minLength": 1,
+                                    "maxLength": MAX_KEY_CHARS},
+                "base_version": {"type": "integer", "description": (
+                    "the case's version the reply was written against")},
+                "override": {"type": "boolean", "description": (
+                    "answer a case someone else already answered (audited)")},
+                "confirm_tone": {"type": "boolean", "description": (
+                    "send a reply whose tone verdict is warn (audited)")},
+            },
+        },
+        "Status": {"type": "object", "required": ["status"], "properties": {
+            "status": {"enum": list(MANUAL_STATUSES)}}},
+        "Kind": {"type": "object", "required": ["kind"], "properties": {
+            "kind": {"enum": CaseKind.values}}},
+        "Note": {"type": "object", "required": ["text"], "properties": {"text": text}},
+        "Triage": {
+            "type": "object",
+            "description": "a topic, an intent or both; null leaves that one as it is",
+            "anyOf": [{"required": ["topic"]}, {"required": ["intent"]}],
+            "properties": {"topic": {"enum": [*language.TOPICS, None]},
+                           "intent": {"enum": [*language.INTENTS, None]}},
+        },
+        "Hide": {"type": "object", "required": ["hidden"], "properties": {"hidden": BOOLEAN}},
+        "Draft": {"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string", "maxLength": max_chars,
+                     "description": "as typed: the findings' offsets point into it"},
+            "case_id": _nullable(body_id)}},
+        "Text": {"type": "object", "required": ["text"], "properties": {"text": text}},
+        # --- responses ------------------------------------------------------------------------
+        "Health": _object({"status": {"const": "ok"}}),
+        "InboundResult": _object({"case_id": OBJECT_ID, "tracking_number": STRING,
+                                  "message_id": OBJECT_ID, "created": BOOLEAN}),
+        "Reading": _object({
+            "intent": {"enum": list(language.INTENTS)},
+            "topic": {"enum": list(language.TOPICS)},
+            "kasar": BOOLEAN,
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "unsure": BOOLEAN,
+            "top_topics": {"type": "array", "items": _object({
+                "topic": {"enum": list(language.TOPICS)},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1}})},
+            "reasons": {"type": "array", "items": STRING},
+        }, description="The language engine's triage of a citizen's text"),
+        "ToneRecord": _object({"tone": {"enum": ["ok", "warn"]},
+                               "findings": {"type": "array", "items": STRING}},
+                              description="The tone verdict a reply left with"),
+        "ToneFinding": finding,
+        "ToneResult": _object({"verdict": {"enum": ["ok", "warn", "block"]},
+                               "findings": {"type": "array", "items": _ref("ToneFinding")},
+                               "suggestion": _nullable(STRING)}),
+        "Message": _object({
+            "id": OBJECT_ID,
+            "direction": {"enum": Direction.values},
+            "text": STRING,
+            "author": STRING,
+            "created_at": TIME,
+            "delivery_status": {"enum": DeliveryStatus.values},
+            "external_id": _nullable(STRING),
+            "triage": {"oneOf": [_ref("Reading"), _ref("ToneRecord")], "description": (
+                "a citizen's message: its triage; a reply: its tone verdict")},
+        }),
+        "Case": _object(case),
+        "CaseDetail": _object({**case, "messages": {"type": "array", "items": _ref("Message")}}),
+        "CasePage": _object({
+            "results": {"type": "array", "items": _ref("Case")},
+            "next": _nullable({"type": "string", "format": "uri",
+                               "description": "the next page, with the same filters"})}),
+        "CaseState": _object({
+            "status": {"enum": CaseStatus.values},
+            "claimed_by": _nullable(STRING),
+            "claim_expires_at": _nullable(TIME),
+            "version": {"type": "integer", "minimum": 1},
+        }, description="Who holds the case and how far it got"),
+        "ReplyResult": _object({"message": _ref("Message"),
+                                "version": {"type": "integer", "minimum": 1},
+                                "status": {"enum": CaseStatus.values}, "created": BOOLEAN}),
+        "KindResult": _object({"kind": {"enum": CaseKind.values},
+                               "version": {"type": "integer", "minimum": 1}}),
+        "NoteResult": _object({"id": OBJECT_ID, "text": STRING}),
+        "TriageResult": _object({"topic": topic, "intent": intent, "confirmed": {"const": True},
+                                 "version": {"type": "integer", "minimum": 1}}),
+        "Moderation": _object({
+            "message_id": OBJECT_ID, "hidden": BOOLEAN, "platform_hidden": _nullable(BOOLEAN),
+            "state": {"enum": ModerationState.values}, "error": STRING}),
+        "OpenApi": _object({key: {"type": "string" if key == "openapi" else
+                                  "array" if key in ("servers", "security") else "object"}
+                            for key in ("openapi", "info", "servers", "security", "components",
+                                        "paths")}, description="This document"),
+    }
+
+
+def _responses(ok: dict, *errors: str, conflicts: tuple[str, ...] = (),
+               invalid: tuple[str, ...] = ("Invalid",)) -> dict:
+    """An operation's responses: `ok` ({status: response}) and the errors it can answer."""
+    described = {
+        "400": lambda: _json(_ref("Malformed"), "Malformed body"),
+        "401": lambda: _json(_ref("Unauthenticated"), "No or bad credentials"),
+        "403": lambda: _json(_ref("Forbidden"), "Not allowed for your role"),
+        "404": lambda: _json(_ref("NotFound"), "Not found in your workspaces"),
+        "409": lambda: _json({"oneOf": [_ref(name) for name in conflicts]} if len(conflicts) > 1
+                             else _ref(conflicts[0]), "Conflict; nothing changed"),
+        "413": lambda: _json(_ref("TooLarge"), "Body too large"),
+        "422": lambda: _json({"oneOf": [_ref(name) for name in invalid]} if len(invalid) > 1
+                             else _ref(invalid[0]), "Invalid input; nothing was stored"),
+    }
+    return {**ok, **{status: described[status]() for status in errors}}
+
+
+def _operation(operation_id: str, summary: str, responses: dict, *, body: str | None = None,
+               path_id: bool = False, **more) -> dict:
+    op = {"operationId": operation_id, "summary": summary, "responses": responses, **more}
+    if path_id:
+        op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": OBJECT_ID}]
     if body:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": _ref(body)}}}
-    return {"post": op}
+    return op
+
+
+# What every operation that reads a body can also answer, besides its own codes.
+_WITH_BODY = ("400", "413", "422")
+
+
+def _edit(operation_id: str, summary: str, ok: dict, body: str) -> dict:
+    """A POST to one object of a workspace with a JSON body."""
+    return {"post": _operation(operation_id, summary,
+                               _responses(ok, "401", "403", "404", *_WITH_BODY),
+                               body=body, path_id=True)}
+
+
+def _or_blank(schema: dict) -> dict:
+    # A query parameter sent empty (`?channel=`, as an HTML form sends "all") is not given.
+    return {"anyOf": [schema, {"const": ""}]}
+
+
+def _with_links(response: dict, links: dict) -> dict:
+    """OpenAPI links: which later calls take their ids from this answer (the fuzzer follows
+    them to reach real cases instead of random ids)."""
+    return {**response, "links": links}
+
+
+def _links_of_a_new_message() -> dict:
+    case = {"parameters": {"id": "$response.body#/case_id"}}
+    return {
+        **{name: {"operationId": operation, **case} for name, operation in (
+            ("GetCase", "getCase"), ("ClaimCase", "claimCase"), ("ReleaseCase", "releaseCase"),
+            ("TakeOverCase", "takeOverCase"), ("ReplyToCase", "replyToCase"),
+            ("SetCaseStatus", "setCaseStatus"), ("SetCaseKind", "setCaseKind"),
+            ("AddCaseNote", "addCaseNote"), ("CorrectCaseTriage", "correctCaseTriage"))},
+        "HideMessage": {"operationId": "hideMessage",
+                        "parameters": {"id": "$response.body#/message_id"}},
+    }
+
+
+def _paths() -> dict:
+    case_state = _json(_ref("CaseState"), "The case's state now")
+    claimed = _with_links(case_state, {"ReplyAsHolder": {
+        "operationId": "replyToCase", "parameters": {"id": "$request.path.id"},
+        "requestBody": {"text": "Terima kasih, laporan Anda kami terima dan kami teruskan.",
+                        "idempotency_key": "$response.body#/claim_expires_at",
+                        "base_version": "$response.body#/version"}}})
+    stored = _links_of_a_new_message()
+    return {
+        "/health": {"get": _operation(
+            "health", "Liveness", {"200": _json(_ref("Health"), "Up")}, security=[])},
+        "/openapi.json": {"get": _operation(
+            "openapi", "This document", {"200": _json(_ref("OpenApi"), "The document")},
+            security=[])},
+        "/inbound": {"post": _operation(
+            "postInbound", "Accept one citizen message (stored once per channel and external id)",
+            _responses({"201": _with_links(_json(_ref("InboundResult"), "Stored"), stored),
+                        "200": _with_links(_json(_ref("InboundResult"), "Already stored"),
+                                           stored)},
+                       "401", "403", "404", *_WITH_BODY),
+            body="Inbound")},
+        "/cases": {"get": _operation(
+            "listCases", "Cases, newest citizen message first",
+            _responses({"200": _json(_ref("CasePage"), "A page")}, "401", "403", "422"),
+            parameters=[
+                {"name": "status", "in": "query", "description": "open (default), all, or one "
+                 "status", "schema": {"enum": ["", "open", "all", *CaseStatus.values]}},
+                {"name": "claimed", "in": "query", "description": "held by someone, by nobody, "
+                 "or by me", "schema": {"enum": ["", "true", "false", "me", "1", "0", "yes",
+                                                 "no"]}},
+                {"name": "channel", "in": "query", "schema": _or_blank(OBJECT_ID)},
+                {"name": "kind", "in": "query", "schema": {"enum": ["", *CaseKind.values]}},
+                {"name": "topic", "in": "query",
+                 "schema": {"enum": ["", *language.TOPICS]}},
+                {"name": "intent", "in": "query",
+                 "schema": {"enum": ["", *language.INTENTS]}},
+                {"name": "kasar", "in": "query",
+                 "schema": {"enum": ["", "true", "false", "1", "0", "yes", "no"]}},
+                {"name": "limit", "in": "query", "description": "at most 200 are returned",
+                 "schema": _or_blank({"type": "integer", "minimum": 1, "maximum": MAX_ID})},
+                {"name": "cursor", "in": "query", "description": "from the previous page's "
+                 "`next`", "schema": _or_blank({"type": "string", "pattern": CURSOR_PATTERN})},
+            ])},
+        "/cases/{id}": {"get": _operation(
+            "getCase", "One case with its thread",
+            _responses({"200": _json(_ref("CaseDetail"), "The case")}, "401", "403", "404"),
+            path_id=True)},
+        "/cases/{id}/claim": {"post": _operation(
+            "claimCase", "Claim (or renew your lease)",
+            _responses({"200": claimed}, "401", "403", "404", "409", "413",
+                       conflicts=("Claimed", "CaseClosed")),
+            path_id=True)},
+        "/cases/{id}/release": {"post": _operation(
+            "releaseCase", "Release your claim (releasing an unheld case changes nothing)",
+            _responses({"200": case_state}, "401", "403", "404", "409", "413",
+                       conflicts=("NotHolder",)),
+            path_id=True)},
+        "/cases/{id}/takeover": {"post": _operation(
+            "takeOverCase", "Supervisor: take the case over (audited)",
+            _responses({"200": claimed}, "401", "403", "404", "409", "413",
+                       conflicts=("CaseClosed",)),
+            path_id=True)},
+        "/cases/{id}/replies": {"post": _operation(
+            "replyToCase", "Send a reply as the holder",
+            _responses({"201": _json(_ref("ReplyResult"), "Sent"),
+                        "200": _json(_ref("ReplyResult"), "Sent before with this idempotency "
+                                     "key: that reply, no new message")},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("CaseClosed", "NotHolder", "StaleVersion", "AlreadyAnswered"),
+                       invalid=("Invalid", "ToneRefused")),
+            body="Reply", path_id=True)},
+        "/cases/{id}/status": _edit(
+            "setCaseStatus", "Move the status (closing or reopening as new releases the claim)",
+            {"200": case_state}, "Status"),
+        "/cases/{id}/kind": _edit("setCaseKind", "Set the kind",
+                                  {"200": _json(_ref("KindResult"), "Set")}, "Kind"),
+        "/cases/{id}/notes": _edit("addCaseNote", "Add an internal note",
+                                   {"201": _json(_ref("NoteResult"), "Added")}, "Note"),
+        "/cases/{id}/triage": _edit(
+            "correctCaseTriage", "Confirm or correct topic and intent (kept as training data)",
+            {"200": _json(_ref("TriageResult"), "Saved")}, "Triage"),
+        "/messages/{id}/hide": _edit(
+            "hideMessage", "Hide or show a citizen's Facebook/Instagram comment on the platform "
+            "(operators and above; audited; the platform is called after commit)",
+            {"202": _json(_ref("Moderation"), "Requested; `state` tells how far the platform "
+                          "call got")}, "Hide"),
+        "/tone": {"post": _operation(
+            "checkTone", "Check a draft reply's tone (the same guard runs at send time)",
+            _responses({"200": _json(_ref("ToneResult"), "The verdict")}, "401", "403", "404",
+                       *_WITH_BODY),
+            body="Draft")},
+        "/classify": {"post": _operation(
+            "classifyText", "Triage a text: intent, topic, kasar, confidence, reasons",
+            _responses({"200": _json(_ref("Reading"), "The triage")}, "401", "403",
+                       *_WITH_BODY),
+            body="Text")},
+    }
 
 
 @cache
 def openapi_document() -> dict:
-    conflict = _json(_ref("Error"), "Conflict: claimed, not_holder, stale_version, "
-                     "already_answered or case_closed")
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Tanggap REST API", "version": "1"},
+        "info": {
+            "title": "Tanggap REST API",
+            "version": "1",
+            "description": (
+                "Errors are JSON objects {\"error\": code, \"message\": text in the reader's "
+                "language} with the extra fields their code names. Any other path under "
+                "/api/v1/ answers 404 and any other method 405, in the same shape."),
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object", "required": ["error", "message"],
-                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-                },
-                "Inbound": {
-                    "type": "object",
-                    "required": ["channel_id", "external_id", "author", "text"],
-                    "properties": {
-                        "channel_id": {"type": "integer"},
-                        "external_id": {"type": ["string", "integer"]},
-                        "author": {"type": "object", "required": ["id"],
-                                   "properties": {"id": {"type": ["string", "integer"]},
-                                                  "name": {"type": "string"}}},
-                        "text": {"type": "string", "minLength": 1, "maxLength": 10000},
-                        "thread_id": {"type": ["string", "integer"]},
-                    },
-                },
-                "InboundResult": {
-                    "type": "object",
-                    "properties": {"case_id": {"type": "integer"},
-                                   "tracking_number": {"type": "string"},
-                                   "message_id": {"type": "integer"},
-                                   "created": {"type": "boolean"}},
-                },
-                "Message": {
-                    "type": "object",
-                    "properties": {"id": {"type": "integer"},
-                                   "direction": {"enum": ["in", "out"]},
-                                   "text": {"type": "string"}, "author": {"type": "string"},
-                                   "created_at": {"type": "string", "format": "date-time"},
-                                   "delivery_status": {"type": "string"}},
-                },
-                "Case": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "status": {"enum": ["baru", "diklaim", "dijawab", "menunggu", "selesai",
-                                            "ditutup"]},
-                        "kind": {"enum": ["pertanyaan", "aduan", "apresiasi", "lainnya"]},
-                        "claimed_by": {"type": ["string", "null"]},
-                        "version": {"type": "integer"},
-                        "tracking_number": {"type": "string"},
-                    },
-                },
-                "CaseDetail": {"allOf": [_ref("Case"), {
-                    "type": "object",
-                    "properties": {"messages": {"type": "array", "items": _ref("Message")}}}]},
-                "Reply": {
-                    "type": "object", "required": ["text", "idempotency_key", "base_version"],
-                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 10000},
-                                   "idempotency_key": {"type": "string", "maxLength": 100},
-                                   "base_version": {"type": "integer"},
-                                   "override": {"type": "boolean"},
-                                   "confirm_tone": {"type": "boolean", "description": (
-                                       "send a reply whose tone verdict is warn (audited)")}},
-                },
-                "Status": {"type": "object", "required": ["status"], "properties": {
-                    "status": {"enum": ["baru", "menunggu", "selesai", "ditutup"]}}},
-                "Kind": {"type": "object", "required": ["kind"], "properties": {
-                    "kind": {"enum": ["pertanyaan", "aduan", "apresiasi", "lainnya"]}}},
-                "Note": {"type": "object", "required": ["text"],
-                         "properties": {"text": {"type": "string"}}},
-                "Triage": {"type": "object", "properties": {
-                    "topic": {"type": "string"}, "intent": {"type": "string"}}},
-                "Hide": {"type": "object", "required": ["hidden"], "properties": {
-                    "hidden": {"type": "boolean"}}},
-                "Moderation": {"type": "object", "properties": {
-                    "message_id": {"type": "integer"}, "hidden": {"type": "boolean"},
-                    "platform_hidden": {"type": ["boolean", "null"]},
-                    "state": {"enum": ["pending", "in_flight", "done", "failed"]},
-                    "error": {"type": "string"}}},
-                "Text": {"type": "object", "required": ["text"], "properties": {
-                    "text": {"type": "string"}, "case_id": {"type": "integer"}}},
-                "ToneResult": {"type": "object", "properties": {
-                    "verdict": {"enum": ["ok", "warn", "block"]},
-                    "findings": {"type": "array", "items": {"type": "object", "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"},
-                        "severity": {"enum": ["info", "warn", "block"]},
-                        "start": {"type": "integer"}, "end": {"type": "integer"}}}},
-                    "suggestion": {"type": ["string", "null"]}}},
-            },
+            "schemas": _schemas(),
         },
-        "paths": {
-            "/health": {"get": {"summary": "Liveness", "security": [],
-                                "responses": {"200": {"description": "OK"}}}},
-            "/inbound": {"post": {
-                "summary": "Accept one citizen message (stored once per channel and external id)",
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("Inbound")}}},
-                "responses": {"201": _json(_ref("InboundResult"), "Stored"),
-                              "200": _json(_ref("InboundResult"), "Already stored"), **_ERRORS},
-            }},
-            "/cases": {"get": {
-                "summary": "Cases, newest citizen message first",
-                "parameters": [
-                    {"name": "status", "in": "query", "schema": {"type": "string"},
-                     "description": "a status name, `open` (default) or `all`"},
-                    {"name": "claimed", "in": "query",
-                     "schema": {"enum": ["true", "false", "me"]}},
-                    {"name": "channel", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "kind", "in": "query", "schema": {"type": "string"}},
-                    {"name": "topic", "in": "query", "schema": {"type": "string"}},
-                    {"name": "intent", "in": "query", "schema": {"type": "string"}},
-                    {"name": "kasar", "in": "query", "schema": {"enum": ["true", "false"]}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "results": {"type": "array", "items": _ref("Case")},
-                    "next": {"type": ["string", "null"]}}}, "A page"), **_ERRORS},
-            }},
-            "/cases/{id}": {"get": {
-                "summary": "One case with its thread",
-                "parameters": [{"name": "id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
-                "responses": {"200": _json(_ref("CaseDetail"), "The case"), **_ERRORS},
-            }},
-            "/cases/{id}/claim": _case_action(
-                "Claim (or renew your lease)", _json(_ref("Case"), "Claimed"),
-                {"409": conflict}),
-            "/cases/{id}/release": _case_action("Release your claim", _json(_ref("Case"), "OK"),
-                                                {"409": conflict}),
-            "/cases/{id}/takeover": _case_action(
-                "Supervisor: take the case over (audited)", _json(_ref("Case"), "OK"),
-                {"409": conflict}),
-            "/cases/{id}/replies": _case_action(
-                "Send a reply as the holder", _json(_ref("Message"), "Same key again: no new "
-                                                    "message"),
-                {"201": _json(_ref("Message"), "Sent"), "409": conflict,
-                 "422": _json(_ref("Error"), "Invalid input, or the tone guard refused: "
-                              "tone_blocked (never sendable) or tone_warning (send again with "
-                              "confirm_tone); the body carries the findings")},
-                body="Reply"),
-            "/cases/{id}/status": _case_action("Move the status", _json(_ref("Case"), "OK"),
-                                               body="Status"),
-            "/cases/{id}/kind": _case_action("Set the kind", _json(_ref("Case"), "OK"),
-                                             body="Kind"),
-            "/cases/{id}/notes": _case_action("Add an internal note",
-                                              _json(_ref("Note"), "Added"), body="Note"),
-            "/cases/{id}/triage": _case_action(
-                "Confirm or correct topic and intent (kept as training data)",
-                _json(_ref("Triage"), "Saved"), body="Triage"),
-            "/messages/{id}/hide": {"post": {
-                "summary": "Hide or show a citizen's Facebook/Instagram comment on the platform "
-                           "(operators and above; audited; the platform is called after commit)",
-                "parameters": [{"name": "id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("Hide")}}},
-                "responses": {"202": _json(_ref("Moderation"), "Requested; `state` tells how "
-                                           "far the platform call got"), **_ERRORS}}},
-            "/tone": {"post": {
-                "summary": "Check a draft reply's tone (the same guard runs at send time)",
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("Text")}}},
-                "responses": {"200": _json(_ref("ToneResult"), "The verdict"), **_ERRORS}}},
-            "/classify": {"post": {
-                "summary": "Triage a text: intent, topic, kasar, confidence, reasons",
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("Text")}}},
-                "responses": {"200": {"description": "The triage"}, **_ERRORS}}},
-        },
+        "paths": _paths(),
     }

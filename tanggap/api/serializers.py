@@ -28,6 +28,17 @@ def case_summary(case: Case, now, workspace_slug: str | None = None) -> dict:
     }
 
 
+def case_state(case: Case) -> dict:
+    """Who holds the case and how far it got: the answer of a claim, release, take-over or
+    status move (the client redraws the case's header from it)."""
+    return {
+        "status": case.status,
+        "claimed_by": case.claimed_by.username if case.claimed_by_id else None,
+        "claim_expires_at": case.claim_expires_at.isoformat() if case.claim_expires_at else None,
+        "version": case.version,
+    }
+
+
 def message_json(message: Message) -> dict:
     return {
         "id": message.pk,

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from tanggap.api import views
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("tone", views.tone, name="tone"),
     path("classify", views.classify, name="classify"),
     path("messages/<str:message_id>/hide", views.message_hide, name="message_hide"),
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

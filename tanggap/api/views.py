@@ -4,22 +4,41 @@ and serialises; the rules live in the actions."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
-from tanggap.api.framework import api_view, json_body
+from tanggap.api.framework import (
+    api_view,
+    body_too_large,
+    desk_error_response,
+    error_response,
+    json_body,
+)
 from tanggap.api.openapi import openapi_document
-from tanggap.api.serializers import case_detail, case_summary, message_json, moderation_json
+from tanggap.api.serializers import (
+    case_detail,
+    case_state,
+    case_summary,
+    message_json,
+    moderation_json,
+)
 from tanggap.cases import actions, queries
 from tanggap.cases import language as desk_language
 from tanggap.cases.access import access_case
+from tanggap.cases.cleaning import clean_text, parse_id, parse_int_param
 from tanggap.connectors.access import access_channel
 from tanggap.connectors.actions.moderation import hide_comment
-from tanggap.errors import InvalidInput
+from tanggap.errors import InvalidInput, NotFound
 from tanggap.workspaces.access import workspace_ids_of
 from tanggap.workspaces.models import Workspace
+
+# The most cases one page returns, whatever `limit` asks for.
+MAX_PAGE = 200
 
 
 @api_view(("GET",), public=True)
@@ -30,6 +49,34 @@ def health(request):
 @api_view(("GET",), public=True)
 def openapi(request):
     return JsonResponse(openapi_document())
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    """The site's handler400: a SuspiciousOperation (an oversize form body, a bad Host header)
+    on an API path answers in the API's JSON, elsewhere with Django's page."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return desk_error_response(body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+    return error_response(400, "bad_request", _("The request could not be processed."))
+
+
+def server_error(request):
+    """The site's handler500: JSON on API paths (clients parse every answer), Django's page
+    elsewhere. Nothing about the failure is told; it is in the server's log."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return error_response(500, "server_error", _("Something went wrong on the server."))
+
+
+@csrf_exempt
+def not_found(request, rest=""):
+    """Every other path under /api/v1/, whatever the method: JSON like the API's other errors."""
+    return desk_error_response(NotFound(_("No such API endpoint.")))
 
 
 def _require(body: dict, *names: str) -> None:
@@ -45,16 +92,21 @@ def inbound(request):
     _require(body, "channel_id", "external_id", "author", "text")
     author = body["author"]
     if not isinstance(author, dict):
-        raise InvalidInput(_("'author' must be an object with 'id' and 'name'."))
+        raise InvalidInput(_("'author' must be an object with 'id' and 'name'."), field="author")
     _require(author, "id")
-    channel, _membership = access_channel(request.api_user, body["channel_id"], write=True)
+    name = author.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidInput(_("'%(field)s' must be a string.") % {"field": "author.name"},
+                           field="author.name")
+    channel_id = parse_id(body["channel_id"], field="channel_id")
+    channel, _membership = access_channel(request.api_user, channel_id, write=True)
     result = actions.ingest_inbound(
         channel=channel,
         external_id=_as_id(body["external_id"], "external_id"),
         author_id=_as_id(author["id"], "author.id"),
-        author_name=author.get("name") if isinstance(author.get("name"), str) else "",
+        author_name=name or "",
         text=body["text"],
-        thread_id=_as_id(body.get("thread_id") or "", "thread_id", allow_empty=True),
+        thread_id=_as_id(body.get("thread_id"), "thread_id", allow_empty=True),
         now=request.now,
     )
     return JsonResponse(
@@ -70,11 +122,14 @@ def inbound(request):
 
 def _as_id(value, name: str, *, allow_empty: bool = False) -> str:
     # Platform ids arrive as strings or numbers; both are kept as their decimal/string form.
+    if allow_empty and value is None:
+        return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidInput(_("'%(field)s' must be a string or an integer.") % {"field": name})
+        raise InvalidInput(_("'%(field)s' must be a string or an integer.") % {"field": name},
+                           field=name)
     value = str(value)
     if not value and not allow_empty:
-        raise InvalidInput(_("'%(field)s' must not be empty.") % {"field": name})
+        raise InvalidInput(_("'%(field)s' must not be empty.") % {"field": name}, field=name)
     return value
 
 
@@ -93,12 +148,8 @@ def case_list(request):
         intent=params.get("intent"),
         kasar=params.get("kasar"),
     )
-    try:
-        limit = min(int(params.get("limit", settings.TANGGAP_API_PAGE_SIZE)), 200)
-    except ValueError:
-        raise InvalidInput(_("'limit' must be an integer.")) from None
-    if limit < 1:
-        raise InvalidInput(_("'limit' must be at least 1."))
+    limit = parse_int_param(params.get("limit"), field="limit", minimum=1)
+    limit = min(limit or settings.TANGGAP_API_PAGE_SIZE, MAX_PAGE)
     # No join to the workspace: on SQLite it makes the planner scan workspaces first and sort
     # every open case (257 ms at 100k cases instead of 3 ms); the slugs come from a small map.
     page = list(
@@ -129,15 +180,14 @@ def case_view(request, case_id):
 def claim(request, case_id):
     case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.claim_case(case_id=case.pk, actor=request.api_user, now=request.now)
-    return JsonResponse({"claimed_by": request.api_user.username, "version": case.version,
-                         "claim_expires_at": case.claim_expires_at.isoformat()})
+    return JsonResponse(case_state(case))
 
 
 @api_view(("POST",))
 def release(request, case_id):
     case, _membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.release_case(case_id=case.pk, actor=request.api_user, now=request.now)
-    return JsonResponse({"claimed_by": None, "version": case.version, "status": case.status})
+    return JsonResponse(case_state(case))
 
 
 @api_view(("POST",))
@@ -146,7 +196,7 @@ def take_over(request, case_id):
     case = actions.take_over_case(
         case_id=case.pk, actor=request.api_user, membership=membership, now=request.now
     )
-    return JsonResponse({"claimed_by": request.api_user.username, "version": case.version})
+    return JsonResponse(case_state(case))
 
 
 @api_view(("POST",))
@@ -179,7 +229,7 @@ def status(request, case_id):
     case = actions.set_case_status(
         case_id=case.pk, actor=request.api_user, status=body["status"], now=request.now
     )
-    return JsonResponse({"status": case.status, "version": case.version})
+    return JsonResponse(case_state(case))
 
 
 @api_view(("POST",))
@@ -220,20 +270,27 @@ def tone(request):
     """Check a draft reply as the operator types; the same guard runs again at send time."""
     body = json_body(request)
     _require(body, "text")
-    if not isinstance(body["text"], str) or len(body["text"]) > settings.TANGGAP_MAX_MESSAGE_CHARS:
-        raise InvalidInput(_("'%(field)s' must be a string.") % {"field": "text"})
+    text = body["text"]
+    # A draft as typed, untrimmed: the findings' offsets point into it.
+    if not isinstance(text, str):
+        raise InvalidInput(_("'%(field)s' must be a string.") % {"field": "text"}, field="text")
+    if len(text) > settings.TANGGAP_MAX_MESSAGE_CHARS:
+        raise InvalidInput(_("'%(field)s' is longer than %(limit)d characters.")
+                           % {"field": "text", "limit": settings.TANGGAP_MAX_MESSAGE_CHARS},
+                           field="text")
     inbound_kind = None
     if body.get("case_id") is not None:
-        case, _membership = access_case(request.api_user, body["case_id"])
+        case_id = parse_id(body["case_id"], field="case_id")
+        case, _membership = access_case(request.api_user, case_id)
         inbound_kind = case.intent or case.kind
-    return JsonResponse(desk_language.tone(body["text"], inbound_kind=inbound_kind).as_dict())
+    return JsonResponse(desk_language.tone(text, inbound_kind=inbound_kind).as_dict())
 
 
 @api_view(("POST",))
 def classify(request):
     body = json_body(request)
     _require(body, "text")
-    text = actions.validate_text(body["text"])
+    text = clean_text(body["text"])
     return JsonResponse(desk_language.triage(text))
 
 

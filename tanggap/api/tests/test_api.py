@@ -74,10 +74,19 @@ def test_inbound_oversized_or_empty_text_stores_nothing(desk):
 
 
 def test_inbound_unknown_channel_is_404(desk):
-    for channel_id in (999_999, "abc", None):
+    for channel_id in (999_999, 0, 2**70, "999999"):
         response = desk.ani.post("/api/v1/inbound", _inbound_body(desk, channel_id=channel_id))
         assert response.status_code == 404
         assert response.json()["error"] == "not_found"
+
+
+def test_inbound_channel_that_is_not_an_id_is_422(desk):
+    before = _state()
+    for channel_id in ("abc", None, 1.9, 1.0, True, [desk.web.pk], f" {desk.web.pk}", "1_0"):
+        response = desk.ani.post("/api/v1/inbound", _inbound_body(desk, channel_id=channel_id))
+        assert response.status_code == 422, channel_id
+        assert (response.json()["error"], response.json()["field"]) == ("invalid", "channel_id")
+    assert _state() == before
 
 
 def test_html_in_citizen_text_is_stored_verbatim_and_rendered_as_text(desk):
@@ -211,14 +220,23 @@ def test_wrong_method_is_405(desk):
     assert desk.ani.get("/api/v1/inbound").status_code == 405
 
 
-def test_openapi_document_lists_every_endpoint(client):
+def test_openapi_document_lists_every_endpoint_and_method(client):
+    """The document and the URLconf name the same paths and methods, both ways."""
+    import re
+
+    from tanggap.api.urls import urlpatterns
+
     doc = client.get("/api/v1/openapi.json").json()
     assert doc["openapi"] == "3.1.0"
-    assert set(doc["paths"]) == {
-        "/health", "/inbound", "/cases", "/cases/{id}", "/cases/{id}/claim",
-        "/cases/{id}/release", "/cases/{id}/takeover", "/cases/{id}/replies",
-        "/cases/{id}/status", "/cases/{id}/kind", "/cases/{id}/notes", "/cases/{id}/triage",
-        "/tone", "/classify", "/messages/{id}/hide"}
+    routed = {}
+    for pattern in urlpatterns:
+        if pattern.name == "not_found":
+            continue
+        path = "/" + re.sub(r"<str:\w+>", "{id}", str(pattern.pattern))
+        routed[path] = {m.lower() for m in pattern.callback.api_methods}
+    documented = {path: set(item) for path, item in doc["paths"].items()}
+    assert documented == routed
+    assert "/openapi.json" in documented and "/messages/{id}/hide" in documented
 
 
 # --- isolation and roles, on every endpoint -----------------------------------------------------

@@ -1,7 +1,8 @@
 """Shared fixtures: two workspaces and the personas of every endpoint test.
 
-`bpn` is the city desk (operators ani and budi, supervisor sari, auditor audi); `dlh` is an
-SKPD's desk with its own operator, `luar`, the outsider of every isolation test.
+`bpn` is the city desk (operators ani and budi, supervisor sari, auditor audi, and `gerbang`,
+the integration account of its web form that may only post inbound messages); `dlh` is an SKPD's
+desk with its own operator, `luar`, the outsider of every isolation test.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from django.utils import timezone
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.connectors.actions.channels import add_channel
-from tanggap.workspaces.actions import add_member, create_token, create_workspace
+from tanggap.workspaces.actions.members import add_member
+from tanggap.workspaces.actions.tokens import create_token
+from tanggap.workspaces.actions.workspaces import create_workspace
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Desk:
     sari: Persona
     audi: Persona
     luar: Persona
+    gerbang: Persona
 
     def inbound(self, text="Lampu jalan di Jl. Sudirman mati sejak kemarin", external_id="m1",
                 author_id="warga1", thread_id="", channel=None, now=None):
@@ -56,7 +60,7 @@ class Desk:
 
 def _persona(workspace, username, role, now) -> Persona:
     membership = add_member(workspace=workspace, username=username, role=role,
-                            password="kata-sandi-uji", now=now)
+                            password="" if role == "integration" else "kata-sandi-uji", now=now)
     return Persona(membership.user, create_token(user=membership.user, now=now), Client())
 
 
@@ -75,6 +79,7 @@ def make_desk() -> Desk:
         sari=_persona(bpn, "sari", "supervisor", now),
         audi=_persona(bpn, "audi", "auditor", now),
         luar=_persona(dlh, "luar", "operator", now),
+        gerbang=_persona(bpn, "gerbang", "integration", now),
     )
 
 

@@ -4,6 +4,7 @@ readers and documented in docs/configuration.md; nothing here reads a tenant."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -65,6 +66,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tanggap.workspaces",
     "tanggap.audit",
     "tanggap.periodic",
@@ -90,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout into the lockout page (tanggap.web.login).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tanggap.urls"
@@ -151,10 +158,36 @@ TASKS = {
     }
 }
 
+# Accounts and login (docs/security.md, "Accounts and login"). Django's whole validator set runs
+# wherever a password is set: `tanggap user add/password`, the members and account pages.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
+     "OPTIONS": {"min_length": env_int("TANGGAP_PASSWORD_MIN_LENGTH", 12, minimum=8)}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes counts failed logins per (username, address) in the database, so every process
+# sees the same count; the address is REMOTE_ADDR as ClientAddressMiddleware left it (proxies).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("TANGGAP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TANGGAP_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "tanggap.web.login.client_address"
+AXES_LOCKOUT_CALLABLE = "tanggap.web.login.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Successful logins are already on the user (last_login) and failures in AccessAttempt; axes'
+# own access log would grow forever.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# Second factor: TOTP (any authenticator app) for admins and supervisors, with recovery codes.
+OTP_TOTP_ISSUER = env_str("TANGGAP_TOTP_ISSUER", "Tanggap")
+# How long the second step of a login may wait for its code after the password was right.
+TANGGAP_LOGIN_STEP_SECONDS = 300
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

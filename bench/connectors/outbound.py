@@ -52,6 +52,7 @@ def _cases(server, desk, channels, phase: str, count: int, tokens: list[str]):
     operators; return [(token, case_id, version, target id)]."""
     out: list[tuple[str, int, int, str]] = []
     lock = threading.Lock()
+    inbound_headers = {"Authorization": f"Bearer {desk['inbound_token']}"}
 
     def run(k: int) -> None:
         token = tokens[k]
@@ -66,7 +67,7 @@ def _cases(server, desk, channels, phase: str, count: int, tokens: list[str]):
                     target = f"19{phase == 'faulty':d}{n:015d}"
                     body = {"channel_id": channels["x"], "external_id": target,
                             "thread_id": f"conv:{target}"}
-                r = http.post("/api/v1/inbound", json={
+                r = http.post("/api/v1/inbound", headers=inbound_headers, json={
                     **body, "author": {"id": f"{phase}-warga-{n}", "name": "Warga"},
                     "text": "Lampu jalan di Jl. MT Haryono mati sejak tiga hari, mohon diperbaiki."})
                 assert r.status_code == 201, r.text

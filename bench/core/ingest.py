@@ -28,7 +28,8 @@ def main() -> None:
     with server_for(args, "ingest") as server:
         desk = seed(server, "--operators", "1")
         server.start(workers=args.server_workers, worker=not args.no_worker)
-        token = next(iter(desk["tokens"].values()))
+        token = desk["inbound_token"]
+        reader = next(iter(desk["tokens"].values()))
         url = server.url + "/api/v1/inbound"
         rngs: dict[int, random.Random] = {}
 
@@ -45,7 +46,7 @@ def main() -> None:
             server, clients=args.clients, total=total, seconds=args.seconds, send=send,
             headers={"Authorization": f"Bearer {token}"})
         check = httpx.get(server.url + "/api/v1/cases?status=open&limit=1",
-                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                          headers={"Authorization": f"Bearer {reader}"}, timeout=10)
         if check.status_code != 200:
             print(f"after the run GET /api/v1/cases answered {check.status_code}")
 

@@ -26,7 +26,8 @@ trap cleanup EXIT
 "$T" migrate -v 0
 "$T" workspace create bench --name Bench >/dev/null
 echo 'kata-sandi-bench' | "$T" user add op --workspace bench --role operator --password-stdin >/dev/null
-TOKEN=$("$T" token create op | awk '{print $NF}')
+"$T" user add gerbang --workspace bench --role integration >/dev/null
+TOKEN=$("$T" token create gerbang | awk '{print $NF}')
 CHANNEL=$("$T" channel add bench --platform web --handle bench-web | awk '{print $NF}')
 cat > "$TANGGAP_DATA_DIR/post.lua" <<LUA
 counter = 0

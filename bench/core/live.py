@@ -71,7 +71,7 @@ async def _measure(server, desk, args) -> tuple[list[float], int, int, dict]:
         pids[pid] = pids.get(pid, 0) + 1
 
     latencies, expected, lost = [], 0, 0
-    token = next(iter(desk["tokens"].values()))
+    token = desk["inbound_token"]
     async with httpx.AsyncClient(base_url=server.url, timeout=30,
                                  headers={"Authorization": f"Bearer {token}"}) as http:
         await http.get("/api/v1/health")

@@ -34,7 +34,9 @@ from django.utils import timezone  # noqa: E402
 
 from tanggap.cases.models import Case, Contact, DeliveryStatus, Direction, Message  # noqa: E402
 from tanggap.connectors.actions.channels import add_channel  # noqa: E402
-from tanggap.workspaces.actions import add_member, create_token, create_workspace  # noqa: E402
+from tanggap.workspaces.actions.members import add_member  # noqa: E402
+from tanggap.workspaces.actions.tokens import create_token  # noqa: E402
+from tanggap.workspaces.actions.workspaces import create_workspace  # noqa: E402
 
 PASSWORD = "kata-sandi-bench-1"
 BATCH = 5000
@@ -77,6 +79,11 @@ def main() -> None:
                             password=PASSWORD, now=now)
         users.append(member.user)
         tokens[name] = create_token(user=member.user, now=now)
+    # Citizens' messages come in through POST /api/v1/inbound, which only an integration account
+    # (or an admin) may call.
+    gateway = add_member(workspace=workspace, username="gerbang", role="integration",
+                         password="", now=now).user
+    inbound_token = create_token(user=gateway, now=now)
 
     n_cases = args.cases
     n_messages = max(args.messages, n_cases)
@@ -152,7 +159,8 @@ def main() -> None:
     print(f"seeded {n_cases} cases, {written} messages, {n_contacts} contacts, "
           f"{len(users)} operators in {time.monotonic() - started:.1f} s", file=sys.stderr)
     print(json.dumps({
-        "slug": args.slug, "channel_id": channel.pk, "tokens": tokens, "password": PASSWORD,
+        "slug": args.slug, "channel_id": channel.pk, "tokens": tokens,
+        "inbound_token": inbound_token, "password": PASSWORD,
         "cases": n_cases, "messages": written, "seconds": round(time.monotonic() - started, 1),
         "case_ids": [cid for cid, _ in case_rows] if n_cases <= 10_000 else [],
     }))

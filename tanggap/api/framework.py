@@ -22,7 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tanggap.cases.cleaning import refuse_unstorable
 from tanggap.errors import BodyTooLarge, DeskError, MalformedBody
-from tanggap.workspaces.models import ApiToken, hash_token
+from tanggap.workspaces.access import token_bearer
+from tanggap.workspaces.actions.tokens import note_token_use
 
 logger = logging.getLogger(__name__)
 
@@ -31,21 +32,20 @@ def error_response(status: int, code: str, message, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": str(message), **extra}, status=status)
 
 
-def _token_user(request: HttpRequest):
+def _token_bearer(request: HttpRequest):
+    """(token or None, whether a token was sent). The token's last use is noted at most once a
+    minute (workspaces.actions.tokens.note_token_use), so a busy integration does not write on
+    every request."""
     header = request.headers.get("Authorization", "")
     if not header:
         return None, False
-    scheme, _, raw = header.partition(" ")
+    scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None, True
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(raw.strip()))
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None, True
-    return token.user, True
+    token = token_bearer(raw.strip())
+    if token is not None:
+        note_token_use(token=token, now=request.now)
+    return token, True
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -53,7 +53,10 @@ class _CsrfCheck(CsrfViewMiddleware):
         return reason
 
 
-def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
+def api_view(methods: tuple[str, ...], *, public: bool = False, inbound: bool = False) -> Callable:
+    """`inbound=True` marks the one view an integration account may call; every other view
+    refuses its token with 403 before running."""
+
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
         @wraps(view)
@@ -64,10 +67,16 @@ def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
                                           % {"method": request.method})
                 response["Allow"] = ", ".join(methods)
                 return response
+            request.now = timezone.now()
             if not public:
-                user, used_token = _token_user(request)
-                if used_token and user is None:
+                token, used_token = _token_bearer(request)
+                if used_token and token is None:
                     return error_response(401, "unauthenticated", _("The API token is not valid."))
+                if token is not None and token.machine and not inbound:
+                    return error_response(
+                        403, "forbidden",
+                        _("An integration account may only post inbound messages."))
+                user = token.user if token is not None else None
                 if user is None:
                     if not request.user.is_authenticated:
                         return error_response(401, "unauthenticated",
@@ -80,7 +89,6 @@ def api_view(methods: tuple[str, ...], *, public: bool = False) -> Callable:
                             )
                     user = request.user
                 request.api_user = user
-            request.now = timezone.now()
             try:
                 return view(request, *args, **kwargs)
             except DeskError as exc:

@@ -31,7 +31,7 @@ from tanggap.cases import actions, queries
 from tanggap.cases import language as desk_language
 from tanggap.cases.access import access_case
 from tanggap.cases.cleaning import clean_text, parse_id, parse_int_param
-from tanggap.connectors.access import access_channel
+from tanggap.connectors.access import access_inbound_channel
 from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.errors import InvalidInput, NotFound
 from tanggap.workspaces.access import workspace_ids_of
@@ -86,7 +86,7 @@ def _require(body: dict, *names: str) -> None:
                            fields=missing)
 
 
-@api_view(("POST",))
+@api_view(("POST",), inbound=True)
 def inbound(request):
     body = json_body(request)
     _require(body, "channel_id", "external_id", "author", "text")
@@ -99,7 +99,7 @@ def inbound(request):
         raise InvalidInput(_("'%(field)s' must be a string.") % {"field": "author.name"},
                            field="author.name")
     channel_id = parse_id(body["channel_id"], field="channel_id")
-    channel, _membership = access_channel(request.api_user, channel_id, write=True)
+    channel, _membership = access_inbound_channel(request.api_user, channel_id)
     result = actions.ingest_inbound(
         channel=channel,
         external_id=_as_id(body["external_id"], "external_id"),
@@ -108,6 +108,7 @@ def inbound(request):
         text=body["text"],
         thread_id=_as_id(body.get("thread_id"), "thread_id", allow_empty=True),
         now=request.now,
+        actor=request.api_user,
     )
     return JsonResponse(
         {

@@ -125,8 +125,13 @@ def ingest_inbound(
     attachments: list | None = None,
     platform_created_at: datetime | None = None,
     kind: str | None = None,
+    actor=None,
 ) -> InboundResult:
-    """Store one citizen message, once, and put it on its open case (or a new one)."""
+    """Store one citizen message, once, and put it on its open case (or a new one).
+
+    `actor` is who put it in: None for a platform's webhook or poll (the audit shows "system"),
+    the token's user for POST /api/v1/inbound, so a message typed in by hand is never taken for
+    the platform's."""
     text = clean_text(text)
     for name, value in (("external_id", external_id), ("author.id", author_id)):
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
@@ -148,7 +153,7 @@ def ingest_inbound(
                 channel=channel, external_id=external_id, author_id=author_id,
                 author_name=clean_name(author_name), text=text, now=now,
                 thread_id=thread_id, attachments=attachments or [],
-                platform_created_at=platform_created_at, kind=kind, reading=reading,
+                platform_created_at=platform_created_at, kind=kind, reading=reading, actor=actor,
             )
         except IntegrityError:
             # Our transaction rolled back whole. Either another one stored the same platform
@@ -196,7 +201,7 @@ def apply_reading(case: Case, reading: dict) -> list[str]:
 
 
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
-            platform_created_at, kind, reading) -> InboundResult:
+            platform_created_at, kind, reading, actor) -> InboundResult:
     with transaction.atomic():
         # No get_or_create: its savepoint costs two statements on every new citizen, and a
         # concurrent insert is already handled by ingest_inbound's retry of the whole transaction.
@@ -231,7 +236,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             kind = kind or INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
             case = _new_case(channel, contact, thread_id, kind, reading, now)
             events.record(
-                workspace_id=case.workspace_id, actor=None, action="case.opened", now=now,
+                workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
                 case=case, obj=case, after=_snapshot(case),
             )
         else:
@@ -247,7 +252,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             case.save(update_fields=["status", "answered_by", "last_inbound_at", "updated_at",
                                      "version", *apply_reading(case, reading)])
             events.record(
-                workspace_id=case.workspace_id, actor=None, action="case.citizen_wrote", now=now,
+                workspace_id=case.workspace_id, actor=actor, action="case.citizen_wrote", now=now,
                 case=case, obj=case, before=before, after=_snapshot(case),
             )
         message = Message.objects.create(
@@ -340,21 +345,41 @@ def release_case(*, case_id: int, actor, now: datetime) -> Case:
             return case  # nothing held: releasing twice is harmless
         if case.claimed_by_id != actor.pk:
             raise NotHolder(claimed_by=case.claimed_by.username)
-        before = _snapshot(case)
-        case.claimed_by = None
-        case.claim_expires_at = None
-        if case.status == CaseStatus.DIKLAIM:
-            case.status = CaseStatus.BARU
-        case.version += 1
-        case.updated_at = now
-        case.save(update_fields=["claimed_by", "claim_expires_at", "status", "version",
-                                 "updated_at"])
-        events.record(
-            workspace_id=case.workspace_id, actor=actor, action="case.released", now=now,
-            case=case, obj=case, before=before, after=_snapshot(case),
-        )
-        _publish(case, "release", actor)
+        _unclaim(case, actor, now)
         return case
+
+
+def _unclaim(case: Case, actor, now: datetime, **noted) -> None:
+    """Under the case's lock: nobody holds it any more; audited as `actor`'s release."""
+    before = _snapshot(case)
+    case.claimed_by = None
+    case.claim_expires_at = None
+    if case.status == CaseStatus.DIKLAIM:
+        case.status = CaseStatus.BARU
+    case.version += 1
+    case.updated_at = now
+    case.save(update_fields=["claimed_by", "claim_expires_at", "status", "version",
+                             "updated_at"])
+    events.record(
+        workspace_id=case.workspace_id, actor=actor, action="case.released", now=now,
+        case=case, obj=case, before=before, after={**_snapshot(case), **noted},
+    )
+    _publish(case, "release", actor)
+
+
+def release_claims_of(*, holder_id: int, workspace_id: int, actor, now: datetime) -> int:
+    """Release every case `holder_id` holds in the workspace, because they can no longer answer
+    there (removed from it, or deactivated): the workspaces room calls this through its port, in
+    its own transaction, and `actor` is whoever removed them. Returns how many were released."""
+    released = 0
+    held = Case.objects.filter(workspace_id=workspace_id, claimed_by_id=holder_id)
+    for case_id in held.order_by("pk").values_list("pk", flat=True):
+        case = _lock_case(case_id)
+        if case.claimed_by_id != holder_id:
+            continue
+        _unclaim(case, actor, now, holder_left=True)
+        released += 1
+    return released
 
 
 def take_over_case(*, case_id: int, actor, membership, now: datetime) -> Case:

@@ -8,6 +8,8 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from tanggap.cases import outbox
+        from tanggap.cases import actions, outbox
+        from tanggap.workspaces import ports
 
         checks.register(outbox.check_deliverer)
+        ports.register_claim_releaser(actions.release_claims_of)

@@ -8,20 +8,32 @@ from __future__ import annotations
 from tanggap.cases.cleaning import object_id
 from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import Forbidden, NotFound
-from tanggap.workspaces.access import access_membership, access_workspace
+from tanggap.workspaces.access import access_inbound, access_membership, access_workspace
 from tanggap.workspaces.models import Role
 
 
-def access_channel(user, channel_id, *, write: bool = False):
-    """(channel, membership) or NotFound / Forbidden."""
+def _channel(channel_id) -> ChannelAccount:
     channel_pk = object_id(channel_id)
     if channel_pk is None:
         raise NotFound()
     channel = ChannelAccount.objects.filter(pk=channel_pk).first()
     if channel is None:
         raise NotFound()
+    return channel
+
+
+def access_channel(user, channel_id, *, write: bool = False):
+    """(channel, membership) or NotFound / Forbidden."""
+    channel = _channel(channel_id)
     membership = access_membership(user, channel.workspace_id, write=write)
     return channel, membership
+
+
+def access_inbound_channel(user, channel_id):
+    """(channel, membership) for posting a citizen's message on the channel through the API: an
+    admin or an integration account of its workspace. NotFound / Forbidden as above."""
+    channel = _channel(channel_id)
+    return channel, access_inbound(user, channel.workspace_id)
 
 
 def access_channel_admin(user, slug: str):

@@ -24,8 +24,11 @@ from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import ChannelAccount
 from tanggap.demo import texts
 from tanggap.demo.simulator import Posted, Simulator
-from tanggap.workspaces.actions import add_member, create_workspace
-from tanggap.workspaces.models import Membership, Workspace
+from tanggap.workspaces.actions.logins import provision_totp
+from tanggap.workspaces.actions.members import add_member
+from tanggap.workspaces.actions.workspaces import create_workspace
+from tanggap.workspaces.models import SECOND_FACTOR_ROLES, Membership, Workspace
+from tanggap.workspaces.queries import totp_device
 
 DEMO_SLUG = "balikpapan-demo"
 DEMO_NAME = "Pemkot Balikpapan (demo)"
@@ -81,6 +84,8 @@ class DemoReport:
     workspace: Workspace
     workspace_created: bool
     members: list[tuple[DemoMember, str]] = field(default_factory=list)  # (member, outcome)
+    # username -> (authenticator key in hex, recovery codes) for the second factors made now
+    second_factors: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     channels: list[tuple[ChannelAccount, bool]] = field(default_factory=list)  # (channel, new)
     seeded_messages: int = 0
     existing_cases: int = 0
@@ -99,6 +104,8 @@ def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = Tru
         report.workspace = workspace = create_workspace(slug=DEMO_SLUG, name=DEMO_NAME, now=now)
     for member in DEMO_MEMBERS:
         report.members.append((member, _ensure_member(workspace, member, password, now)))
+        if member.role in SECOND_FACTOR_ROLES:
+            _ensure_second_factor(report, member, now)
     for spec in DEMO_CHANNELS:
         report.channels.append(_ensure_channel(workspace, spec, now))
     report.existing_cases = Case.objects.filter(workspace=workspace).count()
@@ -137,6 +144,15 @@ def _ensure_member(workspace: Workspace, member: DemoMember, password: str, now)
     add_member(workspace=workspace, username=member.username, role=member.role,
                password=password, full_name=member.full_name, now=now)
     return "created"
+
+
+def _ensure_second_factor(report: DemoReport, member: DemoMember, now) -> None:
+    """The demo's supervisor and admin log in with a second factor like everyone's: the demo makes
+    their authenticator secret and recovery codes and prints them (never on a real desk)."""
+    user = get_user_model().objects.get(username=member.username)
+    if totp_device(user) is None:
+        report.second_factors[member.username] = provision_totp(user_id=user.pk, actor=None,
+                                                                now=now)
 
 
 def _ensure_channel(workspace: Workspace, spec: DemoChannel, now) -> tuple[ChannelAccount, bool]:

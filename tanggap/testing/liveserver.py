@@ -189,13 +189,16 @@ class DeskSetup:
 
 def set_up_desk(server: LiveServer, *, slug: str = "uji", operators: list[str],
                 password: str = PASSWORD, migrate: bool = True) -> DeskSetup:
-    """Migrate, create a workspace with a web channel and operators with API tokens, via the CLI."""
+    """Migrate, create a workspace with a web channel, operators with API tokens and the
+    integration account `gerbang` (tokens["gerbang"], for inbound messages), via the CLI."""
     if migrate:
         server.cli("migrate", "-v", "0")
     server.cli("workspace", "create", slug, "--name", f"Desk {slug}")
     channel_id = int(server.last_word("channel", "add", slug, "--platform", "web",
                                       "--handle", f"{slug}-web"))
-    tokens = {}
+    # The integration account that posts citizens' messages (POST /api/v1/inbound).
+    server.cli("user", "add", "gerbang", "--workspace", slug, "--role", "integration")
+    tokens = {"gerbang": server.last_word("token", "create", "gerbang")}
     for name in operators:
         server.cli("user", "add", name, "--workspace", slug, "--role", "operator",
                    "--password-stdin", stdin=password + "\n")

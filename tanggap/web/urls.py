@@ -1,14 +1,38 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tanggap.web import views
+from tanggap.web import account, login, members, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", login.login_view, name="login"),
+    path("login/code/", login.login_code, name="login_code"),
+    path("login/enrol/", login.login_enrol, name="login_enrol"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/password", account.change_password, name="account_password"),
+    path("account/totp", account.enrol, name="account_totp"),
+    path("account/recovery", account.renew_recovery, name="account_recovery"),
     path("w/<slug:slug>/", views.inbox, name="inbox"),
     path("w/<slug:slug>/rows", views.inbox_rows, name="inbox_rows"),
     path("w/<slug:slug>/cases/<int:case_id>/", views.case_page, name="case"),
     path("w/<slug:slug>/cases/<int:case_id>/panel", views.case_panel, name="case_panel"),
+    path("w/<slug:slug>/members/", members.member_list, name="members"),
+    path("w/<slug:slug>/members/add", members.member_add, name="member_add"),
+    path("w/<slug:slug>/members/<str:username>/role", members.member_role, name="member_role"),
+    path("w/<slug:slug>/members/<str:username>/remove", members.member_remove,
+         name="member_remove"),
+    path("w/<slug:slug>/members/<str:username>/deactivate", members.member_deactivate,
+         name="member_deactivate"),
+    path("w/<slug:slug>/members/<str:username>/reactivate", members.member_reactivate,
+         name="member_reactivate"),
+    path("w/<slug:slug>/members/<str:username>/password", members.member_password,
+         name="member_password"),
+    path("w/<slug:slug>/members/<str:username>/unlock", members.member_unlock,
+         name="member_unlock"),
+    path("w/<slug:slug>/members/<str:username>/second-factor/reset",
+         members.member_second_factor_reset, name="member_second_factor_reset"),
+    path("w/<slug:slug>/members/<str:username>/tokens/create", members.member_token_create,
+         name="member_token_create"),
+    path("w/<slug:slug>/members/<str:username>/tokens/revoke", members.member_tokens_revoke,
+         name="member_tokens_revoke"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +17,7 @@ from tanggap.cases.actions import effective_holder_id
 from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
-from tanggap.errors import DeskError, NotFound
+from tanggap.errors import DeskError, Forbidden, NotFound
 from tanggap.live.fanout import recheck_sessions
 from tanggap.workspaces.access import access_workspace, memberships_of
 
@@ -28,6 +29,8 @@ def _or_404(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except NotFound:
         raise Http404() from None
+    except Forbidden:
+        raise PermissionDenied() from None
 
 
 @login_required

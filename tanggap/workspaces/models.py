@@ -27,10 +27,18 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     OPERATOR = "operator", _("Operator")
     AUDITOR = "auditor", _("Auditor (read-only)")
+    # A machine account (a city's own form, a WhatsApp gateway) that may only post citizens'
+    # messages through POST /api/v1/inbound: no desk, no reading, no password.
+    INTEGRATION = "integration", _("Integration (inbound only)")
 
 
 WRITER_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR})
 SUPERVISING_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+# Who may put a citizen's message into the desk through the API: it appears as the citizen's own
+# words on any channel, so not every desk member may (an operator could fake "the mayor").
+INBOUND_ROLES = frozenset({Role.ADMIN, Role.INTEGRATION})
+# Roles whose login needs a second factor (TOTP): they change who may answer and how.
+SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 
 class Membership(models.Model):
@@ -47,8 +55,20 @@ class Membership(models.Model):
         ]
 
     @property
+    def can_read(self) -> bool:
+        return self.role != Role.INTEGRATION
+
+    @property
     def can_write(self) -> bool:
         return self.role in WRITER_ROLES
+
+    @property
+    def can_post_inbound(self) -> bool:
+        return self.role in INBOUND_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
     @property
     def can_supervise(self) -> bool:
@@ -60,7 +80,12 @@ def hash_token(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token. Only its SHA-256 is stored; the raw token is shown once, at creation."""
+    """A bearer token. Only its SHA-256 is stored; the raw token is shown once, at creation.
+
+    Revoking deletes the row: the one indexed lookup by hash that authenticates each request then
+    finds nothing, in every process at once (nothing caches a token). The audit trail keeps the
+    prefix, creation and revocation. `last_used_at` is written at most once a minute.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

@@ -23,18 +23,18 @@ def _state():
 
 
 def test_inbound_creates_then_reports_duplicate(desk):
-    first = desk.ani.post("/api/v1/inbound", _inbound_body(desk))
+    first = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk))
     assert first.status_code == 201
     body = first.json()
     assert set(body) == {"case_id", "tracking_number", "message_id", "created"}
     assert body["created"] is True
-    again = desk.ani.post("/api/v1/inbound", _inbound_body(desk))
+    again = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk))
     assert again.status_code == 200
     assert again.json() == {**body, "created": False}
 
 
 def test_inbound_accepts_numeric_platform_ids(desk):
-    response = desk.ani.post("/api/v1/inbound", _inbound_body(
+    response = desk.gerbang.post("/api/v1/inbound", _inbound_body(
         desk, external_id=1789, author={"id": 555, "name": "N"}, thread_id=99))
     assert response.status_code == 201
     message = Message.objects.get(pk=response.json()["message_id"])
@@ -57,7 +57,7 @@ def test_inbound_accepts_numeric_platform_ids(desk):
 )
 def test_inbound_bad_input_stores_nothing(desk, raw, status, code):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", raw)
+    response = desk.gerbang.post("/api/v1/inbound", raw)
     assert response.status_code == status
     assert response.json()["error"] == code
     assert response.json()["message"]
@@ -67,7 +67,7 @@ def test_inbound_bad_input_stores_nothing(desk, raw, status, code):
 def test_inbound_oversized_or_empty_text_stores_nothing(desk):
     before = _state()
     for text in ("x" * 10_001, "", 12):
-        response = desk.ani.post("/api/v1/inbound", _inbound_body(desk, text=text))
+        response = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, text=text))
         assert response.status_code == 422
         assert response.json()["error"] == "invalid"
     assert _state() == before
@@ -75,7 +75,7 @@ def test_inbound_oversized_or_empty_text_stores_nothing(desk):
 
 def test_inbound_unknown_channel_is_404(desk):
     for channel_id in (999_999, 0, 2**70, "999999"):
-        response = desk.ani.post("/api/v1/inbound", _inbound_body(desk, channel_id=channel_id))
+        response = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, channel_id=channel_id))
         assert response.status_code == 404
         assert response.json()["error"] == "not_found"
 
@@ -91,7 +91,7 @@ def test_inbound_channel_that_is_not_an_id_is_422(desk):
 
 def test_html_in_citizen_text_is_stored_verbatim_and_rendered_as_text(desk):
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    created = desk.ani.post("/api/v1/inbound", _inbound_body(desk, text=evil,
+    created = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, text=evil,
                                                               author={"id": "w", "name": evil}))
     case_id = created.json()["case_id"]
     assert desk.ani.get(f"/api/v1/cases/{case_id}").json()["messages"][0]["text"] == evil

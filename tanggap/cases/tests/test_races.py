@@ -17,7 +17,8 @@ from django.db import connections
 from django.test import Client
 
 from tanggap.cases.models import Message
-from tanggap.workspaces.actions import add_member, create_token
+from tanggap.workspaces.actions.members import add_member
+from tanggap.workspaces.actions.tokens import create_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -158,7 +159,7 @@ def test_same_platform_message_delivered_concurrently_is_stored_once(tx_desk):
             "author": {"id": "warga9", "name": "Warga"}, "text": "Air PDAM mati dua hari"}
     barrier = threading.Barrier(20)
     with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda _: _inbound_in_thread(barrier, tx_desk.ani.token, body),
+        results = list(pool.map(lambda _: _inbound_in_thread(barrier, tx_desk.gerbang.token, body),
                                 range(20)))
     assert sorted(status for status, _ in results) == [200] * 19 + [201]
     assert len({body["message_id"] for _, body in results}) == 1

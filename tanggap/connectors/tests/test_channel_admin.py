@@ -10,7 +10,7 @@ from django.utils import timezone
 from tanggap.audit.models import AuditEvent
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.models import ChannelAccount, PollCursor
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 TOKEN = "EAAG-sangat-rahasia-0123456789"
 

@@ -12,7 +12,8 @@ from tanggap.cases.models import Case, CaseStatus, Direction, Message
 from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import ChannelAccount
 from tanggap.demo.actions import DEMO_PASSWORD, DEMO_SLUG, SEED_MESSAGES
-from tanggap.workspaces.actions import add_member, create_workspace
+from tanggap.workspaces.actions.members import add_member
+from tanggap.workspaces.actions.workspaces import create_workspace
 from tanggap.workspaces.models import Membership, Workspace
 
 EXPECTED_MEMBERS = {

@@ -44,7 +44,7 @@ class Desk:
 
     def inbound(self, text: str, *, author: str | None = None) -> int:
         n = next(_counter)
-        response = self.api("POST", "/inbound", json={
+        response = self.api("POST", "/inbound", user="gerbang", json={
             "channel_id": self.channel_id, "external_id": f"browser-{n}",
             "author": {"id": author or f"warga-{n}", "name": f"Warga {n}"}, "text": text,
         })

@@ -76,6 +76,8 @@ def test_serve_answers_health_and_worker_delivers(run, tmp_path):
     run("user", "add", "ani", "--workspace", "bpn", "--role", "operator", "--password-stdin",
         stdin="kata-sandi-rahasia\n")
     token = run("token", "create", "ani").stdout.split()[-1]
+    run("user", "add", "formulir", "--workspace", "bpn", "--role", "integration")
+    form_token = run("token", "create", "formulir").stdout.split()[-1]
     channel_id = run("channel", "add", "bpn", "--platform", "web", "--handle", "w").stdout.split()[-1]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,10 +87,10 @@ def test_serve_answers_health_and_worker_delivers(run, tmp_path):
         env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}/api/v1"
 
-    def call(path, body=None):
+    def call(path, body=None, bearer=token):
         request = urllib.request.Request(
             base + path, data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
 
@@ -104,7 +106,8 @@ def test_serve_answers_health_and_worker_delivers(run, tmp_path):
                 time.sleep(0.2)
         status, created = call("/inbound", {"channel_id": int(channel_id), "external_id": "e1",
                                             "author": {"id": "w1", "name": "Warga"},
-                                            "text": "Sampah menumpuk di Klandasan"})
+                                            "text": "Sampah menumpuk di Klandasan"},
+                              bearer=form_token)
         assert status == 201
         case_id = created["case_id"]
         version = call(f"/cases/{case_id}/claim", {})[1]["version"]

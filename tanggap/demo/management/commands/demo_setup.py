@@ -5,6 +5,8 @@ from django.utils import timezone
 from tanggap.cases.models import Case
 from tanggap.demo.actions import DEMO_PASSWORD, DemoConflict, setup_demo
 from tanggap.errors import DeskError
+from tanggap.workspaces.authenticator import grouped_secret
+from tanggap.workspaces.models import SECOND_FACTOR_ROLES
 
 
 class Command(BaseCommand):
@@ -49,3 +51,18 @@ class Command(BaseCommand):
             password = options["password"] if outcome == "created" else "(unchanged)"
             name = member.full_name + (f", {member.note}" if member.note else "")
             out(f"  {member.username:<10} {member.role:<11} {password:<17} {name}")
+        out("")
+        out("Second factor: supervisors and admins also type a code at login. Add the key to an "
+            "authenticator app (Google Authenticator, FreeOTP, Aegis...), or use a recovery code "
+            "(each works once):")
+        for member, _outcome in report.members:
+            if member.role not in SECOND_FACTOR_ROLES:
+                continue
+            made = report.second_factors.get(member.username)
+            if made is None:
+                out(f"  {member.username:<10} set up earlier (key and codes not shown again; "
+                    f"`tanggap user reset-second-factor {member.username}` to start over)")
+                continue
+            key, codes = made
+            out(f"  {member.username:<10} key {grouped_secret(key)}")
+            out(f"  {'':<10} recovery codes {' '.join(codes)}")

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tanggap.errors import DeskError
-from tanggap.workspaces.actions import create_workspace
+from tanggap.workspaces.actions.workspaces import create_workspace
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from tanggap.connectors.actions.channels import add_channel, replace_channel_tok
 from tanggap.connectors.models import Outbound, PollCursor
 from tanggap.connectors.polling import poll_x_account, poll_x_dms
 from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 ME = "1500000000000000000"
 NOW = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from tanggap.audit.models import AuditEvent
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.models import ChannelAccount
 from tanggap.connectors.platforms.x.tokens import open_refresh
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 # X's answer to the code exchange, piped as is ([X-OAUTH]; scope and token_type are ignored).
 X_ANSWER = ('{"token_type": "bearer", "expires_in": 7200, "access_token": "x-access-1",\n'

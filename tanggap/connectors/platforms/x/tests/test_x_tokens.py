@@ -18,7 +18,7 @@ from tanggap.connectors.models import ChannelAccount, PollCursor
 from tanggap.connectors.platforms.x.tokens import XAuth, open_refresh
 from tanggap.connectors.polling import poll_x_mentions
 from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 ME = "1500000000000000000"
 NOW = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The ports through which this room gets work done in the rooms above it, without importing
 them (and without Django signals). Each upper room registers its handler in its
-`AppConfig.ready()`; `tanggap check` fails when the claim releaser is missing (workspaces.E001).
+`AppConfig.ready()`; `tanggap check` fails when one is missing (workspaces.E001, E002).
 
 - The claim releaser (cases): when a member is removed or a user deactivated, the cases they
   hold in that workspace are released, inside the caller's transaction, audited as done by the
@@ -63,4 +63,9 @@ def check_ports(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             "No claim releaser is registered: removed or deactivated members would keep their "
             "cases.", hint="Install the cases app (tanggap.workspaces.ports).",
             id="workspaces.E001"))
+    if _session_watcher is None:
+        errors.append(checks.Error(
+            "No session watcher is registered: open inboxes of deactivated users would stay "
+            "open.", hint="Install the live app (tanggap.workspaces.ports).",
+            id="workspaces.E002"))
     return errors

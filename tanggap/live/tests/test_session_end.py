@@ -8,6 +8,7 @@ from channels.testing.websocket import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
@@ -42,7 +43,8 @@ def clock(monkeypatch):
 
 def _login(username: str) -> Client:
     client = Client()
-    assert client.login(username=username, password=PASSWORD)
+    # The login throttle (django-axes) counts per client address, so authenticate with a request.
+    assert client.login(request=HttpRequest(), username=username, password=PASSWORD)
     return client
 
 

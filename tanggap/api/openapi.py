@@ -323,7 +323,8 @@ def _paths() -> dict:
             "openapi", "This document", {"200": _json(_ref("OpenApi"), "The document")},
             security=[])},
         "/inbound": {"post": _operation(
-            "postInbound", "Accept one citizen message (stored once per channel and external id)",
+            "postInbound", "Accept one citizen message (stored once per channel and external id); "
+            "an admin's or an integration account's token only, others get 403",
             _responses({"201": _with_links(_json(_ref("InboundResult"), "Stored"), stored),
                         "200": _with_links(_json(_ref("InboundResult"), "Already stored"),
                                            stored)},

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from tanggap.conf.tests.cli import clean_env, python, tanggap
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
           "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "

@@ -83,7 +83,7 @@ def test_inbound_unknown_channel_is_404(desk):
 def test_inbound_channel_that_is_not_an_id_is_422(desk):
     before = _state()
     for channel_id in ("abc", None, 1.9, 1.0, True, [desk.web.pk], f" {desk.web.pk}", "1_0"):
-        response = desk.ani.post("/api/v1/inbound", _inbound_body(desk, channel_id=channel_id))
+        response = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, channel_id=channel_id))
         assert response.status_code == 422, channel_id
         assert (response.json()["error"], response.json()["field"]) == ("invalid", "channel_id")
     assert _state() == before

@@ -38,7 +38,7 @@ def _held_case(desk):
 @pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e400", "-1e400"])
 def test_non_finite_numbers_are_malformed_json(desk, number):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, channel=number))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, channel=number))
     assert response.status_code == 400
     assert response.json()["error"] == "malformed_json"
     case, version = _held_case(desk)
@@ -68,7 +68,7 @@ def test_path_ids_that_name_no_row_are_404(desk, method, path, number):
 
 def test_huge_ids_in_bodies_are_404_not_500(desk):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, channel="1" + "0" * 40))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, channel="1" + "0" * 40))
     assert (response.status_code, response.json()["error"]) == (404, "not_found")
     response = desk.ani.post("/api/v1/tone", {"text": "halo", "case_id": 10**40})
     assert (response.status_code, response.json()["error"]) == (404, "not_found")
@@ -101,14 +101,14 @@ NUL = r'"Jalan \u0000 rusak"'
 ])
 def test_lone_surrogates_and_nul_are_refused_with_the_field(desk, where, body, field):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, **body))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, **body))
     assert response.status_code == 422, where
     assert (response.json()["error"], response.json()["field"]) == ("invalid", field)
     assert _state() == before
 
 
 def test_a_paired_surrogate_escape_is_an_emoji_and_is_stored(desk):
-    response = desk.ani.post("/api/v1/inbound",
+    response = desk.gerbang.post("/api/v1/inbound",
                              _raw_inbound(desk, text=r'"Terima kasih \ud83d\ude4f"'))
     assert response.status_code == 201
     assert Message.objects.get().text == "Terima kasih \U0001f64f"
@@ -140,21 +140,21 @@ def test_nul_in_a_note_is_refused(desk):
 @pytest.mark.parametrize("depth", [33, 5_000, 100_000])
 def test_deep_nesting_is_malformed(desk, depth):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", '{"a": ' + "[" * depth + "]" * depth + "}")
+    response = desk.gerbang.post("/api/v1/inbound", '{"a": ' + "[" * depth + "]" * depth + "}")
     assert response.status_code == 400
     assert response.json()["error"] == "malformed_json"
     assert _state() == before
 
 
 def test_nesting_within_the_limit_is_read(desk):
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(
         desk, extra=', "meta": ' + "[" * 30 + "]" * 30))
     assert response.status_code == 201
 
 
 def test_an_oversize_json_body_gets_json_413(desk):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound",
+    response = desk.gerbang.post("/api/v1/inbound",
                              _raw_inbound(desk, text='"' + "a" * (MAX_BODY_BYTES + 1) + '"'))
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
@@ -225,7 +225,7 @@ def test_the_inbox_page_shows_an_error_for_a_huge_channel_number(desk):
                                   "\u3164", "\u0301\u0301", "\u2800\u00ad"])
 def test_invisible_only_text_is_not_a_message(desk, text):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, text=json.dumps(text)))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, text=json.dumps(text)))
     assert (response.status_code, response.json()["field"]) == (422, "text")
     case, version = _held_case(desk)
     before = _state()
@@ -240,7 +240,7 @@ def test_invisible_only_text_is_not_a_message(desk, text):
 
 def test_direction_controls_never_reach_a_name(desk):
     name = "Budi\u202egnp.exe\u202c \u2067Sari\u2069\u200f"
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, name=json.dumps(name)))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, name=json.dumps(name)))
     assert response.status_code == 201
     message = Message.objects.get(pk=response.json()["message_id"])
     assert (message.author_name, message.case.contact.display_name) == (
@@ -250,7 +250,7 @@ def test_direction_controls_never_reach_a_name(desk):
 
 
 def test_a_name_of_nothing_visible_keeps_the_contact_nameless(desk):
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, name=json.dumps("\u202e\u200b")))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, name=json.dumps("\u202e\u200b")))
     assert response.status_code == 201
     assert Contact.objects.get().display_name == ""
 
@@ -258,6 +258,6 @@ def test_a_name_of_nothing_visible_keeps_the_contact_nameless(desk):
 @pytest.mark.parametrize("name", [True, 5, ["Budi"], {"n": 1}])
 def test_a_name_that_is_not_a_string_is_422(desk, name):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", _raw_inbound(desk, name=json.dumps(name)))
+    response = desk.gerbang.post("/api/v1/inbound", _raw_inbound(desk, name=json.dumps(name)))
     assert (response.status_code, response.json()["field"]) == (422, "author.name")
     assert _state() == before

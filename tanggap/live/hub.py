@@ -6,7 +6,9 @@ UNIX socket in the `serve` parent: every process that holds websockets subscribe
 publishes; the hub repeats each event to every subscriber, which delivers it to its own
 websockets through the in-memory layer. On several machines, use Redis (REDIS_URL) instead.
 
-Lines on the socket are JSON: {"g": group, "m": message}. A subscriber's first line is "SUB".
+Lines on the socket are JSON: {"g": group, "m": message}. A subscriber's first line is "SUB"; the
+hub answers "SUBSCRIBED" once it repeats events to it, so a `group_add` that returns has joined:
+an event published after it (by any process) reaches it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from channels.layers import InMemoryChannelLayer
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE = b"SUB\n"
+SUBSCRIBED = b"SUBSCRIBED\n"
 
 
 class Hub:
@@ -37,6 +40,7 @@ class Hub:
             first = await reader.readline()
             if first == SUBSCRIBE:
                 self.subscribers.add(writer)
+                writer.write(SUBSCRIBED)
             elif first:
                 self._broadcast(first)
             while line := await reader.readline():
@@ -82,6 +86,7 @@ class HubChannelLayer(InMemoryChannelLayer):
         self.path = path
         self._subscriber: asyncio.StreamWriter | None = None
         self._subscriber_loop: asyncio.AbstractEventLoop | None = None
+        self._subscribing: asyncio.Task | None = None
 
     async def group_add(self, group, channel):
         await super().group_add(group, channel)
@@ -92,12 +97,29 @@ class HubChannelLayer(InMemoryChannelLayer):
         writer = self._subscriber
         if writer is not None and self._subscriber_loop is loop and not writer.is_closing():
             return writer
+        # Pages that connect at the same moment share one subscription: two would each deliver
+        # every event to this process's websockets.
+        pending = self._subscribing
+        if pending is None or pending.done() or pending.get_loop() is not loop:
+            pending = self._subscribing = loop.create_task(self._subscribe(loop))
+        return await asyncio.shield(pending)
+
+    async def _subscribe(self, loop) -> asyncio.StreamWriter | None:
         try:
             reader, writer = await asyncio.open_unix_connection(self.path, limit=2**20)
         except OSError:
             logger.warning("live hub %s unreachable; events stay in this process", self.path)
             return None
         writer.write(SUBSCRIBE)
+        try:
+            answer = await reader.readline()
+        except ConnectionError:
+            answer = b""
+        if answer != SUBSCRIBED:
+            logger.warning("live hub %s did not take the subscription; events stay in this "
+                           "process", self.path)
+            writer.close()
+            return None
         self._subscriber, self._subscriber_loop = writer, loop
         loop.create_task(self._listen(reader))
         return writer

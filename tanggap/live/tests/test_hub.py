@@ -1,16 +1,25 @@
-"""The hub carries live events between the processes of one `tanggap serve` (no Redis)."""
+"""The hub carries live events between the processes of one `tanggap serve` (no Redis).
+
+No waiting on the clock: `group_add` returns once the hub has taken the subscription, and "nothing
+else arrived" is shown by a marker event sent after it on the same ordered connection.
+"""
 
 import asyncio
 
-import pytest
-
 from tanggap.live.hub import Hub, HubChannelLayer
+
+# A bound on a wait that should end at once, never a measure of speed.
+WAIT = 30
 
 
 def _hub(tmp_path) -> Hub:
     hub = Hub(str(tmp_path / "hub.sock"))
     hub.start_in_thread()
     return hub
+
+
+async def _received(layer, channel):
+    return await asyncio.wait_for(layer.receive(channel), timeout=WAIT)
 
 
 async def test_event_published_in_one_process_reaches_websockets_of_another(tmp_path):
@@ -20,28 +29,39 @@ async def test_event_published_in_one_process_reaches_websockets_of_another(tmp_
     b_channel = await web_b.new_channel()
     await web_a.group_add("workspace.1", a_channel)
     await web_b.group_add("workspace.1", b_channel)
-    await asyncio.sleep(0.05)  # both subscriptions registered at the hub
     await worker.group_send("workspace.1", {"type": "desk.event", "event": {"case_id": 7}})
-    got_a = await asyncio.wait_for(web_a.receive(a_channel), timeout=2)
-    got_b = await asyncio.wait_for(web_b.receive(b_channel), timeout=2)
-    assert got_a == got_b == {"type": "desk.event", "event": {"case_id": 7}}
-    # A publisher that also holds websockets hears its own event exactly once.
+    assert await _received(web_a, a_channel) == await _received(web_b, b_channel) == {
+        "type": "desk.event", "event": {"case_id": 7}}
+    # A publisher that also holds websockets hears its own event exactly once: the next event
+    # it receives is the one it sent after, not a second copy.
     await web_a.group_send("workspace.1", {"type": "desk.event", "event": {"case_id": 8}})
-    assert (await asyncio.wait_for(web_a.receive(a_channel), timeout=2))["event"] == {
-        "case_id": 8}
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(web_a.receive(a_channel), timeout=0.3)
+    await web_a.group_send("workspace.1", {"type": "desk.event", "event": {"case_id": 9}})
+    assert [(await _received(web_a, a_channel))["event"] for _ in range(2)] == [
+        {"case_id": 8}, {"case_id": 9}]
 
 
 async def test_groups_stay_separate(tmp_path):
     hub = _hub(tmp_path)
-    web, worker = HubChannelLayer(hub.path), HubChannelLayer(hub.path)
+    web, other_web = HubChannelLayer(hub.path), HubChannelLayer(hub.path)
     channel = await web.new_channel()
     await web.group_add("workspace.2", channel)
-    await asyncio.sleep(0.05)
-    await worker.group_send("workspace.1", {"type": "desk.event", "event": {}})
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(web.receive(channel), timeout=0.3)
+    # other_web publishes through its own subscription, one ordered connection: had the event
+    # for workspace.1 reached `web`, it would arrive before the marker.
+    await other_web.group_add("workspace.3", await other_web.new_channel())
+    await other_web.group_send("workspace.1", {"type": "desk.event", "event": {"n": 1}})
+    await other_web.group_send("workspace.2", {"type": "desk.event", "event": {"marker": True}})
+    assert (await _received(web, channel))["event"] == {"marker": True}
+
+
+async def test_pages_connecting_together_share_one_subscription(tmp_path):
+    hub = _hub(tmp_path)
+    web, worker = HubChannelLayer(hub.path), HubChannelLayer(hub.path)
+    channels = [await web.new_channel() for _ in range(5)]
+    await asyncio.gather(*(web.group_add("workspace.1", c) for c in channels))
+    assert len(hub.subscribers) == 1
+    await worker.group_send("workspace.1", {"type": "desk.event", "event": {"n": 1}})
+    for channel in channels:
+        assert (await _received(web, channel))["event"] == {"n": 1}
 
 
 async def test_without_a_hub_events_stay_local(tmp_path):
@@ -49,4 +69,4 @@ async def test_without_a_hub_events_stay_local(tmp_path):
     channel = await layer.new_channel()
     await layer.group_add("workspace.1", channel)
     await layer.group_send("workspace.1", {"type": "desk.event", "event": {"n": 1}})
-    assert (await asyncio.wait_for(layer.receive(channel), timeout=1))["event"] == {"n": 1}
+    assert (await _received(layer, channel))["event"] == {"n": 1}

@@ -20,7 +20,7 @@ sys.exit(sys.version_info[:2] != (3, 12) or not (u.find_spec("uv") or u.find_spe
       return 0
     fi
   done
-  echo "Python 3.12 not found: install it (pyenv install 3.12) and run again" >&2
+  echo "Python 3.12 with pip (to install uv) not found: install it (pyenv install 3.12) and run again" >&2
   return 1
 }
 

@@ -37,6 +37,26 @@ class ServerFailed(RuntimeError):
     pass
 
 
+def wait_until_answering(url: str, proc: subprocess.Popen | None, *, bound: float,
+                         describe=lambda: "") -> None:
+    """Return once `url` answers 200; fail at once if `proc` exits, or after `bound` seconds.
+
+    A server started in another process says nothing when it starts to listen, so this knocks
+    every 0.1 s. `bound` only stops a hung start from hanging the run; it measures nothing.
+    """
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServerFailed(f"server exited with {proc.returncode}\n{describe()}")
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise ServerFailed(f"{url} not answering after {bound} s\n{describe()}")
+
+
 @dataclass
 class LiveServer:
     """One desk server. `setup()` prepares the database, `start()` serves it."""
@@ -113,7 +133,7 @@ class LiveServer:
 
     # -- the process ----------------------------------------------------------------------------
 
-    def start(self, *, workers: int = 1, worker: bool = True, timeout: float = 60) -> None:
+    def start(self, *, workers: int = 1, worker: bool = True, timeout: float = 120) -> None:
         args = [sys.executable, "-m", "tanggap.cli", "serve", "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(workers)]
         if not worker:
@@ -126,18 +146,9 @@ class LiveServer:
         log.close()
         self.wait_healthy(timeout=timeout)
 
-    def wait_healthy(self, *, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise ServerFailed(f"server exited with {self.proc.returncode}\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise ServerFailed(f"server not healthy after {timeout} s\n{self.log_tail()}")
+    def wait_healthy(self, *, timeout: float = 120) -> None:
+        wait_until_answering(self.url + "/api/v1/health", self.proc, bound=timeout,
+                             describe=self.log_tail)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -1,7 +1,27 @@
 import os
+import shlex
+import sys
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from tanggap.demo.actions import OPERATORS
+
+
+def how_to_reach_the_data() -> str:
+    """Where the demo keeps its data, and a `tanggap` command line that works on it."""
+    data_dir = shlex.quote(str(settings.DATA_DIR))
+    # The `tanggap` script beside this interpreter (the project's .venv), so the line works
+    # without activating anything.
+    script = Path(sys.executable).with_name("tanggap")
+    tanggap = shlex.quote(str(script)) if script.exists() else "tanggap"
+    database = ("" if "DATABASE_URL" not in os.environ
+                else " (and the same DATABASE_URL as this desk)")
+    return (f"Data folder: {settings.DATA_DIR} (database, uploads, secret key)\n"
+            f"Other tanggap commands work on this desk{database}, e.g. an API token for "
+            f"{OPERATORS[0]}:\n  TANGGAP_DATA_DIR={data_dir} {tanggap} token create {OPERATORS[0]}")
 
 
 class Command(BaseCommand):
@@ -27,6 +47,7 @@ class Command(BaseCommand):
             os.environ["TANGGAP_SIMULATOR_INTERVAL"] = str(options["interval"])
         call_command("migrate", interactive=False, verbosity=0)
         call_command("demo_setup")
+        self.stdout.write("\n" + how_to_reach_the_data())
         host, port = options["host"], options["port"]
         self.stdout.write(f"\nTanggap is starting at http://{host}:{port}/ (Ctrl-C stops it).")
         self.stdout.flush()

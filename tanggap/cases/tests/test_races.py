@@ -118,6 +118,7 @@ def _fork_all(target, args_list):
     return procs
 
 
+@pytest.mark.slow
 def test_processes_claim_one_case_exactly_one_wins(tx_desk):
     case = tx_desk.inbound().case
     tokens = _operators(tx_desk, 12)
@@ -131,6 +132,7 @@ def test_processes_claim_one_case_exactly_one_wins(tx_desk):
     assert all(proc.exitcode == 0 for proc in procs)
 
 
+@pytest.mark.slow
 def test_processes_race_over_twenty_cases_one_reply_each(tx_desk):
     cases = [tx_desk.inbound(external_id=f"m{i}", author_id=f"w{i}").case.pk for i in range(20)]
     tokens = _operators(tx_desk, 10)

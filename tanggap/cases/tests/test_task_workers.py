@@ -11,7 +11,8 @@ from django.db import connection
 
 from tanggap.cases.tests.probe_tasks import record_run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real `tanggap worker` processes on the test database.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def _database_url() -> str:

@@ -11,7 +11,8 @@ from django.utils import timezone
 from tanggap.cases.actions import correct_triage
 from tanggap.cases.tests.test_task_workers import _database_url
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# `tanggap train` runs as a process of its own, as an admin runs it.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TEXTS = {
     "air_bersih": ["Air PDAM di rumah saya mati sejak pagi", "Air keruh keluar dari keran",

@@ -104,6 +104,7 @@ def _never_seen_uv(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 @pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git checkout to clone")
 def test_demo_from_a_fresh_clone_on_a_machine_that_never_saw_uv(tmp_path):
     env = _never_seen_uv(tmp_path)

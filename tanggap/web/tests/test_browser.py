@@ -5,14 +5,16 @@ claim without reloading and cannot send; ani replies, budi sees the reply. The i
 presence reaches the other operator, and the pages fit a phone screen.
 
 The server is set up only with the `tanggap` CLI and the REST API, like a real deployment; these
-tests never touch the database directly. "Live" means within LIVE_SECONDS of the action, with the
-page never reloaded (a marker set on `window` must survive).
+tests never touch the database directly. "Live" means the open page shows it without being
+reloaded (a marker set on `window` must survive). How fast is not asserted here (a loaded machine
+would make that flaky): bench/core/live.py measures it. WAIT_MS only bounds how long a wait may
+hang before the test fails; a wait ends as soon as its condition holds.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
+import json
 
 import httpx
 import pytest
@@ -20,8 +22,7 @@ import pytest
 from tanggap.testing.browser import chromium, needs_chromium, served
 from tanggap.testing.liveserver import LiveServer, set_up_desk
 
-LIVE_SECONDS = 1.0
-LIVE_MS = int(LIVE_SECONDS * 1000)
+WAIT_MS = 30_000
 
 pytestmark = needs_chromium
 
@@ -78,7 +79,7 @@ def browser():
 
 def _logged_in(browser, desk: Desk, username: str, **context_options):
     context = browser.new_context(locale="id-ID", **context_options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     page.goto(desk.server.url + "/login/")
     page.fill("input[name=username]", username)
@@ -88,11 +89,43 @@ def _logged_in(browser, desk: Desk, username: str, **context_options):
     return context, page
 
 
-def _open_live(page, url: str) -> None:
+class Live:
+    """The events that came over an open page's websocket."""
+
+    def __init__(self):
+        self.sockets = []
+        self.events: dict[object, list[dict]] = {}
+
+    def on_socket(self, socket) -> None:
+        # The page that login landed on may open its socket after this listener is on: the
+        # socket of the page opened last is the newest one.
+        self.sockets.append(socket)
+        self.events[socket] = events = []
+        socket.on("framereceived", lambda payload: events.append(json.loads(payload)))
+
+    def wait_pushed(self, **fields) -> None:
+        """Wait for an event with these fields on the page's socket (it may come after the page
+        showed its effect: the page also refreshes once when its socket opens)."""
+        def matches(event: dict) -> bool:
+            return all(event.get(k) == v for k, v in fields.items())
+
+        socket = self.sockets[-1]
+        # Playwright delivers events only inside its own calls, so none slips in between the
+        # look at what came and the wait for what has not.
+        if not any(matches(event) for event in self.events[socket]):
+            socket.wait_for_event(
+                "framereceived", predicate=lambda payload: matches(json.loads(payload)),
+                timeout=WAIT_MS)
+
+
+def _open_live(page, url: str) -> Live:
     """Open a desk page, wait for its websocket, and mark the window to detect reloads."""
+    live = Live()
+    page.on("websocket", live.on_socket)
     page.goto(url)
     page.wait_for_selector("#live-state.live.on")
     page.evaluate("window.__noReload = true")
+    return live
 
 
 def _not_reloaded(page) -> bool:
@@ -122,7 +155,7 @@ def test_claim_reply_and_presence_reach_the_other_operator_live(desk, two_operat
     case_id = desk.inbound("Jalan di depan SD 012 berlubang besar, mohon segera diperbaiki")
     page_b = two_operators("budi")
     page_a = two_operators("ani")
-    _open_live(page_b, desk.case_url(case_id))
+    live_b = _open_live(page_b, desk.case_url(case_id))
     _open_live(page_a, desk.case_url(case_id))
 
     # Presence: ani's page announces itself when its socket opens; budi is already listening.
@@ -130,16 +163,14 @@ def test_claim_reply_and_presence_reach_the_other_operator_live(desk, two_operat
     viewing = _string(page_b, "viewing")
     page_b.wait_for_function(
         "([sel, word]) => (document.querySelector(sel)?.textContent || '').includes('ani ' + word)",
-        arg=[f'.case-head [data-presence-for="{case_id}"]', viewing], timeout=LIVE_MS,
+        arg=[f'.case-head [data-presence-for="{case_id}"]', viewing]
     )
 
     # A claims; B sees who holds it without reloading.
-    started = time.monotonic()
     page_a.click("#claim")
-    page_b.wait_for_selector('.case-head[data-holder="ani"]', timeout=LIVE_MS)
-    seen_after = time.monotonic() - started
-    assert seen_after <= LIVE_SECONDS, f"B saw the claim after {seen_after:.2f} s"
+    page_b.wait_for_selector('.case-head[data-holder="ani"]')
     assert _not_reloaded(page_b)
+    live_b.wait_pushed(kind="case", reason="claim", case_id=case_id, claimed_by="ani")
     assert page_b.get_attribute(".case-head", "data-i-hold") == "0"
     assert page_b.text_content("#holder").strip().endswith("ani")
     page_a.wait_for_selector('.case-head[data-i-hold="1"]')
@@ -163,20 +194,18 @@ def test_claim_reply_and_presence_reach_the_other_operator_live(desk, two_operat
     page_a.type("#reply-text", "Tim")
     page_b.wait_for_function(
         "([sel, word]) => (document.querySelector(sel)?.textContent || '').includes('ani ' + word)",
-        arg=[f'.case-head [data-presence-for="{case_id}"]', composing], timeout=LIVE_MS,
+        arg=[f'.case-head [data-presence-for="{case_id}"]', composing]
     )
     assert "ani" in presence_b.text_content()
 
     # A replies; the reply appears in B's thread.
     reply = "Terima kasih laporannya. Tim Dinas PU akan memeriksa lokasi besok pagi."
     page_a.fill("#reply-text", reply)
-    started = time.monotonic()
     page_a.click("#send")
-    page_b.wait_for_selector(".thread .msg.out", timeout=LIVE_MS)
-    seen_after = time.monotonic() - started
-    assert seen_after <= LIVE_SECONDS, f"B saw the reply after {seen_after:.2f} s"
+    page_b.wait_for_selector(".thread .msg.out")
     assert page_b.text_content(".thread .msg.out p").strip() == reply
     assert _not_reloaded(page_b)
+    live_b.wait_pushed(kind="case", reason="reply", case_id=case_id, actor="ani")
     page_a.wait_for_selector("#toast.show:not(.error)")
     assert page_a.input_value("#reply-text") == ""
 
@@ -187,14 +216,12 @@ def test_claim_reply_and_presence_reach_the_other_operator_live(desk, two_operat
 
 def test_inbox_shows_a_new_citizen_message_live(desk, two_operators):
     page = two_operators("budi")
-    _open_live(page, desk.inbox_url())
+    live = _open_live(page, desk.inbox_url())
 
-    started = time.monotonic()
     case_id = desk.inbound("Sampah di TPS Gunung Samarinda belum diangkut tiga hari")
-    page.wait_for_selector(f'.case-row[data-case-id="{case_id}"]', timeout=LIVE_MS)
-    seen_after = time.monotonic() - started
-    assert seen_after <= LIVE_SECONDS, f"the row appeared after {seen_after:.2f} s"
+    page.wait_for_selector(f'.case-row[data-case-id="{case_id}"]')
     assert _not_reloaded(page)
+    live.wait_pushed(kind="case", reason="inbound", case_id=case_id)
     # Newest waiting first.
     assert page.get_attribute(".case-row >> nth=0", "data-case-id") == str(case_id)
 
@@ -236,7 +263,7 @@ def test_tone_guard_highlights_as_the_operator_types_and_blocks_the_send(desk, t
     page.fill("#reply-text", "")
     page.type("#reply-text", "BACA DULU PENGUMUMANNYA!!! dasar goblok")
     # The verdict and the highlighted spans appear without sending anything.
-    page.wait_for_selector("#tone-verdict.v-block", timeout=LIVE_MS * 3)
+    page.wait_for_selector("#tone-verdict.v-block")
     marks = page.locator("#tone-preview mark.block")
     assert marks.count() >= 1
     assert "goblok" in " ".join(marks.all_inner_texts()).lower()
@@ -246,9 +273,9 @@ def test_tone_guard_highlights_as_the_operator_types_and_blocks_the_send(desk, t
     # Rewritten politely, the same draft goes out and the verdict turns ok.
     page.fill("#reply-text", "")
     page.type("#reply-text", "Terima kasih atas laporannya, Bapak/Ibu. Kami teruskan ke DLH hari ini.")
-    page.wait_for_selector("#tone-verdict.v-ok", timeout=LIVE_MS * 3)
+    page.wait_for_selector("#tone-verdict.v-ok")
     page.click("#send")
-    page.wait_for_selector(".msg.out", timeout=LIVE_MS * 3)
+    page.wait_for_selector(".msg.out")
     outbound = [m for m in desk.case(case_id)["messages"] if m["direction"] == "out"]
     assert [m["text"] for m in outbound] == [
         "Terima kasih atas laporannya, Bapak/Ibu. Kami teruskan ke DLH hari ini."]

@@ -4,9 +4,18 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 
+import httpx
 import pytest
+from websockets.sync.client import connect
+
+from tanggap.testing.liveserver import LiveServer, session_login, set_up_desk
+
+# Every test here runs `tanggap` as processes of its own, as a user does, on its own SQLite file.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded]
+
+# A bound on waits that end as soon as their event comes, never a measure of speed.
+WAIT = 60
 
 
 @pytest.fixture
@@ -67,61 +76,37 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(run):
     assert listed.stdout.strip().splitlines()[-1] == "0"
 
 
-def test_serve_answers_health_and_worker_delivers(run, tmp_path):
-    import socket
-    import time
-
-    run("migrate", "--verbosity", "0")
-    run("workspace", "create", "bpn", "--name", "Pemkot")
-    run("user", "add", "ani", "--workspace", "bpn", "--role", "operator", "--password-stdin",
-        stdin="kata-sandi-rahasia\n")
-    token = run("token", "create", "ani").stdout.split()[-1]
-    run("user", "add", "formulir", "--workspace", "bpn", "--role", "integration")
-    form_token = run("token", "create", "formulir").stdout.split()[-1]
-    channel_id = run("channel", "add", "bpn", "--platform", "web", "--handle", "w").stdout.split()[-1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tanggap.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/api/v1"
-
-    def call(path, body=None, bearer=token):
-        request = urllib.request.Request(
-            base + path, data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert call("/health")[0] == 200
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        status, created = call("/inbound", {"channel_id": int(channel_id), "external_id": "e1",
-                                            "author": {"id": "w1", "name": "Warga"},
-                                            "text": "Sampah menumpuk di Klandasan"},
-                              bearer=form_token)
-        assert status == 201
-        case_id = created["case_id"]
-        version = call(f"/cases/{case_id}/claim", {})[1]["version"]
-        status, _ = call(f"/cases/{case_id}/replies", {"text": "Terima kasih, kami teruskan ke DLH.",
-                                                       "idempotency_key": "k", "base_version": version})
-        assert status == 201
-        # The worker started by `serve` delivers the reply (web channel) within a few seconds.
-        deadline = time.monotonic() + 20
-        while True:
-            messages = call(f"/cases/{case_id}")[1]["messages"]
-            if messages[-1]["delivery_status"] == "sent" or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        assert messages[-1]["delivery_status"] == "sent"
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
+def test_serve_answers_health_and_worker_delivers():
+    # Set up with the CLI, served by `tanggap serve` with its task worker; the reply's delivery
+    # is awaited as the desk's own live event, the one an open inbox receives.
+    with LiveServer.temporary(prefix="tanggap-cli-") as server:
+        desk = set_up_desk(server, slug="bpn", operators=["ani"])
+        server.start()
+        api = httpx.Client(base_url=server.url + "/api/v1", timeout=WAIT,
+                           headers={"Authorization": f"Bearer {desk.tokens['ani']}"})
+        assert api.get("/health").status_code == 200
+        # Citizens' messages come through the integration account.
+        created = api.post("/inbound", headers={"Authorization": f"Bearer {desk.tokens['gerbang']}"},
+                           json={"channel_id": desk.channel_id, "external_id": "e1",
+                                 "author": {"id": "w1", "name": "Warga"},
+                                 "text": "Sampah menumpuk di Klandasan"})
+        assert created.status_code == 201
+        case_id = created.json()["case_id"]
+        version = api.post(f"/cases/{case_id}/claim").json()["version"]
+        session = session_login(server.url, "ani")
+        cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+        with connect(f"{server.ws_url}/ws/w/bpn/", open_timeout=WAIT,
+                     additional_headers={"Cookie": cookie, "Origin": server.url}) as inbox:
+            assert json.loads(inbox.recv(timeout=WAIT)) == {"kind": "hello", "user": "ani"}
+            reply = api.post(f"/cases/{case_id}/replies", json={
+                "text": "Terima kasih, kami teruskan ke DLH.", "idempotency_key": "k",
+                "base_version": version})
+            assert reply.status_code == 201
+            message_id = reply.json()["message"]["id"]
+            while (event := json.loads(inbox.recv(timeout=WAIT))).get("kind") != "delivery":
+                pass
+        assert event == {"kind": "delivery", "case_id": case_id, "message_id": message_id,
+                         "status": "sent"}
+        messages = api.get(f"/cases/{case_id}").json()["messages"]
+        assert [(m["direction"], m["delivery_status"]) for m in messages] == [
+            ("in", "received"), ("out", "sent")]

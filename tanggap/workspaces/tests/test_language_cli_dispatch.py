@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 
 
 def _tanggap(*args, stdin=""):
@@ -16,15 +15,12 @@ def _tanggap(*args, stdin=""):
 def test_classify_and_tone_through_the_console_command():
     lines = "\n".join([json.dumps({"id": "a", "text": "Air PDAM mati sejak pagi min"}),
                        "not json", json.dumps({"id": 3})]) + "\n"
-    started = time.monotonic()
     result = _tanggap("classify", stdin=lines)
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr  # 99 would mean Django was imported
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["id"] for row in rows] == ["a", None, 3]
     assert rows[0]["topic"] == "air_bersih"
     assert "error" in rows[1] and "error" in rows[2]
-    assert elapsed < 10  # generous on a shared machine; bench/language/bench_speed.py measures
     tone = _tanggap("tone", stdin=json.dumps({"id": 1, "text": "DASAR BODOH!!!"}) + "\n")
     assert tone.returncode == 0, tone.stderr
     assert json.loads(tone.stdout)["verdict"] == "block"

@@ -87,15 +87,18 @@ class DrainResult:
     more: bool
 
 
-def _yield_to_a_burst(source: str, newest_seen, seen_at, pause) -> tuple[int | None, float]:
+def _yield_to_a_burst(source: str, newest_seen: int | None, seen_at: float | None, *,
+                      now: float, pause) -> tuple[int | None, float]:
     """While webhooks pour in faster than CONNECTORS_DRAIN_YIELD_RATE a second, step aside for
     a moment before parsing more: on a small machine parsing takes the CPU and the SQLite write
     lock that acknowledging needs, and Meta wants its 200 quickly. Parsing catches up when the
-    burst ends; nothing is skipped, only later."""
+    burst ends; nothing is skipped, only later.
+
+    `now` is a reading of a monotonic clock in seconds (the drain's `ticks`); the newest id seen
+    and its reading are handed back for the next batch's comparison."""
     rate_limit = settings.CONNECTORS_DRAIN_YIELD_RATE
     newest = (WebhookDelivery.objects.filter(source=source).order_by("-id")
               .values_list("id", flat=True).first())
-    now = time.monotonic()
     if rate_limit and newest_seen is not None and newest is not None:
         elapsed = max(now - seen_at, 1e-3)
         if (newest - newest_seen) / elapsed > rate_limit:
@@ -103,9 +106,12 @@ def _yield_to_a_burst(source: str, newest_seen, seen_at, pause) -> tuple[int | N
     return newest, now
 
 
-def drain_webhook_deliveries(*, source: str, clock, limit: int,
-                             pause=time.sleep) -> DrainResult:
+def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep,
+                             ticks=time.monotonic) -> DrainResult:
     """Process stored deliveries of `source`, oldest first, each in its own transaction.
+
+    `clock` gives the `now` each delivery is stored with; `ticks` (a monotonic clock) and `pause`
+    pace the parsing during a burst; tests inject all three.
 
     Clears the queued flag first, so a body stored after our last look queues the next drain.
     A delivery whose processing raises (a bug, not a bad payload) is noted on it and skipped, so
@@ -120,7 +126,8 @@ def drain_webhook_deliveries(*, source: str, clock, limit: int,
                    .exclude(pk__in=failed).order_by("id").values_list("id", flat=True)[:50])
         if not ids:
             return DrainResult(processed, failed, False)
-        newest_seen, seen_at = _yield_to_a_burst(source, newest_seen, seen_at, pause)
+        newest_seen, seen_at = _yield_to_a_burst(source, newest_seen, seen_at, now=ticks(),
+                                                 pause=pause)
         for delivery_id in ids:
             try:
                 process_webhook_delivery(delivery_id=delivery_id, now=clock())

@@ -157,8 +157,6 @@ def test_sweep_command_prints_what_it_queued(desk, capsys):
 
 
 def test_parsing_steps_aside_while_webhooks_pour_in(desk, settings):
-    from time import monotonic
-
     from tanggap.connectors.actions.webhooks import _yield_to_a_burst
 
     settings.CONNECTORS_DRAIN_YIELD_RATE = 100
@@ -167,16 +165,34 @@ def test_parsing_steps_aside_while_webhooks_pour_in(desk, settings):
     _facebook(desk, now)
     receive_webhook(source="meta", body=_body(0), now=now)
     pauses = []
-    newest, seen_at = _yield_to_a_burst("meta", None, None, pauses.append)
-    assert pauses == []  # nothing to compare with yet
-    for n in range(1, 11):  # ten more within a few milliseconds: far above 100 a second
+
+    def look(newest, seen_at, at):
+        return _yield_to_a_burst("meta", newest, seen_at, now=at, pause=pauses.append)
+
+    newest, seen_at = look(None, None, 100.0)
+    assert (seen_at, pauses) == (100.0, [])  # nothing to compare with yet
+    for n in range(1, 11):  # ten more in 62.5 ms: 160 a second
         receive_webhook(source="meta", body=_body(n), now=now)
-    newest, seen_at = _yield_to_a_burst("meta", newest, seen_at, pauses.append)
-    assert pauses == [2.0]
+    newest, seen_at = look(newest, seen_at, 100.0625)
+    assert (seen_at, pauses) == (100.0625, [2.0])
     # No new webhooks since: parsing goes on at full speed.
-    _yield_to_a_burst("meta", newest, monotonic() - 1.0, pauses.append)
+    newest, seen_at = look(newest, seen_at, 100.125)
     assert pauses == [2.0]
+    # Ten in a second is a steady trickle, not a burst.
+    for n in range(11, 21):
+        receive_webhook(source="meta", body=_body(n), now=now)
+    newest, seen_at = look(newest, seen_at, 101.125)
+    assert pauses == [2.0]
+    # Exactly at the limit is not over it; one more is. (Readings exact in binary.)
+    for n in range(21, 121):
+        receive_webhook(source="meta", body=_body(n), now=now)
+    newest, seen_at = look(newest, seen_at, 102.125)
+    assert pauses == [2.0]
+    for n in range(121, 222):
+        receive_webhook(source="meta", body=_body(n), now=now)
+    newest, seen_at = look(newest, seen_at, 103.125)
+    assert pauses == [2.0, 2.0]
     settings.CONNECTORS_DRAIN_YIELD_RATE = 0  # switched off
-    receive_webhook(source="meta", body=_body(99), now=now)
-    _yield_to_a_burst("meta", newest, seen_at, pauses.append)
-    assert pauses == [2.0]
+    receive_webhook(source="meta", body=_body(999), now=now)
+    look(newest, seen_at, 103.25)
+    assert pauses == [2.0, 2.0]

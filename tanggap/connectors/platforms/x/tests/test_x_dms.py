@@ -105,7 +105,7 @@ def test_crash_mid_batch_loses_nothing_and_doubles_nothing(desk):
     assert Message.objects.filter(channel=channel).count() == 2
 
 
-def test_a_refusal_is_recorded_shown_and_not_asked_again(desk, settings):
+def test_a_refusal_is_recorded_shown_and_not_asked_again(desk, settings, time_machine):
     settings.X_DM_RECHECK_HOURS = 24
     channel = _channel(desk)
     api = _api(httpx.Response(403, json=NOT_ENROLLED))
@@ -123,9 +123,11 @@ def test_a_refusal_is_recorded_shown_and_not_asked_again(desk, settings):
     # Polls within the recheck period make no call.
     later = poll_x_dms(channel_id=channel.pk, now=NOW + timedelta(hours=23), http=api.http())
     assert (later.status, len(api.calls("GET", "/2/dm_events"))) == ("refused", 1)
-    out = StringIO()
-    call_command("poll_x", "--status", stdout=out)
-    assert f"x PemkotBPNreal dms: REFUSED since {NOW.isoformat()}" in out.getvalue()
+    # `poll_x --status` reads the clock (once, at the edge): it is set, never today's date.
+    time_machine.move_to(NOW + timedelta(hours=23), tick=False)
+    assert f"x PemkotBPNreal dms: REFUSED since {NOW.isoformat()}" in _status()
+    time_machine.move_to(NOW + timedelta(hours=24), tick=False)
+    assert "x PemkotBPNreal dms: newest_id=- " in _status()  # the next poll asks again
 
     # A new token (maybe with dm.read, or on a tier with DMs) asks again at once.
     adi = add_member(workspace=desk.bpn, username="adi", role="admin", password="kata-sandi-uji",
@@ -133,6 +135,12 @@ def test_a_refusal_is_recorded_shown_and_not_asked_again(desk, settings):
     replace_channel_token(channel_id=channel.pk, actor=adi, token="new", now=NOW)
     poll_x_dms(channel_id=channel.pk, now=NOW + timedelta(hours=1), http=api.http())
     assert len(api.calls("GET", "/2/dm_events")) == 2
+
+
+def _status() -> str:
+    out = StringIO()
+    call_command("poll_x", "--status", stdout=out)
+    return out.getvalue()
 
 
 def test_poll_x_account_polls_mentions_then_dms(desk):

@@ -1,5 +1,6 @@
 # Shared by scripts/demo, scripts/test and bench/: find Python 3.12, install the project with uv,
-# and start/stop throw-away PostgreSQL and Redis servers on 127.0.0.1 (as RECIPES.md shows).
+# and start/stop throw-away PostgreSQL and Redis servers on 127.0.0.1 (PostgreSQL refuses to run
+# as root, so it runs as the `postgres` user from a folder that user may enter).
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

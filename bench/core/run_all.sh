@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every core benchmark on the embedded default (SQLite) and on PostgreSQL 15 (+ Redis for the
-# live-event runs). Starts PostgreSQL and Redis on 127.0.0.1 in temp dirs (as root, as
-# ../shared/RECIPES.md shows) and stops them on exit, whatever happens.
+# live-event runs). Starts PostgreSQL and Redis on 127.0.0.1 in temp dirs (as root, the way
+# scripts/lib.sh does) and stops them on exit, whatever happens.
 #
 #   bench/core/run_all.sh [--quick] [--sqlite-only]      (from the repo root, as root)
 #

@@ -75,7 +75,7 @@ DEMO_CHANNELS = (
 )
 
 SEED_MESSAGES = 32
-SEED_RANDOM = 2016  # the year of the seed interview; any fixed number gives a stable inbox
+SEED_RANDOM = 2016  # any fixed number gives a stable inbox
 SEED_SPAN = timedelta(hours=6)
 
 

@@ -7,7 +7,8 @@ the simulator can hand `ingest_inbound` a `kind` hint; misplaced complaints name
 a long-running demo does not repeat itself soon.
 
 The few rude words come from the MIT-licensed `indonesian-badwords` npm list
-(github.com/drizki/indonesian-badwords, see /work/shared/data/indonesian_badwords_npm/SOURCE.md):
+(github.com/drizki/indonesian-badwords; the copy and its SOURCE.md are in
+tanggap/language/data/indonesian_badwords/):
 mild ones only (bodoh, sialan, kampret, tolol), and rare, because the desk must meet them but the
 demo should not be a showcase of them.
 
@@ -272,7 +273,7 @@ _GROUPS: tuple[list[BaseText], ...] = (
         "meteran air saya hilang dicuri, lapor ke PDAM atau ke kelurahan ya min?",
         owner="PDAM",
     ),
-    # --- The seed's odd ones, and other "where do I report this?" ----------------------------
+    # --- Odd ones a city desk really gets, and other "where do I report this?" ---------------
     _texts(
         LAINNYA, "tetangga",
         "jemuran saya diinjak2 ayam tetangga terus min, lapornya ke mana ya? 🐔",
@@ -392,7 +393,7 @@ _ELONGATE = {"min": "miiin", "tolong": "tolongg", "makasih": "makasiiih", "bgt":
              "lama": "lamaaa", "parah": "parahhh"}
 
 
-# How the demo's operators answered: polite, complete, never in capitals (the seed's rule).
+# How the demo's operators answered: polite, complete, never in capitals (a desk never shouts).
 # Misplaced complaints are referred, with the owner's contact, rather than waved away.
 REPLIES: dict[str, str] = {
     "ktp": "Selamat pagi, terima kasih atas pertanyaannya. Untuk KTP-el silakan datang ke "

@@ -3,7 +3,7 @@ Messenger-style `messaging[]` events (Messenger and Instagram Direct have the sa
 
 Pure functions: bytes or dicts in, events out. The platforms import this module; it reaches them
 only through the registry (each platform's adapter is a WebhookParser for its `object`).
-Facts: docs/platforms.md and PLATFORMS.md §1.
+Facts: docs/platforms.md and docs/platform-facts.md §1.
 """
 
 from __future__ import annotations

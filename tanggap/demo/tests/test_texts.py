@@ -26,7 +26,7 @@ def test_misplaced_complaints_name_pln_and_pdam():
     assert all(base.kind == texts.ADUAN for base in texts.BASE_TEXTS if base.owner)
 
 
-def test_the_seed_interviews_odd_questions_are_there():
+def test_the_odd_questions_a_city_desk_gets_are_there():
     bodies = " ".join(base.text for base in texts.BASE_TEXTS)
     assert "ayam tetangga" in bodies and "jemuran" in bodies
     assert "lolos tes masuk SD" in bodies
@@ -36,7 +36,7 @@ def test_every_topic_has_a_calm_reply():
     topics = {base.topic for base in texts.BASE_TEXTS}
     assert topics == set(texts.REPLIES)
     for reply in texts.REPLIES.values():
-        # The seed's rule: never shout at the public.
+        # A desk never shouts at the public.
         assert reply != reply.upper() and "!" not in reply
 
 

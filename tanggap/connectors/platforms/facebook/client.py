@@ -1,6 +1,6 @@
 """Sending for a Facebook Page: a public reply under a comment, or a Messenger message.
 
-Endpoints and rules: docs/platforms.md (PLATFORMS.md §2). Messenger answers freely within
+Endpoints and rules: docs/platforms.md (docs/platform-facts.md §2). Messenger answers freely within
 MESSAGING_WINDOW_HOURS of the citizen's last message; after that, only a human may answer with
 the HUMAN_AGENT tag, for HUMAN_AGENT_WINDOW_DAYS, and only once Meta granted the feature (the
 channel option `human_agent`).

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tanggap.testing import WAIT_SECONDS
 from tanggap.testing.liveserver import LiveServer, ServerFailed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -20,6 +21,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+
+# A browser context's default timeout: the bound on any wait in a browser test.
+WAIT_MS = WAIT_SECONDS * 1000
 
 needs_chromium = [
     pytest.mark.browser,

@@ -9,11 +9,9 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from tanggap.asgi import application
 from tanggap.cases.actions import claim_case
+from tanggap.testing import WAIT_SECONDS as WAIT
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# A bound on waits for an event that is on its way, never a measure of speed.
-WAIT = 30
 
 
 def _session_cookie(user) -> str:
@@ -32,7 +30,7 @@ async def _connect(user, slug):
         headers=[(b"cookie", cookie.encode()), (b"origin", b"http://127.0.0.1"),
                  (b"host", b"127.0.0.1")],
     )
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=WAIT)
     return communicator, connected, code
 
 
@@ -40,8 +38,8 @@ async def test_member_receives_claim_event_after_commit(tx_desk):
     case = await sync_to_async(lambda: tx_desk.inbound().case)()
     ws, connected, _ = await _connect(tx_desk.budi.user, "bpn")
     assert connected
-    assert await ws.receive_json_from() == {"kind": "hello", "user": "budi"}
-    assert await ws.receive_json_from() == {"kind": "presence_query"}
+    assert await ws.receive_json_from(timeout=WAIT) == {"kind": "hello", "user": "budi"}
+    assert await ws.receive_json_from(timeout=WAIT) == {"kind": "presence_query"}
     from django.utils import timezone
 
     await sync_to_async(claim_case)(case_id=case.pk, actor=tx_desk.ani.user, now=timezone.now())
@@ -53,13 +51,13 @@ async def test_member_receives_claim_event_after_commit(tx_desk):
 
 async def test_presence_is_relayed_to_the_workspace(tx_desk):
     ani, _, _ = await _connect(tx_desk.ani.user, "bpn")
-    assert await ani.receive_json_from() == {"kind": "hello", "user": "ani"}
-    assert await ani.receive_json_from() == {"kind": "presence_query"}
+    assert await ani.receive_json_from(timeout=WAIT) == {"kind": "hello", "user": "ani"}
+    assert await ani.receive_json_from(timeout=WAIT) == {"kind": "presence_query"}
     budi, _, _ = await _connect(tx_desk.budi.user, "bpn")
-    assert await budi.receive_json_from() == {"kind": "hello", "user": "budi"}
-    assert await budi.receive_json_from() == {"kind": "presence_query"}
+    assert await budi.receive_json_from(timeout=WAIT) == {"kind": "hello", "user": "budi"}
+    assert await budi.receive_json_from(timeout=WAIT) == {"kind": "presence_query"}
     # Budi's arrival asks the pages already open (Ani's) to announce themselves.
-    assert await ani.receive_json_from() == {"kind": "presence_query"}
+    assert await ani.receive_json_from(timeout=WAIT) == {"kind": "presence_query"}
     await ani.send_json_to({"type": "presence", "case_id": 7, "state": "composing"})
     assert await budi.receive_json_from(timeout=WAIT) == {
         "kind": "presence", "case_id": 7, "user": "ani", "state": "composing"}
@@ -74,8 +72,8 @@ async def test_events_do_not_cross_workspaces(tx_desk):
     case = await sync_to_async(lambda: tx_desk.inbound().case)()
     outsider, connected, _ = await _connect(tx_desk.luar.user, "dlh")
     assert connected
-    await outsider.receive_json_from()
-    await outsider.receive_json_from()
+    await outsider.receive_json_from(timeout=WAIT)
+    await outsider.receive_json_from(timeout=WAIT)
     from django.utils import timezone
 
     await sync_to_async(claim_case)(case_id=case.pk, actor=tx_desk.ani.user, now=timezone.now())
@@ -93,7 +91,7 @@ async def test_outsider_and_anonymous_are_refused(tx_desk):
     anonymous = WebsocketCommunicator(application, "/ws/w/bpn/",
                                       headers=[(b"origin", b"http://127.0.0.1"),
                                                (b"host", b"127.0.0.1")])
-    connected, code = await anonymous.connect()
+    connected, code = await anonymous.connect(timeout=WAIT)
     assert (connected, code) == (False, 4404)
 
 

@@ -7,9 +7,7 @@ else arrived" is shown by a marker event sent after it on the same ordered conne
 import asyncio
 
 from tanggap.live.hub import Hub, HubChannelLayer
-
-# A bound on a wait that should end at once, never a measure of speed.
-WAIT = 30
+from tanggap.testing import WAIT_SECONDS as WAIT
 
 
 def _hub(tmp_path) -> Hub:

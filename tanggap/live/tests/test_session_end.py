@@ -16,6 +16,7 @@ from tanggap.asgi import application
 from tanggap.cases.actions import claim_case, release_case
 from tanggap.live.consumers import CLOSE_SESSION_ENDED, InboxConsumer
 from tanggap.live.fanout import recheck_sessions_on_commit
+from tanggap.testing import WAIT_SECONDS as WAIT
 from tanggap.workspaces.models import Membership
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,15 +53,15 @@ async def _socket(client: Client, username: str, slug: str = "bpn") -> Websocket
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     ws = WebsocketCommunicator(application, f"/ws/w/{slug}/", headers=[
         (b"cookie", cookie.encode()), (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
-    connected, _ = await ws.connect()
+    connected, _ = await ws.connect(timeout=WAIT)
     assert connected
-    assert await ws.receive_json_from() == {"kind": "hello", "user": username}
-    assert await ws.receive_json_from() == {"kind": "presence_query"}
+    assert await ws.receive_json_from(timeout=WAIT) == {"kind": "hello", "user": username}
+    assert await ws.receive_json_from(timeout=WAIT) == {"kind": "presence_query"}
     return ws
 
 
 async def _closed_with(ws: WebsocketCommunicator) -> int | None:
-    output = await ws.receive_output(timeout=2)
+    output = await ws.receive_output(timeout=WAIT)
     return output["code"] if output["type"] == "websocket.close" else None
 
 
@@ -74,7 +75,7 @@ async def _two_logins(first: str, second: str):
     """Two logins (of one user or two) with a socket each; the first has heard the second come."""
     one, two = await sync_to_async(_login)(first), await sync_to_async(_login)(second)
     one_ws, two_ws = await _socket(one, first), await _socket(two, second)
-    assert await one_ws.receive_json_from() == {"kind": "presence_query"}
+    assert await one_ws.receive_json_from(timeout=WAIT) == {"kind": "presence_query"}
     return (one, one_ws), (two, two_ws)
 
 
@@ -89,7 +90,7 @@ async def test_logout_closes_that_sessions_sockets_at_once_and_spares_the_users_
     assert await _closed_with(office_ws) == CLOSE_SESSION_ENDED
     # The other login of the same user is untouched and still hears the desk.
     await sync_to_async(claim_case)(case_id=case.pk, actor=tx_desk.ani.user, now=timezone.now())
-    event = await phone_ws.receive_json_from(timeout=2)
+    event = await phone_ws.receive_json_from(timeout=WAIT)
     assert (event["kind"], event["reason"], event["case_id"]) == ("case", "claim", case.pk)
     assert await office_ws.receive_nothing(timeout=0.1)
     await phone_ws.disconnect()
@@ -100,12 +101,12 @@ async def test_a_closed_socket_tells_the_others_its_user_left_the_case(tx_desk, 
     (budi, budi_ws), (_ani, ani_ws) = await _two_logins("budi", "ani")
     await budi_ws.send_json_to({"type": "presence", "case_id": case.pk, "state": "composing"})
     composing = {"kind": "presence", "case_id": case.pk, "user": "budi", "state": "composing"}
-    assert await ani_ws.receive_json_from() == composing
-    assert await budi_ws.receive_json_from() == composing
+    assert await ani_ws.receive_json_from(timeout=WAIT) == composing
+    assert await budi_ws.receive_json_from(timeout=WAIT) == composing
 
     await sync_to_async(budi.post)("/logout/")
 
-    assert await ani_ws.receive_json_from() == {
+    assert await ani_ws.receive_json_from(timeout=WAIT) == {
         "kind": "presence", "case_id": case.pk, "user": "budi", "state": "left"}
     assert await _closed_with(budi_ws) == CLOSE_SESSION_ENDED
     await ani_ws.disconnect()
@@ -164,7 +165,7 @@ async def test_a_standing_login_keeps_receiving_after_the_recheck(tx_desk, clock
     clock.advance_past_recheck()
     await sync_to_async(claim_case)(case_id=case.pk, actor=tx_desk.ani.user, now=timezone.now())
 
-    event = await ws.receive_json_from(timeout=2)
+    event = await ws.receive_json_from(timeout=WAIT)
     assert (event["kind"], event["reason"]) == ("case", "claim")
     await ws.disconnect()
 

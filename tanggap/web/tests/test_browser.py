@@ -7,8 +7,8 @@ presence reaches the other operator, and the pages fit a phone screen.
 The server is set up only with the `tanggap` CLI and the REST API, like a real deployment; these
 tests never touch the database directly. "Live" means the open page shows it without being
 reloaded (a marker set on `window` must survive). How fast is not asserted here (a loaded machine
-would make that flaky): bench/core/live.py measures it. WAIT_MS only bounds how long a wait may
-hang before the test fails; a wait ends as soon as its condition holds.
+would make that flaky): bench/core/live.py measures it. WAIT_MS (tanggap/testing/browser.py) only
+bounds how long a wait may hang before the test fails.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ import json
 import httpx
 import pytest
 
-from tanggap.testing.browser import chromium, needs_chromium, served
+from tanggap.testing.browser import WAIT_MS, chromium, needs_chromium, served
 from tanggap.testing.liveserver import LiveServer, set_up_desk
-
-WAIT_MS = 30_000
 
 pytestmark = needs_chromium
 

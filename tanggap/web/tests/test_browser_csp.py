@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tanggap.testing.browser import chromium, needs_chromium, served
+from tanggap.testing.browser import WAIT_MS, chromium, needs_chromium, served
 from tanggap.testing.liveserver import set_up_desk
 
 pytestmark = needs_chromium
@@ -49,7 +49,7 @@ class Watched:
 
     def __init__(self, browser):
         self.context = browser.new_context(locale="id-ID")
-        self.context.set_default_timeout(10_000)
+        self.context.set_default_timeout(WAIT_MS)
         self.context.add_init_script(WATCH_VIOLATIONS)
         self.console: list[str] = []
         self.pages = []

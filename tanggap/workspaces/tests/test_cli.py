@@ -9,13 +9,11 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tanggap.testing import WAIT_SECONDS as WAIT
 from tanggap.testing.liveserver import LiveServer, session_login, set_up_desk
 
 # Every test here runs `tanggap` as processes of its own, as a user does, on its own SQLite file.
 pytestmark = [pytest.mark.slow, pytest.mark.embedded]
-
-# A bound on waits that end as soon as their event comes, never a measure of speed.
-WAIT = 60
 
 
 @pytest.fixture

@@ -110,7 +110,7 @@ def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Tria
         kasar = r.kasar
         if kasar_probs is not None:
             p_true = float(kasar_probs[i, kasar_true])
-            kasar = p_true >= 0.5
+            kasar = p_true >= kasar_head.cutoff
             if kasar and not r.kasar:
                 r.reasons.append(f"model:kasar {p_true:.2f}")
         results.append(_result(r, topic_dist, threshold, intent_dist, kasar))
@@ -164,7 +164,7 @@ def _head_probs(head: Head | None, sums: np.ndarray, known: np.ndarray,
     return _softmax_rows(logits)
 
 
-def train(rows, *, progress=None) -> Model:
+def train(rows, *, progress=None, workers=None) -> Model:
     """Fit a model from labelled rows ``{"text", "topic"?, "intent"?, "kasar"?}``.
 
     Other fields are ignored. Raises ``ValueError`` naming the first bad row (1-based).
@@ -199,7 +199,7 @@ def train(rows, *, progress=None) -> Model:
         plans[head] = (indices, gold, prior_of)
     if not plans:
         raise ValueError("training needs at least two different labels for topic, intent or kasar")
-    return fit_model(docs, plans, progress=progress)
+    return fit_model(docs, plans, progress=progress, workers=workers)
 
 
 def _rule_features(topics: dict[str, float], intents: dict[str, float],

@@ -12,7 +12,8 @@ a literal cue: ``dasar tahi kucing`` is an insult. Affixed forms of an always-ab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from itertools import compress, count
 
 from . import lexicon
 from .normalize import EMOJI, PUNCT, URL, WORD, Token, normalize
@@ -105,19 +106,20 @@ def find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
     Every label a phrase carries is reported (``trotoar`` hints at two topics).
     """
     hits: list[Hit] = []
-    i, n = 0, len(words)
-    while i < n:
-        candidates = index.get(words[i])
+    free = 0  # the first word not yet inside a match
+    # Only positions whose word starts some phrase can match: find them in one C-level pass.
+    for i in compress(count(), map(index.__contains__, words)):
+        if i < free:
+            continue
         matched = 0
-        if candidates:
-            for phrase, label, weight in candidates:
-                size = len(phrase)
-                if matched and size < matched:
-                    break
-                if size == 1 or tuple(words[i : i + size]) == phrase:
-                    matched = size
-                    hits.append(Hit(label, " ".join(phrase), weight, i, i + size - 1))
-        i += matched or 1
+        for phrase, label, weight in index[words[i]]:
+            size = len(phrase)
+            if matched and size < matched:
+                break
+            if size == 1 or tuple(words[i : i + size]) == phrase:
+                matched = size
+                hits.append(Hit(label, " ".join(phrase), weight, i, i + size - 1))
+        free = i + matched
     return hits
 
 
@@ -149,9 +151,11 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
     seen = {i for hit in found if hit in hits or hit.label == "bukan"
             for i in range(hit.first, hit.last + 1)}
     single_terms = _kasar_words()
-    for i, token in enumerate(tokens):
+    # Only a token whose spelling could be abusive on its own needs the checks below.
+    for i in compress(count(), map(_suspicious, bases)):
         if i in seen:
             continue
+        token = tokens[i]
         if token.kind == EMOJI and token.text in KASAR_EMOJI:
             hits.append(Hit("kasar", token.text, 1.0, i, i))
         elif token.base != token.norm and token.base in single_terms:
@@ -163,6 +167,14 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
     # A slang expansion (jablay → jarang dibelai) gives several tokens one span: report it once.
     unique = {tokens[hit.first].start: hit for hit in sorted(hits, key=lambda h: -h.first)}
     return sorted(unique.values(), key=lambda hit: hit.first)
+
+
+@lru_cache(maxsize=1 << 16)
+def _suspicious(base: str) -> bool:
+    """Whether a token so spelled can be abusive alone: an emoji of ``KASAR_EMOJI``, a single
+    kasar term or an affixed form of one (what ``find_kasar`` checks token by token)."""
+    return (base in KASAR_EMOJI or base in _kasar_words()
+            or (len(base) > 5 and affixed_root(base) is not None))
 
 
 @cache

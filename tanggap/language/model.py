@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,18 @@ class Head:
         return sums[..., self.start:self.start + len(self.labels)] + self.bias
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A batch of messages as the model sees them: each message's vocabulary rows (``ids``,
+    sorted, with the message of each in ``owner``), whether the model knew any of its
+    features, and the sums of their weights (messages × every head's labels)."""
+
+    ids: np.ndarray
+    owner: np.ndarray
+    known: np.ndarray
+    sums: np.ndarray
+
+
 @dataclass
 class Model:
     """A trained model: a shared vocabulary (feature → row of ``weights``, idf folded in),
@@ -147,54 +160,88 @@ class Model:
         self._is_word = np.array([not word.startswith(("#", "rule:")) for word in self.vocab],
                                  dtype=bool)
 
-    def ids(self, tokens: list[Token], extra: Sequence[str] = ()) -> np.ndarray:
-        """The vocabulary rows of ``features(tokens, extra)``, each once (same features,
-        without building their strings again: each word's rows are cached)."""
+    def encode(self, docs: Sequence[tuple[list[Token], Sequence[str]]]) -> Encoded:
+        """The vocabulary rows of ``features(tokens, extra)`` for each ``(tokens, extra)``,
+        without building the feature strings again (each word's rows are cached), and their
+        weighted sums (what ``features`` + a sparse product would give, in one pass)."""
         index, cache = self._index, self._word_ids
         if len(cache) > 100_000:
             cache.clear()
         get = index.get
-        found: set[int] = {i for i in map(get, extra) if i is not None}
-        words: list[str] = []
-        for token in tokens:
-            kind = token.kind
-            if kind in _NOT_WORDS:
-                special = _special(token)
-                if special and (i := get(special)) is not None:
-                    found.add(i)
-                continue
-            words.append(token.norm)
-            key = (token.norm, token.base, kind == EMOJI)
-            rows = cache.get(key)
-            if rows is None:
-                rows = cache[key] = tuple(
-                    i for i in map(get, _word_features(*key)) if i is not None)
-            found.update(rows)
-        found.update(i for i in map(get, map(" ".join, zip(words, words[1:], strict=False)))
-                     if i is not None)
-        return np.fromiter(found, dtype=np.intp, count=len(found))
+        question, url, mention = get("?", -1), get("<url>", -1), get("<mention>", -1)
+        flat: list[int] = []
+        add, extend = flat.append, flat.extend
+        counts = []
+        for tokens, extra in docs:
+            before = len(flat)
+            extend(map(get, extra, repeat(-1, len(extra))))
+            words: list[str] = []
+            for token in tokens:
+                kind = token[5]
+                if kind in _NOT_WORDS:
+                    if kind == URL:
+                        add(url)
+                    elif kind == MENTION:
+                        add(mention)
+                    elif token[2] == "?":
+                        add(question)
+                    continue
+                words.append(token[2])
+                key = token[1:3]
+                rows = cache.get(key)
+                if rows is None:
+                    grams = _word_features(token[2], token[1], kind == EMOJI)
+                    rows = cache[key] = tuple(i for i in map(get, grams) if i is not None)
+                extend(rows)
+            if len(words) > 1:
+                extend(map(get, map(" ".join, zip(words, words[1:], strict=False)),
+                           repeat(-1, len(words) - 1)))
+            counts.append(len(flat) - before)
+        return self._encoded(flat, counts)
 
-    def batch_sums(self, id_lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """``sums`` for many messages at once (rows × all heads' labels; zeros where the
-        model knows none of a message's features) and which messages it knew anything of."""
-        lengths = np.fromiter(map(len, id_lists), dtype=np.intp, count=len(id_lists))
-        known = lengths > 0
-        sums = np.zeros((len(id_lists), self.weights.shape[1]), dtype=np.float32)
-        if known.any():
-            flat = np.concatenate([ids for ids in id_lists if len(ids)])
-            starts = np.cumsum(lengths[known]) - lengths[known]
-            norms = np.sqrt(np.add.reduceat(self.idf_sq[flat], starts))
-            sums[known] = np.add.reduceat(self.weights[flat], starts, axis=0) / norms[:, None]
-        return sums, known
+    def _encoded(self, flat: list[int], counts: list[int]) -> Encoded:
+        rows = len(counts)
+        size = len(self.vocab) + 1
+        # Sorting (message, id) keys dedupes features within a message (they are binary) and
+        # groups each message's ids for one reduceat. 32-bit keys while they fit: NumPy sorts
+        # them several times faster than 64-bit ones.
+        dtype = np.int32 if rows * size < 2**31 else np.int64
+        ids = np.array(flat, dtype=dtype)
+        owner = np.repeat(np.arange(rows, dtype=dtype), counts)
+        found = ids >= 0
+        keys = np.sort(owner[found] * dtype(size) + ids[found])
+        if len(keys):
+            keys = keys[np.append(True, keys[1:] != keys[:-1])]
+        owner, ids = keys // size, keys % size
+        per_row = np.bincount(owner, minlength=rows)
+        known = per_row > 0
+        sums = np.zeros((rows, self.weights.shape[1]), dtype=np.float32)
+        if len(ids):
+            starts = (np.cumsum(per_row) - per_row)[known]
+            norms = np.sqrt(np.add.reduceat(self.idf_sq[ids], starts))
+            sums[known] = np.add.reduceat(self.weights[ids], starts, axis=0) / norms[:, None]
+        return Encoded(ids=ids, owner=owner, known=known, sums=sums)
 
-    def strongest(self, ids: np.ndarray, head: Head, label: str, limit: int = 3) -> list[str]:
-        """The word features among ``ids`` that pushed hardest towards ``label`` (reasons)."""
-        ids = ids[self._is_word[ids]]
-        if not len(ids):
-            return []
-        column = self.weights[ids, head.start + head.labels.index(label)]
-        top = np.argsort(-column, kind="stable")[:limit]
-        return [self.vocab[ids[i]] for i in top if column[i] > 0]
+    def strongest(self, encoded: Encoded, head: Head, labels: np.ndarray,
+                  limit: int = 3) -> list[list[str]]:
+        """Per message, the word features that pushed hardest towards its label (``labels``:
+        one column of ``head`` per message, -1 for none): the reasons a desk can read."""
+        reasons: list[list[str]] = [[] for _ in labels]
+        ids, owner = encoded.ids, encoded.owner
+        column = labels[owner]
+        pick = self._is_word[ids] & (column >= 0)
+        ids, owner = ids[pick], owner[pick]
+        weight = self.weights[ids, head.start + column[pick]]
+        positive = weight > 0
+        ids, owner, weight = ids[positive], owner[positive], weight[positive]
+        order = np.lexsort((ids, -weight, owner))
+        ranked_owner = owner[order]
+        first = np.searchsorted(ranked_owner, ranked_owner)
+        keep = order[np.arange(len(order)) - first < limit]
+        vocab = self.vocab
+        for row, i in zip(owner[keep].tolist(), ids[keep].tolist(), strict=True):
+            reasons[row].append(vocab[i])
+        return reasons
 
     def save(self, path: str | Path) -> None:
         meta = {"format": FORMAT, "version": VERSION, "trained_rows": self.trained_rows,

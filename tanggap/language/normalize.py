@@ -78,8 +78,33 @@ class Token(NamedTuple):
 def normalize(text: str) -> list[Token]:
     """Split ``text`` into normalised tokens with character spans into ``text``."""
     tokens: list[Token] = []
-    _tokenize(text, 0, len(text), tokens)
+    if _SPACED_ACROSS.search(text):
+        _tokenize(text, 0, len(text), tokens)
+        return tokens
+    # No token but a spelled-out run crosses a space, and the patterns' look-arounds treat a
+    # chunk's edge as they treat the space beside it: so each chunk between spaces tokenises
+    # alone, once (cached), and its tokens are moved to where it stands. Citizens repeat
+    # their words; this skips the big pattern for all but the new ones.
+    append, new = tokens.append, tuple.__new__
+    for match in _CHUNK.finditer(text):
+        offset = match.start()
+        for token in _chunk_tokens(match.group()):
+            append(new(Token, (token[0], token[1], token[2], token[3] + offset,
+                               token[4] + offset, token[5])))
     return tokens
+
+
+_CHUNK = re.compile(r"\S+")
+# Two single letters with a separator holding a space between them: what every spelled-out
+# run that crosses a space ("a n j i n g", "g. o. b") contains.
+_SPACED_ACROSS = re.compile(r"(?<![^\W_])[^\W_](?: [ .*_-]?|[.*_-] )[^\W_](?![^\W_])")
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_tokens(chunk: str) -> tuple[Token, ...]:
+    tokens: list[Token] = []
+    _tokenize(chunk, 0, len(chunk), tokens)
+    return tuple(tokens)
 
 
 def _tokenize(text: str, pos: int, endpos: int, tokens: list[Token]) -> None:

@@ -19,12 +19,18 @@ def rule_verdicts(
     """The cold rules' topic and intent scores for ``tokens``, with their reasons."""
     words = content_words(tokens)
     topics = _rule_scores(find_phrases(words, phrase_index("topics")), reasons, "topik")
-    questions = _questions(tokens)
+    kinds = [token.kind for token in tokens]
+    questions = _questions(tokens) if _has_question_mark(tokens, kinds) else []
     intent_hits = find_phrases(words, phrase_index("intents"))
     intents = _rule_scores(_placed(intent_hits, words, questions), reasons, "intent")
     _sentence_function(questions, intents, reasons)
-    _structural_intent_cues(tokens, topics, intents, reasons)
+    _structural_intent_cues(kinds, topics, intents, reasons)
     return topics, intents
+
+
+def _has_question_mark(tokens: list[Token], kinds: list[str]) -> bool:
+    # Most messages ask nothing: skip the sentence walk for them.
+    return PUNCT in kinds and any(token.norm == "?" for token in tokens)
 
 
 def _rule_scores(hits: list[Hit], reasons: list[str], tag: str) -> dict[str, float]:
@@ -144,10 +150,9 @@ def _kapan_passive(words: list[str]) -> bool:
 
 
 def _structural_intent_cues(
-    tokens: list[Token], topics: dict[str, float], intents: dict[str, float], reasons: list[str]
+    kinds: list[str], topics: dict[str, float], intents: dict[str, float], reasons: list[str]
 ) -> None:
-    links = sum(t.kind == URL for t in tokens)
-    mentions = sum(t.kind == MENTION for t in tokens)
+    links, mentions = kinds.count(URL), kinds.count(MENTION)
     if links or mentions >= 4:
         intents["spam"] = intents.get("spam", 0.0) + 1.5 * links + (2.0 if mentions >= 4 else 0.0)
         reasons.append("intent:tautan" if links else "intent:banyak mention")

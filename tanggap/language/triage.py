@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .matching import find_kasar
-from .model import Head, Model, _softmax_rows, features
+from .model import HEADS, Encoded, Head, Model, _softmax_rows, features
 from .model import fit as fit_model
 from .normalize import normalize
-from .rules import rule_distribution, rule_verdicts
+from .rules import rule_verdicts
 
 TOPICS = (
     "air_bersih", "listrik", "penerangan_jalan", "jalan", "drainase_banjir", "sampah_kebersihan",
@@ -73,48 +73,56 @@ def classify(text: str, model: Model | None = None) -> Triage:
 
 
 def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Triage]:
-    """``classify`` for many texts: the same answers, with the model's arithmetic done for the
-    whole batch at once (what keeps ``tanggap classify`` at thousands of messages a second)."""
+    """``classify`` for many texts: the same answers, with the arithmetic of the whole batch
+    done at once (what keeps ``tanggap classify`` at thousands of messages a second)."""
     read = [_read(text) for text in texts]
+    if not read:
+        return []
+    topic_rules = _scores([r.topics for r in read], TOPICS)
+    intent_rules = _scores([r.intents for r in read], _INTENT_ORDER)
+    topics = _cold_topics(topic_rules)
+    intents = _cold_intents(intent_rules)
+    thresholds = np.full(len(read), COLD_TOPIC_THRESHOLD)
+    kasar = np.array([r.kasar for r in read])
     heads = model.heads if model is not None else {}
     if not heads:
-        return [_result(r, _cold_topics(r.topics), COLD_TOPIC_THRESHOLD,
-                        rule_distribution(r.intents, INTENTS), r.kasar) for r in read]
-    ids = [model.ids(r.tokens, _rule_features(r.topics, r.intents, r.kasar)) for r in read]
-    sums, known = model.batch_sums(ids)
-    topic_head, intent_head, kasar_head = (heads.get(name) for name in ("topic", "intent", "kasar"))
-    topic_probs = _head_probs(topic_head, sums, known, [r.topics for r in read])
-    intent_probs = _head_probs(intent_head, sums, known, [r.intents for r in read])
-    kasar_probs = None
+        return [_result(r, topics[i], thresholds[i], intents[i], bool(kasar[i]))
+                for i, r in enumerate(read)]
+    encoded = model.encode([(r.tokens, _rule_features(r.topics, r.intents, r.kasar))
+                            for r in read])
+    topic_head, intent_head, kasar_head = (heads.get(name) for name in HEADS)
+    if topic_head is not None:
+        spoke = encoded.known | topic_rules.any(axis=1)
+        topics = _blend(topic_head, encoded, topic_rules, topics, spoke, TOPICS)
+        thresholds[spoke] = topic_head.threshold
+        best = topics.argmax(axis=1)
+        seen = {label: j for j, label in enumerate(topic_head.labels)}
+        columns = np.array([seen.get(TOPICS[b], -1) for b in best.tolist()]) * spoke - ~spoke
+        words = model.strongest(encoded, topic_head, columns)
+        for i in np.flatnonzero(spoke).tolist():
+            read[i].reasons.append(f"model:topik {TOPICS[best[i]]} {topics[i, best[i]]:.2f}")
+            read[i].reasons.extend(f"model:{word}" for word in words[i])
+    if intent_head is not None:
+        fired = intent_rules.any(axis=1)
+        spoke = encoded.known | fired
+        blended = _blend(intent_head, encoded, intent_rules,
+                         np.where(fired[:, None], intents, 0.0), spoke, _INTENT_ORDER)
+        intents = np.where(spoke[:, None], blended, intents)
+        best = intents.argmax(axis=1)
+        for i in np.flatnonzero(spoke).tolist():
+            read[i].reasons.append(
+                f"model:intent {_INTENT_ORDER[best[i]]} {intents[i, best[i]]:.2f}")
     if kasar_head is not None and "true" in kasar_head.labels:
-        priors = np.array([_KASAR_PRIOR[r.kasar] for r in read])
-        kasar_probs = _softmax_rows(kasar_head.prior * priors + kasar_head.scale * known[:, None]
-                                    * kasar_head.decision(sums))
-        kasar_true = kasar_head.labels.index("true")
-    results = []
-    for i, r in enumerate(read):
-        topic_dist, threshold = _cold_topics(r.topics), COLD_TOPIC_THRESHOLD
-        if topic_probs is not None and (known[i] or r.topics):
-            topic_dist = _mix(topic_head, topic_probs[i], topic_dist)
-            threshold = topic_head.threshold
-            best = max(topic_dist, key=topic_dist.__getitem__)
-            r.reasons.append(f"model:topik {best} {topic_dist[best]:.2f}")
-            if best in topic_head.labels:
-                r.reasons.extend(f"model:{feat}" for feat in model.strongest(ids[i], topic_head,
-                                                                             best))
-        intent_dist = rule_distribution(r.intents, INTENTS)
-        if intent_probs is not None and (known[i] or r.intents):
-            intent_dist = _mix(intent_head, intent_probs[i], intent_dist if r.intents else {})
-            best = max(intent_dist, key=intent_dist.__getitem__)
-            r.reasons.append(f"model:intent {best} {intent_dist[best]:.2f}")
-        kasar = r.kasar
-        if kasar_probs is not None:
-            p_true = float(kasar_probs[i, kasar_true])
-            kasar = p_true >= kasar_head.cutoff
-            if kasar and not r.kasar:
-                r.reasons.append(f"model:kasar {p_true:.2f}")
-        results.append(_result(r, topic_dist, threshold, intent_dist, kasar))
-    return results
+        priors = np.where(kasar[:, None], _KASAR_PRIOR[True], _KASAR_PRIOR[False])
+        p_true = _softmax_rows(kasar_head.prior * priors + kasar_head.scale
+                               * encoded.known[:, None] * kasar_head.decision(encoded.sums)
+                               )[:, kasar_head.labels.index("true")]
+        learned = p_true >= kasar_head.cutoff
+        for i in np.flatnonzero(learned & ~kasar).tolist():
+            read[i].reasons.append(f"model:kasar {p_true[i]:.2f}")
+        kasar = learned
+    return [_result(r, topics[i], thresholds[i], intents[i], bool(kasar[i]))
+            for i, r in enumerate(read)]
 
 
 @dataclass(slots=True)
@@ -137,31 +145,38 @@ def _read(text: str) -> _Read:
     return _Read(tokens, reasons, topics, intents, bool(kasar_hits))
 
 
-def _result(r: _Read, topic_dist: dict[str, float], threshold: float,
-            intent_dist: dict[str, float], kasar: bool) -> Triage:
-    intent = _pick(intent_dist, _INTENT_RANK)[0] if intent_dist else "lainnya"
-    if not topic_dist:
+def _result(r: _Read, topics: np.ndarray, threshold: float, intents: np.ndarray,
+            kasar: bool) -> Triage:
+    intent = _INTENT_ORDER[int(intents.argmax())]  # ties: the more actionable intent
+    order = np.argsort(-topics, kind="stable")  # ties: the topic listed first in TOPICS
+    confidence = float(topics[order[0]])
+    if confidence == 0.0:  # neither a rule nor the model spoke
         return Triage(intent=intent, topic="lainnya", kasar=kasar, confidence=0.0,
                       reasons=r.reasons)
-    ranked = sorted(topic_dist.items(), key=lambda item: (-item[1], _TOPIC_RANK[item[0]]))
-    topic, confidence = ranked[0]
-    unsure = confidence < threshold
+    unsure = bool(confidence < threshold)
     if unsure:
         r.reasons.append(f"topik:perlu dicek {confidence:.2f}")
-    return Triage(intent=intent, topic=topic, kasar=kasar, confidence=round(confidence, 3),
-                  reasons=r.reasons, unsure=unsure,
-                  top_topics=tuple((t, round(p, 3)) for t, p in ranked[:_TOP]
-                                   if p >= _SUGGESTION_FLOOR))
+    return Triage(intent=intent, topic=TOPICS[order[0]], kasar=kasar,
+                  confidence=round(confidence, 3), reasons=r.reasons, unsure=unsure,
+                  top_topics=tuple((TOPICS[j], round(float(topics[j]), 3))
+                                   for j in order[:_TOP].tolist()
+                                   if topics[j] >= _SUGGESTION_FLOOR))
 
 
-def _head_probs(head: Head | None, sums: np.ndarray, known: np.ndarray,
-                scores: list[dict[str, float]]) -> np.ndarray | None:
-    """Calibrated probabilities (rows × head labels): scale · scores + prior · log rules."""
-    if head is None:
-        return None
-    logits = head.prior * _log_priors(scores, head.labels)
-    logits += head.scale * known[:, None] * head.decision(sums)
-    return _softmax_rows(logits)
+def _blend(head: Head, encoded: Encoded, rules: np.ndarray, cold: np.ndarray,
+           spoke: np.ndarray, order: tuple[str, ...]) -> np.ndarray:
+    """Each message's distribution over ``order``: where the model or the rules spoke
+    (``spoke``), the head's calibrated probabilities, ``scale`` · SVM scores + ``prior`` ·
+    log rules (``rules``: the rules' raw scores); the labels the head never saw keep the share
+    ``cold`` gave them, so neither side can veto what it does not know. Elsewhere ``cold``."""
+    columns = np.array([order.index(label) for label in head.labels])
+    probs = _softmax_rows(head.prior * _log_priors(rules, columns)
+                          + head.scale * encoded.known[:, None] * head.decision(encoded.sums))
+    unseen = np.ones(len(order), dtype=bool)
+    unseen[columns] = False
+    mixed = np.where(unseen, cold, 0.0)
+    mixed[:, columns] = (1.0 - mixed.sum(axis=1, keepdims=True)) * probs
+    return np.where(spoke[:, None], mixed, cold)
 
 
 def train(rows, *, progress=None, workers=None) -> Model:
@@ -172,14 +187,12 @@ def train(rows, *, progress=None, workers=None) -> Model:
     fitted and how the rules are weighed against it by cross-validation.
     """
     docs: list[list[str]] = []
-    gathered: dict[str, tuple[list[int], list[str], list]] = {
-        head: ([], [], []) for head in ("topic", "intent", "kasar")}
+    gathered: dict[str, tuple[list[int], list[str], list]] = {head: ([], [], []) for head in HEADS}
     for number, row in enumerate(rows, start=1):
-        tokens = normalize(_row_text(row, number))
+        read = _read(_row_text(row, number))
         labels = _row_labels(row, number)
-        topics, intents = rule_verdicts(tokens, [])
-        rule_kasar = bool(find_kasar(tokens))
-        docs.append(features(tokens, _rule_features(topics, intents, rule_kasar)))
+        topics, intents, rule_kasar = read.topics, read.intents, read.kasar
+        docs.append(features(read.tokens, _rule_features(topics, intents, rule_kasar)))
         for head, label in labels.items():
             indices, gold, evidence = gathered[head]
             indices.append(number - 1)
@@ -194,8 +207,11 @@ def train(rows, *, progress=None, workers=None) -> Model:
             def prior_of(labels, evidence=evidence):
                 return np.array([_KASAR_PRIOR[hit] for hit in evidence])
         else:
-            def prior_of(labels, evidence=evidence):
-                return _log_priors(evidence, labels)
+            order = TOPICS if head == "topic" else _INTENT_ORDER
+
+            def prior_of(labels, evidence=evidence, order=order):
+                columns = np.array([order.index(label) for label in labels])
+                return _log_priors(_scores(evidence, order), columns)
         plans[head] = (indices, gold, prior_of)
     if not plans:
         raise ValueError("training needs at least two different labels for topic, intent or kasar")
@@ -215,39 +231,44 @@ def _rule_features(topics: dict[str, float], intents: dict[str, float],
     return extra
 
 
-def _log_priors(rows: list[dict[str, float]], labels: list[str]) -> np.ndarray:
-    """The rules' log-probabilities over ``labels`` per row (``rule_distribution``'s shares),
-    flat (no opinion) where no rule fired."""
-    column = {label: j for j, label in enumerate(labels)}
-    scores = np.zeros((len(rows), len(labels)))
-    top, total = np.ones(len(rows)), np.ones(len(rows))
-    fired = np.zeros(len(rows), dtype=bool)
+def _scores(rows: list[dict[str, float]], order: tuple[str, ...]) -> np.ndarray:
+    """The rules' raw scores as a matrix (messages × ``order``)."""
+    column = {label: j for j, label in enumerate(order)}
+    scores = np.zeros((len(rows), len(order)))
     for i, row in enumerate(rows):
-        if row:
-            fired[i] = True
-            top[i], total[i] = max(row.values()), sum(row.values())
-            for label, value in row.items():
-                if (j := column.get(label)) is not None:
-                    scores[i, j] = value
-    certainty = (top / (top + 2.0))[:, None]
-    shares = (1.0 - certainty) / len(labels) + certainty * scores / total[:, None]
+        for label, value in row.items():
+            scores[i, column[label]] = value
+    return scores
+
+
+def _log_priors(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The rules' log-probabilities over the labels ``columns`` of ``scores`` (the shares of
+    ``rule_distribution``, the winner's certainty growing with its score), flat (no opinion)
+    where no rule fired."""
+    top, total = scores.max(axis=1), scores.sum(axis=1)
+    fired = total > 0
+    certainty = np.where(fired, top / (top + 2.0), 0.0)[:, None]
+    shares = ((1.0 - certainty) / len(columns)
+              + certainty * scores[:, columns] / np.where(fired, total, 1.0)[:, None])
     return np.where(fired[:, None], np.log(shares), 0.0)
 
 
-def _cold_topics(scores: dict[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    return rule_distribution(scores, TOPICS)
+def _rule_distribution(scores: np.ndarray) -> np.ndarray:
+    """``rules.rule_distribution`` for a matrix of scores (rows with no score: zeros)."""
+    top, total = scores.max(axis=1, keepdims=True), scores.sum(axis=1, keepdims=True)
+    fired = total > 0
+    certainty = top / (top + 2.0)
+    shares = (1.0 - certainty) / scores.shape[1] + certainty * scores / np.where(fired, total, 1)
+    return np.where(fired, shares, 0.0)
 
 
-def _mix(head: Head, probs: np.ndarray, cold: dict[str, float]) -> dict[str, float]:
-    """The head's distribution; labels it never saw in training keep the share the rules
-    gave them, so its silence about them is no veto."""
-    labels = head.labels
-    dist = {label: p for label, p in cold.items() if label not in labels}
-    rest = 1.0 - sum(dist.values())
-    for label, p in zip(labels, probs.tolist(), strict=True):
-        dist[label] = rest * p
+def _cold_topics(scores: np.ndarray) -> np.ndarray:
+    return _rule_distribution(scores)
+
+
+def _cold_intents(scores: np.ndarray) -> np.ndarray:
+    dist = _rule_distribution(scores)
+    dist[~scores.any(axis=1), _INTENT_ORDER.index("lainnya")] = 1.0  # no cue: lainnya
     return dist
 
 
@@ -279,16 +300,5 @@ def _row_labels(row: dict, number: int) -> dict[str, str]:
     return labels
 
 
-_TOPIC_RANK = {label: i for i, label in enumerate(TOPICS)}
-_INTENT_RANK = {label: i for i, label in enumerate(
-    sorted(INTENTS, key=lambda name: -_INTENT_PRIORITY.get(name, 0)))}
-
-
-def _pick(dist: dict[str, float], rank: dict[str, int]) -> tuple[str, float]:
-    """The most likely label and its share; a tie goes to the label ranked first."""
-    top = max(dist.values())
-    tied = [label for label, value in dist.items() if value == top]
-    best = tied[0] if len(tied) == 1 else min(tied, key=lambda label: rank.get(label, len(rank)))
-    total = sum(dist.values()) or 1.0
-    return best, top / total
-
+# Intent columns, most actionable first, so that a tie goes to the more actionable intent.
+_INTENT_ORDER = tuple(sorted(INTENTS, key=lambda name: -_INTENT_PRIORITY.get(name, 0)))

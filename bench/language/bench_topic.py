@@ -17,11 +17,14 @@ import random
 import sys
 import time
 
+import numpy as np
 from common import HERE, REPO, accuracy_macro_f1, is_test, prf
 
 sys.path.insert(0, str(REPO))
 
-from tanggap.language import classify, classify_many, train  # noqa: E402
+import tanggap.language.triage as triage  # noqa: E402
+from tanggap.language import TOPICS, classify, classify_many, train  # noqa: E402
+from tanggap.language.model import abstention_threshold  # noqa: E402
 
 SETS = ("messages", "letters", "hard")
 
@@ -55,12 +58,18 @@ def scores(rows: list[dict], model=None) -> dict[str, float]:
     q_fp = sum(t.intent == "pertanyaan" != r["intent"] for r, t in pairs)
     q_fn = sum(r["intent"] == "pertanyaan" != t.intent for r, t in pairs)
     sure = [(r, t) for r, t in pairs if not t.unsure]
+    # The most this confidence ranking could label at 90 % precision on this very set (an
+    # oracle threshold, for comparison with what the shipped threshold does).
+    _t, best_coverage, _p = abstention_threshold(
+        np.array([t.confidence for t in results]),
+        np.array([r["topic"] == t.topic and t.confidence > 0 for r, t in pairs]))
     return {"topic_acc": topic_acc, "topic_f1": topic_f1, "intent_acc": intent_acc,
             "intent_f1": intent_f1, "kasar_p": p, "kasar_r": rec,
             "question_f1": prf(q_tp, q_fp, q_fn)[2],
             "coverage": len(sure) / len(pairs),
             "sure_precision": sum(r["topic"] == t.topic for r, t in sure) / max(1, len(sure)),
-            "top3": sum(r["topic"] in [x for x, _p in t.top_topics] for r, t in pairs) / len(pairs)}
+            "top3": sum(r["topic"] in [x for x, _p in t.top_topics] for r, t in pairs) / len(pairs),
+            "coverage90": best_coverage}
 
 
 def report(name: str, rows: list[dict], model=None) -> None:
@@ -68,7 +77,8 @@ def report(name: str, rows: list[dict], model=None) -> None:
     print(f"{name:<38} n={len(rows):<4} topic acc {s['topic_acc']:.3f} macro-F1 "
           f"{s['topic_f1']:.3f} | intent acc {s['intent_acc']:.3f} macro-F1 {s['intent_f1']:.3f}"
           f" question F1 {s['question_f1']:.3f} | labelled {s['coverage']:.0%} at precision "
-          f"{s['sure_precision']:.3f}, top-3 {s['top3']:.3f}")
+          f"{s['sure_precision']:.3f} (at most {s['coverage90']:.0%} at 0.90), top-3 "
+          f"{s['top3']:.3f}")
 
 
 def describe(name: str, rows: list[dict], train_rows, test_rows) -> None:
@@ -131,6 +141,44 @@ def baseline(train_rows: list[dict], test_rows: list[dict], name: str) -> None:
               f"macro-F1 {f1:.3f}")
 
 
+def fit_cold(train_rows: list[dict], test_rows: list[dict]) -> None:
+    """Fit the cold temperature and abstention threshold on the train sides (the constants in
+    triage.py) and show how calibrated the cold confidence is on both sides."""
+    from scipy.optimize import minimize_scalar
+
+    def rule_shares(rows):
+        reads = [triage._read(row["text"]) for row in rows]
+        scores = triage._scores([r.topics for r in reads], TOPICS)
+        gold = np.array([TOPICS.index(row["topic"]) for row in rows])
+        fired = scores.any(axis=1)
+        return np.log(triage._shares(scores[fired])), gold[fired]
+
+    def probabilities(logs, temperature):
+        logits = temperature * logs
+        exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exps / exps.sum(axis=1, keepdims=True)
+
+    logs, gold = rule_shares(train_rows)
+    rows = np.arange(len(gold))
+    fitted = minimize_scalar(
+        lambda t: -np.log(probabilities(logs, t)[rows, gold]).mean(), bounds=(0.1, 20),
+        method="bounded").x
+    probs = probabilities(logs, round(fitted, 2))
+    threshold = abstention_threshold(probs.max(axis=1), probs.argmax(axis=1) == gold)[0]
+    print(f"COLD_TEMPERATURE = {fitted:.2f}\nCOLD_TOPIC_THRESHOLD = {threshold:.3f}  "
+          f"(fitted on {len(gold)} train-side rows where a rule fired)")
+    for side, rows_ in (("train", train_rows), ("test", test_rows)):
+        logs, gold = rule_shares(rows_)
+        probs = probabilities(logs, round(fitted, 2))
+        confidence, right = probs.max(axis=1), probs.argmax(axis=1) == gold
+        print(f"  {side} side: reliability (confidence bin: rows, right, mean confidence)")
+        for low, high in ((0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
+            inside = (confidence >= low) & (confidence < high)
+            if inside.any():
+                print(f"    {low:.1f}-{min(high, 1):.1f}: {inside.sum():4d}  "
+                      f"{right[inside].mean():.3f}  {confidence[inside].mean():.3f}")
+
+
 def errors(rows: list[dict]) -> None:
     for row in rows:
         result = classify(row["text"])
@@ -145,7 +193,13 @@ def main() -> None:
     parser.add_argument("--errors", choices=SETS, help="print cold errors of one set")
     parser.add_argument("--side", choices=("train", "test"), default="train",
                         help="which side --errors prints (tune on train only)")
+    parser.add_argument("--fit-cold", action="store_true",
+                        help="fit the cold calibration on the train sides and stop")
     args = parser.parse_args()
+    if args.fit_cold:
+        sides = [split(load(name)) for name in SETS]
+        fit_cold([r for tr, _te in sides for r in tr], [r for _tr, te in sides for r in te])
+        return
     print(f"command: python bench/language/bench_topic.py {' '.join(sys.argv[1:])}")
     joint_train, joint_test = [], []
     sides = {}

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from tanggap.language import load_model  # noqa: E402
 
 
-def timed_train(rows: list[dict], out) -> tuple[float, float, dict]:
+def timed_train(rows: list[dict], out, workers: int = 1) -> tuple[float, float, dict]:
     """Run ``tanggap train`` on ``rows`` in a fresh process: (wall s, CPU s, its summary)."""
     data = out / "year_train.jsonl"
     with data.open("w", encoding="utf-8") as handle:
@@ -41,7 +41,8 @@ def timed_train(rows: list[dict], out) -> tuple[float, float, dict]:
                "import resource, sys, time; from tanggap.language.cli import main; "
                "code = main(sys.argv[1:]); u = resource.getrusage(resource.RUSAGE_SELF); "
                "print(u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr); sys.exit(code)",
-               "train", "--input", str(data), "--output", str(out / "year_model.npz")]
+               "train", "--input", str(data), "--output", str(out / "year_model.npz"),
+               "--workers", str(workers)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, cwd=REPO, check=True, text=True)
     wall = time.perf_counter() - start
@@ -64,11 +65,12 @@ def main() -> None:
           f"{len(test_rows)} from test-side sources (seed {args.seed})")
     out = REPO / "bench" / "out"
     out.mkdir(exist_ok=True)
-    wall, cpu, summary = timed_train(train_rows, out)
     model_file = out / "year_model.npz"
-    print(f"tanggap train on {len(train_rows)} letters: {wall:.1f} s wall, {cpu:.1f} s CPU, "
-          f"peak RSS {summary['peak_rss_mb']} MB, model file {model_file.stat().st_size // 1024} "
-          f"KB; heads {summary['heads']}")
+    for workers in (2, 1):  # the model of one worker is the one evaluated below
+        wall, cpu, summary = timed_train(train_rows, out, workers)
+        print(f"tanggap train --workers {workers} on {len(train_rows)} letters: {wall:.1f} s "
+              f"wall, {cpu:.1f} s CPU, peak RSS {summary['peak_rss_mb']} MB, model file "
+              f"{model_file.stat().st_size // 1024} KB; heads {summary['heads']}")
     model = load_model(model_file)
     for name, head in model.heads.items():
         print(f"  {name} head, cross-validated on the training year: {head.report}")

@@ -71,7 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     train_cmd.add_argument("--input", required=True, metavar="FILE",
                            help='rows {"text", "topic"} (intent, kasar optional)')
     train_cmd.add_argument("--output", required=True, metavar="MODEL")
+    train_cmd.add_argument("--workers", type=_positive, default=1, metavar="N",
+                           help="fit N models at once on N cores (default 1; with more the "
+                                "weights may differ in their last digits between runs)")
     return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 _BATCH = 256
@@ -153,7 +163,7 @@ def _train(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             bar.refresh()
 
     try:
-        model = train(rows, progress=progress)
+        model = train(rows, progress=progress, workers=args.workers)
         model.save(args.output)
     except (ValueError, OSError) as exc:
         print(f"tanggap train: {exc}", file=stderr)

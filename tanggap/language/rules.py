@@ -19,18 +19,14 @@ def rule_verdicts(
     """The cold rules' topic and intent scores for ``tokens``, with their reasons."""
     words = content_words(tokens)
     topics = _rule_scores(find_phrases(words, phrase_index("topics")), reasons, "topik")
-    kinds = [token.kind for token in tokens]
-    questions = _questions(tokens) if _has_question_mark(tokens, kinds) else []
+    kinds = [token[5] for token in tokens]
+    # Most messages ask nothing: skip the sentence walk for them.
+    questions = _questions(tokens) if "?" in [token[2] for token in tokens] else []
     intent_hits = find_phrases(words, phrase_index("intents"))
     intents = _rule_scores(_placed(intent_hits, words, questions), reasons, "intent")
     _sentence_function(questions, intents, reasons)
     _structural_intent_cues(kinds, topics, intents, reasons)
     return topics, intents
-
-
-def _has_question_mark(tokens: list[Token], kinds: list[str]) -> bool:
-    # Most messages ask nothing: skip the sentence walk for them.
-    return PUNCT in kinds and any(token.norm == "?" for token in tokens)
 
 
 def _rule_scores(hits: list[Hit], reasons: list[str], tag: str) -> dict[str, float]:
@@ -81,7 +77,7 @@ def _placed(hits: list[Hit], words: list[str], questions: list[_Question]) -> li
             weight = 0.0
         elif hit.label != "aduan" and hit.first < start + _OPENING_WORDS:
             weight *= 2
-        placed.append(Hit(hit.label, hit.phrase, weight, hit.first, hit.last))
+        placed.append(hit._replace(weight=weight) if weight != hit.weight else hit)
     return placed
 
 
@@ -164,15 +160,3 @@ def _structural_intent_cues(
         # report of it: "Tekanan air lemah, lantai 2 tidak dapat air."
         intents["aduan"] = 0.5
         reasons.append("intent:laporan tanpa isyarat")
-
-
-def rule_distribution(scores: dict[str, float], labels: tuple[str, ...]) -> dict[str, float]:
-    if not scores:
-        return {"lainnya": 1.0}
-    top = max(scores.values())
-    total = sum(scores.values())
-    # Evidence grows with the winning score: one hint (weight 1) is weak, two decisive cues
-    # (weight 3 each) are strong. The doubt is spread evenly, so it never changes the winner.
-    certainty = top / (top + 2.0)
-    doubt = (1.0 - certainty) / len(labels)
-    return {label: doubt + certainty * scores.get(label, 0.0) / total for label in labels}

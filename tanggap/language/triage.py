@@ -32,9 +32,15 @@ INTENTS = ("pertanyaan", "aduan", "apresiasi", "saran", "spam", "lainnya")
 # On a tie the more actionable intent wins: a complaint phrased as a question is a complaint.
 _INTENT_PRIORITY = {"spam": 5, "aduan": 4, "saran": 3, "pertanyaan": 2, "apresiasi": 1}
 
-# The least cold topic confidence at which the rules' topics were still 90 % right, fitted on
-# the train sides of the project's written sets only (`bench_topic.py --fit-cold` prints it).
-COLD_TOPIC_THRESHOLD = 0.174
+# Cold topic probabilities are the rules' shares sharpened by a temperature (Guo et al. 2017),
+# fitted by log-loss on the train sides of the project's written sets; and the least of those
+# probabilities at which the rules' topics there were still 90 % right. Both printed by
+# `bench_topic.py --fit-cold`.
+COLD_TEMPERATURE = 2.22
+COLD_TOPIC_THRESHOLD = 0.266
+# Below this the best guess is more likely wrong than right: never a badge, whatever share of
+# answers a threshold would keep at 90 % precision on a set where the engine does well.
+MIN_CONFIDENCE = 0.5
 _KASAR_PRIOR = {True: np.log([0.2, 0.8]), False: np.log([0.8, 0.2])}  # labels false, true
 _TOP = 3
 # A topic below this share is noise (the rules' spread doubt), not a suggestion.
@@ -153,7 +159,7 @@ def _result(r: _Read, topics: np.ndarray, threshold: float, intents: np.ndarray,
     if confidence == 0.0:  # neither a rule nor the model spoke
         return Triage(intent=intent, topic="lainnya", kasar=kasar, confidence=0.0,
                       reasons=r.reasons)
-    unsure = bool(confidence < threshold)
+    unsure = bool(confidence < max(threshold, MIN_CONFIDENCE))
     if unsure:
         r.reasons.append(f"topik:perlu dicek {confidence:.2f}")
     return Triage(intent=intent, topic=TOPICS[order[0]], kasar=kasar,
@@ -169,22 +175,37 @@ def _blend(head: Head, encoded: Encoded, rules: np.ndarray, cold: np.ndarray,
     (``spoke``), the head's calibrated probabilities, ``scale`` · SVM scores + ``prior`` ·
     log rules (``rules``: the rules' raw scores); the labels the head never saw keep the share
     ``cold`` gave them, so neither side can veto what it does not know. Elsewhere ``cold``."""
-    columns = np.array([order.index(label) for label in head.labels])
-    probs = _softmax_rows(head.prior * _log_priors(rules, columns)
-                          + head.scale * encoded.known[:, None] * head.decision(encoded.sums))
-    unseen = np.ones(len(order), dtype=bool)
-    unseen[columns] = False
-    mixed = np.where(unseen, cold, 0.0)
-    mixed[:, columns] = (1.0 - mixed.sum(axis=1, keepdims=True)) * probs
-    return np.where(spoke[:, None], mixed, cold)
+    columns, seen = _columns(head, order)
+    logits = head.scale * head.decision(encoded.sums)
+    if not encoded.known.all():
+        logits[~encoded.known] = 0.0  # the model knew no feature: it says nothing
+    logits += head.prior * _log_priors(rules, columns)
+    mixed = cold * ~seen
+    mixed[:, columns] = (1.0 - mixed.sum(axis=1, keepdims=True)) * _softmax_rows(logits)
+    if not spoke.all():
+        mixed[~spoke] = cold[~spoke]
+    return mixed
 
 
-def train(rows, *, progress=None, workers=None) -> Model:
+def _columns(head: Head, order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``head``'s labels stands in ``order``, and which of ``order`` it has
+    (kept on the head: every batch asks the same)."""
+    cached = head.orders.get(order)
+    if cached is None:
+        columns = np.array([order.index(label) for label in head.labels])
+        seen = np.zeros(len(order), dtype=bool)
+        seen[columns] = True
+        cached = head.orders[order] = (columns, seen)
+    return cached
+
+
+def train(rows, *, progress=None, workers: int = 1) -> Model:
     """Fit a model from labelled rows ``{"text", "topic"?, "intent"?, "kasar"?}``.
 
     Other fields are ignored. Raises ``ValueError`` naming the first bad row (1-based).
-    ``progress(done, total)`` is called as training advances. See ``model.py`` for what is
-    fitted and how the rules are weighed against it by cross-validation.
+    ``progress(done, total)`` is called as training advances; ``workers`` threads fit at once
+    (one: the same rows always give the same file). See ``model.py`` for what is fitted and
+    how the rules are weighed against it by cross-validation.
     """
     docs: list[list[str]] = []
     gathered: dict[str, tuple[list[int], list[str], list]] = {head: ([], [], []) for head in HEADS}
@@ -243,33 +264,39 @@ def _scores(rows: list[dict[str, float]], order: tuple[str, ...]) -> np.ndarray:
 
 def _log_priors(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """The rules' log-probabilities over the labels ``columns`` of ``scores`` (the shares of
-    ``rule_distribution``, the winner's certainty growing with its score), flat (no opinion)
-    where no rule fired."""
-    top, total = scores.max(axis=1), scores.sum(axis=1)
-    fired = total > 0
-    certainty = np.where(fired, top / (top + 2.0), 0.0)[:, None]
-    shares = ((1.0 - certainty) / len(columns)
-              + certainty * scores[:, columns] / np.where(fired, total, 1.0)[:, None])
-    return np.where(fired[:, None], np.log(shares), 0.0)
+    ``_shares``); flat (no opinion) where no rule fired."""
+    return np.log(_shares(scores, columns))
 
 
-def _rule_distribution(scores: np.ndarray) -> np.ndarray:
-    """``rules.rule_distribution`` for a matrix of scores (rows with no score: zeros)."""
-    top, total = scores.max(axis=1, keepdims=True), scores.sum(axis=1, keepdims=True)
-    fired = total > 0
+def _shares(scores: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+    """The rules' share of each label (of ``columns``, or all), flat where nothing fired.
+
+    Evidence grows with the winning score: one hint (weight 1) is weak, two decisive cues
+    (weight 3 each) are strong. The doubt is spread evenly, so it never changes the winner.
+    """
+    picked = scores if columns is None else scores[:, columns]
+    top = scores.max(axis=1, keepdims=True)
+    total = np.maximum(scores.sum(axis=1, keepdims=True), 1e-300)
     certainty = top / (top + 2.0)
-    shares = (1.0 - certainty) / scores.shape[1] + certainty * scores / np.where(fired, total, 1)
-    return np.where(fired, shares, 0.0)
+    return (1.0 - certainty) / picked.shape[1] + certainty * picked / total
 
 
 def _cold_topics(scores: np.ndarray) -> np.ndarray:
-    return _rule_distribution(scores)
+    """Calibrated topic probabilities from the rules' scores (zeros where none fired)."""
+    topics = _softmax_rows(COLD_TEMPERATURE * np.log(_shares(scores)))
+    fired = scores.any(axis=1)
+    if not fired.all():
+        topics[~fired] = 0.0
+    return topics
 
 
 def _cold_intents(scores: np.ndarray) -> np.ndarray:
-    dist = _rule_distribution(scores)
-    dist[~scores.any(axis=1), _INTENT_ORDER.index("lainnya")] = 1.0  # no cue: lainnya
-    return dist
+    intents = _shares(scores)
+    silent = ~scores.any(axis=1)
+    if silent.any():
+        intents[silent] = 0.0
+        intents[silent, _INTENT_ORDER.index("lainnya")] = 1.0  # no cue: lainnya
+    return intents
 
 
 def _row_text(row, number: int) -> str:

@@ -30,16 +30,16 @@ def test_classify_answers_every_line_in_order_and_bad_lines_do_not_stop_the_run(
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         '{"id": 1, "intent": "aduan", "topic": "penerangan_jalan", "kasar": false, '
-        '"confidence": 0.686, "unsure": false, "top_topics": [{"topic": "penerangan_jalan", '
-        '"confidence": 0.686}], "reasons": ["topik:lampu pju", "intent:mati"]}',
+        '"confidence": 0.994, "unsure": false, "top_topics": [{"topic": "penerangan_jalan", '
+        '"confidence": 0.994}], "reasons": ["topik:lampu pju", "intent:mati"]}',
         '{"id": null, "error": "not JSON: Expecting value"}',
         '{"id": "b", "error": "missing text"}',
         '{"id": 3, "error": "missing text"}',
         '{"id": null, "error": "not a JSON object"}',
         '{"id": null, "error": "not JSON: Expecting value"}',
         '{"id": null, "intent": "aduan", "topic": "air_bersih", "kasar": true, '
-        '"confidence": 0.686, "unsure": false, "top_topics": [{"topic": "air_bersih", '
-        '"confidence": 0.686}], "reasons": ["topik:air pdam", "intent:mati", "kasar:goblok"]}',
+        '"confidence": 0.994, "unsure": false, "top_topics": [{"topic": "air_bersih", '
+        '"confidence": 0.994}], "reasons": ["topik:air pdam", "intent:mati", "kasar:goblok"]}',
     ]
 
 

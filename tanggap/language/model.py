@@ -95,6 +95,19 @@ class _WordRows(dict):
         return rows
 
 
+class _PairRow(dict):
+    """(word, next word) → the vocabulary row of the pair, -1 if none (zip gives the keys
+    ready-made, so a pair seen before costs one lookup and no string join)."""
+
+    def __init__(self, index: dict[str, int]) -> None:
+        super().__init__()
+        self.index = index
+
+    def __missing__(self, key: tuple[str, str]) -> int:
+        row = self[key] = self.index.get(" ".join(key), -1)
+        return row
+
+
 def _special(token: Token) -> str | None:
     """The feature of a token that is not a word ("" for none), or None for a word."""
     kind = token.kind
@@ -167,12 +180,14 @@ class Model:
     trained_rows: dict[str, int]
     _index: dict[str, int] = field(default_factory=dict, repr=False)
     _word_ids: _WordRows = field(default_factory=lambda: _WordRows({}), repr=False)
+    _pair_ids: _PairRow = field(default_factory=lambda: _PairRow({}), repr=False)
     _is_word: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
 
     def __post_init__(self) -> None:
         self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
         self._index = {word: i for i, word in enumerate(self.vocab)}
         self._word_ids = _WordRows(self._index)
+        self._pair_ids = _PairRow(self._index)
         # Reasons name words and word pairs, not character grams or the rules' own verdicts.
         self._is_word = np.array([not word.startswith(("#", "rule:")) for word in self.vocab],
                                  dtype=bool)
@@ -183,7 +198,10 @@ class Model:
         weighted sums (what ``features`` + a sparse product would give, in one pass)."""
         if len(self._word_ids) > 100_000:
             self._word_ids.clear()
+        if len(self._pair_ids) > 200_000:
+            self._pair_ids.clear()
         rows_of = self._word_ids.__getitem__  # a miss computes and keeps them (_WordRows)
+        pair_of = self._pair_ids.__getitem__
         get = self._index.get
         specials = {URL: get("<url>", -1), MENTION: get("<mention>", -1)}
         question = get("?", -1)
@@ -194,8 +212,8 @@ class Model:
             before = len(flat)
             extend(map(get, extra, repeat(-1, len(extra))))
             # Word rows by C-level passes: the per-token Python loop was the hot spot.
-            extend(chain.from_iterable(map(rows_of, [t[1:3] for t in tokens
-                                                     if t[5] not in _NOT_PLAIN_WORDS])))
+            extend(chain.from_iterable(map(rows_of, dict.fromkeys(
+                [t[1:3] for t in tokens if t[5] not in _NOT_PLAIN_WORDS]))))
             for token in [t for t in tokens if t[5] in _NOT_PLAIN_WORDS]:
                 kind = token[5]
                 if kind == EMOJI:
@@ -206,9 +224,7 @@ class Model:
                 else:
                     extend((specials[kind],))
             words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
-            if len(words) > 1:
-                extend(map(get, map(" ".join, zip(words, words[1:], strict=False)),
-                           repeat(-1, len(words) - 1)))
+            extend(map(pair_of, zip(words, words[1:], strict=False)))
             counts.append(len(flat) - before)
         return self._encoded(flat, counts)
 
@@ -263,6 +279,10 @@ class Model:
         weight = self.weights[ids, head.start + column[pick]]
         positive = weight > 0
         ids, owner, weight = ids[positive], owner[positive], weight[positive]
+        if len(labels) == 1:  # one message: one argsort (ids are sorted: ties by id)
+            top = np.argsort(-weight, kind="stable")[:limit]
+            reasons[0] = [self.vocab[i] for i in ids[top].tolist()]
+            return reasons
         order = np.lexsort((ids, -weight, owner))
         ranked_owner = owner[order]
         first = np.searchsorted(ranked_owner, ranked_owner)

@@ -92,8 +92,7 @@ def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Tria
     kasar = np.array([r.kasar for r in read])
     heads = model.heads if model is not None else {}
     if not heads:
-        return [_result(r, topics[i], thresholds[i], intents[i], bool(kasar[i]))
-                for i, r in enumerate(read)]
+        return _results(read, topics, thresholds, intents, kasar)
     encoded = model.encode([(r.tokens, _rule_features(r.topics, r.intents, r.kasar))
                             for r in read])
     topic_head, intent_head, kasar_head = (heads.get(name) for name in HEADS)
@@ -127,8 +126,7 @@ def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Tria
         for i in np.flatnonzero(learned & ~kasar).tolist():
             read[i].reasons.append(f"model:kasar {p_true[i]:.2f}")
         kasar = learned
-    return [_result(r, topics[i], thresholds[i], intents[i], bool(kasar[i]))
-            for i, r in enumerate(read)]
+    return _results(read, topics, thresholds, intents, kasar)
 
 
 @dataclass(slots=True)
@@ -151,21 +149,30 @@ def _read(text: str) -> _Read:
     return _Read(tokens, reasons, topics, intents, bool(kasar_hits))
 
 
-def _result(r: _Read, topics: np.ndarray, threshold: float, intents: np.ndarray,
+def _results(read: list[_Read], topics: np.ndarray, thresholds: np.ndarray,
+             intents: np.ndarray, kasar: np.ndarray) -> list[Triage]:
+    # Ties: the topic listed first in TOPICS, the more actionable intent (column order).
+    ranked = np.argsort(-topics, axis=1, kind="stable")[:, :_TOP].tolist()
+    results = []
+    for r, order, shares, threshold, intent, abusive in zip(
+            read, ranked, topics.tolist(), thresholds.tolist(),
+            intents.argmax(axis=1).tolist(), kasar.tolist(), strict=True):
+        results.append(_result(r, order, shares, threshold, _INTENT_ORDER[intent], abusive))
+    return results
+
+
+def _result(r: _Read, order: list[int], topics: list[float], threshold: float, intent: str,
             kasar: bool) -> Triage:
-    intent = _INTENT_ORDER[int(intents.argmax())]  # ties: the more actionable intent
-    order = np.argsort(-topics, kind="stable")  # ties: the topic listed first in TOPICS
-    confidence = float(topics[order[0]])
+    confidence = topics[order[0]]
     if confidence == 0.0:  # neither a rule nor the model spoke
         return Triage(intent=intent, topic="lainnya", kasar=kasar, confidence=0.0,
                       reasons=r.reasons)
-    unsure = bool(confidence < max(threshold, MIN_CONFIDENCE))
+    unsure = confidence < max(threshold, MIN_CONFIDENCE)
     if unsure:
         r.reasons.append(f"topik:perlu dicek {confidence:.2f}")
     return Triage(intent=intent, topic=TOPICS[order[0]], kasar=kasar,
                   confidence=round(confidence, 3), reasons=r.reasons, unsure=unsure,
-                  top_topics=tuple((TOPICS[j], round(float(topics[j]), 3))
-                                   for j in order[:_TOP].tolist()
+                  top_topics=tuple((TOPICS[j], round(topics[j], 3)) for j in order
                                    if topics[j] >= _SUGGESTION_FLOOR))
 
 

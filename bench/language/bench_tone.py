@@ -1,4 +1,4 @@
-"""Tone-guard verdicts on the project's own operator replies (data/replies.tsv).
+"""Tone-guard verdicts on the project's own operator replies (data/replies.tsv, --set replies_hard).
 
 Each reply was written for the project with the verdict it should get (ok, warn, block) and
 a kind (sopan, kapital, seru, kasar, hinaan, sapaan, meremehkan, sindiran, tidak_sabar).
@@ -24,9 +24,12 @@ from tanggap.language import check_tone  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="print replies judged otherwise")
+    parser.add_argument("--set", choices=("replies", "replies_hard"), default="replies",
+                        help="which written set of replies (data/<set>.tsv)")
     args = parser.parse_args()
+    print(f"command: python bench/language/bench_tone.py {' '.join(sys.argv[1:])}")
     rows = []
-    for line in (HERE / "data" / "replies.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (HERE / "data" / f"{args.set}.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             expected, kind, text = line.split("\t")
             rows.append((expected, kind, text, check_tone(text, inbound_kind="aduan").verdict))
@@ -47,6 +50,9 @@ def main() -> None:
           f"{sum(r[3] == 'block' for r in must_block)}/{len(must_block)}")
     print(f"polite replies blocked: {sum(r[3] == 'block' for r in polite)}/{len(polite)}; "
           f"warned: {sum(r[3] == 'warn' for r in polite)}/{len(polite)}")
+    should_warn = [r for r in rows if r[0] == "warn"]
+    print(f"replies written to warn that were warned (or blocked): "
+          f"{sum(r[3] != 'ok' for r in should_warn)}/{len(should_warn)}")
     if args.errors:
         for expected, kind, text, verdict in rows:
             if expected != verdict:

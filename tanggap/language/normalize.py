@@ -85,12 +85,11 @@ def normalize(text: str) -> list[Token]:
     # chunk's edge as they treat the space beside it: so each chunk between spaces tokenises
     # alone, once (cached), and its tokens are moved to where it stands. Citizens repeat
     # their words; this skips the big pattern for all but the new ones.
-    append, new = tokens.append, tuple.__new__
+    extend, new = tokens.extend, tuple.__new__
     for match in _CHUNK.finditer(text):
         offset = match.start()
-        for token in _chunk_tokens(match.group()):
-            append(new(Token, (token[0], token[1], token[2], token[3] + offset,
-                               token[4] + offset, token[5])))
+        extend([new(Token, (surface, base, norm, start + offset, end + offset, kind))
+                for surface, base, norm, start, end, kind in _chunk_tokens(match.group())])
     return tokens
 
 

@@ -318,6 +318,9 @@ MESSAGING_WINDOW_HOURS = env_int("MESSAGING_WINDOW_HOURS", 24, minimum=1)
 HUMAN_AGENT_WINDOW_DAYS = env_int("HUMAN_AGENT_WINDOW_DAYS", 7, minimum=1)
 WHATSAPP_WINDOW_HOURS = env_int("WHATSAPP_WINDOW_HOURS", 24, minimum=1)
 X_POLL_INTERVAL_SECONDS = env_int("X_POLL_INTERVAL_SECONDS", 120, minimum=15)
+# A stored webhook whose processing raised this many times is not tried again: its events go to
+# the dead letters of their channels (a bad event alone never counts: it fails by itself).
+CONNECTORS_WEBHOOK_MAX_ATTEMPTS = env_int("CONNECTORS_WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
 # How many stored webhooks one drain task processes before it queues its successor.
 CONNECTORS_DRAIN_BATCH = env_int("CONNECTORS_DRAIN_BATCH", 500, minimum=1)
 # While more webhooks a second than this arrive, parsing pauses CONNECTORS_DRAIN_YIELD_SECONDS

@@ -126,12 +126,23 @@ def ingest_inbound(
     platform_created_at: datetime | None = None,
     kind: str | None = None,
     actor=None,
+    truncate: bool = False,
 ) -> InboundResult:
     """Store one citizen message, once, and put it on its open case (or a new one).
 
     `actor` is who put it in: None for a platform's webhook or poll (the audit shows "system"),
     the token's user for POST /api/v1/inbound, so a message typed in by hand is never taken for
-    the platform's."""
+    the platform's.
+
+    `truncate`: a text over TANGGAP_MAX_MESSAGE_CHARS is shortened to it and marked
+    (`truncated_from`) instead of refused: for what a platform already delivered (a webhook, a
+    poll), where a refusal would lose the citizen's message. Other callers get InvalidInput.
+    """
+    truncated_from = None
+    limit = settings.TANGGAP_MAX_MESSAGE_CHARS
+    if truncate and isinstance(text, str) and len(text.strip()) > limit:
+        truncated_from = len(text.strip())
+        text = text.strip()[:limit]
     text = clean_text(text)
     for name, value in (("external_id", external_id), ("author.id", author_id)):
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
@@ -154,6 +165,7 @@ def ingest_inbound(
                 author_name=clean_name(author_name), text=text, now=now,
                 thread_id=thread_id, attachments=attachments or [],
                 platform_created_at=platform_created_at, kind=kind, reading=reading, actor=actor,
+                truncated_from=truncated_from,
             )
         except IntegrityError:
             # Our transaction rolled back whole. Either another one stored the same platform
@@ -201,7 +213,7 @@ def apply_reading(case: Case, reading: dict) -> list[str]:
 
 
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
-            platform_created_at, kind, reading, actor) -> InboundResult:
+            platform_created_at, kind, reading, actor, truncated_from=None) -> InboundResult:
     with transaction.atomic():
         # No get_or_create: its savepoint costs two statements on every new citizen, and a
         # concurrent insert is already handled by ingest_inbound's retry of the whole transaction.
@@ -262,6 +274,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             direction=Direction.IN,
             external_id=external_id,
             text=text,
+            truncated_from=truncated_from,
             author_name=author_name or contact.display_name,
             attachments=attachments,
             delivery_status=DeliveryStatus.RECEIVED,

@@ -123,6 +123,10 @@ class Message(models.Model):
     # The platform's id: given by the platform for inbound, filled in after delivery for outbound.
     external_id = models.CharField(max_length=200, null=True, blank=True)
     text = models.TextField()
+    # A citizen's text longer than TANGGAP_MAX_MESSAGE_CHARS that a platform delivered: kept
+    # shortened to the limit rather than dropped, with its original length (the raw webhook
+    # keeps the whole). Null: stored whole.
+    truncated_from = models.PositiveIntegerField(null=True, blank=True)
     author_name = models.CharField(max_length=200, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -6,7 +6,7 @@ cannot learn that a channel exists; members whose role may not do it get Forbidd
 from __future__ import annotations
 
 from tanggap.cases.cleaning import object_id
-from tanggap.connectors.models import ChannelAccount
+from tanggap.connectors.models import ChannelAccount, FailedWebhookEvent
 from tanggap.errors import Forbidden, NotFound
 from tanggap.workspaces.access import access_inbound, access_membership, access_workspace
 from tanggap.workspaces.models import Role
@@ -50,3 +50,15 @@ def access_channel_admin_by_id(user, channel_id) -> ChannelAccount:
     if membership.role != Role.ADMIN:
         raise Forbidden()
     return channel
+
+
+def access_failed_event_admin(user, event_id) -> FailedWebhookEvent:
+    """A dead letter of a channel of a workspace the user administers; NotFound / Forbidden."""
+    pk = object_id(event_id)
+    if pk is None:
+        raise NotFound()
+    record = FailedWebhookEvent.objects.filter(pk=pk).select_related("channel").first()
+    if record is None:
+        raise NotFound()
+    access_channel_admin_by_id(user, record.channel_id)
+    return record

@@ -17,12 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from tanggap.connectors.access import access_channel_admin, access_channel_admin_by_id
-from tanggap.connectors.actions import channels
-from tanggap.connectors.models import Platform
-from tanggap.connectors.queries import (
-    workspace_channels,
+from tanggap.connectors.access import (
+    access_channel_admin,
+    access_channel_admin_by_id,
+    access_failed_event_admin,
 )
+from tanggap.connectors.actions import channels, failed_events
+from tanggap.connectors.models import Platform
+from tanggap.connectors.queries import dead_letter_count, dead_letters, workspace_channels
 from tanggap.errors import DeskError, Forbidden, NotFound
 
 
@@ -48,7 +50,7 @@ def _channel_of(request, slug: str, channel_id: int):
     return channel
 
 
-def _run(request, back_to: str, done: str, action, /, **kwargs):
+def _run(request, back_to: str, done: str, action, /, *, page: str = "channels", **kwargs):
     try:
         action(actor=request.user, now=timezone.now(), **kwargs)
     except (NotFound, Forbidden):
@@ -57,7 +59,7 @@ def _run(request, back_to: str, done: str, action, /, **kwargs):
         messages.error(request, str(exc.message))
     else:
         messages.success(request, done)
-    return redirect("channels", slug=back_to)
+    return redirect(page, slug=back_to)
 
 
 @login_required
@@ -70,6 +72,7 @@ def channel_list(request, slug):
         "rows": workspace_channels(membership.workspace_id),
         "platforms": Platform.choices,
         "now": timezone.now(),
+        "dead_letters": dead_letter_count(membership.workspace_id),
     })
 
 
@@ -106,3 +109,41 @@ def channel_options(request, slug, channel_id):
                 instagram_login=post.get("instagram_login") == "on",
                 whatsapp_template=post.get("whatsapp_template", ""),
                 whatsapp_template_language=post.get("whatsapp_template_language", "id"))
+
+
+@login_required
+@require_GET
+def dead_letter_list(request, slug):
+    """Webhook events of this workspace's channels that could not be stored, with the reason and
+    the event as it came (a citizen's words: admins only, like the tokens)."""
+    membership = _admin(request, slug)
+    waiting, done = dead_letters(membership.workspace_id)
+    return render(request, "connectors/dead_letters.html", {
+        "membership": membership, "workspace": membership.workspace, "waiting": waiting,
+        "done": done,
+    })
+
+
+def _dead_letter_action(request, slug, event_id, action, done: str):
+    membership = _admin(request, slug)
+    try:
+        record = access_failed_event_admin(request.user, event_id)
+    except (NotFound, Forbidden):
+        raise Http404() from None
+    if record.channel.workspace_id != membership.workspace_id:
+        raise Http404()
+    return _run(request, slug, done, action, page="dead_letters", event_id=event_id)
+
+
+@login_required
+@require_POST
+def dead_letter_retry(request, slug, event_id):
+    return _dead_letter_action(request, slug, event_id, failed_events.retry_failed_event,
+                               _("Retried: see the result below."))
+
+
+@login_required
+@require_POST
+def dead_letter_discard(request, slug, event_id):
+    return _dead_letter_action(request, slug, event_id, failed_events.discard_failed_event,
+                               _("Discarded."))

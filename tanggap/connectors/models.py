@@ -93,9 +93,45 @@ class WebhookDelivery(models.Model):
 
     # Set by the sweep when it re-enqueued this delivery, so a slow queue is not flooded.
     requeued_at = models.DateTimeField(null=True, blank=True)
+    # Processing raised CONNECTORS_WEBHOOK_MAX_ATTEMPTS times (a bug, not a bad event, which
+    # fails alone): not tried again; its events went to their channels' dead letters.
+    dead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["processed_at", "id"], name="webhook_pending_idx")]
+
+
+class FailedEventState(models.TextChoices):
+    FAILED = "failed", _("Failed")
+    RETRIED = "retried", _("Stored on retry")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class FailedWebhookEvent(models.Model):
+    """A dead letter: one event of a signed webhook delivery that could not be stored (a text
+    the database refuses, a bug), kept with the reason and the event as it came, while the other
+    events of the delivery were stored. Workspace admins see those of their channels and retry or
+    discard them (audited); nothing acknowledged disappears silently."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE,
+                                 related_name="failed_events")
+    channel = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE,
+                                related_name="failed_events")
+    # The event as a one-entry Meta envelope (platforms.meta.RawEvent), JSON text.
+    raw = models.TextField()
+    # The platform id of the failing event within it (a message id), when it got that far.
+    event_id = models.CharField(max_length=200, blank=True, default="")
+    reason = models.CharField(max_length=500)
+    attempts = models.PositiveIntegerField(default=1)
+    state = models.CharField(max_length=10, choices=FailedEventState.choices,
+                             default=FailedEventState.FAILED)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "state", "id"], name="failed_event_idx")]
 
 
 class IntakeQueue(models.Model):

@@ -147,7 +147,8 @@ def _store_batch(channel, messages, now, store) -> int:
         result = store(
             channel=channel, external_id=message.external_id, author_id=message.author_id,
             author_name=message.author_name, text=message.text, thread_id=message.thread_id,
-            platform_created_at=message.created_at, now=now)
+            # A long post or DM the desk's limit cannot hold is kept shortened and marked.
+            platform_created_at=message.created_at, now=now, truncate=True)
         stored += int(result.created)
     return stored
 

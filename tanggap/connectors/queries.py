@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tanggap.cases.models import Direction, Message
-from tanggap.connectors.models import ChannelAccount, CommentModeration, Platform, PollCursor
+from tanggap.connectors.models import (
+    ChannelAccount,
+    CommentModeration,
+    FailedEventState,
+    FailedWebhookEvent,
+    Platform,
+    PollCursor,
+)
 
 # Comments are the only messages a platform lets us hide; their case threads say so.
 HIDEABLE_THREADS = {Platform.FACEBOOK: "post:", Platform.INSTAGRAM: "media:"}
@@ -47,3 +54,19 @@ def workspace_channels(workspace_id: int) -> list[ChannelRow]:
                     .order_by("platform", "handle"))
     cursors = {c.channel_id: c for c in PollCursor.objects.filter(channel__in=channels)}
     return [ChannelRow(c, cursors.get(c.pk)) for c in channels]
+
+
+def dead_letters(workspace_id: int, *, resolved: int = 20) -> tuple[list, list]:
+    """(the failed webhook events of the workspace's channels still waiting, oldest first;
+    the last `resolved` ones retried or discarded). Callers have checked admin access."""
+    rows = FailedWebhookEvent.objects.filter(channel__workspace_id=workspace_id).select_related(
+        "channel", "delivery", "resolved_by")
+    waiting = list(rows.filter(state=FailedEventState.FAILED).order_by("id"))
+    done = list(rows.exclude(state=FailedEventState.FAILED).order_by("-updated_at", "-id")
+                [:resolved])
+    return waiting, done
+
+
+def dead_letter_count(workspace_id: int) -> int:
+    return FailedWebhookEvent.objects.filter(channel__workspace_id=workspace_id,
+                                             state=FailedEventState.FAILED).count()

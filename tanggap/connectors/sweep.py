@@ -83,7 +83,8 @@ def _webhooks(result: SweepResult, *, now, cutoff, lease_cutoff) -> None:
     from tanggap.connectors.actions.webhooks import queue_drain
 
     stale = list(
-        WebhookDelivery.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        WebhookDelivery.objects.filter(processed_at__isnull=True, dead_at__isnull=True,
+                                       received_at__lt=cutoff)
         .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=cutoff))
         .values_list("id", "source"))
     if stale:

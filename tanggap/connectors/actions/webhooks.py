@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.connectors.actions.outbound import apply_echo, apply_status
-from tanggap.connectors.models import ChannelAccount, IntakeQueue, WebhookDelivery
+from tanggap.connectors.models import (
+    ChannelAccount,
+    FailedWebhookEvent,
+    IntakeQueue,
+    WebhookDelivery,
+)
 from tanggap.connectors.platforms import meta
 from tanggap.connectors.platforms.base import Echo, InboundMessage, Skipped, StatusUpdate
 from tanggap.errors import InvalidInput
@@ -114,15 +119,18 @@ def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep
     pace the parsing during a burst; tests inject all three.
 
     Clears the queued flag first, so a body stored after our last look queues the next drain.
-    A delivery whose processing raises (a bug, not a bad payload) is noted on it and skipped, so
-    one poison body cannot stall the queue; the sweep offers it again later. After `limit`
-    deliveries we queue a successor and stop, so other tasks (replies) are not starved.
+    A bad event fails alone (process_webhook_delivery). A delivery whose processing raises as a
+    whole (the database went away, a bug outside any one event) is noted on it and skipped, so
+    one poison body cannot stall the queue; the sweep offers it again later, and after
+    CONNECTORS_WEBHOOK_MAX_ATTEMPTS runs it is dead-lettered (dead_letter_delivery). After
+    `limit` deliveries we queue a successor and stop, so other tasks (replies) are not starved.
     """
     IntakeQueue.objects.filter(source=source).update(drain_queued=False)
     processed, failed = 0, []
     newest_seen, seen_at = None, None
     while processed < limit:
-        ids = list(WebhookDelivery.objects.filter(source=source, processed_at__isnull=True)
+        ids = list(WebhookDelivery.objects.filter(source=source, processed_at__isnull=True,
+                                                  dead_at__isnull=True)
                    .exclude(pk__in=failed).order_by("id").values_list("id", flat=True)[:50])
         if not ids:
             return DrainResult(processed, failed, False)
@@ -134,8 +142,7 @@ def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep
             except Exception as exc:
                 logger.exception("webhook delivery %s could not be processed", delivery_id)
                 failed.append(delivery_id)
-                WebhookDelivery.objects.filter(pk=delivery_id).update(
-                    attempts=F("attempts") + 1, error=f"processing failed: {exc!r}"[:500])
+                _count_failure(delivery_id, exc, clock())
             processed += 1
             if processed >= limit:
                 break
@@ -144,21 +151,63 @@ def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep
     return DrainResult(processed, failed, True)
 
 
+def _count_failure(delivery_id: int, exc: Exception, now: datetime) -> None:
+    error = f"processing failed: {exc!r}"[:500]
+    WebhookDelivery.objects.filter(pk=delivery_id).update(attempts=F("attempts") + 1,
+                                                          error=error)
+    attempts = WebhookDelivery.objects.filter(pk=delivery_id).values_list(
+        "attempts", flat=True).first() or 0
+    if attempts >= settings.CONNECTORS_WEBHOOK_MAX_ATTEMPTS:
+        try:
+            dead_letter_delivery(delivery_id=delivery_id, reason=error, now=now)
+        except Exception:
+            # Still failing (the database?): it stays counted, and the next drain tries again.
+            logger.exception("webhook delivery %s could not be dead-lettered", delivery_id)
+
+
+# What stops a whole delivery rather than one event: the database is unavailable (retrying
+# later may work for every event), not the event's content.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
 @dataclass
 class ProcessResult:
     stored: int = 0
     duplicates: int = 0
     statuses: int = 0
     skipped: int = 0
+    failed: int = 0
     problems: list[str] = field(default_factory=list)
 
 
+class Router:
+    """The active, real channel of a platform account, looked up once per delivery. Demo
+    (simulated) channels never receive a platform's webhooks."""
+
+    def __init__(self) -> None:
+        self.channels: dict[tuple[str, str], ChannelAccount | None] = {}
+
+    def channel(self, platform: str, account_id: str) -> ChannelAccount | None:
+        key = (platform, account_id)
+        if key not in self.channels:
+            self.channels[key] = ChannelAccount.objects.filter(
+                platform=platform, handle=account_id, is_active=True, simulated=False).first()
+        return self.channels[key]
+
+    def seen(self) -> list[int]:
+        return [c.pk for c in self.channels.values() if c is not None]
+
+
 def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResult | None:
-    """Parse one stored delivery and store what it says, all in one transaction.
+    """Parse one stored delivery and store what it says, in one transaction, each event in a
+    savepoint of its own.
 
     None if it was processed already. A malformed body is marked processed with its error (it
     will never parse better); an unknown account is noted and its events dropped, since nobody
-    in this desk asked for them.
+    in this desk asked for them. An event that cannot be stored (a text the database refuses, a
+    parser or ingest bug) is rolled back alone and kept as a FailedWebhookEvent of its channel
+    with the reason (a dead letter its admins can retry); the other events are stored. Only an
+    unavailable database fails the delivery as a whole (it is retried later).
     """
     with transaction.atomic():
         delivery = (
@@ -170,32 +219,16 @@ def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResul
             return None
         result = ProcessResult()
         try:
-            parsed = meta.parse_payload(json.loads(bytes(delivery.body).decode("utf-8")))
+            raws = meta.split(json.loads(bytes(delivery.body).decode("utf-8")))
         except (ValueError, UnicodeDecodeError) as exc:
             result.problems.append(f"malformed: {exc}")
-            parsed = []
-        channels: dict[tuple[str, str], ChannelAccount | None] = {}
-        for event in parsed:
-            if isinstance(event, Skipped):
-                result.skipped += 1
-                continue
-            key = (event.platform, event.account_id)
-            if key not in channels:
-                channels[key] = ChannelAccount.objects.filter(
-                    platform=event.platform, handle=event.account_id, is_active=True).first()
-            channel = channels[key]
-            if channel is None:
-                problem = f"no active {event.platform} channel {event.account_id}"
-                if problem not in result.problems:
-                    result.problems.append(problem)
-                continue
-            if isinstance(event, InboundMessage):
-                _store_inbound(channel, event, now, result)
-            elif isinstance(event, StatusUpdate):
-                result.statuses += apply_status(channel=channel, update=event, now=now)
-            elif isinstance(event, Echo):
-                apply_echo(channel=channel, echo=event, now=now)
-        seen = [c.pk for c in channels.values() if c is not None]
+            raws = []
+        router = Router()
+        for raw in raws:
+            for event_id, reason in process_raw_event(raw, router=router, now=now,
+                                                      result=result):
+                _dead_letter(delivery, raw, router, event_id, reason, now, result)
+        seen = router.seen()
         if seen:
             ChannelAccount.objects.filter(pk__in=seen).update(last_webhook_at=now)
         delivery.processed_at = now
@@ -206,16 +239,106 @@ def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResul
         return result
 
 
+def process_raw_event(raw: meta.RawEvent, *, router: Router, now: datetime,
+                      result: ProcessResult) -> list[tuple[str, str]]:
+    """Store what one raw event says, inside the caller's transaction; each parsed event in a
+    savepoint. Returns the (event id, reason) of what could not be stored."""
+    try:
+        events = raw.parse()
+    except DATABASE_UNAVAILABLE:
+        raise
+    except Exception as exc:
+        return [("", f"could not be read: {type(exc).__name__}: {exc}")]
+    failures = []
+    for event in events:
+        if isinstance(event, Skipped):
+            result.skipped += 1
+            continue
+        channel = router.channel(event.platform, event.account_id)
+        if channel is None:
+            problem = f"no active {event.platform} channel {event.account_id}"
+            if problem not in result.problems:
+                result.problems.append(problem)
+            continue
+        try:
+            with transaction.atomic():
+                _store_event(channel, event, now, result)
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            logger.warning("a %s webhook event of channel %s could not be stored: %r",
+                           event.platform, channel.pk, exc)
+            failures.append((getattr(event, "external_id", ""),
+                             f"could not be stored: {type(exc).__name__}: {exc}"))
+    return failures
+
+
+def _store_event(channel, event, now: datetime, result: ProcessResult) -> None:
+    if isinstance(event, InboundMessage):
+        _store_inbound(channel, event, now, result)
+    elif isinstance(event, StatusUpdate):
+        result.statuses += apply_status(channel=channel, update=event, now=now)
+    elif isinstance(event, Echo):
+        apply_echo(channel=channel, echo=event, now=now)
+
+
+def _dead_letter(delivery, raw: meta.RawEvent, router: Router, event_id: str, reason: str,
+                 now: datetime, result: ProcessResult) -> None:
+    result.failed += 1
+    channel = router.channel(raw.platform, raw.account_id)
+    if channel is None:
+        problem = f"an event for no active {raw.platform} channel {raw.account_id} {reason}"
+        result.problems.append(problem[:300])
+        return
+    FailedWebhookEvent.objects.create(
+        delivery=delivery, channel=channel, raw=json.dumps(raw.envelope), event_id=event_id[:200],
+        reason=reason[:500], created_at=now, updated_at=now)
+    result.problems.append(f"{raw.platform} {event_id or 'event'}: {reason}"[:300])
+
+
+def dead_letter_delivery(*, delivery_id: int, reason: str, now: datetime) -> int:
+    """Give up on a delivery whose processing raised CONNECTORS_WEBHOOK_MAX_ATTEMPTS times: each
+    of its events for one of our channels becomes a FailedWebhookEvent of that channel (its
+    admins can retry it once the cause is fixed), and the delivery is marked dead, keeping its
+    body. Returns how many events were kept."""
+    with transaction.atomic():
+        delivery = (WebhookDelivery.objects.select_for_update()
+                    .filter(pk=delivery_id, processed_at__isnull=True, dead_at__isnull=True)
+                    .first())
+        if delivery is None:
+            return 0
+        try:
+            raws = meta.split(json.loads(bytes(delivery.body).decode("utf-8")))
+        except (ValueError, UnicodeDecodeError):
+            raws = []
+        router, kept = Router(), 0
+        why = f"the delivery failed {delivery.attempts} times: {reason}"[:500]
+        for raw in raws:
+            channel = router.channel(raw.platform, raw.account_id)
+            if channel is not None:
+                FailedWebhookEvent.objects.create(
+                    delivery=delivery, channel=channel, raw=json.dumps(raw.envelope),
+                    reason=why, created_at=now, updated_at=now)
+                kept += 1
+        delivery.dead_at = now
+        delivery.save(update_fields=["dead_at"])
+    logger.error("webhook delivery %s dead-lettered after %s attempts (%d events kept for their "
+                 "channels): %s", delivery_id, delivery.attempts, kept, reason)
+    return kept
+
+
 def _store_inbound(channel, event: InboundMessage, now: datetime, result: ProcessResult) -> None:
     try:
         outcome = ingest_inbound(
             channel=channel, external_id=event.external_id, author_id=event.author_id,
             author_name=event.author_name, text=event.text, thread_id=event.thread_id,
             attachments=event.attachments, platform_created_at=event.created_at, now=now,
+            truncate=True,
         )
     except InvalidInput as exc:
-        result.problems.append(f"{event.platform} {event.external_id}: {exc}")
-        return
+        # The platform sent something the desk cannot hold (an empty text, an id over 200
+        # characters): it fails alone, as a dead letter with the reason.
+        raise UnstorableEvent(str(exc.message)) from None
     if outcome.created:
         result.stored += 1
         if event.text_pending:
@@ -224,6 +347,10 @@ def _store_inbound(channel, event: InboundMessage, now: datetime, result: Proces
             enqueue_text_fetch_on_commit(outcome.message.pk)
     else:
         result.duplicates += 1
+
+
+class UnstorableEvent(Exception):
+    pass
 
 
 def enqueue_text_fetch_on_commit(message_id: int) -> None:

@@ -122,11 +122,13 @@ class SendContext:
 
 
 def from_unix(value: Any, *, millis: bool = False) -> datetime | None:
+    """A platform's Unix time, or None when it is missing or absurd (a number beyond any date,
+    NaN): the message is then kept with our receipt time rather than lost over its clock."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(number / 1000 if millis else number, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(number / 1000 if millis else number, tz=UTC)
 
 
 def within(ctx: SendContext, window: timedelta) -> bool:

@@ -91,6 +91,7 @@ class WebhookParser(Protocol):
     """Turns the entries of a Meta webhook delivery whose `object` is `webhook_object` into
     events (platforms.meta.parse_payload). Pure: no database, no clock, no HTTP."""
 
+    platform: str
     webhook_object: str
 
     def parse_entry(self, entry: dict) -> list[Event]: ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from tanggap.connectors.platforms import registry
@@ -101,14 +102,54 @@ def parse_messaging(platform: str, entry: dict) -> list:
     return events
 
 
-def parse_payload(payload: Any) -> list[Event]:
-    """Every event in one Meta webhook delivery, parsed by the registered adapter whose
-    `webhook_object` is the delivery's `object` (a WebhookParser)."""
+@dataclass(frozen=True)
+class RawEvent:
+    """One event of a delivery as it came: a one-entry envelope around a single `changes[]` or
+    `messaging[]` element (or an Instagram-Login entry, which is one event). The unit a delivery
+    is processed, failed, and retried by, so one bad event never takes its neighbours down."""
+
+    envelope: dict
+    platform: str
+    account_id: str  # where it would route (WhatsApp: the value's phone_number_id)
+
+    def parse(self) -> list[Event]:
+        parser = registry.webhook_parser(self.envelope.get("object"))
+        if parser is None:
+            raise ValueError(f"unknown webhook object {self.envelope.get('object')!r}")
+        return parser.parse_entry(self.envelope["entry"][0])
+
+
+def split(payload: Any) -> list[RawEvent]:
+    """The events of one Meta webhook delivery, unparsed. Raises ValueError when the envelope
+    itself is unusable (not a Meta envelope, an `object` no adapter parses)."""
     kind = payload.get("object") if isinstance(payload, dict) else None
     parser = registry.webhook_parser(kind)
     if parser is None:
         raise ValueError(f"unknown webhook object {kind!r}")
-    events: list[Event] = []
+    raws = []
     for entry in entries(payload):
-        events.extend(parser.parse_entry(entry))
-    return events
+        lists = [key for key in ("changes", "messaging")
+                 if isinstance(entry.get(key), list) and entry[key]]
+        if not lists:  # the Instagram-Login shape, or an entry with nothing in it
+            raws.append(_raw(kind, parser.platform, entry, None))
+            continue
+        for key in lists:
+            for item in entry[key]:
+                raws.append(_raw(kind, parser.platform, {
+                    **{k: v for k, v in entry.items() if k not in ("changes", "messaging")},
+                    key: [item]}, item))
+    return raws
+
+
+def _raw(kind: str, platform: str, entry: dict, item: Any) -> RawEvent:
+    value = item.get("value") if isinstance(item, dict) else None
+    metadata = value.get("metadata") if isinstance(value, dict) else None
+    account = (metadata or {}).get("phone_number_id") if isinstance(metadata, dict) else None
+    return RawEvent({"object": kind, "entry": [entry]}, platform,
+                    str(account or entry.get("id") or ""))
+
+
+def parse_payload(payload: Any) -> list[Event]:
+    """Every event in one Meta webhook delivery, parsed by the registered adapter whose
+    `webhook_object` is the delivery's `object` (a WebhookParser)."""
+    return [event for raw in split(payload) for event in raw.parse()]

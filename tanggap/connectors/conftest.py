@@ -2,8 +2,11 @@
 closed local port, so a test that forgot its fake fails at once instead of reaching a platform."""
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
 from tanggap.connectors.testing.fakes import APP_SECRET, VERIFY_TOKEN
+from tanggap.workspaces.actions.members import add_member
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +23,14 @@ def _connector_settings(settings):
     settings.CONNECTORS_HTTP_TIMEOUT_SECONDS = 2
     settings.CONNECTORS_MAX_ATTEMPTS = 4
     settings.CONNECTORS_MAX_RETRY_WAIT_SECONDS = 60
+
+
+@pytest.fixture
+def admin(desk):
+    """A logged-in client of adi, an admin of the bpn workspace (`admin.user`)."""
+    membership = add_member(workspace=desk.bpn, username="adi", role="admin",
+                            password="kata-sandi-uji", now=timezone.now())
+    client = Client()
+    client.force_login(membership.user)
+    client.user = membership.user
+    return client

@@ -4,24 +4,12 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
 from tanggap.audit.models import AuditEvent
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.models import ChannelAccount, PollCursor
-from tanggap.workspaces.actions.members import add_member
 
 TOKEN = "EAAG-sangat-rahasia-0123456789"
-
-
-@pytest.fixture
-def admin(desk):
-    membership = add_member(workspace=desk.bpn, username="adi", role="admin",
-                            password="kata-sandi-uji", now=timezone.now())
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def _login(persona):

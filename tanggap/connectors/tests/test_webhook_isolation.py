@@ -24,7 +24,7 @@ from tanggap.connectors.actions.webhooks import (
 )
 from tanggap.connectors.models import FailedWebhookEvent, WebhookDelivery
 from tanggap.connectors.sweep import sweep_stalled
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 PAGE = "104512345678901"
 LIMIT = 10_000
@@ -99,15 +99,6 @@ def test_the_shortened_text_is_marked_on_the_case_page(desk, facebook):
             "hanya bagian awalnya yang ditampilkan.</p>") in panel
 
 
-@pytest.fixture
-def admin(desk):
-    membership = add_member(workspace=desk.bpn, username="adi", role="admin",
-                            password="kata-sandi-uji", now=timezone.now())
-    client = Client()
-    client.force_login(membership.user)
-    return membership.user, client
-
-
 def _failing_ingest(bad_ids):
     real = webhooks.ingest_inbound
 
@@ -125,7 +116,7 @@ def _state():
 
 
 def test_admins_see_dead_letters_and_retry_or_discard_them_audited(desk, facebook, admin):
-    user, client = admin
+    user, client = admin.user, admin
     now = timezone.now()
     receipt = receive_webhook(source="meta", body=_delivery(
         _comment(1, "Jalan berlubang"), _comment(2, "Lampu mati"), _comment(3, "Air keruh")),

@@ -265,6 +265,8 @@ def process_raw_event(raw: meta.RawEvent, *, router: Router, now: datetime,
                 _store_event(channel, event, now, result)
         except DATABASE_UNAVAILABLE:
             raise
+        except UnstorableEvent as exc:
+            failures.append((getattr(event, "external_id", ""), f"refused: {exc}"))
         except Exception as exc:
             logger.warning("a %s webhook event of channel %s could not be stored: %r",
                            event.platform, channel.pk, exc)
@@ -336,8 +338,9 @@ def _store_inbound(channel, event: InboundMessage, now: datetime, result: Proces
             truncate=True,
         )
     except InvalidInput as exc:
-        # The platform sent something the desk cannot hold (an empty text, an id over 200
-        # characters): it fails alone, as a dead letter with the reason.
+        # The platform sent something the desk's rules refuse (cases.cleaning: an unpaired
+        # surrogate or NUL, nothing visible, an id over 200 characters): it fails alone, as a
+        # dead letter with the reason.
         raise UnstorableEvent(str(exc.message)) from None
     if outcome.created:
         result.stored += 1

@@ -7,6 +7,9 @@ os.environ["TANGGAP_TESTING"] = "1"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-checks-0123456789")
 os.environ.setdefault("TANGGAP_DATA_DIR", os.path.join(tempfile.gettempdir(), "tanggap-test"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The suite's databases need not survive a power cut: no fsync per commit (servers and commands
+# that tests start in fresh processes keep the default, full).
+os.environ.setdefault("TANGGAP_SQLITE_SYNCHRONOUS", "normal")
 
 from tanggap.settings import *  # noqa: E402, F403
 

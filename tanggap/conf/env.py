@@ -72,7 +72,20 @@ def env_fernet_keys(name: str) -> tuple[str, ...]:
     return keys
 
 
-def parse_database_url(url: str, *, base_dir: str) -> dict:
+SQLITE_SYNCHRONOUS = ("full", "normal")
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return value
+
+
+def parse_database_url(url: str, *, base_dir: str, synchronous: str = "full") -> dict:
     """Turn sqlite:///path or postgres://user:pw@host:port/name into a DATABASES entry."""
     parts = urlsplit(url)
     scheme = parts.scheme
@@ -83,7 +96,7 @@ def parse_database_url(url: str, *, base_dir: str) -> dict:
             raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no SQLite file")
         if not os.path.isabs(path) and path != ":memory:":
             path = os.path.join(base_dir, path)
-        return sqlite_database(path)
+        return sqlite_database(path, synchronous=synchronous)
     if scheme in {"postgres", "postgresql"}:
         if not parts.path.strip("/"):
             raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no database")
@@ -108,7 +121,14 @@ def parse_database_url(url: str, *, base_dir: str) -> dict:
     )
 
 
-def sqlite_database(path: str) -> dict:
+def sqlite_database(path: str, *, synchronous: str = "full") -> dict:
+    """SQLite in WAL mode. `synchronous` is "full" (default: every commit is on disk before it
+    returns, so a power cut loses no transaction that was acknowledged) or "normal" (the WAL is
+    synced only at checkpoints: a power cut or OS crash can undo the last seconds of commits,
+    never corrupt the file). Why full: docs/configuration.md, "SQLite and power cuts"."""
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ImproperlyConfigured(
+            f"SQLite synchronous must be full or normal, not {synchronous!r}")
     return {
         "ENGINE": "tanggap.conf.sqlite",
         "NAME": path,
@@ -123,7 +143,7 @@ def sqlite_database(path: str) -> dict:
             "timeout": 30,
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
+                f"PRAGMA synchronous={synchronous.upper()};"
                 "PRAGMA foreign_keys=ON;"
                 "PRAGMA busy_timeout=30000;"
             ),

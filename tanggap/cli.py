@@ -77,7 +77,7 @@ def _use_hub_layer(path: str) -> None:
     channel_layers.backends.clear()
 
 
-def serve(argv: list[str]) -> int:
+def serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tanggap serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -87,6 +87,11 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--simulator", action="store_true",
                         help="also run the demo simulator (demo workspace only)")
     parser.add_argument("--no-migrate", action="store_true")
+    return parser
+
+
+def serve(argv: list[str]) -> int:
+    parser = serve_parser()
     args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         parser.error("--port must be between 1 and 65535")
@@ -146,7 +151,7 @@ def serve(argv: list[str]) -> int:
     return 0
 
 
-def worker(argv: list[str]) -> int:
+def worker_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tanggap worker")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
@@ -156,6 +161,11 @@ def worker(argv: list[str]) -> int:
     parser.add_argument("--with-periodic", action="store_true",
                         help="also run the periodic runner (the sweep, X polling, ...); safe on "
                              "several machines: each job runs on one of them at a time")
+    return parser
+
+
+def worker(argv: list[str]) -> int:
+    parser = worker_parser()
     args = parser.parse_args(argv)
     if not 0 <= args.interval <= 60:
         parser.error("--interval must be between 0 and 60 seconds")

@@ -107,6 +107,23 @@ def test_lone_surrogates_and_nul_are_refused_with_the_field(desk, where, body, f
     assert _state() == before
 
 
+@pytest.mark.parametrize("raw", [
+    b'{"text": "\xed\xa0\x80"}',  # a surrogate encoded as UTF-8 bytes, not escaped
+    '{"text": "halo"}'.encode("utf-16"),  # JSON between systems is UTF-8
+    b'{"text": "\xff"}',
+])
+def test_bodies_that_are_not_utf8_are_malformed(desk, raw):
+    before = _state()
+    response = desk.ani.post("/api/v1/inbound", raw)
+    assert (response.status_code, response.json()["error"]) == (400, "malformed_json")
+    assert _state() == before
+
+
+def test_a_utf8_byte_order_mark_is_forgiven(desk):
+    response = desk.ani.post("/api/v1/inbound", b"\xef\xbb\xbf" + _raw_inbound(desk).encode())
+    assert response.status_code == 201
+
+
 def test_a_paired_surrogate_escape_is_an_emoji_and_is_stored(desk):
     response = desk.gerbang.post("/api/v1/inbound",
                              _raw_inbound(desk, text=r'"Terima kasih \ud83d\ude4f"'))

@@ -114,13 +114,13 @@ def test_lone_surrogates_and_nul_are_refused_with_the_field(desk, where, body, f
 ])
 def test_bodies_that_are_not_utf8_are_malformed(desk, raw):
     before = _state()
-    response = desk.ani.post("/api/v1/inbound", raw)
+    response = desk.gerbang.post("/api/v1/inbound", raw)
     assert (response.status_code, response.json()["error"]) == (400, "malformed_json")
     assert _state() == before
 
 
 def test_a_utf8_byte_order_mark_is_forgiven(desk):
-    response = desk.ani.post("/api/v1/inbound", b"\xef\xbb\xbf" + _raw_inbound(desk).encode())
+    response = desk.gerbang.post("/api/v1/inbound", b"\xef\xbb\xbf" + _raw_inbound(desk).encode())
     assert response.status_code == 201
 
 

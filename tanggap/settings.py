@@ -269,8 +269,16 @@ TANGGAP_API_PAGE_SIZE = env_int("TANGGAP_API_PAGE_SIZE", 50, minimum=1)
 # a key derived from SECRET_KEY. Checked here so a malformed key stops the start, not a send.
 TANGGAP_CREDENTIALS_KEYS = env_fernet_keys("TANGGAP_CREDENTIALS_KEY")
 TANGGAP_SIMULATOR_INTERVAL = env_int("TANGGAP_SIMULATOR_INTERVAL", 20, minimum=0)
-# A model written by `tanggap train`; unset (or unreadable) means cold-start triage.
+# A model written by `tanggap train`; unset (or unreadable) means cold-start triage. A workspace
+# whose desk has trained its own model (below) uses that one instead.
 TANGGAP_LANGUAGE_MODEL = env_str("TANGGAP_LANGUAGE_MODEL")
+# The desk's own model (cases/learning.py): a workspace's corrections retrain it in the background
+# after this many new labels, and at the latest every TANGGAP_RETRAIN_INTERVAL_SECONDS while any
+# label is new; each process looks for a newer model at most every TANGGAP_MODEL_CHECK_SECONDS.
+TANGGAP_RETRAIN_AFTER_LABELS = env_int("TANGGAP_RETRAIN_AFTER_LABELS", 20, minimum=1)
+TANGGAP_RETRAIN_INTERVAL_SECONDS = env_int("TANGGAP_RETRAIN_INTERVAL_SECONDS", 6 * 3600,
+                                           minimum=60)
+TANGGAP_MODEL_CHECK_SECONDS = env_int("TANGGAP_MODEL_CHECK_SECONDS", 30, minimum=0)
 # Citizen portal (/lapor/): where photos are stored.
 TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
 # The reverse proxies whose X-Forwarded-For is believed: a count or their addresses; unset, the

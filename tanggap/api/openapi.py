@@ -92,6 +92,17 @@ def _schemas() -> dict:
         "intent": intent,
         "kasar": BOOLEAN,
         "triage_confirmed": BOOLEAN,
+        "triage_confidence": _nullable({
+            "type": "number", "minimum": 0, "maximum": 1,
+            "description": "how sure the engine was of `topic` (null: triaged before it said)"}),
+        "topic_suggestions": {
+            "type": "array", "maxItems": 3,
+            "description": "the engine's likeliest topics for the case, surest first",
+            "items": _object({"topic": {"enum": list(language.TOPICS)},
+                              "confidence": {"type": "number", "minimum": 0, "maximum": 1}})},
+        "needs_check": {**BOOLEAN, "description": (
+            "the engine abstained on the topic and no operator confirmed it: show "
+            "\"perlu dicek\", not the topic or intent")},
         "workspace": {"type": "string", "description": "the workspace's slug"},
     }
     return {

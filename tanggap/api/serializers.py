@@ -24,6 +24,10 @@ def case_summary(case: Case, now, workspace_slug: str | None = None) -> dict:
         "intent": case.intent,
         "kasar": case.kasar,
         "triage_confirmed": case.triage_confirmed,
+        "triage_confidence": case.triage_confidence,
+        "topic_suggestions": [{"topic": s["topic"], "confidence": s["confidence"]}
+                              for s in case.triage_suggestions or []],
+        "needs_check": case.needs_check,
         "workspace": workspace_slug or case.workspace.slug,
     }
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.cases import language as desk_language
-from tanggap.cases import outbox
+from tanggap.cases import learning, outbox
 from tanggap.cases.cleaning import clean_name, clean_text, refuse_unstorable
 from tanggap.cases.language import INTENT_TO_KIND
 from tanggap.cases.models import (
@@ -157,7 +157,7 @@ def ingest_inbound(
     refuse_unstorable(thread_id, "thread_id")
     if kind is not None and kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
-    reading = desk_language.triage(text)
+    reading = desk_language.triage(text, workspace_id=channel.workspace_id, now=now)
     for attempt in range(3):
         try:
             return _ingest(
@@ -199,10 +199,14 @@ def apply_reading(case: Case, reading: dict) -> list[str]:
         changed.append("kasar")
     if case.triage_confirmed:
         return changed
-    # A follow-up such as "masih mati min" says little; it only fills what is still unknown.
-    if case.topic in ("", "lainnya") and reading["topic"] != case.topic:
-        case.topic = reading["topic"]
-        changed.append("topic")
+    # A follow-up such as "masih mati min" says little; it only fills what is still unknown,
+    # and a topic the engine was unsure of is unknown until a surer reading comes.
+    sure = not reading.get("unsure", False)
+    if case.topic in ("", "lainnya") or (case.needs_check and sure):
+        for field, value in _topic_fields(reading).items():
+            if getattr(case, field) != value:
+                setattr(case, field, value)
+                changed.append(field)
     if case.intent in ("", "lainnya") and reading["intent"] != case.intent:
         case.intent = reading["intent"]
         changed.append("intent")
@@ -210,6 +214,16 @@ def apply_reading(case: Case, reading: dict) -> list[str]:
         case.triage_reasons = list(reading.get("reasons", []))
         changed.append("triage_reasons")
     return changed
+
+
+def _topic_fields(reading: dict) -> dict:
+    """The case's topic columns as one reading gives them."""
+    return {
+        "topic": reading.get("topic", ""),
+        "triage_confidence": reading.get("confidence"),
+        "triage_suggestions": list(reading.get("top_topics", [])),
+        "triage_unsure": bool(reading.get("unsure", False)),
+    }
 
 
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
@@ -296,7 +310,7 @@ def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
         contact=contact,
         thread_id=thread_id,
         kind=kind,
-        topic=reading.get("topic", ""),
+        **_topic_fields(reading),
         intent=reading.get("intent", ""),
         kasar=bool(reading.get("kasar")),
         triage_reasons=list(reading.get("reasons", [])),
@@ -599,7 +613,8 @@ def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
 def correct_triage(*, case_id: int, actor, now: datetime, topic: str | None = None,
                    intent: str | None = None) -> Case:
     """An operator confirms or corrects a case's topic and intent; the answer becomes training
-    data (TriageLabel) for `tanggap train`."""
+    data (TriageLabel): the workspace's model learns from it (cases/learning.py), and
+    `tanggap train --from-desk` can export it."""
     if topic is None and intent is None:
         raise InvalidInput(_("Give a topic, an intent, or both."))
     if topic is not None and topic not in engine.TOPICS:
@@ -630,6 +645,8 @@ def correct_triage(*, case_id: int, actor, now: datetime, topic: str | None = No
             case=case, obj=label, before=before,
             after={"topic": case.topic, "intent": case.intent, "confirmed": True},
         )
+        # Enough new labels queue a retraining of this workspace's model (on commit).
+        learning.note_new_label(workspace_id=case.workspace_id, now=now)
         _publish(case, "triage", actor)
         return case
 
@@ -711,7 +728,10 @@ def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_
     written without the citizen's words.
     """
     text = clean_text(text[:settings.TANGGAP_MAX_MESSAGE_CHARS])
-    reading = desk_language.triage(text)
+    # Read before the transaction, like ingest_inbound's: the model may have to be loaded.
+    workspace_id = (Message.objects.filter(pk=message_id)
+                    .values_list("workspace_id", flat=True).first())
+    reading = desk_language.triage(text, workspace_id=workspace_id, now=now)
     with transaction.atomic():
         message = _locked_placeholder(message_id, placeholder)
         if message is None:

@@ -9,10 +9,13 @@ class CasesConfig(AppConfig):
         from django.core import checks
 
         from tanggap.cases import outbox
+        from tanggap.cases.jobs import register_jobs
         from tanggap.workspaces import ports
 
         checks.register(outbox.check_deliverer)
         ports.register_claim_releaser(_release_claims_of)
+        # The fallback that retrains a workspace's language model runs in the periodic runner.
+        register_jobs()
 
 
 def _release_claims_of(**kwargs) -> int:

@@ -1,13 +1,16 @@
 """The desk's use of the language engine (tanggap.language): triage on arrival, tone on reply.
 
-The engine is a plain library; this module only decides which model the desk uses. With
-TANGGAP_LANGUAGE_MODEL unset, or naming a file that will not load, triage runs cold on the
-built-in lexicons and rules, so a bad model file can never stop the desk from working.
+The engine is a plain library; this module only decides which model the desk uses: the
+workspace's own model, trained from its operators' corrections (cases/learning.py), if it has
+one; else the model of TANGGAP_LANGUAGE_MODEL; else none, and triage runs cold on the built-in
+lexicons and rules. A model file that will not load is skipped the same way, so a bad file can
+never stop the desk from working.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -66,8 +69,20 @@ def _model(path: str):
         return None
 
 
-def triage(text: str) -> dict:
-    return language.classify(text, model=_model(settings.TANGGAP_LANGUAGE_MODEL)).as_dict()
+def triage(text: str, *, workspace_id: int | None = None, now: datetime | None = None) -> dict:
+    """The engine's reading of `text` as JSON (Triage.as_dict()), with the workspace's own
+    model when `workspace_id` is given and it has one (`now`, required with it: when, for the
+    check for a newer model)."""
+    model = None
+    if workspace_id is not None:
+        if now is None:
+            raise TypeError("triage(workspace_id=...) needs now")
+        from tanggap.cases.learning import workspace_model
+
+        model = workspace_model(workspace_id, now=now)
+    if model is None:
+        model = _model(settings.TANGGAP_LANGUAGE_MODEL)
+    return language.classify(text, model=model).as_dict()
 
 
 def tone(text: str, *, inbound_kind: str | None = None) -> language.ToneResult:

@@ -83,6 +83,12 @@ class Case(models.Model):
     triage_confirmed = models.BooleanField(default=False)
     # The rules or model outputs behind topic/intent/kasar, shown beside the badges.
     triage_reasons = models.JSONField(default=list, blank=True)
+    # How sure the engine was of `topic` (0..1), its three likeliest topics
+    # ([{"topic", "confidence"}]) and whether it abstained: then the desk shows "perlu dicek"
+    # and no topic or intent badge until an operator confirms.
+    triage_confidence = models.FloatField(null=True, blank=True)
+    triage_suggestions = models.JSONField(default=list, blank=True)
+    triage_unsure = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -98,6 +104,11 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    @property
+    def needs_check(self) -> bool:
+        """The engine abstained on this case's topic and no operator has settled it."""
+        return self.triage_unsure and not self.triage_confirmed
 
 
 class Direction(models.TextChoices):
@@ -186,3 +197,32 @@ class TriageLabel(models.Model):
     labeled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField()
+
+
+class TriageModel(models.Model):
+    """The language model that a workspace's own corrections trained (one row per workspace),
+    and the state of its retraining. Written only by cases.learning.
+
+    `path` is the model file, relative to TANGGAP_DATA_DIR, with a random part so that a new
+    model never takes an old one's name: every process compares it with the model it holds (at
+    most every TANGGAP_MODEL_CHECK_SECONDS) and loads the new file when it changed.
+    """
+
+    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE,
+                                     related_name="+")
+    version = models.PositiveIntegerField(default=0)  # 0: never trained
+    path = models.CharField(max_length=300, blank=True, default="")
+    trained_at = models.DateTimeField(null=True, blank=True)
+    labels = models.PositiveIntegerField(default=0)  # labelled cases the model learned from
+    # Cross-validated on those labels: the topic head's accuracy and macro-F1 (the intent
+    # head's when every label had one topic); every head's report in `report`.
+    accuracy = models.FloatField(null=True, blank=True)
+    macro_f1 = models.FloatField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    # The newest TriageLabel id the current (or running) training took; newer ones count
+    # towards the next retraining.
+    label_mark = models.PositiveBigIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)  # a retraining waits for a worker
+    training_until = models.DateTimeField(null=True, blank=True)  # a training holds this lease
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")

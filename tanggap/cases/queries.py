@@ -113,12 +113,15 @@ def cursor_of(case: Case) -> str:
     return f"{case.last_inbound_at.astimezone(UTC).isoformat()}_{case.pk}"
 
 
-def training_rows(*, workspace_ids: list[int]):
-    """Operators' confirmed or corrected labels, newest correction per case, for `train`."""
+def training_rows(*, workspace_ids: list[int], up_to: int | None = None):
+    """Operators' confirmed or corrected labels, newest correction per case, for `train`
+    (only labels up to id `up_to` when given)."""
     from tanggap.cases.models import TriageLabel
 
     seen: set[int] = set()
     labels = TriageLabel.objects.filter(workspace_id__in=workspace_ids).order_by("-id")
+    if up_to is not None:
+        labels = labels.filter(pk__lte=up_to)
     for label in labels.iterator():
         if label.case_id in seen or not label.text:
             continue
@@ -138,3 +141,11 @@ def text_fetch_failures(message_id: int) -> int:
     """How many fetches of this message's words failed before (from the audit trail)."""
     return AuditEvent.objects.filter(action="message.text_fetch_failed", object_type="message",
                                      object_id=str(message_id)).count()
+
+
+def language_model_status(workspace_id: int):
+    """The workspace's own language model and its retraining (a TriageModel, or None when its
+    desk has corrected nothing yet), for the supervisors' "Model" panel."""
+    from tanggap.cases.models import TriageModel
+
+    return TriageModel.objects.filter(workspace_id=workspace_id).first()

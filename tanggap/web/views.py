@@ -67,6 +67,8 @@ def _inbox_context(request, slug: str) -> dict:
     return {
         "membership": membership,
         "workspace": membership.workspace,
+        "language_model": (queries.language_model_status(membership.workspace_id)
+                           if membership.can_supervise else None),
         "workspaces": memberships_of(request.user).order_by("workspace__name"),
         "cases": cases,
         "channels": ChannelAccount.objects.filter(workspace_id=membership.workspace_id),
@@ -116,6 +118,9 @@ def _case_context(request, slug: str, case_id) -> dict:
         "intents": list(INTENT_LABELS.items()),
         "topic_label": TOPIC_LABELS.get(case.topic, ""),
         "intent_label": INTENT_LABELS.get(case.intent, ""),
+        "suggestions": [(TOPIC_LABELS.get(s.get("topic"), s.get("topic")),
+                         round(100 * float(s.get("confidence", 0))))
+                        for s in case.triage_suggestions or []],
         "now": now,
     }
 

@@ -74,7 +74,8 @@ def test_a_comment_mention_gets_its_words_and_triages_the_case(
     assert (case.topic, case.intent, case.version) == ("penerangan_jalan", "aduan", 2)
     assert _events(message) == [("message.text_fetched", {
         "source": "mentioned_comment", "chars": 74, "topic": "penerangan_jalan",
-        "intent": "aduan", "case_fields": ["topic", "intent", "triage_reasons"]})]
+        "intent": "aduan", "case_fields": ["topic", "triage_confidence", "triage_suggestions",
+                                           "triage_unsure", "intent", "triage_reasons"]})]
     publish.assert_called_once_with(case.workspace_id, {
         "kind": "case", "reason": "message_text", "case_id": case.pk, "message_id": message.pk,
         "status": "baru", "version": 2})

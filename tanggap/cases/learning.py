@@ -6,7 +6,8 @@
   correct at the same moment) and enqueues `cases.tasks.retrain_model` on commit.
 - `queue_due` is the periodic fallback (`cases.retrain_models`): a workspace with any unseen
   label whose last training is older than TANGGAP_RETRAIN_INTERVAL_SECONDS is queued too, and so
-  is one whose queue went unanswered that long (its task lost with a worker).
+  is one whose queue went unanswered that long (its task lost with a worker), and one whose
+  model file is gone (a desk restored from a backup, which holds the labels, not the models).
 - `retrain` is the task's body: it takes the workspace's training lease (a conditional UPDATE:
   never two trainings of one workspace at once), trains from the workspace's labels only with
   no transaction open, writes the file beside the old ones under a new name, and
@@ -84,6 +85,12 @@ def _enqueue(workspace_id: int) -> None:
     retrain_model.enqueue(workspace_id)
 
 
+def _file_lost(record: TriageModel) -> bool:
+    # A desk restored from a backup has its labels but not its model files (they are learned
+    # again): the record then names a file that is not there.
+    return bool(record.path) and not (settings.DATA_DIR / record.path).is_file()
+
+
 def queue_due(*, now: datetime) -> list[int]:
     """Queue every workspace whose labels wait longer than the retraining interval for a model
     (the fallback of `note_new_label`); returns their ids."""
@@ -93,14 +100,16 @@ def queue_due(*, now: datetime) -> list[int]:
               .order_by("workspace_id"))
     for row in newest:
         record = _record(row["workspace_id"])
-        if row["newest"] <= record.label_mark:
+        lost = _file_lost(record)
+        if row["newest"] <= record.label_mark and not lost:
             continue  # the model (or the training running now) has every label
         if record.training_until is not None and record.training_until > now:
             continue
         if record.queued_at is not None and record.queued_at > now - interval:
             continue  # queued recently: its task is on the way
         last = max((t for t in (record.trained_at, record.failed_at) if t), default=None)
-        if last is not None and last > now - interval and record.queued_at is None:
+        if (last is not None and last > now - interval and record.queued_at is None
+                and not lost):
             continue  # learned (or tried) recently; `note_new_label` queues sooner if need be
         if record.queued_at is not None:
             # Queued long ago and never run: its task was lost. Queue it afresh.
@@ -131,7 +140,8 @@ def retrain(*, workspace_id: int, clock) -> RetrainResult:
     record = _record(workspace_id)
     newest = (TriageLabel.objects.filter(workspace_id=workspace_id)
               .aggregate(newest=Max("pk"))["newest"] or 0)
-    if newest <= record.label_mark and record.version and not record.failed_at:
+    if (newest <= record.label_mark and record.version and not record.failed_at
+            and not _file_lost(record)):
         TriageModel.objects.filter(pk=record.pk).update(queued_at=None)
         return RetrainResult("up_to_date", f"version {record.version}")
     lease_end = now + TRAINING_LEASE

@@ -214,3 +214,18 @@ def test_the_task_retrains_and_says_what_it_did(desk, settings):
     _teach(desk, each=1)
     assert retrain_model.call(desk.bpn.pk) == "trained version 1 labels 6"
     assert retrain_model.call(desk.bpn.pk) == "up_to_date version 1"
+
+
+def test_a_model_file_lost_in_a_restore_is_learned_again(
+        desk, settings, django_capture_on_commit_callbacks):
+    settings.TANGGAP_MODEL_CHECK_SECONDS = 0
+    _teach(desk, each=1)
+    learning.retrain(workspace_id=desk.bpn.pk, clock=lambda: T0)
+    record = TriageModel.objects.get(workspace=desk.bpn)
+    (settings.DATA_DIR / record.path).unlink()  # a backup holds the labels, not the models
+    assert learning.workspace_model(desk.bpn.pk, now=T0) is None  # triage goes on without it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert learning.queue_due(now=T0 + timedelta(minutes=1)) == [desk.bpn.pk]
+    result = learning.retrain(workspace_id=desk.bpn.pk, clock=lambda: T0 + timedelta(minutes=2))
+    assert (result.status, TriageModel.objects.get(workspace=desk.bpn).version) == ("trained", 2)
+    assert learning.workspace_model(desk.bpn.pk, now=T0 + timedelta(minutes=3)) is not None

@@ -17,9 +17,28 @@ class Workspace(models.Model):
     name = models.CharField(max_length=200)
     claim_lease_minutes = models.PositiveIntegerField(default=15)
     created_at = models.DateTimeField()
+    # The desk's working calendar (tanggap.calendar): its zone (WIB Asia/Jakarta, WITA
+    # Asia/Makassar, WIT Asia/Jayapura), whether it keeps the government's cuti bersama, and its
+    # own extra days off (DayOff). Referral time limits and SLA clocks count in it.
+    time_zone = models.CharField(max_length=60, default="Asia/Jakarta")
+    cuti_bersama = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class DayOff(models.Model):
+    """A day the workspace does not work beyond weekends and national holidays: a regional
+    holiday, a cuti bersama the library does not know yet, the city's anniversary."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="days_off")
+    day = models.DateField()
+    name = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="day_off_once")]
+        ordering = ["day"]
 
 
 class Role(models.TextChoices):

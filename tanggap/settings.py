@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "tanggap.periodic",
     "tanggap.connectors",
     "tanggap.cases",
+    "tanggap.referrals",
     "tanggap.live",
     "tanggap.api",
     "tanggap.web",
@@ -284,6 +285,26 @@ TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads"
 # The reverse proxies whose X-Forwarded-For is believed: a count or their addresses; unset, the
 # header is ignored, since clients can forge it (tanggap/conf/proxies.py).
 TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies(env_str("TANGGAP_TRUSTED_PROXIES"))
+
+# Referrals (tanggap/referrals, docs/referrals.md). Time limits in working days, SP4N-LAPOR!'s
+# defaults (a body may override them); the liaison link's life; e-mail to bodies goes through
+# Django's mail framework: the console by default, SMTP when EMAIL_HOST is set.
+TANGGAP_REFERRAL_ACKNOWLEDGE_DAYS = env_int("TANGGAP_REFERRAL_ACKNOWLEDGE_DAYS", 3, minimum=1)
+TANGGAP_REFERRAL_FOLLOW_UP_DAYS = env_int("TANGGAP_REFERRAL_FOLLOW_UP_DAYS", 5, minimum=1)
+TANGGAP_LIAISON_LINK_DAYS = env_int("TANGGAP_LIAISON_LINK_DAYS", 30, minimum=1)
+TANGGAP_REFERRAL_EMAIL_ATTEMPTS = env_int("TANGGAP_REFERRAL_EMAIL_ATTEMPTS", 5, minimum=1)
+# The desk's address as bodies reach it, for the links in e-mails.
+TANGGAP_PUBLIC_URL = env_str("TANGGAP_PUBLIC_URL", "http://127.0.0.1:8000")
+_EMAIL_HOST = env_str("EMAIL_HOST")
+MAILERS = {"default": {
+    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "OPTIONS": {"host": _EMAIL_HOST, "port": env_int("EMAIL_PORT", 587, minimum=1),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": env_int("EMAIL_TIMEOUT", 15, minimum=1)},
+} if _EMAIL_HOST else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tanggap@localhost")
 
 # Citizens' data and the keys, checked at every start: open to other users of the machine (an old
 # install, a restored backup), they are tightened with a notice, or the start is refused.

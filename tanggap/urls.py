@@ -6,6 +6,7 @@ urlpatterns = [
     path("lapor/", include("tanggap.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("w/<slug:slug>/channels/", include("tanggap.connectors.admin_urls")),
+    path("", include("tanggap.referrals.urls")),
     path("", include("tanggap.web.urls")),
 ]
 

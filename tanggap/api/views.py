@@ -34,7 +34,13 @@ from tanggap.cases.cleaning import clean_text, parse_id, parse_int_param
 from tanggap.connectors.access import access_inbound_channel
 from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.errors import InvalidInput, NotFound
-from tanggap.workspaces.access import workspace_ids_of
+from tanggap.referrals import actions as referral_actions
+from tanggap.referrals import incidents as incident_actions
+from tanggap.referrals import queries as referral_queries
+from tanggap.referrals.access import access_body, access_incident
+from tanggap.referrals.suggest import suggest_body
+from tanggap.referrals.tasks import liaison_url
+from tanggap.workspaces.access import access_membership, workspace_ids_of
 from tanggap.workspaces.models import Workspace
 
 # The most cases one page returns, whatever `limit` asks for.
@@ -174,7 +180,99 @@ def case_list(request):
 @api_view(("GET",))
 def case_view(request, case_id):
     case, _membership = access_case(request.api_user, case_id)
-    return JsonResponse(case_detail(case, queries.case_messages(case), request.now))
+    detail = case_detail(case, queries.case_messages(case), request.now)
+    referrals = referral_queries.referrals_of_case(case.pk, now=request.now)
+    open_referral = any(r.is_open for r in referrals)
+    suggestion = None if open_referral or not case.is_open else suggest_body(case)
+    detail["suggested_body"] = suggestion.as_dict() if suggestion else None
+    detail["referrals"] = [referral_queries.referral_json(r) for r in referrals]
+    return JsonResponse(detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Referrals (tanggap.referrals; docs/referrals.md)
+
+
+@api_view(("GET",))
+def bodies(request):
+    return JsonResponse({"results": [
+        referral_queries.body_json(b)
+        for b in referral_queries.bodies_of_workspaces(workspace_ids_of(request.api_user))]})
+
+
+@api_view(("POST",))
+def referrals(request, case_id):
+    body = json_body(request)
+    _require(body, "body_id")
+    case, membership = access_case(request.api_user, case_id, write=True, load=False)
+    target = access_body(request.api_user, body["body_id"], workspace_id=case.workspace_id)
+    result = referral_actions.refer_case(
+        case_id=case.pk, body_id=target.pk, actor=request.api_user, membership=membership,
+        note=body.get("note", ""), idempotency_key=body.get("idempotency_key"),
+        citizen_reply=body.get("citizen_reply"), confirm_tone=body.get("confirm_tone") is True,
+        now=request.now)
+    referral = result.referral
+    return JsonResponse({"id": referral.pk, "status": referral.status,
+                         "liaison_url": liaison_url(referral)},
+                        status=201 if result.created else 200)
+
+
+@api_view(("POST",))
+def referral_close(request, case_id):
+    """Send the closing reply (the body's result, as the citizen should hear it) and close."""
+    body = json_body(request)
+    _require(body, "text", "idempotency_key", "base_version")
+    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
+    result = referral_actions.close_referred_case(
+        case_id=case.pk, actor=request.api_user, text=body["text"],
+        idempotency_key=body["idempotency_key"], base_version=body["base_version"],
+        confirm_tone=body.get("confirm_tone") is True, now=request.now)
+    result.case.refresh_from_db()
+    return JsonResponse({"message": message_json(result.message), "status": result.case.status,
+                         "version": result.case.version},
+                        status=201 if result.created else 200)
+
+
+def _incident_json(result) -> dict:
+    return {"sent": result.sent, "skipped": result.skipped}
+
+
+@api_view(("POST",))
+def incidents(request):
+    body = json_body(request)
+    _require(body, "case_ids", "title")
+    case_ids = body["case_ids"]
+    if not isinstance(case_ids, list) or not case_ids:
+        raise InvalidInput(_("'case_ids' must be a non-empty list of case ids."))
+    first, _m = access_case(request.api_user, case_ids[0], load=False)
+    membership = access_membership(request.api_user, first.workspace_id, write=True)
+    incident = incident_actions.create_incident(
+        workspace_id=first.workspace_id, case_ids=case_ids, title=body["title"],
+        actor=request.api_user, membership=membership, now=request.now)
+    return JsonResponse({"id": incident.pk}, status=201)
+
+
+@api_view(("POST",))
+def incident_replies(request, incident_id):
+    body = json_body(request)
+    _require(body, "text", "idempotency_key")
+    incident, membership = access_incident(request.api_user, incident_id, write=True)
+    result = incident_actions.announce(
+        incident_id=incident.pk, text=body["text"], idempotency_key=body["idempotency_key"],
+        actor=request.api_user, membership=membership, now=request.now,
+        override=body.get("override") is True)
+    return JsonResponse(_incident_json(result), status=201 if result.created else 200)
+
+
+@api_view(("POST",))
+def incident_resolve(request, incident_id):
+    body = json_body(request)
+    _require(body, "text", "idempotency_key")
+    incident, membership = access_incident(request.api_user, incident_id, write=True)
+    result = incident_actions.resolve_incident(
+        incident_id=incident.pk, text=body["text"], idempotency_key=body["idempotency_key"],
+        actor=request.api_user, membership=membership, now=request.now)
+    return JsonResponse(_incident_json(result), status=201 if result.created else 200)
 
 
 @api_view(("POST",))

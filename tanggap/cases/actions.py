@@ -72,6 +72,12 @@ def _snapshot(case: Case) -> dict:
     }
 
 
+def lock_case(case_id: int) -> Case:
+    """The case, row-locked until the caller's transaction ends: for a room above (referrals)
+    that decides with the desk's rules and then writes through the functions below."""
+    return _lock_case(case_id)
+
+
 def _lock_case(case_id: int) -> Case:
     # No select_related here: when PostgreSQL waits for the lock and then re-reads the updated
     # case row, columns of joined tables still come from the old snapshot (claimed_by_id set,
@@ -500,45 +506,134 @@ def send_reply(
             raise StaleVersion(version=case.version, changes=_changes_since(case, base_version))
         if case.answered_by_id is not None and case.answered_by_id != actor.pk and not override:
             raise AlreadyAnswered(answered_by=case.answered_by.username)
-        verdict = desk_language.tone(text, inbound_kind=case.intent or case.kind)
-        findings = [f.as_dict() for f in verdict.findings]
-        if verdict.verdict == "block":
-            raise ToneBlocked(findings=findings, suggestion=verdict.suggestion)
-        if verdict.verdict == "warn" and not confirm_tone:
-            raise ToneNeedsConfirmation(findings=findings, suggestion=verdict.suggestion)
-        tone_record = {"tone": verdict.verdict, "findings": sorted({f["code"] for f in findings})}
+        verdict = _tone_gate(case, text, confirm_tone=confirm_tone)
         overriding = case.answered_by_id is not None and case.answered_by_id != actor.pk
-        before = _snapshot(case)
-        message = Message.objects.create(
-            workspace_id=case.workspace_id,
-            case=case,
-            channel_id=case.channel_id,
-            direction=Direction.OUT,
-            text=text,
-            author_name=actor.get_full_name() or actor.username,
-            sent_by=actor,
-            idempotency_key=idempotency_key,
-            delivery_status=DeliveryStatus.PENDING,
-            created_at=now,
-            triage=tone_record,
-        )
-        case.status = CaseStatus.DIJAWAB
-        case.answered_by = actor
-        case.claim_expires_at = now + _lease(case.workspace)
-        case.version += 1
-        case.updated_at = now
-        case.save(update_fields=["status", "answered_by", "claim_expires_at", "version",
-                                 "updated_at"])
-        events.record(
-            workspace_id=case.workspace_id, actor=actor, action="case.replied", now=now,
-            case=case, obj=message, before=before,
-            after={**_snapshot(case), "message_id": message.pk, "override": overriding,
-                   **tone_record, "tone_confirmed": verdict.verdict == "warn"},
-        )
-        _publish(case, "reply", actor)
-        # The pending message is the outbox row; its deliverer (connectors) is woken on commit.
-        outbox.deliver_on_commit(message.pk)
+        message = _store_reply(case, actor=actor, text=text, idempotency_key=idempotency_key,
+                               verdict=verdict, now=now, action="case.replied",
+                               audit_extra={"override": overriding},
+                               lease_until=now + _lease(case.workspace))
         return ReplyResult(case, message, True)
+
+
+def _tone_gate(case: Case, text: str, *, confirm_tone: bool):
+    """The tone guard, where no caller can skip it: block never leaves, warn needs a confirm."""
+    verdict = desk_language.tone(text, inbound_kind=case.intent or case.kind)
+    findings = [f.as_dict() for f in verdict.findings]
+    if verdict.verdict == "block":
+        raise ToneBlocked(findings=findings, suggestion=verdict.suggestion)
+    if verdict.verdict == "warn" and not confirm_tone:
+        raise ToneNeedsConfirmation(findings=findings, suggestion=verdict.suggestion)
+    return verdict
+
+
+def _store_reply(case: Case, *, actor, text: str, idempotency_key: str, verdict, now: datetime,
+                 action: str, audit_extra: dict, lease_until: datetime | None = None) -> Message:
+    """The outbound message (the outbox row), the case's answered state, the audit event and the
+    deliverer's wake-up, under the caller's lock of the case."""
+    tone_record = {"tone": verdict.verdict,
+                   "findings": sorted({f.as_dict()["code"] for f in verdict.findings})}
+    before = _snapshot(case)
+    message = Message.objects.create(
+        workspace_id=case.workspace_id,
+        case=case,
+        channel_id=case.channel_id,
+        direction=Direction.OUT,
+        text=text,
+        author_name=actor.get_full_name() or actor.username,
+        sent_by=actor,
+        idempotency_key=idempotency_key,
+        delivery_status=DeliveryStatus.PENDING,
+        created_at=now,
+        triage=tone_record,
+    )
+    # A referred case stays referred while the desk keeps the citizen informed: the body's
+    # answer, not the desk's reply, settles it (tanggap.referrals).
+    if case.status != CaseStatus.DITERUSKAN:
+        case.status = CaseStatus.DIJAWAB
+    case.answered_by = actor
+    fields = ["status", "answered_by", "version", "updated_at"]
+    if lease_until is not None:  # the holder's lease runs on from their reply
+        case.claim_expires_at = lease_until
+        fields.append("claim_expires_at")
+    case.version += 1
+    case.updated_at = now
+    case.save(update_fields=fields)
+    events.record(
+        workspace_id=case.workspace_id, actor=actor, action=action, now=now,
+        case=case, obj=message, before=before,
+        after={**_snapshot(case), "message_id": message.pk, **audit_extra,
+               **tone_record, "tone_confirmed": verdict.verdict == "warn"},
+    )
+    _publish(case, "reply", actor)
+    # The pending message is the outbox row; its deliverer (connectors) is woken on commit.
+    outbox.deliver_on_commit(message.pk)
+    return message
+
+
+def send_announcement(*, case_id: int, actor, text: str, idempotency_key: str, now: datetime,
+                      source: str, confirm_tone: bool = False) -> ReplyResult:
+    """One member's copy of an announcement made for many cases at once (an incident's reply,
+    tanggap.referrals): no claim of each case is needed, but a case someone else holds is theirs
+    to answer (CaseClaimed), a closed one gets nothing (CaseClosed), the tone guard runs on this
+    copy, and one idempotency key per case gives one message, whoever presses send and however
+    often. `source` names the announcement in the audit trail."""
+    text = validate_text(text)
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        earlier = Message.objects.filter(case=case, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return ReplyResult(case, earlier, False)
+        if case.status in CLOSED_STATUSES:
+            raise CaseClosed()
+        holder_id = effective_holder_id(case, now)
+        if holder_id is not None and holder_id != actor.pk:
+            raise CaseClaimed(claimed_by=case.claimed_by.username)
+        verdict = _tone_gate(case, text, confirm_tone=confirm_tone)
+        message = _store_reply(case, actor=actor, text=text, idempotency_key=idempotency_key,
+                               verdict=verdict, now=now, action="case.announced",
+                               audit_extra={"source": source})
+        return ReplyResult(case, message, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Referrals (tanggap.referrals decides, under lock_case in its own transaction; these write)
+
+
+def mark_referred(*, case: Case, actor, now: datetime, body_name: str) -> None:
+    """The case was passed to a responsible body: status diteruskan. The caller holds the lock."""
+    before = _snapshot(case)
+    case.status = CaseStatus.DITERUSKAN
+    case.version += 1
+    case.updated_at = now
+    case.save(update_fields=["status", "version", "updated_at"])
+    events.record(
+        workspace_id=case.workspace_id, actor=actor, action="case.referred", now=now,
+        case=case, obj=case, before=before, after={**_snapshot(case), "body": body_name},
+    )
+    _publish(case, "referral", actor)
+
+
+def mark_referral_returned(*, case: Case, actor, now: datetime, reason: str) -> None:
+    """The body declined or the referral was withdrawn: the case is the desk's again (claimed if
+    its holder's lease still runs, else new). The caller holds the lock."""
+    if case.status != CaseStatus.DITERUSKAN:
+        _publish(case, "referral", actor)
+        return
+    before = _snapshot(case)
+    case.status = CaseStatus.DIKLAIM if effective_holder_id(case, now) else CaseStatus.BARU
+    case.version += 1
+    case.updated_at = now
+    case.save(update_fields=["status", "version", "updated_at"])
+    events.record(
+        workspace_id=case.workspace_id, actor=actor, action="case.referral_returned", now=now,
+        case=case, obj=case, before=before, after={**_snapshot(case), "reason": reason},
+    )
+    _publish(case, "referral", actor)
+
+
+def note_referral_changed(*, case: Case, actor) -> None:
+    """A referral of the case moved without changing the case: open desks refresh it."""
+    _publish(case, "referral", actor)
 
 
 # ---------------------------------------------------------------------------------------------

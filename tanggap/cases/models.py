@@ -45,6 +45,9 @@ class CaseStatus(models.TextChoices):
     DIKLAIM = "diklaim", _("Claimed")
     DIJAWAB = "dijawab", _("Answered")
     MENUNGGU = "menunggu", _("Waiting")
+    # Passed to the body responsible (PLN, PDAM, an SKPD: tanggap.referrals) and not settled by
+    # it yet. Open: it counts wherever open cases count.
+    DITERUSKAN = "diteruskan", _("Referred")
     SELESAI = "selesai", _("Done")
     DITUTUP = "ditutup", _("Closed")
 

@@ -7,7 +7,7 @@ called after access_case has let the user in."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from tanggap.cases.models import Case, CaseStatus, DeliveryStatus, Direction, Me
 from tanggap.connectors.models import ChannelAccount, Platform
 from tanggap.connectors.platforms.base import conversation_thread, media_thread, post_thread
 from tanggap.portal.photos import upload_root
+from tanggap.referrals.queries import public_trail
 
 # Citizens read the desk's internal statuses in plain words: "claimed" means nothing to them.
 PUBLIC_STATUS = {
@@ -24,6 +25,7 @@ PUBLIC_STATUS = {
     CaseStatus.DIKLAIM: _("Being handled"),
     CaseStatus.DIJAWAB: _("Answered"),
     CaseStatus.MENUNGGU: _("In progress"),
+    CaseStatus.DITERUSKAN: _("Passed to the responsible body"),
     CaseStatus.SELESAI: _("Done"),
     CaseStatus.DITUTUP: _("Closed"),
 }
@@ -82,6 +84,9 @@ class PublicCase:
     # portal: a private message on another platform was never meant for a public page).
     citizen_entries: list[PublicEntry] | None
     replies: list[PublicEntry]
+    # Where the report was passed (tanggap.referrals.queries.public_trail): body names, dates,
+    # statuses and the public part of the bodies' answers; never a person or the desk's note.
+    referral_trail: list[dict] = field(default_factory=list)
 
 
 def public_case(*, tracking_number: str) -> PublicCase | None:
@@ -118,6 +123,7 @@ def public_case(*, tracking_number: str) -> PublicCase | None:
         updated_at=case.updated_at,
         citizen_entries=citizen if shows_citizen else None,
         replies=replies,
+        referral_trail=public_trail(case.pk),
     )
 
 

@@ -5,7 +5,9 @@ workspace for a user. Each room that holds tenant rows has its own `access.py` b
 An object in a workspace the user is not a member of answers NotFound (404), never Forbidden, so
 an outsider cannot learn that it exists. A member whose role cannot do it gets Forbidden (403).
 An integration account (a machine that may only post inbound messages) is a member that can read
-nothing: every accessor but `access_inbound` refuses it.
+nothing: every accessor but `access_inbound` refuses it. A liaison officer (a responsible body's
+account, tanggap.referrals) is an outsider to every accessor here: the referrals room's own
+accessors let it reach its body's referrals, and nothing else.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from tanggap.workspaces.models import ApiToken, Membership, Role, Workspace, has
 
 
 def memberships_of(user) -> QuerySet[Membership]:
-    """The workspaces whose desk the user may open (an integration membership opens none)."""
-    return (Membership.objects.filter(user=user).exclude(role=Role.INTEGRATION)
+    """The workspaces whose desk the user may open (an integration or liaison membership opens
+    none)."""
+    return (Membership.objects.filter(user=user)
+            .exclude(role__in=(Role.INTEGRATION, Role.LIAISON))
             .select_related("workspace"))
 
 
@@ -34,7 +38,9 @@ def _membership(user, workspace_id: int) -> Membership:
         .select_related("workspace")
         .first()
     )
-    if membership is None:
+    if membership is None or membership.role == Role.LIAISON:
+        # A liaison officer belongs to the workspace only to answer their body's referrals
+        # (tanggap.referrals): to the desk they are an outsider.
         raise NotFound()
     return membership
 

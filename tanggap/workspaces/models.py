@@ -49,6 +49,9 @@ class Role(models.TextChoices):
     # A machine account (a city's own form, a WhatsApp gateway) that may only post citizens'
     # messages through POST /api/v1/inbound: no desk, no reading, no password.
     INTEGRATION = "integration", _("Integration (inbound only)")
+    # An officer of a responsible body (PLN, PDAM, an SKPD) who answers the referrals of their
+    # body (tanggap.referrals) and sees nothing else of the desk.
+    LIAISON = "liaison", _("Liaison officer (referrals only)")
 
 
 WRITER_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR})
@@ -75,7 +78,9 @@ class Membership(models.Model):
 
     @property
     def can_read(self) -> bool:
-        return self.role != Role.INTEGRATION
+        # Neither a machine that posts inbound messages nor a body's liaison officer reads the
+        # desk.
+        return self.role not in (Role.INTEGRATION, Role.LIAISON)
 
     @property
     def can_write(self) -> bool:

@@ -124,6 +124,7 @@
     };
   }
   connect();
+  window.addEventListener("tanggap:refresh", refresh);
   if (caseId !== null) {
     setInterval(() => sendPresence(myState), 10000);
     window.addEventListener("beforeunload", () => sendPresence("left"));

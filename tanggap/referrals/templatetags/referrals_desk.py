@@ -1,0 +1,53 @@
+"""The referrals room's pieces of the desk's pages: `{% referral_panel %}` on the case page (the
+suggested body, the refer form, the trail with the body's answers, ready drafts for the citizen)
+and `{% referral_overdue case %}` on inbox rows (one query per page, not per row)."""
+
+from django import template
+
+from tanggap.cases.models import CLOSED_STATUSES
+from tanggap.referrals import queries
+from tanggap.referrals.actions import CITIZEN_TEMPLATE_DEFAULT
+from tanggap.referrals.suggest import suggest_body
+from tanggap.referrals.tasks import liaison_url
+
+register = template.Library()
+
+_CACHE = "referrals.overdue"
+
+
+@register.inclusion_tag("referrals/_case_panel.html", takes_context=True)
+def referral_panel(context):
+    case, membership, now = context["case"], context.get("membership"), context["now"]
+    referrals = queries.referrals_of_case(case.pk, now=now)
+    open_referral = next((r for r in referrals if r.is_open), None)
+    for referral in referrals:
+        referral.link = liaison_url(referral) if referral.is_open else ""
+    latest = None
+    for referral in referrals:
+        for update in referral.updates.all():
+            if update.draft or update.suggested_body_id:
+                latest = update
+    suggestion = None
+    if open_referral is None and case.status not in CLOSED_STATUSES:
+        suggestion = suggest_body(case)
+    return {
+        "case": case, "membership": membership, "referrals": referrals,
+        "open_referral": open_referral, "suggestion": suggestion, "latest": latest,
+        "bodies": queries.bodies_of(case.workspace_id),
+        "can_refer": bool(membership and membership.can_write) and open_referral is None
+        and case.status not in CLOSED_STATUSES,
+        "template": CITIZEN_TEMPLATE_DEFAULT,
+        "from_referral": queries.referral_linked_to(case.pk),
+        "workspace": context.get("workspace"),
+    }
+
+
+@register.inclusion_tag("referrals/_overdue_badge.html", takes_context=True)
+def referral_overdue(context, case):
+    cache = context.render_context.get(_CACHE)
+    if cache is None:
+        cases = context.get("cases") or []
+        cache = queries.overdue_case_ids(case.workspace_id, now=context["now"],
+                                         case_ids=[c.pk for c in cases])
+        context.render_context[_CACHE] = cache
+    return {"overdue": case.pk in cache}

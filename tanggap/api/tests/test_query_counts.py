@@ -32,7 +32,8 @@ def test_case_list_query_count_is_flat(desk, django_assert_num_queries):
 def test_case_view_query_count_is_flat(desk, django_assert_num_queries):
     case = _fill(desk, 1)
     desk.ani.get(f"/api/v1/cases/{case.pk}")  # notes the token's first use
-    # token, the case with its joins, the membership, the messages
-    with django_assert_num_queries(4):
+    # token, the case with its joins, the membership, the messages; its referrals, and for the
+    # suggested body the bodies that declined it and the directory
+    with django_assert_num_queries(7):
         response = desk.ani.get(f"/api/v1/cases/{case.pk}")
     assert len(response.json()["messages"]) == 2

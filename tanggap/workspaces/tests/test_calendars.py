@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tanggap.audit.models import AuditEvent
 from tanggap.calendar import add_working_days
@@ -38,6 +38,7 @@ def test_calendar_of_uses_the_stored_zone_and_days_off(desk):
                             ("workspace.day_off_added", "sari")]
 
 
+@translation.override("en")
 def test_bad_input_is_refused_and_stores_nothing(desk):
     now = timezone.now()
     with pytest.raises(InvalidInput, match="unknown time zone"):

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0005_alter_case_status'),
+        ('cases', '0005_delivery_status_unknown'),
         ('workspaces', '0003_alter_membership_role'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -19,11 +19,14 @@ from django.conf import settings
 
 from tanggap import language
 from tanggap.api.framework import MAX_BODY_BYTES
-from tanggap.cases.actions import MANUAL_STATUSES, MAX_KEY_CHARS
-from tanggap.cases.cleaning import MAX_ID
+from tanggap.cases.actions import MANUAL_STATUSES
+from tanggap.cases.cleaning import MAX_ID, MAX_KEY_CHARS
 from tanggap.cases.models import CaseKind, CaseStatus, DeliveryStatus, Direction
 from tanggap.cases.queries import CURSOR_PATTERN
 from tanggap.connectors.models import ModerationState
+from tanggap.referrals.actions import MAX_NOTE_CHARS, TEMPLATE_FIELDS
+from tanggap.referrals.incidents import MAX_MEMBERS, MAX_TITLE_CHARS
+from tanggap.referrals.models import BodyKind, ReferralStatus
 
 
 def _ref(name: str) -> dict:
@@ -71,6 +74,8 @@ def _schemas() -> dict:
     body_id = {"anyOf": [OBJECT_ID, {"type": "string", "pattern": "^[0-9]{1,19}$"}]}
     topic = {"enum": ["", *language.TOPICS], "description": "empty until triaged"}
     intent = {"enum": ["", *language.INTENTS], "description": "empty until triaged"}
+    key = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS,
+           "description": "the same key again answers with the first result, changing nothing"}
     finding = _object({
         "code": STRING, "message": STRING, "severity": {"enum": ["info", "warn", "block"]},
         "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
@@ -122,7 +127,10 @@ def _schemas() -> dict:
             "description": "Invalid input; nothing was stored. `field` or `fields` name the "
                            "input at fault when there is one.",
             "type": "object", "required": ["error", "message"],
-            "properties": {"error": {"const": "invalid"}, "message": STRING, **invalid},
+            "properties": {"error": {"const": "invalid"}, "message": STRING, **invalid,
+                           "missing": {"type": "array", "items": {"enum": list(TEMPLATE_FIELDS)},
+                                       "description": "a referral's citizen_reply: the template "
+                                       "fields this case has no value for"}},
             "additionalProperties": False,
         },
         "ToneRefused": _error(
@@ -144,6 +152,18 @@ def _schemas() -> dict:
             "again with override=true if a second answer is needed (audited)",
             answered_by=STRING),
         "CaseClosed": _error(("case_closed",), "The case is closed"),
+        "AlreadyReferred": _error(("already_referred",), "The case has an open referral; "
+                                  "`body` names its body", body=STRING),
+        "MemberClaimed": _error(("claimed",), "Someone else holds one of the cases: "
+                                "`case_id`, held by `claimed_by`",
+                                claimed_by=STRING, case_id=OBJECT_ID),
+        "MemberClosed": _error(("case_closed",), "One of the cases (`case_id`) is closed",
+                               case_id=OBJECT_ID),
+        "InIncident": _error(("in_incident",), "One of the cases is already in another "
+                             "incident"),
+        "AlreadyAnnounced": _error(("already_announced",), "The members have heard the "
+                                   "incident's latest announcement (no member joined since); "
+                                   "send again with override=true to announce once more"),
         # --- requests (open to unknown fields; known ones exactly as enforced) -----------------
         "Inbound": {
             "type": "object",
@@ -165,8 +185,7 @@ def _schemas() -> dict:
             "type": "object", "required": ["text", "idempotency_key", "base_version"],
             "properties": {
                 "text": text,
-                "idempotency_key": {"type": "string", "minLength": 1,
-                                    "maxLength": MAX_KEY_CHARS},
+                "idempotency_key": key,
                 "base_version": {"type": "integer", "description": (
                     "the case's version the reply was written against")},
                 "override": {"type": "boolean", "description": (
@@ -193,6 +212,57 @@ def _schemas() -> dict:
                      "description": "as typed: the findings' offsets point into it"},
             "case_id": _nullable(body_id)}},
         "Text": {"type": "object", "required": ["text"], "properties": {"text": text}},
+        "Referral": {
+            "type": "object", "required": ["body_id"],
+            "properties": {
+                "body_id": body_id,
+                "note": {"type": "string", "maxLength": MAX_NOTE_CHARS,
+                         "description": "for the body (never shown to the citizen)"},
+                "idempotency_key": key,
+                "citizen_reply": {**text, "description": (
+                    "a reply to the citizen sent in the same step, through the reply path "
+                    "(holder, tone guard, exactly once); a template: "
+                    + ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)
+                    + " are filled from the case; a field the case cannot fill refers nothing "
+                    "(422 naming it in `missing`)")},
+                "confirm_tone": {"type": "boolean", "description": (
+                    "send a citizen_reply whose tone verdict is warn (audited)")},
+            },
+        },
+        "CloseReferred": {
+            "type": "object", "required": ["text", "idempotency_key", "base_version"],
+            "properties": {
+                "text": text, "idempotency_key": key,
+                "base_version": {"type": "integer", "description": (
+                    "the case's version the reply was written against")},
+                "confirm_tone": {"type": "boolean", "description": (
+                    "send a reply whose tone verdict is warn (audited)")},
+            },
+        },
+        "NewIncident": {
+            "type": "object", "required": ["case_ids", "title"],
+            "properties": {
+                "case_ids": {"type": "array", "minItems": 1, "maxItems": MAX_MEMBERS,
+                             "items": body_id, "description": (
+                                 "open cases of one workspace, in no other incident")},
+                "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS},
+            },
+        },
+        "Announcement": {
+            "type": "object", "required": ["text", "idempotency_key"],
+            "properties": {
+                "text": {**text, "description": (
+                    "{nama} and {nomor} are filled per case (the citizen's name, the report's "
+                    "number); each member case gets its own message, tone-checked")},
+                "idempotency_key": key,
+                "override": {"type": "boolean", "description": (
+                    "announce again though no member joined since the last announcement")},
+            },
+        },
+        "Resolution": {
+            "type": "object", "required": ["text", "idempotency_key"],
+            "properties": {"text": text, "idempotency_key": key},
+        },
         # --- responses ------------------------------------------------------------------------
         "Health": _object({"status": {"const": "ok"}}),
         "InboundResult": _object({"case_id": OBJECT_ID, "tracking_number": STRING,
@@ -227,7 +297,45 @@ def _schemas() -> dict:
                 "a citizen's message: its triage; a reply: its tone verdict")},
         }),
         "Case": _object(case),
-        "CaseDetail": _object({**case, "messages": {"type": "array", "items": _ref("Message")}}),
+        "CaseDetail": _object({
+            **case, "messages": {"type": "array", "items": _ref("Message")},
+            "suggested_body": _nullable(_object({
+                "body_id": OBJECT_ID, "name": STRING, "reason": STRING,
+                "source": {"enum": ["history", "topics"], "description": (
+                    "history: the desk's earlier choices for the topic; topics: the body lists "
+                    "the case's topic")},
+            }, description="Where to refer the case, and why; null while it has an open "
+                           "referral, when it is closed, or when nothing fits")),
+            "referrals": {"type": "array", "items": _ref("ReferralOfCase")},
+        }),
+        "ReferralOfCase": _object({
+            "id": OBJECT_ID, "body_id": OBJECT_ID, "status": {"enum": ReferralStatus.values},
+            "updates": {"type": "array", "items": _object({
+                "status": {"enum": ReferralStatus.values},
+                "text": {"type": "string", "description": "the desk's note (terkirim) or the "
+                         "body's answer"},
+                "at": TIME})},
+        }, description="A referral of the case to a responsible body, oldest update first"),
+        "Body": _object({"id": OBJECT_ID, "name": STRING, "kind": {"enum": BodyKind.values},
+                         "topics": {"type": "array", "items": {"enum": list(language.TOPICS)}}},
+                        description="A responsible body of the directory"),
+        "BodyList": _object({"results": {"type": "array", "items": _ref("Body")}}),
+        "ReferralResult": _object({
+            "id": OBJECT_ID, "status": {"enum": ReferralStatus.values},
+            "liaison_url": {"type": "string", "format": "uri", "description": (
+                "the body's signed, expiring page for this referral (no account needed)")}}),
+        "CloseResult": _object({"message": _ref("Message"),
+                                "status": {"enum": CaseStatus.values},
+                                "version": {"type": "integer", "minimum": 1}}),
+        "IncidentCreated": _object({"id": OBJECT_ID}),
+        "AnnounceResult": _object({
+            "sent": {"type": "integer", "minimum": 0},
+            "skipped": {"type": "array", "items": _object({
+                "case_id": OBJECT_ID,
+                "reason": {"type": "string", "description": (
+                    "the error code that kept this case's copy back (claimed, case_closed, "
+                    "tone_blocked, ...)")}})},
+        }, description="How many member cases got their copy, and which did not and why"),
         "CasePage": _object({
             "results": {"type": "array", "items": _ref("Case")},
             "next": _nullable({"type": "string", "format": "uri",
@@ -313,7 +421,8 @@ def _links_of_a_new_message() -> dict:
             ("GetCase", "getCase"), ("ClaimCase", "claimCase"), ("ReleaseCase", "releaseCase"),
             ("TakeOverCase", "takeOverCase"), ("ReplyToCase", "replyToCase"),
             ("SetCaseStatus", "setCaseStatus"), ("SetCaseKind", "setCaseKind"),
-            ("AddCaseNote", "addCaseNote"), ("CorrectCaseTriage", "correctCaseTriage"))},
+            ("AddCaseNote", "addCaseNote"), ("CorrectCaseTriage", "correctCaseTriage"),
+            ("ReferCase", "referCase"))},
         "HideMessage": {"operationId": "hideMessage",
                         "parameters": {"id": "$response.body#/message_id"}},
     }
@@ -406,6 +515,57 @@ def _paths() -> dict:
             "(operators and above; audited; the platform is called after commit)",
             {"202": _json(_ref("Moderation"), "Requested; `state` tells how far the platform "
                           "call got")}, "Hide"),
+        "/bodies": {"get": _operation(
+            "listBodies", "The directory of responsible bodies of your workspaces (active ones)",
+            _responses({"200": _json(_ref("BodyList"), "The bodies")}, "401", "403"))},
+        "/cases/{id}/referrals": {"post": _operation(
+            "referCase", "Refer the case to a responsible body (the holder or a supervisor; "
+            "audited); optionally tell the citizen in the same step",
+            _responses({"201": _json(_ref("ReferralResult"), "Referred"),
+                        "200": _json(_ref("ReferralResult"), "Referred before with this "
+                                     "idempotency key: that referral, nothing new")},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("AlreadyReferred", "CaseClosed", "NotHolder"),
+                       invalid=("Invalid", "ToneRefused")),
+            body="Referral", path_id=True)},
+        "/cases/{id}/referrals/close": {"post": _operation(
+            "closeReferredCase", "Send the closing reply (what the body did) and mark the case "
+            "done: both or neither",
+            _responses({"201": _json(_ref("CloseResult"), "Sent and closed"),
+                        "200": _json(_ref("CloseResult"), "Sent before with this idempotency "
+                                     "key: that reply, nothing new")},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("CaseClosed", "NotHolder", "StaleVersion"),
+                       invalid=("Invalid", "ToneRefused")),
+            body="CloseReferred", path_id=True)},
+        "/incidents": {"post": _operation(
+            "createIncident", "Gather open cases about one matter into an incident (supervisors, "
+            "or operators for cases they hold or nobody holds)",
+            _responses({"201": _with_links(_json(_ref("IncidentCreated"), "Created"), {
+                "AnnounceIncident": {"operationId": "announceIncident",
+                                     "parameters": {"id": "$response.body#/id"}},
+                "ResolveIncident": {"operationId": "resolveIncident",
+                                    "parameters": {"id": "$response.body#/id"}}})},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("MemberClaimed", "MemberClosed", "InIncident")),
+            body="NewIncident")},
+        "/incidents/{id}/replies": {"post": _operation(
+            "announceIncident", "Reply to the incident: each member case gets its own copy, "
+            "exactly once per case",
+            _responses({"201": _json(_ref("AnnounceResult"), "Announced"),
+                        "200": _json(_ref("AnnounceResult"), "Announced before with this "
+                                     "idempotency key: that result, nothing sent again")},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("AlreadyAnnounced",)),
+            body="Announcement", path_id=True)},
+        "/incidents/{id}/resolve": {"post": _operation(
+            "resolveIncident", "Resolve the incident: every member case hears it (once) and is "
+            "marked done",
+            _responses({"201": _json(_ref("AnnounceResult"), "Resolved"),
+                        "200": _json(_ref("AnnounceResult"), "Resolved before with this "
+                                     "idempotency key")},
+                       "401", "403", "404", *_WITH_BODY),
+            body="Resolution", path_id=True)},
         "/tone": {"post": _operation(
             "checkTone", "Check a draft reply's tone (the same guard runs at send time)",
             _responses({"200": _json(_ref("ToneResult"), "The verdict")}, "401", "403", "404",

@@ -204,12 +204,13 @@ def bodies(request):
 def referrals(request, case_id):
     body = json_body(request)
     _require(body, "body_id")
+    body_id = parse_id(body["body_id"], field="body_id")
     case, membership = access_case(request.api_user, case_id, write=True, load=False)
-    target = access_body(request.api_user, body["body_id"], workspace_id=case.workspace_id)
+    target = access_body(request.api_user, body_id, workspace_id=case.workspace_id)
     result = referral_actions.refer_case(
         case_id=case.pk, body_id=target.pk, actor=request.api_user, membership=membership,
-        note=body.get("note", ""), idempotency_key=body.get("idempotency_key"),
-        citizen_reply=body.get("citizen_reply"), confirm_tone=body.get("confirm_tone") is True,
+        note=body.get("note"), idempotency_key=body.get("idempotency_key"),
+        citizen_reply=body.get("citizen_reply"), confirm_tone=body.get("confirm_tone", False),
         now=request.now)
     referral = result.referral
     return JsonResponse({"id": referral.pk, "status": referral.status,
@@ -226,7 +227,7 @@ def referral_close(request, case_id):
     result = referral_actions.close_referred_case(
         case_id=case.pk, actor=request.api_user, text=body["text"],
         idempotency_key=body["idempotency_key"], base_version=body["base_version"],
-        confirm_tone=body.get("confirm_tone") is True, now=request.now)
+        confirm_tone=body.get("confirm_tone", False), now=request.now)
     result.case.refresh_from_db()
     return JsonResponse({"message": message_json(result.message), "status": result.case.status,
                          "version": result.case.version},
@@ -241,9 +242,8 @@ def _incident_json(result) -> dict:
 def incidents(request):
     body = json_body(request)
     _require(body, "case_ids", "title")
-    case_ids = body["case_ids"]
-    if not isinstance(case_ids, list) or not case_ids:
-        raise InvalidInput(_("'case_ids' must be a non-empty list of case ids."))
+    case_ids = incident_actions.parse_case_ids(body["case_ids"])
+    # The incident belongs to the first case's workspace; a case of any other is NotFound.
     first, _m = access_case(request.api_user, case_ids[0], load=False)
     membership = access_membership(request.api_user, first.workspace_id, write=True)
     incident = incident_actions.create_incident(
@@ -260,7 +260,7 @@ def incident_replies(request, incident_id):
     result = incident_actions.announce(
         incident_id=incident.pk, text=body["text"], idempotency_key=body["idempotency_key"],
         actor=request.api_user, membership=membership, now=request.now,
-        override=body.get("override") is True)
+        override=body.get("override", False))
     return JsonResponse(_incident_json(result), status=201 if result.created else 200)
 
 

@@ -25,7 +25,13 @@ from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.cases import language as desk_language
 from tanggap.cases import learning, outbox
-from tanggap.cases.cleaning import clean_name, clean_text, refuse_unstorable
+from tanggap.cases.cleaning import (
+    clean_flag,
+    clean_key,
+    clean_name,
+    clean_text,
+    refuse_unstorable,
+)
 from tanggap.cases.language import INTENT_TO_KIND
 from tanggap.cases.models import (
     CLOSED_STATUSES,
@@ -53,8 +59,6 @@ from tanggap.errors import (
 )
 from tanggap.live.fanout import publish_on_commit
 from tanggap.workspaces.models import Workspace
-
-MAX_KEY_CHARS = 100
 
 
 def effective_holder_id(case: Case, now: datetime) -> int | None:
@@ -480,18 +484,11 @@ def send_reply(
     """Send `text` as the holder's answer. The tone guard runs here, where no caller can skip
     it: a `block` verdict is refused, a `warn` verdict needs `confirm_tone` (audited)."""
     text = clean_text(text)
-    if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
-        raise InvalidInput(
-            _("'idempotency_key' must be a string of 1 to %(limit)d characters.")
-            % {"limit": MAX_KEY_CHARS}, field="idempotency_key",
-        )
-    refuse_unstorable(idempotency_key, "idempotency_key")
+    clean_key(idempotency_key)
     if isinstance(base_version, bool) or not isinstance(base_version, int):
         raise InvalidInput(_("'base_version' must be an integer."))
-    if not isinstance(override, bool):
-        raise InvalidInput(_("'override' must be true or false."))
-    if not isinstance(confirm_tone, bool):
-        raise InvalidInput(_("'confirm_tone' must be true or false."))
+    clean_flag(override, field="override")
+    clean_flag(confirm_tone, field="confirm_tone")
     with transaction.atomic():
         case = _lock_case(case_id)
         # A retry of a send that already happened answers with that send, whatever changed since.

@@ -30,6 +30,7 @@ from tanggap.errors import InvalidInput
 
 MAX_ID = 2**63 - 1  # the largest value of the 64-bit id columns
 MAX_NAME_CHARS = 200
+MAX_KEY_CHARS = 100  # an idempotency key, as the client sent it (the columns hold 100)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: int() would also take "١٢", " 1_2 " or "+1"
@@ -89,6 +90,25 @@ def clean_text(value, *, field: str = "text", limit: int | None = None) -> str:
     value = value.strip()
     if not has_visible(value):
         raise InvalidInput(_("'%(field)s' must not be empty.") % {"field": field}, field=field)
+    return value
+
+
+def clean_key(value, *, field: str = "idempotency_key") -> str:
+    """An idempotency key: a storable string of 1 to MAX_KEY_CHARS characters, kept exactly as
+    sent (a retry must match it byte for byte)."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_KEY_CHARS:
+        raise InvalidInput(
+            _("'%(field)s' must be a string of 1 to %(limit)d characters.")
+            % {"field": field, "limit": MAX_KEY_CHARS}, field=field)
+    refuse_unstorable(value, field)
+    return value
+
+
+def clean_flag(value, *, field: str) -> bool:
+    """A true/false field: JSON's true or false only ("yes", 1 or null never mean true)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(_("'%(field)s' must be true or false.") % {"field": field},
+                           field=field)
     return value
 
 

@@ -5,6 +5,7 @@ bodies it answers for."""
 
 from __future__ import annotations
 
+from tanggap.cases.cleaning import object_id
 from tanggap.errors import Forbidden, NotFound
 from tanggap.referrals.models import Body, Incident, Referral
 from tanggap.workspaces.access import access_membership
@@ -12,12 +13,10 @@ from tanggap.workspaces.models import Membership, Role
 
 
 def _pk(value) -> int:
-    if isinstance(value, bool):
+    pk = object_id(value)
+    if pk is None:
         raise NotFound()
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    return pk
 
 
 def access_body(user, body_id, *, workspace_id: int | None = None, write: bool = False) -> Body:

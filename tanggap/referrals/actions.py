@@ -7,6 +7,7 @@ actions call under the case's row lock.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.calendar import add_working_days
 from tanggap.cases import actions as desk
+from tanggap.cases.cleaning import clean_flag, clean_key, clean_text, refuse_unstorable
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction
 from tanggap.errors import CaseClosed, Conflict, InvalidInput, NotFound, NotHolder
 from tanggap.live.fanout import publish_on_commit
@@ -39,7 +41,6 @@ from tanggap.referrals.models import (
 from tanggap.workspaces.calendars import calendar_of
 from tanggap.workspaces.models import Workspace
 
-MAX_KEY_CHARS = 100
 MAX_NOTE_CHARS = 2000
 
 
@@ -256,10 +257,16 @@ def render_template(template: str, values: dict[str, str]) -> str:
     if not isinstance(template, str) or not template.strip():
         raise InvalidInput(_("'citizen_reply' must be a non-empty text."), field="citizen_reply")
     try:
-        names = [name for _lit, name, _spec, _conv in string.Formatter().parse(template) if name]
+        parts = [(name, spec, conv) for _lit, name, spec, conv in string.Formatter().parse(template)
+                 if name is not None]
     except ValueError:
         raise InvalidInput(_("The reply template has an unmatched brace."),
                            field="citizen_reply") from None
+    # `{nama!r}` or `{nama:>99999}` would print Python's notation or pad a reply to any length.
+    if any(spec or conv for _name, spec, conv in parts):
+        raise InvalidInput(_("A template field is written {nama}, without ':' or '!'."),
+                           field="citizen_reply")
+    names = [name for name, _spec, _conv in parts]
     unknown = sorted({n for n in names if n not in TEMPLATE_FIELDS})
     if unknown:
         raise InvalidInput(_("The reply template uses unknown field(s) %(fields)s; use %(known)s.")
@@ -297,16 +304,12 @@ def refer_case(*, case_id: int, body_id: int, actor, membership, note: str = "",
     AlreadyReferred); the same idempotency key again answers with the same referral. With
     `citizen_reply` (a template), the citizen's reply goes out in the same step through the
     desk's exactly-once reply path, tone guard included; if it cannot, nothing is referred."""
-    note = (note or "").strip() if isinstance(note, str) else None
-    if note is None or len(note) > MAX_NOTE_CHARS:
-        raise InvalidInput(_("'note' must be a text of at most %(limit)d characters.")
-                           % {"limit": MAX_NOTE_CHARS}, field="note")
-    if idempotency_key is not None and (not isinstance(idempotency_key, str)
-                                        or not 0 < len(idempotency_key) <= MAX_KEY_CHARS):
-        raise InvalidInput(_("'idempotency_key' must be a string of 1 to %(limit)d characters.")
-                           % {"limit": MAX_KEY_CHARS}, field="idempotency_key")
-    if citizen_reply is not None and not isinstance(citizen_reply, str):
-        raise InvalidInput(_("'citizen_reply' must be a non-empty text."), field="citizen_reply")
+    note = clean_note(note)
+    if idempotency_key is not None:
+        clean_key(idempotency_key)
+    if citizen_reply is not None:
+        clean_text(citizen_reply, field="citizen_reply")
+    clean_flag(confirm_tone, field="confirm_tone")
     try:
         with transaction.atomic():
             return _refer(case_id=case_id, body_id=body_id, actor=actor, membership=membership,
@@ -322,6 +325,23 @@ def refer_case(*, case_id: int, body_id: int, actor, membership, note: str = "",
         if open_one is not None:
             raise AlreadyReferred(open_one.body.name) from None
         raise
+
+
+def clean_note(note) -> str:
+    """The desk's note to the body: optional, at most MAX_NOTE_CHARS as sent, stripped."""
+    if note is None:
+        return ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+        raise InvalidInput(_("'note' must be a text of at most %(limit)d characters.")
+                           % {"limit": MAX_NOTE_CHARS}, field="note")
+    refuse_unstorable(note, "note")
+    return note.strip()
+
+
+def reply_key(prefix: str, key: str) -> str:
+    """The idempotency key of a message sent on behalf of a referral or an incident: derived
+    from the caller's key, and short enough for the message's column whatever its length."""
+    return f"{prefix}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 def _existing(case_id: int, key: str | None) -> Referral | None:
@@ -358,7 +378,7 @@ def _refer(*, case_id, body_id, actor, membership, note, key, citizen_reply, con
         text = render_template(citizen_reply, template_values(case, body, due=follow_up_due))
         # The desk's own reply path: holder, version, idempotency, tone guard, outbox.
         result = desk.send_reply(case_id=case.pk, actor=actor, text=text,
-                                 idempotency_key=f"referral:{key or now.isoformat()}",
+                                 idempotency_key=reply_key("referral", key or now.isoformat()),
                                  base_version=case.version, override=True,
                                  confirm_tone=confirm_tone, now=now)
         reply_id = result.message.pk

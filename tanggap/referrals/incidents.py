@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from tanggap.audit import events
 from tanggap.cases import actions as desk
+from tanggap.cases.cleaning import clean_flag, clean_key, clean_text, parse_id
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction
 from tanggap.errors import (
-    AlreadyAnswered,
     CaseClaimed,
     CaseClosed,
     Conflict,
@@ -31,7 +31,7 @@ from tanggap.errors import (
     NotFound,
 )
 from tanggap.live.fanout import publish_on_commit
-from tanggap.referrals.actions import MAX_KEY_CHARS, refer_case, template_values
+from tanggap.referrals.actions import refer_case, template_values
 from tanggap.referrals.models import (
     Announcement,
     Incident,
@@ -41,12 +41,37 @@ from tanggap.referrals.models import (
 )
 
 MAX_MEMBERS = 500
+MAX_TITLE_CHARS = 200
 CLUSTER_WINDOW = timedelta(hours=6)
 # Place words: what follows "jl", "jalan", "gang", "kelurahan", "perumahan", "rt"... plus any
 # capitalised word the triage did not know. Kept simple and explainable: the reason lists them.
 _PLACE = re.compile(r"\b(?:jl|jln|jalan|gg|gang|kel|kelurahan|kec|kecamatan|perum|perumahan|"
                     r"komplek|kompleks|rt|rw|desa|kampung|km)\.?\s+([a-z0-9]+(?:\s+[a-z0-9]+)?)",
                     re.IGNORECASE)
+
+
+class InIncident(Conflict):
+    code = "in_incident"
+    default_message = _("A case is already part of another incident.")
+
+
+class AlreadyAnnounced(Conflict):
+    code = "already_announced"
+    default_message = _("The incident's members have heard its latest announcement; send "
+                        "again with override=true to announce once more.")
+
+
+class IncidentResolved(Conflict):
+    code = "incident_resolved"
+    default_message = _("This incident is resolved.")
+
+
+def parse_case_ids(value) -> list[int]:
+    """`case_ids` as sent: a list of 1 to MAX_MEMBERS case ids (numbers or their digits)."""
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_MEMBERS:
+        raise InvalidInput(_("'case_ids' must be a list of 1 to %(limit)d case ids.")
+                           % {"limit": MAX_MEMBERS}, field="case_ids")
+    return [parse_id(item, field=f"case_ids[{i}]") for i, item in enumerate(value)]
 
 
 def place_words(text: str) -> set[str]:
@@ -119,11 +144,7 @@ def clusters_for_workspace(workspace_id: int, *, now: datetime) -> list[Cluster]
 
 
 def _check_cases(case_ids, workspace_id: int) -> list[Case]:
-    if not isinstance(case_ids, list) or not case_ids or len(case_ids) > MAX_MEMBERS:
-        raise InvalidInput(_("'case_ids' must be a list of 1 to %(limit)d case ids.")
-                           % {"limit": MAX_MEMBERS}, field="case_ids")
-    if any(isinstance(c, bool) or not isinstance(c, int) for c in case_ids):
-        raise InvalidInput(_("'case_ids' must hold case ids (integers)."), field="case_ids")
+    case_ids = parse_case_ids(list(case_ids))
     cases = list(Case.objects.filter(pk__in=case_ids, workspace_id=workspace_id))
     if len(cases) != len(set(case_ids)):
         raise NotFound()
@@ -142,10 +163,7 @@ def _may_gather(cases: list[Case], actor, membership, now: datetime) -> None:
 
 def create_incident(*, workspace_id: int, case_ids, title: str, actor, membership,
                     now: datetime) -> Incident:
-    title = (title or "").strip() if isinstance(title, str) else ""
-    if not title or len(title) > 200:
-        raise InvalidInput(_("An incident needs a title of at most 200 characters."),
-                           field="title")
+    title = clean_text(title, field="title", limit=MAX_TITLE_CHARS)
     if not membership.can_write:
         raise Forbidden()
     cases = _check_cases(case_ids, workspace_id)
@@ -160,7 +178,7 @@ def create_incident(*, workspace_id: int, case_ids, title: str, actor, membershi
                           action="incident.created",
                           after={"title": title, "case_ids": sorted(c.pk for c in cases)})
     except IntegrityError:
-        raise Conflict(_("A case is already part of another incident.")) from None
+        raise InIncident() from None
     return incident
 
 
@@ -181,7 +199,7 @@ def change_members(*, incident_id: int, add=(), remove=(), actor, membership,
         if incident is None:
             raise NotFound()
         if incident.status != IncidentStatus.OPEN:
-            raise Conflict(_("This incident is resolved."))
+            raise IncidentResolved()
         if add:
             cases = _check_cases(list(add), incident.workspace_id)
             _may_gather(cases, actor, membership, now)
@@ -190,7 +208,7 @@ def change_members(*, incident_id: int, add=(), remove=(), actor, membership,
                     for case in cases:
                         _add(incident, case, actor, now)
             except IntegrityError:
-                raise Conflict(_("A case is already part of another incident.")) from None
+                raise InIncident() from None
         if remove:
             members = IncidentMember.objects.filter(incident=incident, case_id__in=list(remove))
             for member in members.select_related("case"):
@@ -243,11 +261,9 @@ def announce(*, incident_id: int, text: str, idempotency_key: str, actor, member
     announcement while the first still answers the incident needs `override`."""
     if not membership.can_write:
         raise Forbidden()
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(_("'text' must not be empty."), field="text")
-    if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
-        raise InvalidInput(_("'idempotency_key' must be a string of 1 to %(limit)d characters.")
-                           % {"limit": MAX_KEY_CHARS}, field="idempotency_key")
+    text = clean_text(text)
+    clean_key(idempotency_key)
+    clean_flag(override, field="override")
     with transaction.atomic():
         incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
         if incident is None:
@@ -256,8 +272,8 @@ def announce(*, incident_id: int, text: str, idempotency_key: str, actor, member
                                               idempotency_key=idempotency_key).first()
         if earlier is None:
             if incident.announced_version == incident.version and not override:
-                raise AlreadyAnswered(answered_by=None)
-            earlier = Announcement.objects.create(incident=incident, text=text.strip(),
+                raise AlreadyAnnounced()
+            earlier = Announcement.objects.create(incident=incident, text=text,
                                                   idempotency_key=idempotency_key,
                                                   sent_by=actor, created_at=now)
             incident.announced_version = incident.version

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tanggap.audit import events
+from tanggap.cases.models import CLOSED_STATUSES
 from tanggap.live.fanout import publish_on_commit
 from tanggap.referrals.models import OPEN_REFERRAL_STATUSES, EmailState, Referral, ReferralStatus
 from tanggap.workspaces.models import SUPERVISING_ROLES, Membership
@@ -44,7 +45,9 @@ def remind_and_escalate(*, now: datetime, send_email=None) -> ReminderRun:
     from tanggap.referrals import tasks
 
     run = ReminderRun()
-    open_late = Referral.objects.filter(_late(now), status__in=OPEN_REFERRAL_STATUSES)
+    # A case the desk has closed needs no more chasing, whatever the body has not answered yet.
+    open_late = (Referral.objects.filter(_late(now), status__in=OPEN_REFERRAL_STATUSES)
+                 .exclude(case__status__in=CLOSED_STATUSES))
     for referral_id in open_late.filter(reminded_at__isnull=True).values_list("pk", flat=True):
         if _claim(referral_id, "reminded_at", now):
             _remind(referral_id, now)

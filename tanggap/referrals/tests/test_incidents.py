@@ -58,7 +58,7 @@ def test_an_incident_announces_to_each_member_once(desk):
     # Another operator presses send with a new key: already answered.
     other = desk.budi.post(f"/api/v1/incidents/{incident_id}/replies",
                           {**body, "idempotency_key": "inc-2"})
-    assert other.status_code == 409 and other.json()["error"] == "already_answered"
+    assert other.status_code == 409 and other.json()["error"] == "already_announced"
     assert Message.objects.filter(direction="out").count() == 3
     # Isolation and roles.
     assert desk.luar.post(f"/api/v1/incidents/{incident_id}/replies", body).status_code == 404

@@ -13,6 +13,7 @@ from django.utils import timezone
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Case, Message
 from tanggap.referrals import tasks
+from tanggap.referrals.actions import reply_key
 from tanggap.referrals.models import EmailState, Referral
 from tanggap.workspaces import calendars
 
@@ -122,7 +123,7 @@ def test_the_citizen_reply_goes_through_the_reply_path(desk, directory):
                          f"teruskan ke Perumda Tirta Manuntung Balikpapan, nomor laporan "
                          f"{case.tracking_number}.")
     assert sent.delivery_status in ("pending", "sent")
-    assert sent.idempotency_key == "referral:r-2"
+    assert sent.idempotency_key == reply_key("referral", "r-2")
     case.refresh_from_db()
     assert case.status == "diteruskan" and case.answered_by_id == desk.ani.user.pk
     # Retried: neither a second referral nor a second message.

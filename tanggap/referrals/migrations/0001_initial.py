@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0005_delivery_status_unknown'),
-        ('workspaces', '0003_alter_membership_role'),
+        ('workspaces', '0003_calendar_and_liaison_role'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -14,7 +14,7 @@ from tanggap.cases.models import Case
 from tanggap.referrals import actions, liaison
 from tanggap.referrals.models import Referral, ReferralUpdate
 from tanggap.referrals.reminders import remind_and_escalate
-from tanggap.workspaces.actions import add_member
+from tanggap.workspaces.actions.members import add_member
 
 PDAM_TEXT = "Air PDAM mati tiga hari di Gang Mawar, tolong min"
 

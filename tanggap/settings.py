@@ -293,6 +293,9 @@ TANGGAP_REFERRAL_ACKNOWLEDGE_DAYS = env_int("TANGGAP_REFERRAL_ACKNOWLEDGE_DAYS",
 TANGGAP_REFERRAL_FOLLOW_UP_DAYS = env_int("TANGGAP_REFERRAL_FOLLOW_UP_DAYS", 5, minimum=1)
 TANGGAP_LIAISON_LINK_DAYS = env_int("TANGGAP_LIAISON_LINK_DAYS", 30, minimum=1)
 TANGGAP_REFERRAL_EMAIL_ATTEMPTS = env_int("TANGGAP_REFERRAL_EMAIL_ATTEMPTS", 5, minimum=1)
+# How often the periodic job `referrals.remind` looks for late referrals (and retries e-mails).
+TANGGAP_REFERRAL_REMIND_INTERVAL_SECONDS = env_int("TANGGAP_REFERRAL_REMIND_INTERVAL_SECONDS",
+                                                   300, minimum=30)
 # The desk's address as bodies reach it, for the links in e-mails.
 TANGGAP_PUBLIC_URL = env_str("TANGGAP_PUBLIC_URL", "http://127.0.0.1:8000")
 _EMAIL_HOST = env_str("EMAIL_HOST")

@@ -93,8 +93,9 @@ def test_a_status_page_costs_a_fixed_number_of_queries(client, desk, django_asse
     case = _case(client, desk)
     _look(client, case.tracking_number, "203.0.113.7")  # the buckets exist from now on
     # Expired buckets dropped; a transaction (a savepoint inside the test's) locking and
-    # counting two buckets; the case, its portal flags, its messages; both slots given back.
-    with django_assert_num_queries(11):
+    # counting two buckets; the case, its portal flags, its messages, its referral trail; both
+    # slots given back.
+    with django_assert_num_queries(12):
         assert _look(client, case.tracking_number, "203.0.113.7").status_code == 200
 
 

@@ -596,18 +596,24 @@ def send_announcement(*, case_id: int, actor, text: str, idempotency_key: str, n
 # Referrals (tanggap.referrals decides, under lock_case in its own transaction; these write)
 
 
-def mark_referred(*, case: Case, actor, now: datetime, body_name: str) -> None:
-    """The case was passed to a responsible body: status diteruskan. The caller holds the lock."""
+def _move_for_referral(case: Case, status: str, *, actor, now: datetime, action: str,
+                       extra: dict) -> None:
     before = _snapshot(case)
-    case.status = CaseStatus.DITERUSKAN
+    case.status = status
     case.version += 1
     case.updated_at = now
     case.save(update_fields=["status", "version", "updated_at"])
     events.record(
-        workspace_id=case.workspace_id, actor=actor, action="case.referred", now=now,
-        case=case, obj=case, before=before, after={**_snapshot(case), "body": body_name},
+        workspace_id=case.workspace_id, actor=actor, action=action, now=now,
+        case=case, obj=case, before=before, after={**_snapshot(case), **extra},
     )
     _publish(case, "referral", actor)
+
+
+def mark_referred(*, case: Case, actor, now: datetime, body_name: str) -> None:
+    """The case was passed to a responsible body: status diteruskan. The caller holds the lock."""
+    _move_for_referral(case, CaseStatus.DITERUSKAN, actor=actor, now=now, action="case.referred",
+                       extra={"body": body_name})
 
 
 def mark_referral_returned(*, case: Case, actor, now: datetime, reason: str) -> None:
@@ -616,16 +622,9 @@ def mark_referral_returned(*, case: Case, actor, now: datetime, reason: str) -> 
     if case.status != CaseStatus.DITERUSKAN:
         _publish(case, "referral", actor)
         return
-    before = _snapshot(case)
-    case.status = CaseStatus.DIKLAIM if effective_holder_id(case, now) else CaseStatus.BARU
-    case.version += 1
-    case.updated_at = now
-    case.save(update_fields=["status", "version", "updated_at"])
-    events.record(
-        workspace_id=case.workspace_id, actor=actor, action="case.referral_returned", now=now,
-        case=case, obj=case, before=before, after={**_snapshot(case), "reason": reason},
-    )
-    _publish(case, "referral", actor)
+    status = CaseStatus.DIKLAIM if effective_holder_id(case, now) else CaseStatus.BARU
+    _move_for_referral(case, status, actor=actor, now=now, action="case.referral_returned",
+                       extra={"reason": reason})
 
 
 def note_referral_changed(*, case: Case, actor) -> None:

@@ -23,7 +23,13 @@ from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.calendar import add_working_days
 from tanggap.cases import actions as desk
-from tanggap.cases.cleaning import clean_flag, clean_key, clean_text, refuse_unstorable
+from tanggap.cases.cleaning import (
+    clean_flag,
+    clean_key,
+    clean_text,
+    object_id,
+    refuse_unstorable,
+)
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction
 from tanggap.errors import CaseClosed, Conflict, InvalidInput, NotFound, NotHolder
 from tanggap.live.fanout import publish_on_commit
@@ -38,8 +44,9 @@ from tanggap.referrals.models import (
     ReferralStatus,
     ReferralUpdate,
 )
+from tanggap.workspaces.actions.members import add_member, remove_member
 from tanggap.workspaces.calendars import calendar_of
-from tanggap.workspaces.models import Workspace
+from tanggap.workspaces.models import Membership, Role, Workspace
 
 MAX_NOTE_CHARS = 2000
 
@@ -210,23 +217,62 @@ def change_body(*, body_id: int, fields: BodyFields, actor, now: datetime) -> Bo
     return body
 
 
-def set_body_liaisons(*, body_id: int, usernames: list[str], actor, now: datetime) -> Body:
-    """The liaison accounts (members of the workspace with the liaison role) of a body."""
-    from tanggap.workspaces.models import Membership, Role
-
-    with transaction.atomic():
-        body = Body.objects.select_for_update().get(pk=body_id)
-        members = list(Membership.objects.filter(
-            workspace_id=body.workspace_id, role=Role.LIAISON, user__username__in=usernames)
-            .select_related("user"))
-        missing = sorted(set(usernames) - {m.user.username for m in members})
-        if missing:
-            raise InvalidInput(_("Not liaison accounts of this workspace: %(names)s.")
-                               % {"names": ", ".join(missing)}, field="liaisons")
-        body.liaisons.set([m.user for m in members])
-        events.record(workspace_id=body.workspace_id, actor=actor, action="body.liaisons_set",
-                      now=now, obj=body, after={"liaisons": sorted(usernames)})
+def _locked_body(body_id: int) -> Body:
+    body = Body.objects.select_for_update().filter(pk=body_id).first()
+    if body is None:
+        raise NotFound()
     return body
+
+
+def add_body_liaison(*, body_id: int, username: str, actor, now: datetime, full_name: str = "",
+                     password: str = "") -> Membership:
+    """Link a liaison officer's account to the body: they then answer its referrals when logged
+    in (`/penghubung/`) and see nothing else of the desk. A new account is created with the
+    `liaison` role and `password`; an existing one (the officer of a body that serves two desks)
+    joins with its own password. A member of this desk with another role is refused: a desk
+    account that also answered for a body would judge its own referrals."""
+    with transaction.atomic():
+        body = _locked_body(body_id)
+        membership = (Membership.objects.filter(workspace_id=body.workspace_id,
+                                                user__username=(username or "").strip())
+                      .select_related("user").first())
+        if membership is not None and membership.role != Role.LIAISON:
+            raise Conflict(_("%(username)s is a member of this desk (%(role)s); a liaison officer "
+                             "needs an account of their own.")
+                           % {"username": membership.user.username,
+                              "role": membership.get_role_display()}, field="username")
+        if membership is None:
+            membership = add_member(workspace=body.workspace, username=username,
+                                    role=Role.LIAISON, password=password, full_name=full_name,
+                                    actor=actor, now=now)
+        user = membership.user
+        if body.liaisons.filter(pk=user.pk).exists():
+            return membership
+        body.liaisons.add(user)
+        events.record(workspace_id=body.workspace_id, actor=actor, action="body.liaison_added",
+                      now=now, obj=body, after={"body": body.name, "username": user.username})
+    return membership
+
+
+def remove_body_liaison(*, body_id: int, username: str, actor, now: datetime) -> bool:
+    """Unlink a liaison officer from the body. One who answers for no other body of this desk
+    leaves the workspace too (the membership only served this link); returns whether they left."""
+    with transaction.atomic():
+        body = _locked_body(body_id)
+        user = body.liaisons.filter(username=username).first()
+        if user is None:
+            raise NotFound(_("%(username)s is not a liaison officer of %(body)s.")
+                           % {"username": username, "body": body.name})
+        body.liaisons.remove(user)
+        events.record(workspace_id=body.workspace_id, actor=actor, action="body.liaison_removed",
+                      now=now, obj=body, before={"body": body.name, "username": username})
+        others = Body.objects.filter(workspace_id=body.workspace_id, liaisons=user).exists()
+        membership = Membership.objects.filter(workspace_id=body.workspace_id, user=user,
+                                               role=Role.LIAISON).first()
+        if others or membership is None:
+            return False
+        remove_member(membership_id=membership.pk, actor=actor, now=now)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,6 +514,19 @@ def _draft(referral: Referral, status: str, text: str, case: Case) -> str:
     return ""
 
 
+def _lock_open_referral(referral_id: int) -> tuple[Case, Referral]:
+    """The referral and its case, the case row locked (a referral's columns are written under
+    its case's lock); ReferralClosed once it is settled."""
+    case_id = Referral.objects.filter(pk=referral_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise NotFound()
+    case = desk.lock_case(case_id)
+    referral = Referral.objects.select_related("body").get(pk=referral_id)
+    if not referral.is_open:
+        raise ReferralClosed()
+    return case, referral
+
+
 def record_body_answer(*, referral_id: int, status: str, text: str, now: datetime, actor=None,
                        author_label: str = "", suggested_body_id=None) -> ReferralUpdate:
     """The body's answer: diterima, diproses, selesai (with what was done) or bukan_wewenang
@@ -485,16 +544,10 @@ def record_body_answer(*, referral_id: int, status: str, text: str, now: datetim
         raise InvalidInput(_("Say what was done, or why it is not yours, in the message."),
                            field="message")
     with transaction.atomic():
-        case_id = Referral.objects.filter(pk=referral_id).values_list("case_id", flat=True).first()
-        if case_id is None:
-            raise NotFound()
-        case = desk.lock_case(case_id)
-        referral = Referral.objects.select_related("body").get(pk=referral_id)
-        if not referral.is_open:
-            raise ReferralClosed()
+        case, referral = _lock_open_referral(referral_id)
         suggested = None
         if suggested_body_id not in (None, ""):
-            suggested = Body.objects.filter(pk=suggested_body_id,
+            suggested = Body.objects.filter(pk=object_id(suggested_body_id) or 0,
                                             workspace_id=referral.workspace_id).first()
             if suggested is None:
                 raise InvalidInput(_("Choose a body from the list."), field="suggested_body")
@@ -531,13 +584,7 @@ def withdraw_referral(*, referral_id: int, actor, membership, reason: str,
                       now: datetime) -> Referral:
     """The desk takes a referral back (sent to the wrong body, settled otherwise)."""
     with transaction.atomic():
-        case_id = Referral.objects.filter(pk=referral_id).values_list("case_id", flat=True).first()
-        if case_id is None:
-            raise NotFound()
-        case = desk.lock_case(case_id)
-        referral = Referral.objects.select_related("body").get(pk=referral_id)
-        if not referral.is_open:
-            raise ReferralClosed()
+        case, referral = _lock_open_referral(referral_id)
         holder = desk.effective_holder_id(case, now)
         if holder != actor.pk and not membership.can_supervise:
             raise NotHolder(claimed_by=case.claimed_by.username if holder else None)

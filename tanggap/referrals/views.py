@@ -4,14 +4,18 @@ accessors and queries, write through actions; the clock is read once per request
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tanggap.cases.cleaning import object_id
 from tanggap.errors import DeskError, Forbidden, NotFound
 from tanggap.referrals import actions, incidents, liaison, queries
 from tanggap.referrals.access import access_referral_as_body
@@ -136,7 +140,7 @@ def directory(request, slug):
             active=post.get("active", "1") == "1")
         try:
             if post.get("body_id"):
-                body = Body.objects.filter(pk=post["body_id"],
+                body = Body.objects.filter(pk=object_id(post["body_id"]) or 0,
                                            workspace_id=membership.workspace_id).first()
                 if body is None:
                     raise Http404()
@@ -152,14 +156,64 @@ def directory(request, slug):
 
     edit = None
     if request.GET.get("edit"):
-        edit = Body.objects.filter(pk=request.GET["edit"] if request.GET["edit"].isdigit() else 0,
+        edit = Body.objects.filter(pk=object_id(request.GET["edit"]) or 0,
                                    workspace_id=membership.workspace_id).first()
     return render(request, "referrals/bodies.html", {
         "membership": membership, "workspace": membership.workspace,
-        "bodies": queries.bodies_of(membership.workspace_id, active_only=False),
+        "bodies": queries.bodies_of(membership.workspace_id, active_only=False)
+        .prefetch_related("liaisons"),
         "kinds": BodyKind.choices, "topics": list(TOPIC_LABELS.items()), "error": error,
         "edit": edit, "form": request.POST if error else None,
     }, status=422 if error else 200)
+
+
+def _directory_body(request, slug: str, body_id: int) -> Body:
+    """A body of the workspace `slug`, for one who edits its directory (supervisors, admins)."""
+    membership = _or_404(access_workspace, request.user, slug)
+    if not membership.can_supervise:
+        raise PermissionDenied()
+    body = Body.objects.filter(pk=body_id, workspace_id=membership.workspace_id).first()
+    if body is None:
+        raise Http404()
+    return body
+
+
+@login_required
+@sensitive_post_parameters("password")
+@require_POST
+def body_liaison_add(request, slug, body_id):
+    """Link a liaison officer's account (a new one, or one that exists) to the body."""
+    body = _directory_body(request, slug, body_id)
+    post = request.POST
+    username = post.get("username", "").strip()
+    try:
+        actions.add_body_liaison(body_id=body.pk, username=username,
+                                 full_name=post.get("full_name", ""),
+                                 password=post.get("password", ""), actor=request.user,
+                                 now=timezone.now())
+    except DeskError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("%(username)s answers the referrals of %(body)s.")
+                         % {"username": username, "body": body.name})
+    return redirect("bodies", slug)
+
+
+@login_required
+@require_POST
+def body_liaison_remove(request, slug, body_id, username):
+    body = _directory_body(request, slug, body_id)
+    try:
+        left = actions.remove_body_liaison(body_id=body.pk, username=username,
+                                           actor=request.user, now=timezone.now())
+    except NotFound:
+        raise Http404() from None
+    done = _("%(username)s no longer answers for %(body)s.") % {"username": username,
+                                                                 "body": body.name}
+    if left:
+        done += " " + _("Their account left this workspace.")
+    messages.success(request, done)
+    return redirect("bodies", slug)
 
 
 @login_required

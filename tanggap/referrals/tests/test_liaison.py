@@ -96,6 +96,23 @@ def test_forged_altered_replaced_and_expired_links_open_nothing(desk, directory)
     assert Case.objects.get(pk=case.pk).status == "diteruskan"
 
 
+def test_bad_answers_on_the_page_say_why_and_change_nothing(desk, directory):
+    case, referral, url = _referred(desk, directory.pln)
+    client = Client()
+    for form in ({"status": "bukan_wewenang", "message": "Bukan jaringan kami.",
+                  "suggested_body": "abc"},
+                 {"status": "bukan_wewenang", "message": "Bukan jaringan kami.",
+                  "suggested_body": str(directory.dlh_bodies.pk)},
+                 {"status": "selesai", "message": ""},
+                 {"status": "dibatalkan", "message": "x"}):
+        page = client.post(_path(url), form)
+        assert page.status_code == 422, form
+        assert 'role="alert"' in page.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == "terkirim" and referral.updates.count() == 1
+    assert Case.objects.get(pk=case.pk).status == "diteruskan"
+
+
 def test_a_decline_returns_the_case_with_the_next_body(desk, directory):
     case, referral, url = _referred(desk, directory.pln, text="Air mati dan listrik padam")
     empty = Client().post(_path(url), {"status": "bukan_wewenang", "message": ""})
@@ -140,7 +157,7 @@ def test_a_liaison_account_sees_only_its_bodys_referrals(desk, directory):
     now = timezone.now()
     rina = add_member(workspace=desk.bpn, username="rina", role="liaison",
                       password="kata-sandi-uji", now=now).user
-    actions.set_body_liaisons(body_id=directory.pln.pk, usernames=["rina"], actor=None, now=now)
+    actions.add_body_liaison(body_id=directory.pln.pk, username="rina", actor=None, now=now)
     _case, pln_referral, _ = _referred(desk, directory.pln, text="Listrik padam, PLN lambat")
     other = desk.inbound(text=PDAM_TEXT, external_id="m2", author_id="w2").case
     desk.ani.post(f"/api/v1/cases/{other.pk}/claim")

@@ -1,3 +1,5 @@
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -10,7 +12,8 @@ from tanggap.workspaces.models import Workspace
 class Command(BaseCommand):
     help = ("The directory of responsible bodies: `body add SLUG --name NAME --kind "
             "internal|external [--topics t1,t2] [--email E] [--workspace OTHER_SLUG]` prints the "
-            "body id as the last word; `body list SLUG`.")
+            "body id as the last word; `body list SLUG`; `body liaison add|remove|list SLUG "
+            "BODY_ID [USERNAME]` manages the accounts that answer a body's referrals.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True)
@@ -27,6 +30,14 @@ class Command(BaseCommand):
         add.add_argument("--follow-up-days", type=int, default=None)
         listing = sub.add_parser("list", help="the bodies of a workspace")
         listing.add_argument("slug")
+        liaison = sub.add_parser("liaison", help="the liaison officers' accounts of a body")
+        liaison.add_argument("op", choices=["add", "remove", "list"])
+        liaison.add_argument("slug")
+        liaison.add_argument("body_id", type=int)
+        liaison.add_argument("username", nargs="?", default="")
+        liaison.add_argument("--name", default="", help="the officer's full name (new accounts)")
+        liaison.add_argument("--password-stdin", action="store_true",
+                             help="a new account's password, read from stdin")
 
     def handle(self, *args, verb, **options):
         workspace = Workspace.objects.filter(slug=options["slug"]).first()
@@ -40,6 +51,9 @@ class Command(BaseCommand):
                                   f"{','.join(body.topics)}\t{','.join(body.emails)}{linked}"
                                   f"{'' if body.active else ' (inactive)'}")
             return
+        if verb == "liaison":
+            self._liaison(workspace, **options)
+            return
         fields = actions.BodyFields(
             name=options["name"], kind=options["kind"], topics=options["topics"],
             emails=",".join(options["email"]), whatsapp=options["whatsapp"],
@@ -52,3 +66,29 @@ class Command(BaseCommand):
         except DeskError as exc:
             raise CommandError(str(exc.message)) from None
         self.stdout.write(f"added body {body.name} to {workspace.slug} {body.pk}")
+
+    def _liaison(self, workspace, *, op, body_id, username, name, password_stdin, **_options):
+        body = Body.objects.filter(pk=body_id, workspace=workspace).first()
+        if body is None:
+            raise CommandError(f"no body {body_id} in {workspace.slug} (tanggap body list "
+                               f"{workspace.slug})")
+        if op == "list":
+            for user in body.liaisons.order_by("username"):
+                self.stdout.write(f"{user.username}\t{user.get_full_name()}")
+            return
+        if not username:
+            raise CommandError(f"body liaison {op} needs a USERNAME")
+        now = timezone.now()
+        try:
+            if op == "add":
+                password = sys.stdin.readline().rstrip("\n") if password_stdin else ""
+                actions.add_body_liaison(body_id=body.pk, username=username, full_name=name,
+                                         password=password, actor=None, now=now)
+                self.stdout.write(f"{username} answers the referrals of {body.name}")
+            else:
+                left = actions.remove_body_liaison(body_id=body.pk, username=username,
+                                                   actor=None, now=now)
+                self.stdout.write(f"{username} no longer answers for {body.name}"
+                                  + (f"; removed from {workspace.slug}" if left else ""))
+        except DeskError as exc:
+            raise CommandError(str(exc.message)) from None

@@ -1,9 +1,11 @@
-"""Setting up the demo desk: the Balikpapan workspace, its team, its channels and a lived-in inbox.
+"""Setting up the demo desk: the Balikpapan workspace, its team, its channels, its directory of
+responsible bodies and a lived-in inbox.
 
 Every row is written by the owning app's actions (create_workspace, add_member, add_channel,
-ingest_inbound, claim_case, send_reply, set_case_kind), so the demo has the same audit trail as a
-real desk. Idempotent: what already exists is reported and left alone, never reset, so running it
-against a desk someone has been playing with does not undo their work.
+ingest_inbound, claim_case, send_reply, set_case_kind, add_body, refer_case, record_body_answer),
+so the demo has the same audit trail as a real desk. Idempotent: what already exists is reported
+and left alone, never reset, so running it against a desk someone has been playing with does not
+undo their work.
 
 Never used for a real workspace: its passwords are printed for anyone to read.
 """
@@ -23,7 +25,20 @@ from tanggap.cases.models import Case, CaseStatus
 from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import ChannelAccount
 from tanggap.demo import texts
+from tanggap.demo.directory import (
+    DEMO_LIAISONS,
+    DISHUB,
+    DLH,
+    DPUPR,
+    PLN,
+    PTMB,
+    ensure_directory,
+    ensure_liaisons,
+)
+from tanggap.demo.liaison import SimulatedLiaison
 from tanggap.demo.simulator import Posted, Simulator
+from tanggap.referrals.actions import refer_case
+from tanggap.referrals.models import Body, Referral
 from tanggap.workspaces.actions.logins import provision_totp
 from tanggap.workspaces.actions.members import add_member
 from tanggap.workspaces.actions.workspaces import create_workspace
@@ -74,6 +89,11 @@ DEMO_CHANNELS = (
     DemoChannel("web", "demo-web", "Formulir web (demo)", False),
 )
 
+# What the demo's operators refer, by the demo texts' topic: the misplaced complaints (PLN, the
+# water company) and the matters the replies say are passed to a city office.
+REFER_TO = {"listrik": PLN, "air": PTMB, "jalan": DPUPR, "banjir": DPUPR, "sampah": DLH,
+            "pju": DISHUB}
+
 SEED_MESSAGES = 32
 SEED_RANDOM = 2016  # any fixed number gives a stable inbox
 SEED_SPAN = timedelta(hours=6)
@@ -87,6 +107,8 @@ class DemoReport:
     # username -> (authenticator key in hex, recovery codes) for the second factors made now
     second_factors: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     channels: list[tuple[ChannelAccount, bool]] = field(default_factory=list)  # (channel, new)
+    bodies_added: int = 0
+    liaisons_created: list[str] = field(default_factory=list)
     seeded_messages: int = 0
     existing_cases: int = 0
 
@@ -108,6 +130,8 @@ def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = Tru
             _ensure_second_factor(report, member, now)
     for spec in DEMO_CHANNELS:
         report.channels.append(_ensure_channel(workspace, spec, now))
+    report.bodies_added = ensure_directory(workspace, now=now)
+    report.liaisons_created = ensure_liaisons(workspace, password=password, now=now)
     report.existing_cases = Case.objects.filter(workspace=workspace).count()
     # Seed only an empty inbox: a second run must not pile new cases on the ones people worked.
     if seed and report.existing_cases == 0:
@@ -117,8 +141,9 @@ def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = Tru
 
 def _check_conflicts(workspace: Workspace | None) -> None:
     members = Membership.objects.filter(workspace=workspace).values_list("user__username")
+    usernames = [m.username for m in DEMO_MEMBERS] + [m.username for m in DEMO_LIAISONS]
     strangers = (
-        get_user_model().objects.filter(username__in=[m.username for m in DEMO_MEMBERS])
+        get_user_model().objects.filter(username__in=usernames)
         .exclude(username__in=members)
         .values_list("username", flat=True)
     )
@@ -182,6 +207,8 @@ def seed_cases(*, workspace: Workspace, now: datetime, messages: int = SEED_MESS
     simulator = Simulator(channels=channels, rng=rng, hint_rate=0.7, follow_up_rate=0.15)
     team = {user.username: user for user in get_user_model().objects.filter(
         username__in=OPERATORS, memberships__workspace=workspace)}
+    bodies = {b.name: b for b in Body.objects.filter(workspace=workspace, active=True)}
+    liaison = SimulatedLiaison(workspace_id=workspace.pk, rng=rng)
     start = now - SEED_SPAN
     step = SEED_SPAN / (messages + 1)
     queue: list = []
@@ -198,7 +225,10 @@ def seed_cases(*, workspace: Workspace, now: datetime, messages: int = SEED_MESS
         at, _, (what, payload) = heapq.heappop(queue)
         if what == "inbound":
             posted = simulator.step(now=at)
-            if posted.result.created and not posted.follow_up:
+            # A new message can still join its author's open case on the same thread (a second
+            # comment under one post): only a case it opened gets the team's plan.
+            if posted.result.created and not posted.follow_up \
+                    and posted.result.case.created_at == at:
                 _plan_operator(posted, at, now, rng, team, schedule)
         elif what == "claim":
             posted, operator = payload
@@ -210,12 +240,31 @@ def seed_cases(*, workspace: Workspace, now: datetime, messages: int = SEED_MESS
         elif what == "reply":
             posted, operator = payload
             case = Case.objects.get(pk=posted.result.case.pk)
-            if case.claimed_by_id == operator.pk and case.status not in (
+            if case.claimed_by_id != operator.pk or case.status in (
                 CaseStatus.SELESAI, CaseStatus.DITUTUP
             ):
+                continue
+            body = bodies.get(REFER_TO.get(posted.base.topic, ""))
+            if body is None:
                 send_reply(case_id=case.pk, actor=operator, text=texts.reply_for(posted.base),
                            idempotency_key=f"demo-seed-{case.pk}", base_version=case.version,
                            now=at)
+                continue
+            # A matter of PLN, the water company or a city office: referred, and the citizen
+            # told in the same step; the body answers over the next hours (some not yet).
+            referral = refer_case(
+                case_id=case.pk, body_id=body.pk, actor=operator, membership=None, now=at,
+                note="Mohon ditindaklanjuti; warga menunggu kabar.",
+                idempotency_key=f"demo-seed-{case.pk}",
+                citizen_reply=texts.reply_for(posted.base)).referral
+            answer_at = at
+            for _step in range(3):
+                answer_at += timedelta(minutes=rng.randint(15, 75))
+                schedule(answer_at, ("answer", referral.pk))
+        elif what == "answer":
+            referral = Referral.objects.select_related("body").get(pk=payload)
+            if referral.is_open:
+                liaison.answer(referral, now=at)
     return messages
 
 

@@ -6,7 +6,8 @@ Instagram numeric ids) so threading and de-duplication behave as in production. 
 citizen writes again on the same thread, which shows a follow-up joining its open case.
 
 It only ever plays the public. It must never answer, claim or otherwise act as an operator, and it
-never touches a channel that is not `simulated` (or the built-in web form when asked to).
+never touches a channel that is not `simulated` (or the built-in web form when asked to). The
+bodies' side of referrals is played by tanggap.demo.liaison, which `run` can step beside it.
 """
 
 from __future__ import annotations
@@ -208,8 +209,10 @@ def run(
     clock: Callable[[], datetime], count: int | None = None,
     on_post: Callable[[Posted], None] = lambda posted: None,
     on_error: Callable[[Exception], None] | None = None,
+    also: Callable[[datetime], object] | None = None,
 ) -> int:
     """Post until `stop` is set or `count` messages are out; return how many were posted.
+    `also(now)` runs after each message with the same time (the simulated liaison's turn).
 
     Waiting on the event (not time.sleep) lets SIGTERM or Ctrl-C end a long interval at once.
     """
@@ -224,6 +227,13 @@ def run(
             on_error(exc)
         else:
             posted += 1
+        if also is not None:
+            try:
+                also(now)
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
         if count is not None and posted >= count:
             break
         stop.wait(interval)

@@ -19,6 +19,8 @@ from tanggap.workspaces.models import Membership, Workspace
 EXPECTED_MEMBERS = {
     "dewi": "operator", "rina": "operator", "fajar": "operator", "yusuf": "operator",
     "hendra": "supervisor", "wahyu": "admin", "ratna": "auditor",
+    # The liaison officers of PLN and the water company (tanggap.demo.directory).
+    "penghubung-pln": "liaison", "penghubung-ptmb": "liaison",
 }
 EXPECTED_CHANNELS = {
     ("x", "demo-PemkotBPN", True),

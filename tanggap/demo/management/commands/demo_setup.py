@@ -4,7 +4,9 @@ from django.utils import timezone
 
 from tanggap.cases.models import Case
 from tanggap.demo.actions import DEMO_PASSWORD, DemoConflict, setup_demo
+from tanggap.demo.directory import DEMO_BODIES, DEMO_LIAISONS
 from tanggap.errors import DeskError
+from tanggap.referrals.models import Referral
 from tanggap.workspaces.authenticator import grouped_secret
 from tanggap.workspaces.models import SECOND_FACTOR_ROLES
 
@@ -36,12 +38,18 @@ class Command(BaseCommand):
             kind = "simulated" if channel.simulated else "built-in"
             out(f"  {channel.platform:<10} {channel.handle:<33} {kind:<10} "
                 f"{'created' if created else 'exists'} (id {channel.pk})")
+        out(f"Directory: {len(DEMO_BODIES)} responsible bodies"
+            + (f" ({report.bodies_added} added)" if report.bodies_added else " (exist)"))
         if report.seeded_messages:
             counts = dict(Case.objects.filter(workspace=workspace).values_list("status")
                           .annotate(n=Count("id")).order_by())
             summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
             out(f"Inbox: seeded {report.seeded_messages} citizen messages in "
                 f"{sum(counts.values())} cases ({summary})")
+            referrals = dict(Referral.objects.filter(workspace=workspace).values_list("status")
+                             .annotate(n=Count("id")).order_by())
+            out(f"Referrals: {sum(referrals.values())} ("
+                + ", ".join(f"{n} {status}" for status, n in sorted(referrals.items())) + ")")
         else:
             out(f"Inbox: {report.existing_cases} cases already there, nothing seeded")
         out("")
@@ -51,6 +59,11 @@ class Command(BaseCommand):
             password = options["password"] if outcome == "created" else "(unchanged)"
             name = member.full_name + (f", {member.note}" if member.note else "")
             out(f"  {member.username:<10} {member.role:<11} {password:<17} {name}")
+        for spec in DEMO_LIAISONS:
+            created = spec.username in report.liaisons_created
+            password = options["password"] if created else "(unchanged)"
+            out(f"  {spec.username:<10} {'liaison':<11} {password:<17} {spec.full_name}, answers "
+                f"at /penghubung/")
         out("")
         out("Second factor: supervisors and admins also type a code at login. Add the key to an "
             "authenticator app (Google Authenticator, FreeOTP, Aegis...), or use a recovery code "

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tanggap.connectors.models import ChannelAccount
 from tanggap.demo.actions import DEMO_SLUG
+from tanggap.demo.liaison import SimulatedLiaison
 from tanggap.demo.simulator import Posted, Simulator, run
 from tanggap.workspaces.models import Workspace
 
@@ -17,7 +18,8 @@ from tanggap.workspaces.models import Workspace
 class Command(BaseCommand):
     help = (
         "Post realistic citizen messages into the demo workspace's simulated channels until "
-        "stopped (Ctrl-C or SIGTERM), or until --count messages are out."
+        "stopped (Ctrl-C or SIGTERM), or until --count messages are out; between messages, a "
+        "simulated liaison answers the workspace's referrals as the bodies would."
     )
 
     def add_arguments(self, parser):
@@ -28,6 +30,9 @@ class Command(BaseCommand):
                             help="random seed, for a reproducible stream")
         parser.add_argument("--workspace", default=DEMO_SLUG, help=(
             "workspace slug (default: %(default)s); only its simulated channels are used"))
+        parser.add_argument("--no-liaison", action="store_true", help=(
+            "do not answer the workspace's referrals as PLN, the water company and the city "
+            "offices would (the simulated liaison)"))
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
@@ -52,7 +57,10 @@ class Command(BaseCommand):
                 f"workspace {slug!r} has no active simulated channels; the simulator never "
                 "posts into real ones (run `tanggap demo_setup` for the demo's channels)"
             )
-        simulator = Simulator(channels=channels, rng=random.Random(options["seed"]))
+        rng = random.Random(options["seed"])
+        simulator = Simulator(channels=channels, rng=rng)
+        liaison = None if options["no_liaison"] else SimulatedLiaison(workspace_id=workspace.pk,
+                                                                       rng=rng)
         stop = threading.Event()
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
         self.stdout.write(
@@ -62,7 +70,8 @@ class Command(BaseCommand):
         )
         try:
             posted = run(simulator, interval=interval, stop=stop, clock=timezone.now,
-                         count=options["count"], on_post=self._report, on_error=self._recover)
+                         count=options["count"], on_post=self._report, on_error=self._recover,
+                         also=(lambda now: self._answer(liaison, now)) if liaison else None)
         except KeyboardInterrupt:
             posted = None
         finally:
@@ -79,6 +88,14 @@ class Command(BaseCommand):
             f"{posted.kind:<10} {posted.citizen.name}: {text}"
         )
         sys.stdout.flush()
+
+    def _answer(self, liaison: SimulatedLiaison, now) -> None:
+        update = liaison.step(now=now)
+        if update is None or self.verbosity < 1:
+            return
+        referral = update.referral
+        self.stdout.write(f"⇄ {referral.case.tracking_number} {referral.body.name}: "
+                          f"{update.status}" + (f" ({update.text})" if update.text else ""))
 
     def _recover(self, exc: Exception) -> None:
         # A long-running demo outlives a busy SQLite file or a dropped PostgreSQL connection:

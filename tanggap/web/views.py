@@ -20,6 +20,7 @@ from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, Forbidden, NotFound
 from tanggap.live.fanout import recheck_sessions
 from tanggap.workspaces.access import access_workspace, memberships_of
+from tanggap.workspaces.models import Membership, Role
 
 INBOX_PAGE = 100
 
@@ -38,6 +39,9 @@ def _or_404(fn, *args, **kwargs):
 def home(request):
     membership = memberships_of(request.user).order_by("workspace__name").first()
     if membership is None:
+        # A body's liaison officer has no desk to open, only the referrals to answer.
+        if Membership.objects.filter(user=request.user, role=Role.LIAISON).exists():
+            return redirect("liaison_home")
         return render(request, "web/no_workspace.html", status=403)
     return redirect("inbox", slug=membership.workspace.slug)
 

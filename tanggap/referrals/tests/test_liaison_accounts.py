@@ -58,6 +58,8 @@ def test_a_supervisor_adds_a_liaison_officer_who_then_answers_only_their_bodys_r
     assert rina.check_password("kata-sandi-rina-pln")
     officer = Client()
     officer.force_login(rina)
+    home = officer.get("/")
+    assert (home.status_code, home["Location"]) == (302, "/penghubung/")
     assert f"/penghubung/rujukan/{referral.pk}/" in officer.get("/penghubung/").content.decode()
     assert officer.get("/w/bpn/").status_code == 404
     assert officer.get("/w/bpn/bodies/").status_code == 404

@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "tanggap.connectors",
     "tanggap.cases",
     "tanggap.referrals",
+    "tanggap.alerts",
+    "tanggap.roster",
+    "tanggap.sla",
     "tanggap.live",
     "tanggap.api",
     "tanggap.web",
@@ -312,6 +315,17 @@ if not _EMAIL_HOST:
     # Without EMAIL_HOST, e-mails to bodies go to the log (a deliberate default: the desk still
     # shows each liaison link to paste into WhatsApp); `check --deploy` would call that an error.
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "mail.E001"]
+# Alerts on members' phones (tanggap.alerts, docs/operations.md). Web Push endpoints are pushed
+# to only on these push services' hosts (and their subdomains), so a browser cannot make the desk
+# call an address of its choosing.
+TANGGAP_PUSH_HOSTS = env_list("TANGGAP_PUSH_HOSTS", [
+    "fcm.googleapis.com", "updates.push.services.mozilla.com", "push.apple.com",
+    "notify.windows.com"])
+# Who the push services may contact about the desk's pushes (RFC 8292): a mailto: or https: URL.
+TANGGAP_VAPID_SUBJECT = env_str("TANGGAP_VAPID_SUBJECT", "mailto:tanggap@localhost")
+# Roster and SLA periodic checks (tanggap.roster, tanggap.sla).
+TANGGAP_ROSTER_CHECK_SECONDS = env_int("TANGGAP_ROSTER_CHECK_SECONDS", 60, minimum=5)
+TANGGAP_SLA_CHECK_SECONDS = env_int("TANGGAP_SLA_CHECK_SECONDS", 30, minimum=5)
 
 # Citizens' data and the keys, checked at every start: open to other users of the machine (an old
 # install, a restored backup), they are tightened with a notice, or the start is refused.

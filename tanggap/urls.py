@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from tanggap.roster import views as roster_views
+
 urlpatterns = [
     path("api/v1/", include("tanggap.api.urls")),
     path("webhooks/", include("tanggap.connectors.urls")),
@@ -7,6 +9,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("w/<slug:slug>/channels/", include("tanggap.connectors.admin_urls")),
     path("", include("tanggap.referrals.urls")),
+    path("w/<slug:slug>/roster/", include("tanggap.roster.urls")),
+    path("roster/feed/<str:token>.ics", roster_views.feed, name="roster_feed"),
+    path("", include("tanggap.alerts.urls")),
     path("", include("tanggap.web.urls")),
 ]
 

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from tanggap import language as engine
 from tanggap.audit import events
+from tanggap.cases import arrivals, learning, outbox
 from tanggap.cases import language as desk_language
-from tanggap.cases import learning, outbox
 from tanggap.cases.cleaning import (
     clean_flag,
     clean_key,
@@ -275,6 +275,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
                 workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
                 case=case, obj=case, after=_snapshot(case),
             )
+            arrivals.case_waiting_on_commit(case.pk)
         else:
             before = _snapshot(case)
             if case.status in (CaseStatus.DIJAWAB, CaseStatus.MENUNGGU):
@@ -291,6 +292,8 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
                 workspace_id=case.workspace_id, actor=actor, action="case.citizen_wrote", now=now,
                 case=case, obj=case, before=before, after=_snapshot(case),
             )
+            if case.status == CaseStatus.BARU and before["status"] != CaseStatus.BARU:
+                arrivals.case_waiting_on_commit(case.pk)
         message = Message.objects.create(
             workspace_id=case.workspace_id,
             case=case,
@@ -661,6 +664,8 @@ def set_case_status(*, case_id: int, actor, status: str, now: datetime) -> Case:
             workspace_id=case.workspace_id, actor=actor, action="case.status_changed", now=now,
             case=case, obj=case, before=before, after=_snapshot(case),
         )
+        if status == CaseStatus.BARU:
+            arrivals.case_waiting_on_commit(case.pk)
         _publish(case, "status", actor)
         return case
 

@@ -193,6 +193,25 @@ class PlatformHTTP:
         error.headers = headers
         raise error
 
+    def post_bytes(self, url: str, *, content: bytes, headers: dict[str, str]) -> Response:
+        """A POST of an opaque body to a full URL the caller has checked (a Web Push service's
+        endpoint: tanggap.alerts.push). The body is encrypted and the headers carry a
+        signature, so neither is logged. A failure is a TransportError with the status (404 and
+        410 mean the subscription is gone)."""
+        try:
+            response = self._client.post(url, content=content, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise TransportError(f"cannot connect: {type(exc).__name__}", permanent=False) from None
+        except httpx.HTTPError as exc:
+            raise TransportError(f"transport failed: {type(exc).__name__}", permanent=False,
+                                 ambiguous=True) from None
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        if response.is_success:
+            return Response(response.status_code, None, headers)
+        error = self._classify("POST", response.status_code, None, headers)
+        error.headers = headers
+        raise error
+
     def _classify(self, method: str, status: int, data: Any, headers: dict) -> TransportError:
         message, code, transient = _error_detail(data)
         text = f"HTTP {status}" + (f" code {code}" if code is not None else "") + (

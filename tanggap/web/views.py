@@ -19,6 +19,8 @@ from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, Forbidden, NotFound
 from tanggap.live.fanout import recheck_sessions
+from tanggap.roster import queries as roster_queries
+from tanggap.sla import queries as sla_queries
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -65,9 +67,13 @@ def _inbox_context(request, slug: str) -> dict:
         error = None
     except DeskError as exc:
         cases, error = [], exc.message
+    offers = roster_queries.open_offers(c.pk for c in cases)
+    clocks = sla_queries.clocks_for(cases, now)
     for case in cases:
         case.holder_active = effective_holder_id(case, now) is not None
         case.topic_label = TOPIC_LABELS.get(case.topic, "")
+        case.offer = offers.get(case.pk)
+        case.sla = clocks.get(case.pk)
     return {
         "membership": membership,
         "workspace": membership.workspace,

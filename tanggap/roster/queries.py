@@ -1,0 +1,148 @@
+"""Reads of the roster: the duties of a span of days, who is on duty now, a week for the roster
+page, the fairness tallies. Always scoped by a workspace that came from an accessor.
+
+Only current members who may write (operators, supervisors, admins) are ever on duty: a member
+who left keeps their past duties in the fairness view, never a present one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from tanggap.roster import schedule
+from tanggap.roster.models import (
+    DayChange,
+    PatternSlot,
+    RequestStatus,
+    RosterSettings,
+    Shift,
+    TimeOff,
+)
+from tanggap.workspaces.calendars import calendar_of
+from tanggap.workspaces.models import WRITER_ROLES, Membership, Workspace
+
+
+def zone_of(workspace: Workspace) -> ZoneInfo:
+    """The workspace's zone, from its calendar (tanggap.calendar): shifts are its wall clock."""
+    return ZoneInfo(workspace.time_zone)
+
+
+def shift_specs(workspace_id: int, *,
+                include_retired: bool = True) -> dict[int, schedule.ShiftSpec]:
+    shifts = Shift.objects.filter(workspace_id=workspace_id)
+    if not include_retired:
+        shifts = shifts.filter(retired=False)
+    return {s.pk: schedule.ShiftSpec(s.pk, s.name, s.starts, s.ends) for s in shifts}
+
+
+def duties(workspace: Workspace, first_day: date, last_day: date, *,
+           user_id: int | None = None, zone: ZoneInfo | None = None,
+           extra_slots=(), extra_changes=()) -> list[schedule.Duty]:
+    """The duties starting on local days `first_day`..`last_day` (four queries)."""
+    slots = PatternSlot.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=first_day),
+        workspace_id=workspace.pk, valid_from__lte=last_day)
+    changes = DayChange.objects.filter(workspace_id=workspace.pk, day__gte=first_day,
+                                       day__lte=last_day)
+    away = TimeOff.objects.filter(workspace_id=workspace.pk, status=RequestStatus.APPROVED,
+                                  first_day__lte=last_day, last_day__gte=first_day)
+    if user_id is not None:
+        slots, changes, away = (q.filter(user_id=user_id) for q in (slots, changes, away))
+    return schedule.duties(
+        shifts=shift_specs(workspace.pk),
+        slots=[*(schedule.SlotSpec(s.user_id, s.shift_id, s.weekday, s.kind, s.valid_from,
+                                   s.valid_until) for s in slots), *extra_slots],
+        changes=[*(schedule.ChangeSpec(c.user_id, c.shift_id, c.day, c.change, c.kind)
+                   for c in changes), *extra_changes],
+        time_off=away.values_list("user_id", "first_day", "last_day"),
+        first_day=first_day, last_day=last_day, zone=zone or zone_of(workspace))
+
+
+def writer_ids(workspace_id: int) -> set[int]:
+    return set(Membership.objects.filter(workspace_id=workspace_id, role__in=WRITER_ROLES,
+                                         user__is_active=True)
+               .values_list("user_id", flat=True))
+
+
+def is_rostered(workspace_id: int) -> bool:
+    """Whether the workspace keeps a roster at all (a desk without one is everyone's, always)."""
+    return PatternSlot.objects.filter(workspace_id=workspace_id).exists() or \
+        DayChange.objects.filter(workspace_id=workspace_id, change="add").exists()
+
+
+@dataclass(frozen=True)
+class NowOnDuty:
+    rostered: bool
+    desk: list  # users at the desk now, by username
+    on_call: list  # users reachable now, not at the desk
+    duties: list[schedule.Duty]
+
+    @property
+    def nobody(self) -> bool:
+        """A rostered desk with nobody at it now."""
+        return self.rostered and not self.desk
+
+
+def on_duty(workspace: Workspace, now: datetime) -> NowOnDuty:
+    zone = zone_of(workspace)
+    first, last = schedule.days_around(now, zone)
+    current = [d for d in schedule.on_duty_at(duties(workspace, first, last, zone=zone), now)]
+    members = writer_ids(workspace.pk)
+    current = [d for d in current if d.user_id in members]
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in={d.user_id for d in current})}
+    desk = sorted({users[d.user_id] for d in current if d.kind == schedule.DESK},
+                  key=lambda u: u.username)
+    on_call = sorted({users[d.user_id] for d in current if d.kind == schedule.ON_CALL}
+                     - set(desk), key=lambda u: u.username)
+    return NowOnDuty(rostered=is_rostered(workspace.pk), desk=desk, on_call=on_call,
+                     duties=current)
+
+
+def on_duty_ids(workspace: Workspace, now: datetime, *, kind: str = schedule.DESK) -> set[int]:
+    now_on = on_duty(workspace, now)
+    return {u.pk for u in (now_on.desk if kind == schedule.DESK else now_on.on_call)}
+
+
+def settings_of(workspace_id: int) -> RosterSettings:
+    found = RosterSettings.objects.filter(workspace_id=workspace_id).first()
+    return found or RosterSettings(workspace_id=workspace_id)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def fairness(workspace: Workspace, first_day: date, last_day: date) -> list[dict]:
+    """Per member who had a duty in the period: duties, hours, nights, weekends, holidays and
+    on-call duties, most nights first."""
+    zone = zone_of(workspace)
+    calendar = calendar_of(workspace)
+    from tanggap.calendar import day_off_reason
+
+    tallies = schedule.fairness(duties(workspace, first_day, last_day, zone=zone), zone=zone,
+                                day_off_reason=lambda day: day_off_reason(calendar, day))
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=tallies)}
+    rows = [{"user": users[user_id], "tally": tally} for user_id, tally in tallies.items()]
+    rows.sort(key=lambda r: (-r["tally"].nights, -r["tally"].weekends, r["user"].username))
+    return rows
+
+
+def members(workspace_id: int):
+    """The members who can be on duty, by username (the roster page's choices)."""
+    return [m.user for m in Membership.objects.filter(
+        workspace_id=workspace_id, role__in=WRITER_ROLES, user__is_active=True)
+        .select_related("user").order_by("user__username")]
+
+
+def open_offers(case_ids) -> dict:
+    """The open offer of each of these cases (one query), by case id."""
+    from tanggap.roster.models import Offer
+
+    return {o.case_id: o for o in Offer.objects.filter(case_id__in=list(case_ids),
+                                                       ended_at__isnull=True)
+            .select_related("user")}

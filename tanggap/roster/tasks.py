@@ -1,0 +1,19 @@
+"""Background jobs of the roster room: id in, one action out, safe to run twice."""
+
+from __future__ import annotations
+
+from django.tasks import task
+from django.utils import timezone
+
+
+@task()
+def offer_case(case_id: int) -> int | None:
+    from tanggap.roster.actions.assignment import offer_case as offer
+
+    found = offer(case_id=case_id, now=timezone.now())
+    return found.user_id if found else None
+
+
+def enqueue_offer(case_id: int) -> None:
+    """The handler of the cases room's arrivals port (cases.arrivals)."""
+    offer_case.enqueue(case_id)

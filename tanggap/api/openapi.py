@@ -109,6 +109,18 @@ def _schemas() -> dict:
             "the engine abstained on the topic and no operator confirmed it: show "
             "\"perlu dicek\", not the topic or intent")},
         "workspace": {"type": "string", "description": "the workspace's slug"},
+        "sla": _nullable(_object({
+            "first_response_due_at": _nullable(TIME),
+            "next_response_due_at": _nullable(TIME),
+            "resolution_due_at": _nullable(TIME),
+            "breached": BOOLEAN,
+            "paused": BOOLEAN,
+        }, description="The case's SLA clocks (null where no policy applies): each due time is "
+           "null when that clock is not kept, or paused (the case waits for the citizen or a "
+           "body holds it); `breached` when any clock ran out")),
+        "assigned_to": _nullable({"type": "string", "description": (
+            "the operator the case is offered or handed to (\"untukmu\"); it holds nothing: "
+            "the claim does")}),
     }
     return {
         # --- errors ---------------------------------------------------------------------------
@@ -207,6 +219,9 @@ def _schemas() -> dict:
                            "intent": {"enum": [*language.INTENTS, None]}},
         },
         "Hide": {"type": "object", "required": ["hidden"], "properties": {"hidden": BOOLEAN}},
+        "HandOver": {"type": "object", "required": ["to"], "properties": {
+            "to": {"type": "string", "description": "a colleague's username"},
+            "note": {"type": "string", "maxLength": 500}}},
         "Draft": {"type": "object", "required": ["text"], "properties": {
             "text": {"type": "string", "maxLength": max_chars,
                      "description": "as typed: the findings' offsets point into it"},
@@ -352,6 +367,15 @@ def _schemas() -> dict:
         "KindResult": _object({"kind": {"enum": CaseKind.values},
                                "version": {"type": "integer", "minimum": 1}}),
         "NoteResult": _object({"id": OBJECT_ID, "text": STRING}),
+        "HandOverResult": _object({"assigned_to": STRING, "note": STRING}),
+        "RosterNow": _object({
+            "workspace": STRING,
+            "on_duty": {"type": "array", "items": STRING,
+                        "description": "usernames at the desk now"},
+            "on_call": {"type": "array", "items": STRING,
+                        "description": "usernames reachable now, not at the desk"},
+            "rostered": {"type": "boolean", "description": "false: the workspace keeps no "
+                         "roster (everyone serves the desk)"}}),
         "TriageResult": _object({"topic": topic, "intent": intent, "confirmed": {"const": True},
                                  "version": {"type": "integer", "minimum": 1}}),
         "Moderation": _object({
@@ -510,6 +534,19 @@ def _paths() -> dict:
         "/cases/{id}/triage": _edit(
             "correctCaseTriage", "Confirm or correct topic and intent (kept as training data)",
             {"200": _json(_ref("TriageResult"), "Saved")}, "Triage"),
+        "/cases/{id}/handover": {"post": _operation(
+            "handOverCase", "Hand the case to a colleague with a note (the holder, or a "
+            "supervisor for a case nobody holds); audited. It shows as \"untukmu\" to them; "
+            "the claim stays the only way to hold a case",
+            _responses({"200": _json(_ref("HandOverResult"), "Handed over")}, "401", "403",
+                       "404", "409", *_WITH_BODY, conflicts=("Claimed", "CaseClosed")),
+            body="HandOver", path_id=True)},
+        "/roster/now": {"get": _operation(
+            "rosterNow", "Who is on duty and who is on call now",
+            _responses({"200": _json(_ref("RosterNow"), "Now")}, "401", "403", "404", "422"),
+            parameters=[{"name": "workspace", "in": "query", "description": "the workspace's "
+                         "slug; may be left out by a member of one workspace",
+                         "schema": {"type": "string"}}])},
         "/messages/{id}/hide": _edit(
             "hideMessage", "Hide or show a citizen's Facebook/Instagram comment on the platform "
             "(operators and above; audited; the platform is called after commit)",

@@ -6,7 +6,22 @@ from tanggap.cases.models import Case, Message
 from tanggap.connectors.models import CommentModeration
 
 
-def case_summary(case: Case, now, workspace_slug: str | None = None) -> dict:
+def sla_json(view) -> dict | None:
+    """A case's clocks (tanggap.sla), or None when no policy applies to it."""
+    if view is None:
+        return None
+
+    def stamp(value):
+        return value.isoformat() if value is not None else None
+
+    return {"first_response_due_at": stamp(view.first_response_due_at),
+            "next_response_due_at": stamp(view.next_response_due_at),
+            "resolution_due_at": stamp(view.resolution_due_at),
+            "breached": view.breached, "paused": view.paused}
+
+
+def case_summary(case: Case, now, workspace_slug: str | None = None, *, sla=None,
+                 assigned_to: str | None = None) -> dict:
     holder = case.claimed_by.username if case.claimed_by_id else None
     return {
         "id": case.pk,
@@ -29,6 +44,8 @@ def case_summary(case: Case, now, workspace_slug: str | None = None) -> dict:
                               for s in case.triage_suggestions or []],
         "needs_check": case.needs_check,
         "workspace": workspace_slug or case.workspace.slug,
+        "sla": sla_json(sla),
+        "assigned_to": assigned_to,
     }
 
 
@@ -56,8 +73,9 @@ def message_json(message: Message) -> dict:
     }
 
 
-def case_detail(case: Case, messages, now) -> dict:
-    return {**case_summary(case, now), "messages": [message_json(m) for m in messages]}
+def case_detail(case: Case, messages, now, *, sla=None, assigned_to: str | None = None) -> dict:
+    return {**case_summary(case, now, sla=sla, assigned_to=assigned_to),
+            "messages": [message_json(m) for m in messages]}
 
 
 def moderation_json(record: CommentModeration) -> dict:

@@ -40,7 +40,11 @@ from tanggap.referrals import queries as referral_queries
 from tanggap.referrals.access import access_body, access_incident
 from tanggap.referrals.suggest import suggest_body
 from tanggap.referrals.tasks import liaison_url
-from tanggap.workspaces.access import access_membership, workspace_ids_of
+from tanggap.roster import queries as roster_queries
+from tanggap.roster.access import access_roster
+from tanggap.roster.actions import assignment
+from tanggap.sla import queries as sla_queries
+from tanggap.workspaces.access import access_membership, memberships_of, workspace_ids_of
 from tanggap.workspaces.models import Workspace
 
 # The most cases one page returns, whatever `limit` asks for.
@@ -171,16 +175,27 @@ def case_list(request):
         query = {k: v for k, v in params.items() if k != "cursor"}
         query["cursor"] = queries.cursor_of(page[-1])
         next_url = request.build_absolute_uri(reverse("api:cases") + "?" + urlencode(query))
+    clocks = sla_queries.clocks_for(page, request.now)
+    offers = roster_queries.open_offers(c.pk for c in page)
     return JsonResponse(
-        {"results": [case_summary(c, request.now, slugs[c.workspace_id]) for c in page],
+        {"results": [case_summary(c, request.now, slugs[c.workspace_id], sla=clocks.get(c.pk),
+                                  assigned_to=_offered_to(offers.get(c.pk)))
+                     for c in page],
          "next": next_url}
     )
+
+
+def _offered_to(offer) -> str | None:
+    return offer.user.username if offer is not None else None
 
 
 @api_view(("GET",))
 def case_view(request, case_id):
     case, _membership = access_case(request.api_user, case_id)
-    detail = case_detail(case, queries.case_messages(case), request.now)
+    detail = case_detail(
+        case, queries.case_messages(case), request.now,
+        sla=sla_queries.clocks_for([case], request.now).get(case.pk),
+        assigned_to=_offered_to(roster_queries.open_offers([case.pk]).get(case.pk)))
     referrals = referral_queries.referrals_of_case(case.pk, now=request.now)
     open_referral = any(r.is_open for r in referrals)
     suggestion = None if open_referral or not case.is_open else suggest_body(case)
@@ -273,6 +288,40 @@ def incident_resolve(request, incident_id):
         incident_id=incident.pk, text=body["text"], idempotency_key=body["idempotency_key"],
         actor=request.api_user, membership=membership, now=request.now)
     return JsonResponse(_incident_json(result), status=201 if result.created else 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# Roster, assignment (tanggap.roster; docs/operations.md)
+
+
+@api_view(("POST",))
+def hand_over(request, case_id):
+    """Hand the case to a colleague with a note (fair assignment's "untukmu")."""
+    body = json_body(request)
+    _require(body, "to")
+    case, membership = access_case(request.api_user, case_id, write=True, load=False)
+    offer = assignment.hand_over(case_id=case.pk, actor=request.api_user,
+                                 membership=membership, to_username=body["to"],
+                                 note=body.get("note", ""), now=request.now)
+    return JsonResponse({"assigned_to": offer.user.username, "note": offer.note})
+
+
+@api_view(("GET",))
+def roster_now(request):
+    """Who is at the desk and who is on call now, in the workspace named by `workspace` (the
+    user's only workspace when they have one)."""
+    slug = request.GET.get("workspace")
+    if not slug:
+        slugs = [m.workspace.slug for m in memberships_of(request.api_user)]
+        if len(slugs) != 1:
+            raise InvalidInput(_("Name the workspace: ?workspace=SLUG."), field="workspace")
+        slug = slugs[0]
+    membership = access_roster(request.api_user, slug)
+    now_on = roster_queries.on_duty(membership.workspace, request.now)
+    return JsonResponse({"workspace": slug,
+                         "on_duty": [u.username for u in now_on.desk],
+                         "on_call": [u.username for u in now_on.on_call],
+                         "rostered": now_on.rostered})
 
 
 @api_view(("POST",))

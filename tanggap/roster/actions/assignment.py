@@ -24,7 +24,7 @@ from tanggap.alerts.notify import notify
 from tanggap.audit import events
 from tanggap.cases.actions import effective_holder_id, release_case
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus
-from tanggap.errors import Conflict, Forbidden, InvalidInput
+from tanggap.errors import CaseClaimed, CaseClosed, Forbidden, InvalidInput
 from tanggap.live.fanout import publish_on_commit
 from tanggap.roster import queries, schedule
 from tanggap.roster.models import Capacity, Offer, OfferKind, RosterSettings
@@ -187,13 +187,13 @@ def hand_over(*, case_id: int, actor, membership: Membership, to_username, note,
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("workspace").get(pk=case_id)
         if case.status in CLOSED_STATUSES:
-            raise Conflict(_("This case is closed."))
+            raise CaseClosed()
         holder = effective_holder_id(case, now)
         if holder == actor.pk:
             release_case(case_id=case.pk, actor=actor, now=now)
         elif holder is not None:
-            raise Conflict(_("Only the holder hands a case over; a supervisor takes it over "
-                             "first."), claimed_by=case.claimed_by.username)
+            raise CaseClaimed(_("Only the holder hands a case over; a supervisor takes it over "
+                                "first."), claimed_by=case.claimed_by.username)
         elif not membership.can_supervise:
             raise Forbidden(_("Claim the case before you hand it over."))
         for earlier in Offer.objects.select_for_update().filter(case=case, ended_at__isnull=True):

@@ -1,0 +1,2 @@
+# The roster fixtures (a desk with shifts, in WITA) serve the SLA tests too.
+from tanggap.roster.tests.conftest import rostered  # noqa: F401

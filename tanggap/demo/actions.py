@@ -111,6 +111,7 @@ class DemoReport:
     liaisons_created: list[str] = field(default_factory=list)
     seeded_messages: int = 0
     existing_cases: int = 0
+    roster_created: bool = False
 
 
 class DemoConflict(Exception):
@@ -132,6 +133,7 @@ def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = Tru
         report.channels.append(_ensure_channel(workspace, spec, now))
     report.bodies_added = ensure_directory(workspace, now=now)
     report.liaisons_created = ensure_liaisons(workspace, password=password, now=now)
+    report.roster_created = _ensure_roster(workspace, now)
     report.existing_cases = Case.objects.filter(workspace=workspace).count()
     # Seed only an empty inbox: a second run must not pile new cases on the ones people worked.
     if seed and report.existing_cases == 0:
@@ -178,6 +180,55 @@ def _ensure_second_factor(report: DemoReport, member: DemoMember, now) -> None:
     if totp_device(user) is None:
         report.second_factors[member.username] = provision_totp(user_id=user.pk, actor=None,
                                                                 now=now)
+
+
+# The seed's team around the clock in WITA: three shifts, nights and weekends shared, the head of
+# PR on call at weekends; SLA clocks for a 24-hour desk, and working hours for complaints.
+DEMO_ZONE = "Asia/Makassar"
+DEMO_SHIFTS = (("Pagi", "07:00", "15:00"), ("Sore", "15:00", "23:00"), ("Malam", "23:00", "07:00"))
+DEMO_PATTERN = (  # (username, shift, weekdays 0=Monday, duty)
+    ("dewi", "Pagi", (0, 1, 2, 3, 4, 6), "desk"),
+    ("rina", "Sore", (0, 1, 2, 3, 4), "desk"),
+    ("rina", "Pagi", (5,), "desk"),
+    ("fajar", "Malam", (6, 0, 1, 2, 3), "desk"),
+    ("yusuf", "Malam", (4, 5), "desk"),
+    ("yusuf", "Sore", (5, 6), "desk"),
+    ("hendra", "Pagi", (5, 6), "on_call"),
+)
+
+
+def _ensure_roster(workspace: Workspace, now) -> bool:
+    """Shifts, the weekly pattern, fair assignment and two SLA policies, once: a desk whose
+    roster someone already changed is left alone."""
+    from datetime import time
+
+    from tanggap.roster.actions import assignment
+    from tanggap.roster.actions import roster as roster_actions
+    from tanggap.roster.models import Shift
+    from tanggap.sla import actions as sla_actions
+    from tanggap.workspaces.calendars import set_calendar
+
+    if Shift.objects.filter(workspace=workspace).exists():
+        return False
+    set_calendar(workspace_id=workspace.pk, actor=None, now=now, time_zone=DEMO_ZONE)
+    workspace.refresh_from_db()
+    membership = Membership(workspace=workspace, role="admin")
+    shifts = {name: roster_actions.add_shift(membership=membership, actor=None, name=name,
+                                             starts=start, ends=end, now=now).pk
+              for name, start, end in DEMO_SHIFTS}
+    for username, shift, weekdays, kind in DEMO_PATTERN:
+        roster_actions.set_pattern(membership=membership, actor=None, username=username,
+                                   shift_id=shifts[shift], weekdays=list(weekdays), kind=kind,
+                                   now=now)
+    assignment.configure(membership=membership, actor=None, now=now, fair_assignment=True,
+                         default_capacity=8)
+    sla_actions.set_policy(membership=membership, actor=None, now=now, name="Standar 24 jam",
+                           first_response=60, next_response=120, resolution=3 * 24 * 60)
+    sla_actions.set_policy(membership=membership, actor=None, now=now,
+                           name="Aduan (jam kerja)", kind="aduan", first_response=4 * 60,
+                           next_response=4 * 60, resolution=5 * 8 * 60, hours="working",
+                           working_start=time(8), working_end=time(16))
+    return True
 
 
 def _ensure_channel(workspace: Workspace, spec: DemoChannel, now) -> tuple[ChannelAccount, bool]:

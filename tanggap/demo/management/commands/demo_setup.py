@@ -40,6 +40,9 @@ class Command(BaseCommand):
                 f"{'created' if created else 'exists'} (id {channel.pk})")
         out(f"Directory: {len(DEMO_BODIES)} responsible bodies"
             + (f" ({report.bodies_added} added)" if report.bodies_added else " (exist)"))
+        out("Roster: shifts Pagi 07-15, Sore 15-23, Malam 23-07 WITA, fair assignment and SLA "
+            "clocks " + ("set up" if report.roster_created else "exist, left alone")
+            + f" (/w/{workspace.slug}/roster/)")
         if report.seeded_messages:
             counts = dict(Case.objects.filter(workspace=workspace).values_list("status")
                           .annotate(n=Count("id")).order_by())

@@ -8,9 +8,14 @@ from django.utils import timezone
 
 @task()
 def offer_case(case_id: int) -> int | None:
+    """A case is waiting: offer it to an operator at the desk (fair assignment), or, when
+    nobody is at the desk, alert whoever is on call."""
     from tanggap.roster.actions.assignment import offer_case as offer
+    from tanggap.roster.actions.coverage import alert_unattended
 
-    found = offer(case_id=case_id, now=timezone.now())
+    now = timezone.now()
+    found = offer(case_id=case_id, now=now)
+    alert_unattended(case_id=case_id, now=now)
     return found.user_id if found else None
 
 

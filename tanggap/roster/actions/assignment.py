@@ -163,7 +163,7 @@ def hand_over(*, case_id: int, actor, membership: Membership, to_username, note,
     call (the case would wait for nobody)."""
     if not membership.can_write:
         raise Forbidden()
-    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise InvalidInput(_("'note' must be a string of at most %(limit)d characters.")
                            % {"limit": MAX_NOTE}, field="note")
     note = note.strip()

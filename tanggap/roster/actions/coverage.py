@@ -53,3 +53,35 @@ def check_coverage(*, workspace, now: datetime) -> str | None:
                               after={"on_duty": [u.username for u in now_on.desk]})
         return "ended" if closed else None
     return None
+
+
+def alert_unattended(*, case_id: int, now: datetime) -> list[int]:
+    """A case arrived (or was re-opened) while nobody is at the desk of a rostered workspace:
+    alert whoever is on call, or, with nobody on call either, the supervisors. Once per case
+    an hour (the wake-up may come twice). Returns who was alerted."""
+    from datetime import timedelta
+
+    from tanggap.alerts.models import Notification
+    from tanggap.cases.models import Case
+
+    case = Case.objects.select_related("workspace").filter(pk=case_id).first()
+    if case is None or not case.is_open or not queries.is_rostered(case.workspace_id):
+        return []
+    workspace = case.workspace
+    now_on = queries.on_duty(workspace, now)
+    if now_on.desk:
+        return []
+    url = reverse("case", args=[workspace.slug, case.pk])
+    if Notification.objects.filter(workspace=workspace, kind=AlertKind.NEW_CASE, url=url,
+                                   created_at__gt=now - timedelta(hours=1)).exists():
+        return []
+    targets = [u.pk for u in now_on.on_call] or list(Membership.objects.filter(
+        workspace=workspace, role__in=SUPERVISING_ROLES, user__is_active=True)
+        .values_list("user_id", flat=True))
+    with transaction.atomic():
+        notify(workspace=workspace, user_ids=targets, kind=AlertKind.NEW_CASE,
+               title=_("A new case while nobody is on duty"),
+               body=_("%(number)s on %(channel)s waits for an answer.")
+               % {"number": case.tracking_number, "channel": case.channel.get_platform_display()},
+               url=url, now=now, reachable={u.pk for u in now_on.on_call})
+    return targets

@@ -101,7 +101,7 @@ def test_a_hand_over_releases_the_claim_and_shows_untukmu_audited(two_on_duty):
     with pytest.raises(InvalidInput) as off_duty:
         assignment.hand_over(case_id=case.pk, actor=two_on_duty.ani.user, membership=ani,
                              to_username="budi", note="", now=now)
-    assert "budi is not on duty or on call now" in str(off_duty.value.message)
+    assert str(off_duty.value.message) == "budi sedang tidak bertugas atau siaga."
     with pytest.raises(CaseClaimed):  # budi does not hold it
         assignment.hand_over(case_id=case.pk, actor=two_on_duty.budi.user,
                              membership=membership(two_on_duty, two_on_duty.budi),

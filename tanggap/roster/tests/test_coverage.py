@@ -18,7 +18,7 @@ def test_nobody_on_duty_alerts_the_supervisors_once_and_ends_when_someone_comes(
     assert check_coverage(workspace=rostered.bpn, now=saturday.replace(hour=17)) is None
     alert = Notification.objects.get(kind="nobody_on_duty")
     assert (alert.user, alert.state) == (rostered.sari.user, NotificationState.PENDING)
-    assert "On call: sari" in alert.body
+    assert alert.body == "Tidak ada yang bertugas di Pemkot Balikpapan sekarang. Siaga: sari."
     assert AuditEvent.objects.filter(action="roster.nobody_on_duty").count() == 1
     # 23:00: budi's night shift begins.
     assert check_coverage(workspace=rostered.bpn, now=saturday.replace(hour=23)) == "ended"
@@ -35,3 +35,18 @@ def test_the_top_bar_says_who_is_on_duty_or_that_nobody_is(rostered, client, tim
     page = client.get("/w/bpn/").content.decode()
     bar = page.split('id="duty-bar"')[0][-60:] + page.split('id="duty-bar"')[1][:200]
     assert "nobody" in bar
+
+
+def test_a_new_case_while_nobody_is_at_the_desk_alerts_whoever_is_on_call(rostered):
+    from tanggap.roster.actions.coverage import alert_unattended
+
+    saturday = datetime(2026, 12, 12, 16, tzinfo=WITA)  # nobody at the desk, sari on call
+    case = rostered.inbound(now=saturday).case
+    assert alert_unattended(case_id=case.pk, now=saturday) == [rostered.sari.user.pk]
+    assert alert_unattended(case_id=case.pk, now=saturday) == []  # once
+    alert = Notification.objects.get(kind="new_case")
+    assert (alert.user, alert.url) == (rostered.sari.user, f"/w/bpn/cases/{case.pk}/")
+    # Monday 10:00: ani is at the desk, nobody is woken.
+    monday = datetime(2026, 12, 14, 10, tzinfo=WITA)
+    other = rostered.inbound(external_id="m2", author_id="warga2", now=monday).case
+    assert alert_unattended(case_id=other.pk, now=monday) == []

@@ -18,12 +18,13 @@ def _fill(desk, cases):
 def test_case_list_query_count_is_flat(desk, django_assert_num_queries):
     _fill(desk, 3)
     desk.ani.get("/api/v1/cases")  # notes the token's first use (a write, once a minute at most)
-    # token, the user's workspaces, one page of cases with holder and contact, their slugs
-    with django_assert_num_queries(4):
+    # token, the user's workspaces, one page of cases with holder and contact, their slugs, the
+    # SLA policies of those workspaces (none: no clock is read), the open offers
+    with django_assert_num_queries(6):
         small = desk.ani.get("/api/v1/cases")
     for i in range(3, 12):
         desk.inbound(external_id=f"x{i}", author_id=f"v{i}")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         large = desk.ani.get("/api/v1/cases")
     assert len(small.json()["results"]) == 3
     assert len(large.json()["results"]) == 12
@@ -33,7 +34,36 @@ def test_case_view_query_count_is_flat(desk, django_assert_num_queries):
     case = _fill(desk, 1)
     desk.ani.get(f"/api/v1/cases/{case.pk}")  # notes the token's first use
     # token, the case with its joins, the membership, the messages; its referrals, and for the
-    # suggested body the bodies that declined it and the directory
-    with django_assert_num_queries(7):
+    # suggested body the bodies that declined it and the directory; the SLA policies, the offer
+    with django_assert_num_queries(9):
         response = desk.ani.get(f"/api/v1/cases/{case.pk}")
     assert len(response.json()["messages"]) == 2
+
+
+def test_case_list_with_sla_clocks_stays_flat(desk):
+    """With a policy, the clocks of a page cost the same few queries for 3 cases as for 12,
+    whether they are stored or computed on the spot."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tanggap.sla.actions import set_policy
+    from tanggap.sla.checks import check_workspace
+    from tanggap.workspaces.models import Membership
+
+    set_policy(membership=Membership(workspace=desk.bpn, role="admin"), actor=None,
+               now=timezone.now(), name="Standar", first_response=60, resolution=1440)
+    _fill(desk, 3)
+    desk.ani.get("/api/v1/cases")
+
+    def counted():
+        with CaptureQueriesContext(connection) as queries:
+            answer = desk.ani.get("/api/v1/cases")
+        assert all(row["sla"] is not None for row in answer.json()["results"])
+        return len(queries)
+
+    computed_small = counted()
+    for i in range(3, 12):
+        desk.inbound(external_id=f"x{i}", author_id=f"v{i}")
+    assert counted() == computed_small
+    check_workspace(workspace=desk.bpn, now=timezone.now())  # stores the clocks
+    assert counted() <= computed_small

@@ -18,6 +18,16 @@ def membership(desk, persona, workspace=None) -> Membership:
         user=persona.user, workspace=workspace or desk.bpn)
 
 
+@pytest.fixture(autouse=True)
+def in_indonesian():
+    """The desk's default language, whatever an earlier test in this process left active: the
+    tests read the messages members see."""
+    from django.utils import translation
+
+    with translation.override("id"):
+        yield
+
+
 @pytest.fixture
 def rostered(desk):
     """bpn keeps WITA with three shifts: ani on Pagi Mon-Fri, budi on Malam every night,

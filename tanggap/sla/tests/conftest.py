@@ -1,2 +1,2 @@
 # The roster fixtures (a desk with shifts, in WITA) serve the SLA tests too.
-from tanggap.roster.tests.conftest import rostered  # noqa: F401
+from tanggap.roster.tests.conftest import in_indonesian, rostered  # noqa: F401

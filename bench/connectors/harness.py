@@ -74,7 +74,8 @@ class FlakyPlatform(FakePlatform):
             self.post_times.append(at)
         return new_id
 
-    def answer_get(self, path: str) -> tuple[int, dict]:
+    def answer_get(self, path: str, query: dict | None = None, token: str = ""
+                   ) -> tuple[int, dict]:
         with self.lock:
             self.requests["GET"] += 1
         if re.fullmatch(r".*/2/users/[^/]+/tweets", path):
@@ -88,7 +89,7 @@ class FlakyPlatform(FakePlatform):
             return 200, {"data": tweets[::-1][:20], "meta": {"result_count": len(tweets)}}
         if re.fullmatch(r".*/2/users/[^/]+/mentions", path):
             return 200, {"meta": {"result_count": 0}}
-        return super().answer_get(path)
+        return super().answer_get(path, query, token)
 
     def posts_per_target(self) -> Counter:
         """How many posts each replied-to comment or tweet received."""
@@ -113,6 +114,25 @@ class FlakyPlatformServer(FakePlatformServer):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+def connect_facebook_page(server: LiveServer, slug: str, page: str) -> int:
+    """`tanggap channel add` a Facebook Page for a benchmark. The desk connects no account
+    without the platform's confirmation that the token controls it, so a fake Graph API
+    confirms it for the moment of the command. Returns the channel id."""
+    with FakePlatformServer() as graph:
+        graph.fake.grant("bench-page-token", "facebook", page, name="Bench")
+        before = server.extra_env.get("META_GRAPH_BASE_URL")
+        server.extra_env["META_GRAPH_BASE_URL"] = graph.url
+        try:
+            return int(server.last_word("channel", "add", slug, "--platform", "facebook",
+                                        "--handle", page, "--token-stdin",
+                                        stdin="bench-page-token\n"))
+        finally:
+            if before is None:
+                server.extra_env.pop("META_GRAPH_BASE_URL")
+            else:
+                server.extra_env["META_GRAPH_BASE_URL"] = before
 
 
 def hub_path(server: LiveServer) -> str:

@@ -42,6 +42,8 @@ from common import (  # noqa: E402
 from common import table as print_table  # noqa: E402
 from harness import FlakyPlatform, FlakyPlatformServer, own_worker  # noqa: E402
 
+from tanggap.connectors.testing.fakeserver import X_USER_ID  # noqa: E402
+
 PAGE = "104512345678901"
 X_HANDLE = "PemkotBPN"
 REPLY = "Terima kasih laporannya. Kami teruskan ke dinas terkait hari ini."
@@ -181,6 +183,9 @@ def main() -> None:
             "META_GRAPH_BASE_URL": platform.url, "X_API_BASE_URL": platform.url,
             "INSTAGRAM_GRAPH_BASE_URL": platform.url})
         desk = seed(server, "--operators", str(args.operators))
+        # The tokens pasted below control these accounts (the desk asks before connecting).
+        fake.grant("bench-facebook-token", "facebook", PAGE, name="Bench")
+        fake.grant("bench-x-token", "x", X_USER_ID, name=X_HANDLE)
         channels = {}
         for platform_name, handle in (("facebook", PAGE), ("x", X_HANDLE)):
             channels[platform_name] = int(server.last_word(

@@ -48,7 +48,7 @@ from common import (  # noqa: E402
     server_for,
 )
 from common import table as print_table  # noqa: E402
-from harness import own_worker  # noqa: E402
+from harness import connect_facebook_page, own_worker  # noqa: E402
 from webhooks import PAGE, SECRET, body  # noqa: E402
 
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
@@ -127,7 +127,7 @@ def _run_mode(args, mode: str) -> dict:
     with server_for(args, "webhook-inbox") as server:
         server.extra_env["META_APP_SECRET"] = SECRET
         desk = seed(server, "--operators", "2")
-        server.cli("channel", "add", desk["slug"], "--platform", "facebook", "--handle", PAGE)
+        connect_facebook_page(server, desk["slug"], PAGE)
         own = mode != "serve"
         server.start(workers=args.server_workers, worker=not own)
         with own_worker(server, interval=float(mode)) if own else contextlib.nullcontext():

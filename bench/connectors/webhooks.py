@@ -28,6 +28,7 @@ from common import (  # noqa: E402
     server_for,
 )
 from common import table as print_table  # noqa: E402
+from harness import connect_facebook_page  # noqa: E402
 
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
 
@@ -56,7 +57,7 @@ def main() -> None:
     with server_for(args, "webhooks") as server:
         server.extra_env["META_APP_SECRET"] = SECRET
         server.cli("workspace", "create", "bench", "--name", "Bench")
-        server.cli("channel", "add", "bench", "--platform", "facebook", "--handle", PAGE)
+        connect_facebook_page(server, "bench", PAGE)
         server.start(workers=args.server_workers, worker=not args.no_worker)
         url = server.url + "/webhooks/meta"
         def send(http, n: int, _worker: int) -> int:

@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tanggap.connectors.testing.fakes import APP_SECRET, VERIFY_TOKEN
+from tanggap.connectors.testing.fakeserver import FakePlatformServer
 from tanggap.workspaces.actions.members import add_member
 
 
@@ -34,3 +35,14 @@ def admin(desk):
     client.force_login(membership.user)
     client.user = membership.user
     return client
+
+
+@pytest.fixture
+def fake_platform(settings):
+    """A fake Graph/Instagram/X API on 127.0.0.1 behind every base URL (its `fake` scripts it:
+    `grant`, `fail`, `hang_after_posting`, ...), for code that uses the shared HTTP client."""
+    with FakePlatformServer() as server:
+        settings.META_GRAPH_BASE_URL = server.url
+        settings.INSTAGRAM_GRAPH_BASE_URL = server.url
+        settings.X_API_BASE_URL = server.url
+        yield server.fake

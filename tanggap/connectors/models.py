@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,9 +21,17 @@ class ChannelAccount(models.Model):
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="channels"
     )
     platform = models.CharField(max_length=20, choices=Platform.choices)
-    # The platform's own id for the account: page id, Instagram account id, WhatsApp
-    # phone_number_id, X handle; webhooks find the channel by it.
+    # How the account is named: the platform's id for Meta (page id, Instagram account id,
+    # WhatsApp phone_number_id), the username for X; for `web` and demo channels, any name.
     handle = models.CharField(max_length=120)
+    # The platform's id of the account, as the platform confirmed it to the token that connected
+    # it (equal to the handle for Meta, the numeric user id for X). Webhooks route by it, and it
+    # is unique across the desk. Empty for web and demo channels, which prove nothing and never
+    # receive a platform's webhooks.
+    account_id = models.CharField(max_length=120, blank=True, default="")
+    # When a token last proved control of account_id (actions.channels). Null on a channel
+    # connected before proofs existed: another workspace that proves control takes it over.
+    verified_at = models.DateTimeField(null=True, blank=True)
     name = models.CharField(max_length=200, blank=True)
     # Fernet token (see connectors.crypto); never rendered, never logged.
     credentials_encrypted = models.TextField(blank=True, default="")
@@ -57,7 +66,14 @@ class ChannelAccount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["platform", "handle"], name="channel_platform_handle"),
+            # One platform account, one channel, in the whole desk.
+            models.UniqueConstraint(fields=["platform", "account_id"],
+                                    condition=~Q(account_id=""), name="channel_account_once"),
+            # Channels without a platform account (web, demo) keep desk-wide names, as before.
+            models.UniqueConstraint(fields=["platform", "handle"], condition=Q(account_id=""),
+                                    name="channel_unproven_handle"),
+            models.UniqueConstraint(fields=["workspace", "platform", "handle"],
+                                    name="channel_handle_in_workspace"),
         ]
 
     def __str__(self) -> str:

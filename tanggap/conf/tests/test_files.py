@@ -40,8 +40,10 @@ def sealed_desk(tmp_path_factory) -> Path:
     env = clean_env(TANGGAP_DATA_DIR=str(data), SECRET_KEY=LEGACY_KEY)
     for args, stdin in ((("migrate", "-v", "0"), ""),
                         (("workspace", "create", "bpn", "--name", "Pemkot"), ""),
+                        # A demo channel: its token is sealed like any other, and no
+                        # platform is asked to confirm it (there is no network here).
                         (("channel", "add", "bpn", "--platform", "facebook", "--handle", "1001",
-                          "--token-stdin"), TOKEN + "\n")):
+                          "--simulated", "--token-stdin"), TOKEN + "\n")):
         done = tanggap(*args, env=env, stdin=stdin)
         assert done.returncode == 0, done.stderr
     return data

@@ -36,7 +36,8 @@ def retry_failed_event(*, event_id, actor, now: datetime) -> FailedWebhookEvent:
         envelope = json.loads(record.raw)
         result = ProcessResult()
         failures = process_raw_event(
-            meta.RawEvent(envelope, channel.platform, channel.handle), router=Router(),
+            meta.RawEvent(envelope, channel.platform, channel.account_id or channel.handle),
+            router=Router(),
             now=now, result=result)
         reasons = [reason for _event, reason in failures] + result.problems
         before = {"state": record.state, "attempts": record.attempts}

@@ -181,8 +181,9 @@ class ProcessResult:
 
 
 class Router:
-    """The active, real channel of a platform account, looked up once per delivery. Demo
-    (simulated) channels never receive a platform's webhooks."""
+    """The active channel of a platform account, by the account id its token proved (looked up
+    once per delivery). Web and demo channels have none, so they never receive a platform's
+    webhooks, whatever their handle."""
 
     def __init__(self) -> None:
         self.channels: dict[tuple[str, str], ChannelAccount | None] = {}
@@ -191,7 +192,8 @@ class Router:
         key = (platform, account_id)
         if key not in self.channels:
             self.channels[key] = ChannelAccount.objects.filter(
-                platform=platform, handle=account_id, is_active=True, simulated=False).first()
+                platform=platform, account_id=account_id, is_active=True,
+                simulated=False).exclude(account_id="").first()
         return self.channels[key]
 
     def seen(self) -> list[int]:

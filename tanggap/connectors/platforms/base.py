@@ -121,6 +121,22 @@ class SendContext:
         return self.channel.options or {}
 
 
+@dataclass(frozen=True)
+class ProvenAccount:
+    """What a platform confirmed about the account a token controls (AccountProver.prove)."""
+
+    account_id: str  # the platform's id of the account: webhooks route by it, unique per desk
+    handle: str  # how the channel is named: the same id for Meta, the @username for X
+    name: str = ""
+    # Options the proof settles (the Instagram login kind, X's user id); None removes one.
+    options: dict = field(default_factory=dict)
+
+
+class NotProven(Exception):
+    """The platform did not confirm that the token controls the account. The message says what
+    the platform said about the token only, never whether the account is known to this desk."""
+
+
 def from_unix(value: Any, *, millis: bool = False) -> datetime | None:
     """A platform's Unix time, or None when it is missing or absurd (a number beyond any date,
     NaN): the message is then kept with our receipt time rather than lost over its clock."""

@@ -11,6 +11,7 @@ that has the capability they need (`registry.capable(platform, CommentModerator)
 | `ExpiringTokens`  | connectors.delivery    | x                                 |
 | `CommentModerator`| connectors.moderation  | facebook, instagram               |
 | `WebhookParser`   | platforms.meta         | facebook, instagram, whatsapp     |
+| `AccountProver`   | actions.channels       | facebook, instagram, whatsapp, x  |
 
 Every method is pure or talks to the platform through the `PlatformHTTP` it is given; none
 reads the clock (`now` and `not_before` are passed in) or writes a desk row.
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # the registry imports this module at start-up: no HTTP clien
     from datetime import datetime
 
     from tanggap.connectors.http import PlatformHTTP
-    from tanggap.connectors.platforms.base import Event, SendContext, SendPlan
+    from tanggap.connectors.platforms.base import Event, ProvenAccount, SendContext, SendPlan
 
 
 @runtime_checkable
@@ -95,3 +96,17 @@ class WebhookParser(Protocol):
     webhook_object: str
 
     def parse_entry(self, entry: dict) -> list[Event]: ...
+
+
+@runtime_checkable
+class AccountProver(Protocol):
+    """Asks the platform which account a pasted token controls, before a channel is connected
+    or its token replaced (actions.channels): no account is stored without that proof."""
+
+    def prove(self, http: PlatformHTTP, *, handle: str, token: str, account_id: str = "",
+              options: dict | None = None) -> ProvenAccount:
+        """The account, if the platform confirms that `token` controls the one named `handle`
+        (and, when given, the stored `account_id`); else raise base.NotProven. A platform that
+        cannot be asked (timeout, 5xx) raises TransportError. `options`: the channel's, e.g.
+        the Instagram login kind to try first."""
+        ...

@@ -18,6 +18,9 @@ from tanggap.connectors.http import PlatformHTTP
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign
 
 APP_SECRET = "test-meta-app-secret"
+# The X account of the tests' channels, as X's /2/users/me names it.
+X_USER_ID = "1500000000000000000"
+WABA_ID = "102290129340398"
 VERIFY_TOKEN = "test-verify-token"
 PLATFORMS_DIR = Path(__file__).resolve().parent.parent / "platforms"
 
@@ -122,3 +125,48 @@ def pending_reply(desk, channel, *, external_id: str, thread_id: str, author_id:
     return send_reply(case_id=case.pk, actor=desk.ani.user, text=text,
                       idempotency_key=f"k-{external_id}", base_version=case.version,
                       now=now).message
+
+
+def proof_routes(api: FakeAPI, platform: str, handle: str, *,
+                 x_user_id: str = X_USER_ID) -> FakeAPI:
+    """Teach `api` the calls that prove a token controls `handle` (actions.channels), as each
+    platform documents them (docs/platforms.md, "Connecting an account")."""
+    if platform == "facebook":
+        api.on("GET", "/me", {"id": handle, "name": "Pemkot Balikpapan"})
+    elif platform == "instagram":
+        api.on("GET", "/me", {"id": "104512345678901", "name": "Pemkot Balikpapan",
+                              "instagram_business_account": {"id": handle,
+                                                             "username": "pemkotbpn"}})
+    elif platform == "whatsapp":
+        api.on("GET", f"/{handle}", {"id": handle, "display_phone_number": "+62 812-5555-0100",
+                                     "verified_name": "Pemkot Balikpapan"})
+        api.on("GET", "/debug_token", {"data": {"is_valid": True, "granular_scopes": [
+            {"scope": "whatsapp_business_messaging", "target_ids": [WABA_ID]}]}})
+        api.on("GET", f"/{WABA_ID}/phone_numbers", {"data": [{"id": handle}]})
+    elif platform == "x":
+        api.on("GET", "/2/users/me", {"data": {"id": x_user_id, "username": handle}})
+    return api
+
+
+def add_proven_channel(*, platform: str, handle: str, token: str = "test-token",
+                       x_user_id: str = X_USER_ID, **kwargs):
+    """actions.channels.add_channel for a platform account, through the proof it needs, the
+    platform answering from a FakeAPI that confirms the token controls `handle`."""
+    from tanggap.connectors.actions.channels import add_channel
+
+    api = proof_routes(FakeAPI(), platform, handle, x_user_id=x_user_id)
+    return add_channel(platform=platform, handle=handle, token=token, http=api.http(),
+                       **kwargs)
+
+
+def legacy_channel(*, workspace, platform: str, handle: str, now, token: str = "", **fields):
+    """A platform channel as one connected before proofs existed: stored as it was then (Meta:
+    its handle as the account id; no verification), with or without a token. For tests of what
+    such channels still do, and of a proven owner taking one over."""
+    from tanggap.connectors.crypto import encrypt_secret
+    from tanggap.connectors.models import ChannelAccount
+
+    return ChannelAccount.objects.create(
+        workspace=workspace, platform=platform, handle=handle, name=handle, created_at=now,
+        account_id=handle if platform in ("facebook", "instagram", "whatsapp") else "",
+        credentials_encrypted=encrypt_secret(token) if token else "", **fields)

@@ -31,6 +31,20 @@ class _Records(logging.Handler):
         self.lines.append(self.format(record))
 
 
+PAGE = "104512345678901"
+X_ME = "1500000000000000000"
+
+
+@pytest.fixture(autouse=True)
+def _accounts(fake_platform):
+    # The tokens these tests paste control the accounts they name.
+    fake_platform.grant(TOKEN, "facebook", PAGE, name="Pemkot Balikpapan")
+    fake_platform.grant("EAAG-fb-1045", "facebook", "1045", name="Kelurahan")
+    fake_platform.grant("EAAG-wa", "whatsapp", "106540352242922", name="Pemkot Balikpapan")
+    fake_platform.grant("x-token", "x", X_ME, name="PemkotBPN")
+    return fake_platform
+
+
 def test_admin_connects_a_facebook_page_with_a_token(desk, admin):
     logged = _Records()
     root = logging.getLogger()
@@ -47,15 +61,16 @@ def test_admin_connects_a_facebook_page_with_a_token(desk, admin):
 
 def _connect_and_look(desk, admin):
     response = admin.post("/w/bpn/channels/add", {
-        "platform": "facebook", "handle": "104512345678901", "name": "Pemkot", "token": TOKEN})
+        "platform": "facebook", "handle": PAGE, "name": "Pemkot", "token": TOKEN})
     assert (response.status_code, response["Location"]) == (302, "/w/bpn/channels/")
     channel = ChannelAccount.objects.get(handle="104512345678901")
     assert (channel.workspace, channel.platform, channel.name) == (desk.bpn, "facebook", "Pemkot")
     assert decrypt_secret(channel.credentials_encrypted) == TOKEN
     event = AuditEvent.objects.filter(action="channel.added").latest("id")
     assert event.actor.username == "adi"
-    assert event.after == {"platform": "facebook", "handle": "104512345678901",
-                           "has_credentials": True}
+    assert event.after == {"platform": "facebook", "handle": PAGE, "has_credentials": True,
+                           "account_id": PAGE, "verified": True}
+    assert (channel.account_id, channel.verified_at) == (PAGE, event.created_at)
     page = admin.get("/w/bpn/channels/").content.decode()
     assert "Kanal ditambahkan." in page
     assert "104512345678901" in page
@@ -65,20 +80,28 @@ def _connect_and_look(desk, admin):
 def test_admin_replaces_a_token_without_seeing_it(desk, admin):
     channel_id = desk.x.pk
     ChannelAccount.objects.filter(pk=channel_id).update(simulated=False)
-    assert admin.post(f"/w/bpn/channels/{channel_id}/token", {"token": TOKEN}).status_code == 302
-    assert decrypt_secret(ChannelAccount.objects.get(pk=channel_id).credentials_encrypted) == TOKEN
+    assert admin.post(f"/w/bpn/channels/{channel_id}/token",
+                      {"token": "x-token"}).status_code == 302
+    channel = ChannelAccount.objects.get(pk=channel_id)
+    assert decrypt_secret(channel.credentials_encrypted) == "x-token"
+    # X confirmed the token is @PemkotBPN's: the account's id is now known and verified.
+    assert (channel.account_id, channel.options) == (X_ME, {"x_user_id": X_ME})
     event = AuditEvent.objects.get(action="channel.credentials_replaced")
-    assert (event.before, event.after) == ({"has_credentials": False, "has_refresh_token": False},
-                                           {"has_credentials": True, "has_refresh_token": False})
-    assert TOKEN not in str(event.before) + str(event.after)
+    assert (event.before, event.after) == (
+        {"has_credentials": False, "has_refresh_token": False},
+        {"has_credentials": True, "verified": True, "has_refresh_token": False})
+    assert "x-token" not in str(event.before) + str(event.after)
     admin.post(f"/w/bpn/channels/{channel_id}/token", {"token": "  "})
     assert "Tempelkan token akses." in admin.get("/w/bpn/channels/").content.decode()
-    assert decrypt_secret(ChannelAccount.objects.get(pk=channel_id).credentials_encrypted) == TOKEN
+    assert decrypt_secret(ChannelAccount.objects.get(pk=channel_id).credentials_encrypted) == (
+        "x-token")
 
 
 def test_admin_sets_whatsapp_template_and_human_agent(desk, admin):
-    admin.post("/w/bpn/channels/add", {"platform": "whatsapp", "handle": "106540352242922"})
-    admin.post("/w/bpn/channels/add", {"platform": "facebook", "handle": "1045"})
+    admin.post("/w/bpn/channels/add", {"platform": "whatsapp", "handle": "106540352242922",
+                                       "token": "EAAG-wa"})
+    admin.post("/w/bpn/channels/add", {"platform": "facebook", "handle": "1045",
+                                       "token": "EAAG-fb-1045"})
     wa = ChannelAccount.objects.get(handle="106540352242922")
     fb = ChannelAccount.objects.get(handle="1045")
     ChannelAccount.objects.filter(pk=fb.pk).update(options={"x_user_id": "kept"})

@@ -2,10 +2,10 @@ from django.utils import timezone
 
 from tanggap.cases.actions import claim_case, send_reply
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.tasks import deliver_message
+from tanggap.connectors.testing.fakes import add_proven_channel, legacy_channel
 
 
 def _reply_on(desk, channel):
@@ -27,7 +27,9 @@ def test_web_reply_is_delivered_once(desk):
 
 def test_platform_account_without_credentials_fails_visibly(desk):
     now = timezone.now()
-    facebook = add_channel(workspace=desk.bpn, platform="facebook", handle="1234567890", now=now)
+    # Connected before proofs existed, without a token.
+    facebook = legacy_channel(workspace=desk.bpn, platform="facebook", handle="1234567890",
+                              now=now)
     message = _reply_on(desk, facebook)
     outcome = deliver_message_now(message_id=message.pk, now=now)
     assert outcome.status == "failed"
@@ -44,7 +46,7 @@ def test_task_runs_delivery(desk):
 
 
 def test_credentials_are_encrypted_at_rest(desk):
-    channel = add_channel(workspace=desk.bpn, platform="whatsapp", handle="10987654321",
+    channel = add_proven_channel(workspace=desk.bpn, platform="whatsapp", handle="10987654321",
                           token="EAAG-rahasia-token", now=timezone.now())
     assert "rahasia" not in channel.credentials_encrypted
     assert decrypt_secret(channel.credentials_encrypted) == "EAAG-rahasia-token"

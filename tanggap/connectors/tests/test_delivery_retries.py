@@ -13,12 +13,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import process_webhook_delivery, receive_webhook
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.sweep import sweep_stalled
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    pending_reply,
+)
 from tanggap.connectors.testing.fakeserver import FakePlatformServer
 
 PAGE = "104512345678901"
@@ -29,7 +33,7 @@ TOO_MANY = httpx.Response(429, json={"error": {"message": "slow down", "code": 4
 
 
 def _comment_reply(desk, now, channel=None):
-    channel = channel or add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE,
+    channel = channel or add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE,
                                      now=now, token="EAAG-t")
     return pending_reply(desk, channel, external_id="c1", thread_id=f"post:{PAGE}_1",
                          author_id="w1", platform_created_at=now, now=now)
@@ -113,7 +117,7 @@ def test_a_lost_answer_on_the_last_attempt_is_found_before_anything_is_reported(
 
 
 def _whatsapp_reply(desk, now):
-    channel = add_channel(workspace=desk.bpn, platform="whatsapp", handle=PHONE_ID, now=now,
+    channel = add_proven_channel(workspace=desk.bpn, platform="whatsapp", handle=PHONE_ID, now=now,
                           token="EAAG-wa-token")
     return pending_reply(desk, channel, external_id="wamid.IN", thread_id="wa", author_id=WA_ID,
                          platform_created_at=now - timedelta(hours=1), now=now)
@@ -184,7 +188,7 @@ def test_a_look_the_platform_refuses_after_the_last_attempt_is_unknown_not_faile
         desk, settings):
     settings.CONNECTORS_MAX_ATTEMPTS = 1
     now = timezone.now()
-    channel = add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
+    channel = add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
                           token="EAAG-t")
     reply = pending_reply(desk, channel, external_id="m_in", thread_id="dm",
                           author_id="6612345678901234", platform_created_at=now, now=now)

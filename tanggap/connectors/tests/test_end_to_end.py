@@ -6,11 +6,15 @@ from django.utils import timezone
 
 from tanggap.cases.actions import claim_case, send_reply
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import WebhookDelivery
 from tanggap.connectors.tasks import process_webhook
-from tanggap.connectors.testing.fakes import deliver_until_done, fixture_bytes, post_meta_webhook
+from tanggap.connectors.testing.fakes import (
+    add_proven_channel,
+    deliver_until_done,
+    fixture_bytes,
+    post_meta_webhook,
+)
 from tanggap.connectors.testing.fakeserver import FakePlatformServer
 
 PAGE = "104512345678901"
@@ -28,7 +32,7 @@ def platform(settings):
 
 def _comment_case_and_reply(desk, client, text="Terima kasih, laporan diteruskan ke DPU."):
     now = timezone.now()
-    add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now, token="EAAG-t")
+    add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now, token="EAAG-t")
     body = fixture_bytes("facebook", "feed_comment")
     assert post_meta_webhook(client, body).status_code == 200
     assert post_meta_webhook(client, body).status_code == 200  # replayed by the platform

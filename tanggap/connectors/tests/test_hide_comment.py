@@ -10,11 +10,15 @@ from django_tasks_db.models import DBTaskResult
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.actions import ingest_inbound
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.connectors.models import CommentModeration
 from tanggap.connectors.moderation import apply_moderation
-from tanggap.connectors.testing.fakes import FakeAPI, moderate_until_done
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    legacy_channel,
+    moderate_until_done,
+)
 from tanggap.errors import InvalidInput
 
 PAGE = "104512345678901"
@@ -24,7 +28,7 @@ COMMENT = "998877665544332_1122334455667788"
 @pytest.fixture
 def comment(desk):
     now = timezone.now()
-    facebook = add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
+    facebook = add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
                            token="EAAG-page-token")
     return ingest_inbound(channel=facebook, external_id=COMMENT, author_id="warga9",
                           author_name="Warga", text="Dasar pejabat goblok", now=now,
@@ -113,7 +117,7 @@ def test_only_comments_can_be_hidden(desk):
 
 def test_a_dm_is_not_a_comment(desk):
     now = timezone.now()
-    facebook = add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now)
+    facebook = legacy_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now)
     dm = ingest_inbound(channel=facebook, external_id="m_1", author_id="psid", text="halo",
                         author_name="", thread_id="dm", now=now).message
     with pytest.raises(InvalidInput):

@@ -10,7 +10,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from tanggap.cases.actions import ingest_inbound
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import CommentModeration, Platform
 from tanggap.connectors.moderation import apply_moderation
 from tanggap.connectors.platforms import meta, registry
@@ -22,7 +21,7 @@ from tanggap.connectors.platforms.capabilities import (
     WebhookParser,
 )
 from tanggap.connectors.platforms.facebook.adapter import FacebookAdapter
-from tanggap.connectors.testing.fakes import FakeAPI
+from tanggap.connectors.testing.fakes import FakeAPI, add_proven_channel
 
 CAPABILITIES = (Sender, ExpiringTokens, CommentModerator, WebhookParser)
 
@@ -117,7 +116,7 @@ def test_hiding_on_a_platform_without_the_capability_fails_visibly_without_a_cal
     """Only comments the desk can hide get a moderation record; one that got there anyway
     (a platform losing the capability) fails with a reason instead of raising in the worker."""
     now = timezone.now()
-    channel = add_channel(workspace=desk.bpn, platform="whatsapp", handle="1066", now=now,
+    channel = add_proven_channel(workspace=desk.bpn, platform="whatsapp", handle="1066", now=now,
                           token="EAAG-wa-token")
     message = ingest_inbound(channel=channel, external_id="wamid.1", author_id="6281",
                              author_name="Warga", text="Halo", now=now).message

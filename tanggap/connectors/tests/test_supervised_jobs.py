@@ -10,10 +10,9 @@ import httpx
 from tanggap.cases.models import Message
 from tanggap.connectors import http as http_module
 from tanggap.connectors import jobs, polling, sweep
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import receive_webhook
 from tanggap.connectors.models import PollCursor
-from tanggap.connectors.testing.fakes import FakeAPI
+from tanggap.connectors.testing.fakes import FakeAPI, add_proven_channel
 from tanggap.periodic.models import PeriodicJob
 from tanggap.periodic.runner import Runner
 
@@ -38,12 +37,13 @@ def _mention(n):
 
 
 def test_one_broken_x_account_does_not_stop_polling_for_the_others(desk, monkeypatch):
-    unreadable = add_channel(workspace=desk.bpn, platform="x", handle="Rusak", now=T0,
-                             token="t1")
+    unreadable = add_proven_channel(workspace=desk.bpn, platform="x", handle="Rusak", now=T0,
+                                    token="t1", x_user_id="101")
     unreadable.credentials_encrypted = "not-a-fernet-token"
     unreadable.save()
-    buggy = add_channel(workspace=desk.dlh, platform="x", handle="Buggy", now=T0, token="t2")
-    healthy = add_channel(workspace=desk.dlh, platform="x", handle="Sehat", now=T0, token="t3")
+    buggy = add_proven_channel(workspace=desk.dlh, platform="x", handle="Buggy", now=T0,
+                               token="t2", x_user_id="102")
+    healthy = add_proven_channel(workspace=desk.dlh, platform="x", handle="Sehat", now=T0, token="t3")
     api = (FakeAPI().on("GET", "/2/users/me", {"data": {"id": ME, "username": "Sehat"}})
            .on("GET", f"/2/users/{ME}/mentions",
                httpx.Response(200, json=_mention(1)), {"meta": {"result_count": 0}})

@@ -10,12 +10,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.moderation import hide_comment
 from tanggap.connectors.actions.webhooks import drain_webhook_deliveries, receive_webhook
 from tanggap.connectors.models import IntakeQueue, Outbound, WebhookDelivery
 from tanggap.connectors.sweep import sweep_stalled
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    pending_reply,
+)
 
 PAGE = "104512345678901"
 
@@ -34,7 +38,7 @@ def _queued(name):
 
 
 def _facebook(desk, now):
-    return add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
+    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
                        token="EAAG-t")
 
 

@@ -16,7 +16,6 @@ from django.utils import timezone
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Message
 from tanggap.connectors.actions import webhooks
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import (
     drain_webhook_deliveries,
     process_webhook_delivery,
@@ -24,6 +23,7 @@ from tanggap.connectors.actions.webhooks import (
 )
 from tanggap.connectors.models import FailedWebhookEvent, WebhookDelivery
 from tanggap.connectors.sweep import sweep_stalled
+from tanggap.connectors.testing.fakes import add_proven_channel
 from tanggap.workspaces.actions.members import add_member
 
 PAGE = "104512345678901"
@@ -45,7 +45,7 @@ def _delivery(*changes):
 
 @pytest.fixture
 def facebook(desk):
-    return add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE,
+    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE,
                        now=timezone.now(), token="EAAG-t")
 
 

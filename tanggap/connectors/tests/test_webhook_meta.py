@@ -2,7 +2,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tanggap.cases.models import Case, Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import process_webhook_delivery
 from tanggap.connectors.models import WebhookDelivery
 from tanggap.connectors.platforms.meta import sign
@@ -10,6 +9,7 @@ from tanggap.connectors.tasks import process_webhook
 from tanggap.connectors.testing.fakes import (
     APP_SECRET,
     VERIFY_TOKEN,
+    add_proven_channel,
     fixture_bytes,
     post_meta_webhook,
 )
@@ -18,7 +18,7 @@ PAGE_ID = "104512345678901"
 
 
 def _facebook(desk, now):
-    return add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE_ID, now=now,
+    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE_ID, now=now,
                        token="EAAG-page-token")
 
 

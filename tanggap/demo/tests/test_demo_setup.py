@@ -140,7 +140,7 @@ def test_refuses_a_taken_username_before_writing_anything():
 def test_refuses_a_demo_handle_owned_by_another_workspace():
     now = timezone.now()
     other = create_workspace(slug="dlh", name="DLH", now=now)
-    add_channel(workspace=other, platform="x", handle="demo-PemkotBPN", now=now)
+    add_channel(workspace=other, platform="x", handle="demo-PemkotBPN", now=now, simulated=True)
     before = counts()
     with pytest.raises(CommandError, match="'demo-PemkotBPN' belongs to another workspace"):
         demo_setup()

@@ -42,8 +42,9 @@ def test_setup_commands_print_ids_and_tokens_last(run):
     token = run("token", "create", "ani")
     raw_token = token.stdout.split()[-1]
     assert raw_token.startswith("tg_") and len(raw_token) > 30
+    # A demo channel: a real account would first be confirmed by X (no network here).
     channel = run("channel", "add", "bpn", "--platform", "x", "--handle", "PemkotBPN",
-                  "--token-stdin", stdin="AAAA-bearer\n")
+                  "--simulated", "--token-stdin", stdin="AAAA-bearer\n")
     assert channel.returncode == 0, channel.stderr
     assert channel.stdout.split()[-1] == "1"
     web = run("channel", "add", "bpn", "--platform", "web", "--handle", "bpn-web")

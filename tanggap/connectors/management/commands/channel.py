@@ -22,12 +22,15 @@ class Command(BaseCommand):
                          help="page id, Instagram account id, WhatsApp phone_number_id, X handle")
         add.add_argument("--name", default="")
         add.add_argument("--token-stdin", action="store_true",
-                         help="read the access token from the first line of stdin; for X, a "
+                         help="read the access token from the first line of stdin (needed for "
+                              "a platform account: the platform must confirm that the token "
+                              "controls it before it is connected); for X, a "
                               "JSON object may come instead: X's token answer "
                               '{"access_token", "refresh_token", "expires_in"} (optionally '
                               '"client_id", "client_secret" of the city\'s own app)')
         add.add_argument("--simulated", action="store_true", help=("served by the demo "
-                         "simulator instead of the platform"))
+                         "simulator instead of the platform: proves nothing, receives no "
+                         "platform webhooks"))
 
     def handle(self, *args, verb, **options):
         workspace = Workspace.objects.filter(slug=options["slug"]).first()

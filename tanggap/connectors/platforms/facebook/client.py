@@ -14,7 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from tanggap.connectors.http import PlatformHTTP
-from tanggap.connectors.platforms.base import DM_THREAD, SendContext, SendPlan, permanent
+from tanggap.connectors.platforms.base import (
+    DM_THREAD,
+    NotProven,
+    ProvenAccount,
+    SendContext,
+    SendPlan,
+    permanent,
+)
 from tanggap.connectors.platforms.messenger import find_dm, messenger_window
 
 
@@ -62,3 +69,14 @@ def hide_comment(http: PlatformHTTP, *, channel, token: str, comment_id: str,
                  hidden: bool) -> None:
     """Hide or show a comment on the Page: POST /{comment-id} is_hidden [G-CMT]."""
     http.request("graph", "POST", f"/{comment_id}", token=token, json={"is_hidden": hidden})
+
+
+def prove(http: PlatformHTTP, *, handle: str, token: str, account_id: str = "",
+          options: dict | None = None) -> ProvenAccount:
+    """A Page access token answers `GET /me?fields=id,name` with its Page (the same `/me` that
+    the Send API's `/me/messages` resolves to the Page); a user token answers with the user."""
+    data = http.request("graph", "GET", "/me", token=token,
+                        params={"fields": "id,name"}).data or {}
+    if str(data.get("id") or "") != handle:
+        raise NotProven("the token is not a Page access token of this Page")
+    return ProvenAccount(handle, handle, name=str(data.get("name") or ""))

@@ -17,6 +17,7 @@ class InstagramAdapter:
     plan = staticmethod(client.plan)
     sent_id = staticmethod(client.sent_id)
     find_existing = staticmethod(client.find_existing)
+    prove = staticmethod(client.prove)
     hide_comment = staticmethod(client.hide_comment)
     parse_entry = staticmethod(inbound.parse_entry)
 

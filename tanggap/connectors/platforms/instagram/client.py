@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tanggap.connectors.http import PlatformHTTP
+from tanggap.connectors.http import PlatformHTTP, TransportError
 from tanggap.connectors.platforms.base import (
     DM_THREAD,
+    NotProven,
+    ProvenAccount,
     SendContext,
     SendPlan,
     permanent,
@@ -150,3 +152,40 @@ def fetch_mention(http: PlatformHTTP, *, channel, token: str, comment_id: str,
     if not text:
         raise permanent("no_text", f"{source} answered without text")
     return MentionText(text=text, author_name=str(found.get("username") or ""), source=source)
+
+
+def prove(http: PlatformHTTP, *, handle: str, token: str, account_id: str = "",
+          options: dict | None = None) -> ProvenAccount:
+    """Which Instagram professional account the token controls, for both login kinds:
+    Facebook Login (a Page token): `GET graph.facebook.com/me?fields=id,name,
+    instagram_business_account{id,username}`, the IG account linked to the token's Page
+    (Page reference, field `instagram_business_account`); Instagram Login (an Instagram User
+    token): `GET graph.instagram.com/me?fields=user_id,username`, whose `user_id` is the
+    professional account id the webhooks carry (Instagram Login "Get started"). The kind the
+    channel says it uses is tried first; a token the first host refuses is tried on the other,
+    and the kind that answered is saved in the channel's options."""
+    order = ["instagram", "graph"] if (options or {}).get("api") == "instagram" \
+        else ["graph", "instagram"]
+    refused = []
+    for api in order:
+        try:
+            if api == "graph":
+                data = http.request("graph", "GET", "/me", token=token, params={
+                    "fields": "id,name,instagram_business_account{id,username}"}).data or {}
+                account = data.get("instagram_business_account") or {}
+                found, username = str(account.get("id") or ""), account.get("username")
+            else:
+                data = http.request("instagram", "GET", "/me", token=token, params={
+                    "fields": "user_id,username"}).data or {}
+                found, username = str(data.get("user_id") or ""), data.get("username")
+        except TransportError as exc:
+            if not exc.permanent:
+                raise
+            refused.append(exc.message)
+            continue
+        if found != handle:
+            raise NotProven("the token belongs to another Instagram account (or to a Page "
+                            "without this linked Instagram account)")
+        return ProvenAccount(handle, handle, name=f"@{username}" if username else "",
+                             options={"api": "instagram" if api == "instagram" else None})
+    raise NotProven("; ".join(refused))

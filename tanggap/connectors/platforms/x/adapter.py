@@ -16,6 +16,7 @@ class XAdapter:
     plan = staticmethod(client.plan)
     sent_id = staticmethod(client.sent_id)
     find_existing = staticmethod(client.find_existing)
+    prove = staticmethod(client.prove)
     auth = staticmethod(client.auth)
 
     @staticmethod

@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tanggap.connectors.http import PlatformHTTP
-from tanggap.connectors.platforms.base import SendContext, SendPlan, permanent
+from tanggap.connectors.platforms.base import (
+    NotProven,
+    ProvenAccount,
+    SendContext,
+    SendPlan,
+    permanent,
+)
 from tanggap.connectors.platforms.x.inbound import parse_time
 from tanggap.connectors.platforms.x.tokens import XAuth
 
@@ -46,8 +52,9 @@ def sent_id(operation: str, data: dict) -> str:
 
 
 def user_id(http: PlatformHTTP, *, channel, token: str) -> str:
-    """The numeric id of the account, cached in the channel's options once known."""
-    known = (channel.options or {}).get("x_user_id")
+    """The numeric id of the account: proven when the channel was connected (account_id), or
+    for a channel connected before that, looked up once and cached in its options."""
+    known = channel.account_id or (channel.options or {}).get("x_user_id")
     if known:
         return str(known)
     response = http.request("x", "GET", "/2/users/me", token=token)
@@ -92,3 +99,18 @@ def _find_dm(http: PlatformHTTP, *, token: str, me: str, conversation: str, text
             continue
         return str(event["id"])
     return None
+
+
+def prove(http: PlatformHTTP, *, handle: str, token: str, account_id: str = "",
+          options: dict | None = None) -> ProvenAccount:
+    """`GET /2/users/me` names the account the user token belongs to: its `id` must be the
+    channel's stored user id (a new token) or, for a new channel, its `username` the handle
+    typed (with or without @). The id is what makes the account unique in the desk."""
+    data = (http.request("x", "GET", "/2/users/me", token=token).data or {}).get("data") or {}
+    found, username = str(data.get("id") or ""), str(data.get("username") or "")
+    matches = found == account_id if account_id else (
+        username.lower() == handle.removeprefix("@").lower())
+    if not found or not matches:
+        raise NotProven("the token belongs to another X account")
+    return ProvenAccount(found, username or handle, name=f"@{username}" if username else "",
+                         options={"x_user_id": found})

@@ -4,12 +4,17 @@ import httpx
 from django.utils import timezone
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.base import Echo, InboundMessage
 from tanggap.connectors.platforms.meta import parse_payload
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    fixture,
+    pending_reply,
+)
 
 PAGE = "104512345678901"
 COMMENT = "998877665544332_1122334455667788"
@@ -17,7 +22,7 @@ PSID = "6612345678901234"
 
 
 def _channel(desk, now, **options):
-    channel = add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
+    channel = add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
                           token="EAAG-page-token")
     channel.options = options
     channel.save(update_fields=["options"])

@@ -11,10 +11,15 @@ import httpx
 import pytest
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.facebook.client import find_existing
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    fixture,
+    pending_reply,
+)
 
 PAGE = "104512345678901"
 PSID = "6612345678901234"
@@ -26,7 +31,7 @@ LOOKUP_FIELDS = "messages.limit(10){id,created_time,from,message}"
 
 @pytest.fixture
 def channel(desk):
-    return add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=NOW,
+    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=NOW,
                        token="EAAG-page-token")
 
 

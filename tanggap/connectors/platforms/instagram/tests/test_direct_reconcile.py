@@ -8,8 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tanggap.connectors.actions.channels import add_channel
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    fixture,
+    pending_reply,
+)
 
 IG = "17841400000000001"
 IGSID = "987654321098765"
@@ -20,7 +25,7 @@ SERVER_ERROR = httpx.Response(500, json={"error": {"message": "An unknown error 
 
 
 def _direct_reply(desk, **options):
-    channel = add_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=NOW,
+    channel = add_proven_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=NOW,
                           token="IGQ-token")
     channel.options = options
     channel.save(update_fields=["options"])

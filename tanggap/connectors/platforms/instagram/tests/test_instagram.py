@@ -2,18 +2,17 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.platforms.base import InboundMessage
 from tanggap.connectors.platforms.instagram.client import hide_comment
 from tanggap.connectors.platforms.meta import parse_payload
-from tanggap.connectors.testing.fakes import FakeAPI, fixture, pending_reply
+from tanggap.connectors.testing.fakes import FakeAPI, add_proven_channel, fixture, pending_reply
 
 IG = "17841400000000001"
 
 
 def _channel(desk, now, **options):
-    channel = add_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=now,
+    channel = add_proven_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=now,
                           token="IGQ-token")
     channel.options = options
     channel.save(update_fields=["options"])

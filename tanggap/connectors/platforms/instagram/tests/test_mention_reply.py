@@ -6,10 +6,14 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    pending_reply,
+)
 
 IG = "17841400000000001"
 MEDIA = "17918195224117851"
@@ -21,7 +25,7 @@ SERVER_ERROR = httpx.Response(500, json={"error": {"message": "An unknown error 
 
 @pytest.fixture
 def channel(desk):
-    return add_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=timezone.now(),
+    return add_proven_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=timezone.now(),
                        token="EAAG-page-token")
 
 

@@ -13,11 +13,16 @@ from django_tasks_db.models import DBTaskResult
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import process_webhook_delivery, receive_webhook
 from tanggap.connectors.mentions import fetch_message_text
 from tanggap.connectors.sweep import sweep_stalled
-from tanggap.connectors.testing.fakes import FakeAPI, fixture, fixture_bytes
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    fixture,
+    fixture_bytes,
+    legacy_channel,
+)
 
 IG = "17841400000000001"
 COMMENT_PLACEHOLDER = "[disebut dalam komentar 17894227972186120 pada media 17918195224117851]"
@@ -26,7 +31,7 @@ CAPTION_PLACEHOLDER = "[disebut dalam postingan pada media 17920112008063024]"
 
 @pytest.fixture
 def channel(desk):
-    return add_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=timezone.now(),
+    return add_proven_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=timezone.now(),
                        token="EAAG-page-token")
 
 
@@ -145,7 +150,7 @@ def test_an_unavailable_platform_is_asked_again_later_then_given_up(
 
 def test_a_channel_without_a_token_says_so_without_a_call(
         desk, django_capture_on_commit_callbacks):
-    add_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=timezone.now())
+    legacy_channel(workspace=desk.bpn, platform="instagram", handle=IG, now=timezone.now())
     now = timezone.now()
     message = _ingest("mentions", now, django_capture_on_commit_callbacks)
     api = FakeAPI()

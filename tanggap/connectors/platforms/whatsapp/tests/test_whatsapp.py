@@ -3,20 +3,25 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.actions.webhooks import process_webhook_delivery, receive_webhook
 from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.base import InboundMessage, StatusUpdate
 from tanggap.connectors.platforms.meta import parse_payload
-from tanggap.connectors.testing.fakes import FakeAPI, fixture, fixture_bytes, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    fixture,
+    fixture_bytes,
+    pending_reply,
+)
 
 PHONE_ID = "106540352242922"
 WA_ID = "6281234567890"
 
 
 def _channel(desk, now, **options):
-    channel = add_channel(workspace=desk.bpn, platform="whatsapp", handle=PHONE_ID, now=now,
+    channel = add_proven_channel(workspace=desk.bpn, platform="whatsapp", handle=PHONE_ID, now=now,
                           token="EAAG-wa-token")
     channel.options = options
     channel.save(update_fields=["options"])

@@ -6,10 +6,15 @@ from django.utils import timezone
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel
 from tanggap.connectors.models import PollCursor
 from tanggap.connectors.polling import poll_x_mentions
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    fixture,
+    pending_reply,
+)
 
 ME = "1500000000000000000"
 RATE = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "299",
@@ -17,7 +22,7 @@ RATE = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "299",
 
 
 def _channel(desk, now):
-    return add_channel(workspace=desk.bpn, platform="x", handle="PemkotBPNreal", now=now,
+    return add_proven_channel(workspace=desk.bpn, platform="x", handle="PemkotBPNreal", now=now,
                        token="x-user-token")
 
 
@@ -46,8 +51,8 @@ def test_poll_stores_mentions_moves_the_cursor_and_keeps_the_budget(desk):
     poll_x_mentions(channel_id=channel.pk, now=now, http=api.http())
     second = api.calls("GET", f"/2/users/{ME}/mentions")[-1]
     assert second.url.params["since_id"] == "1862000000000000003"
-    # The account id was looked up once and remembered.
-    assert len(api.calls("GET", "/2/users/me")) == 1
+    # The account id was proven when the channel was connected: polls never ask for it.
+    assert api.calls("GET", "/2/users/me") == []
 
 
 def test_exhausted_budget_skips_without_calling(desk):

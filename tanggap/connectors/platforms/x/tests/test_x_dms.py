@@ -7,10 +7,16 @@ from django.core.management import call_command
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.cases.models import Message
-from tanggap.connectors.actions.channels import add_channel, replace_channel_token
+from tanggap.connectors.actions.channels import replace_channel_token
 from tanggap.connectors.models import Outbound, PollCursor
 from tanggap.connectors.polling import poll_x_account, poll_x_dms
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, fixture, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    fixture,
+    pending_reply,
+)
 from tanggap.workspaces.actions.members import add_member
 
 ME = "1500000000000000000"
@@ -28,7 +34,7 @@ NOT_ENROLLED = {"client_id": "123", "title": "Client Forbidden", "reason": "clie
 
 
 def _channel(desk):
-    return add_channel(workspace=desk.bpn, platform="x", handle="PemkotBPNreal", now=NOW,
+    return add_proven_channel(workspace=desk.bpn, platform="x", handle="PemkotBPNreal", now=NOW,
                        token="x-user-token")
 
 
@@ -132,7 +138,8 @@ def test_a_refusal_is_recorded_shown_and_not_asked_again(desk, settings, time_ma
     # A new token (maybe with dm.read, or on a tier with DMs) asks again at once.
     adi = add_member(workspace=desk.bpn, username="adi", role="admin", password="kata-sandi-uji",
                      now=NOW).user
-    replace_channel_token(channel_id=channel.pk, actor=adi, token="new", now=NOW)
+    replace_channel_token(channel_id=channel.pk, actor=adi, token="new", now=NOW,
+                          http=api.http())  # X confirms the new token is the same account's
     poll_x_dms(channel_id=channel.pk, now=NOW + timedelta(hours=1), http=api.http())
     assert len(api.calls("GET", "/2/dm_events")) == 2
 

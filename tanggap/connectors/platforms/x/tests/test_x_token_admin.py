@@ -6,18 +6,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from tanggap.audit.models import AuditEvent
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.models import ChannelAccount
 from tanggap.connectors.platforms.x.tokens import open_refresh
-from tanggap.workspaces.actions.members import add_member
 
 # X's answer to the code exchange, piped as is ([X-OAUTH]; scope and token_type are ignored).
 X_ANSWER = ('{"token_type": "bearer", "expires_in": 7200, "access_token": "x-access-1",\n'
             ' "scope": "tweet.read offline.access", "refresh_token": "x-refresh-1"}\n')
 NOW = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+
+
+ME = "1500000000000000000"
+
+
+@pytest.fixture(autouse=True)
+def _x(fake_platform):
+    # The tokens these tests paste belong to the account they name.
+    for token in ("x-access-1", "x-access-plain"):
+        fake_platform.grant(token, "x", ME, name="PemkotBPNreal")
+    for token in ("x-access-2", "x-access-3"):
+        fake_platform.grant(token, "x", ME, name="PemkotBPN")
+    return fake_platform
 
 
 def _add(stdin: str, *extra: str) -> str:
@@ -40,7 +51,7 @@ def test_cli_takes_xs_token_answer_as_json(desk):
     assert channel.token_expires_at - channel.created_at == timedelta(seconds=7200)
     event = AuditEvent.objects.get(action="channel.added", object_id=str(channel.pk))
     assert event.after == {"platform": "x", "handle": "PemkotBPNreal", "has_credentials": True,
-                           "has_refresh_token": True}
+                           "account_id": ME, "verified": True, "has_refresh_token": True}
 
 
 def test_cli_keeps_the_plain_token_on_the_first_line(desk):
@@ -71,27 +82,18 @@ def test_cli_refuses_a_refresh_token_for_another_platform(desk):
         "Token penyegaran hanya dipakai untuk X.", False)
 
 
-@pytest.fixture
-def admin(desk):
-    membership = add_member(workspace=desk.bpn, username="adi", role="admin",
-                            password="kata-sandi-uji", now=NOW)
-    client = Client()
-    client.force_login(membership.user)
-    return client
-
-
 def test_admin_saves_a_refresh_token_and_app_pair_and_sees_none_of_them(desk, admin):
     channel_id = desk.x.pk
     ChannelAccount.objects.filter(pk=channel_id).update(simulated=False)
     assert admin.post(f"/w/bpn/channels/{channel_id}/token", {
-        "token": "x-access-1", "refresh_token": "x-refresh-1", "expires_in": "7200",
+        "token": "x-access-2", "refresh_token": "x-refresh-1", "expires_in": "7200",
         "client_id": "city-app", "client_secret": "city-secret"}).status_code == 302
     channel = ChannelAccount.objects.get(pk=channel_id)
     assert open_refresh(channel.refresh_encrypted) == {
         "refresh_token": "x-refresh-1", "client_id": "city-app", "client_secret": "city-secret"}
     # Empty client fields keep the saved pair: the city pastes only the new tokens.
     admin.post(f"/w/bpn/channels/{channel_id}/token",
-               {"token": "x-access-2", "refresh_token": "x-refresh-2", "expires_in": ""})
+               {"token": "x-access-3", "refresh_token": "x-refresh-2", "expires_in": ""})
     channel = ChannelAccount.objects.get(pk=channel_id)
     assert (open_refresh(channel.refresh_encrypted), channel.token_expires_at) == (
         {"refresh_token": "x-refresh-2", "client_id": "city-app", "client_secret": "city-secret"},

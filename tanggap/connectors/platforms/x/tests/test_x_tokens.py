@@ -11,13 +11,18 @@ import httpx
 import pytest
 from django.db import connections
 
-from tanggap.connectors.actions.channels import add_channel, replace_channel_token
+from tanggap.connectors.actions.channels import replace_channel_token
 from tanggap.connectors.crypto import decrypt_secret
 from tanggap.connectors.http import TransportError
 from tanggap.connectors.models import ChannelAccount, PollCursor
 from tanggap.connectors.platforms.x.tokens import XAuth, open_refresh
 from tanggap.connectors.polling import poll_x_mentions
-from tanggap.connectors.testing.fakes import FakeAPI, deliver_until_done, pending_reply
+from tanggap.connectors.testing.fakes import (
+    FakeAPI,
+    add_proven_channel,
+    deliver_until_done,
+    pending_reply,
+)
 from tanggap.workspaces.actions.members import add_member
 
 ME = "1500000000000000000"
@@ -41,7 +46,7 @@ def _x_app(settings):
 
 
 def _channel(desk, *, expires_in=None, **extra):
-    return add_channel(workspace=desk.bpn, platform="x", handle="PemkotBPNreal", now=NOW,
+    return add_proven_channel(workspace=desk.bpn, platform="x", handle="PemkotBPNreal", now=NOW,
                        token="x-access-1", refresh_token="x-refresh-1", expires_in=expires_in,
                        **extra)
 
@@ -68,8 +73,8 @@ def test_a_token_expiring_within_the_margin_is_renewed_before_the_poll(desk):
     api = _api(RENEWED)
     later = NOW + timedelta(minutes=56)
     assert poll_x_mentions(channel_id=channel.pk, now=later, http=api.http()).status == "ok"
-    assert [r.url.path for r in api.requests] == [
-        TOKEN_PATH, "/2/users/me", f"/2/users/{ME}/mentions"]
+    # (The account id was proven when the channel was connected: no /2/users/me.)
+    assert [r.url.path for r in api.requests] == [TOKEN_PATH, f"/2/users/{ME}/mentions"]
     assert _forms(api) == [{"grant_type": ["refresh_token"], "refresh_token": ["x-refresh-1"],
                             "client_id": ["deployment-app"]}]
     # A public client names itself in the body and sends no Basic header ([X-OAUTH]).
@@ -154,7 +159,7 @@ def test_two_workers_renew_once_and_the_second_uses_the_stored_token(desk):
 def test_a_refused_refresh_token_marks_the_channel_and_is_not_tried_again(desk):
     channel = _channel(desk, expires_in=60)
     api = _api(httpx.Response(400, json=SPENT)).on(
-        "GET", "/2/users/me", httpx.Response(401, json=UNAUTHORIZED))
+        "GET", f"/2/users/{ME}/mentions", httpx.Response(401, json=UNAUTHORIZED))
     result = poll_x_mentions(channel_id=channel.pk, now=NOW, http=api.http())
     error = ("token_refresh_failed: X refused the refresh token on 2026-11-28T05:00:00+00:00 "
              "(HTTP 400 code invalid_request: Value passed for the token was invalid.); save a "
@@ -169,14 +174,15 @@ def test_a_refused_refresh_token_marks_the_channel_and_is_not_tried_again(desk):
     # Later polls try the access token (X answers 401) but never the dead refresh token.
     later = NOW + timedelta(minutes=2)
     assert poll_x_mentions(channel_id=channel.pk, now=later, http=api.http()).error == error
-    assert (len(api.calls("POST", TOKEN_PATH)), _bearers(api, "GET", "/2/users/me")) == (
-        1, ["Bearer x-access-1"])
+    assert (len(api.calls("POST", TOKEN_PATH)),
+            _bearers(api, "GET", f"/2/users/{ME}/mentions")) == (1, ["Bearer x-access-1"])
 
     # A new token from the admin clears the mark; renewing works again.
     adi = add_member(workspace=desk.bpn, username="adi", role="admin", password="kata-sandi-uji",
                      now=later).user
     replace_channel_token(channel_id=channel.pk, actor=adi, token="x-access-3",
-                          refresh_token="x-refresh-3", expires_in=7200, now=later)
+                          refresh_token="x-refresh-3", expires_in=7200, now=later,
+                          http=_api().http())
     channel = ChannelAccount.objects.get(pk=channel.pk)
     assert (channel.token_failed_at, channel.token_error, channel.token_expires_at) == (
         None, "", later + timedelta(hours=2))
@@ -215,8 +221,9 @@ def test_tokens_reach_no_log_no_error_and_no_audit_event(desk):
         channel.token_error, cursor.last_error, str(channel.options)] + [
         f"{e.before} {e.after}" for e in AuditEvent.objects.all()]
     assert len(api.calls("POST", TOKEN_PATH)) + len(second.calls("POST", TOKEN_PATH)) == 2
-    # httpx logs each request ("HTTP Request: POST .../2/oauth2/token ..."). Poll 1: renew, me,
-    # mentions 401 (just renewed: not again). Poll 2 (id cached): mentions 401, renew refused.
+    # httpx logs each request ("HTTP Request: POST .../2/oauth2/token ..."). Connecting: the
+    # proof (/2/users/me). Poll 1: renew, mentions 401 (just renewed: not again). Poll 2:
+    # mentions 401, renew refused.
     assert [r.name for r in records].count("httpx") == 5
     assert [s for s in said for secret in SECRETS if secret in s] == []
 
@@ -293,7 +300,8 @@ def test_an_admins_new_token_saved_during_the_call_wins(desk):
 
     def admin_saves_meanwhile(request):
         replace_channel_token(channel_id=channel.pk, actor=adi, token="x-access-admin",
-                              refresh_token="x-refresh-admin", expires_in=7200, now=NOW)
+                              refresh_token="x-refresh-admin", expires_in=7200, now=NOW,
+                              http=_api().http())
         return httpx.Response(200, json=RENEWED)
 
     api = _api(admin_saves_meanwhile)

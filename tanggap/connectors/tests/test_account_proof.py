@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -242,3 +243,48 @@ def test_the_admin_page_goes_through_the_proof(desk, accounts):
     assert (channel.account_id, channel.name) == ("209000000000001", "DLH")
     assert json.dumps(AuditEvent.objects.filter(action="channel.added").latest("id").after
                       ).find("page-token") == -1
+
+
+def _badges(client, slug):
+    page = client.get(f"/w/{slug}/channels/").content.decode()
+    return [line.split("<code>")[1].split("</td>")[0] for line in page.splitlines()
+            if "<code>" in line]
+
+
+def test_the_channel_page_shows_whether_each_account_is_proven(desk, accounts):
+    now = timezone.now()
+    legacy_channel(workspace=desk.dlh, platform="facebook", handle=PAGE, now=now)
+    # An X channel connected before proofs, whose user id was never looked up: no account id.
+    legacy_channel(workspace=desk.dlh, platform="x", handle="DLHBalikpapan", now=now)
+    clients = {}
+    for slug, workspace, username in (("bpn", desk.bpn, "adi"), ("dlh", desk.dlh, "dina")):
+        clients[slug] = Client()
+        clients[slug].force_login(add_member(workspace=workspace, username=username,
+                                             role="admin", password="kata-sandi-uji",
+                                             now=now).user)
+    unproven = '<span class="badge unverified">belum terbukti: simpan tokennya sekali lagi</span>'
+    assert _badges(clients["dlh"], "dlh") == [
+        f"{PAGE}</code> {unproven}", "dlh-web</code>", f"DLHBalikpapan</code> {unproven}"]
+    add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, token="page-token-bpn",
+                now=now)
+    assert _badges(clients["bpn"], "bpn") == [
+        f'{PAGE}</code> <span class="badge verified" title="Platform sudah mengonfirmasi bahwa '
+        'token tersimpan mengendalikan akun ini.">terbukti</span>',
+        "bpn-web</code>", "PemkotBPN</code>"]  # web and demo channels prove nothing
+    assert _badges(clients["dlh"], "dlh") == [
+        f'{PAGE}</code> <span class="badge unverified">dilepas: ruang kerja lain membuktikan '
+        'kendali atas akun ini</span>', "dlh-web</code>", f"DLHBalikpapan</code> {unproven}"]
+
+
+def test_the_database_itself_holds_one_account_in_one_channel(desk, accounts):
+    # Whatever path writes a channel (a race between two proofs, a future command), the
+    # database refuses a second channel of the same platform account, in any workspace.
+    add_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, token="page-token-bpn",
+                now=timezone.now())
+    for workspace, handle in ((desk.dlh, PAGE), (desk.bpn, "another-name")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ChannelAccount.objects.create(workspace=workspace, platform="facebook",
+                                          handle=handle, account_id=PAGE,
+                                          created_at=timezone.now())
+    assert list(ChannelAccount.objects.filter(account_id=PAGE).values_list(
+        "workspace_id", flat=True)) == [desk.bpn.pk]

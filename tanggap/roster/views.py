@@ -4,13 +4,12 @@ outcome; a refusal says why and changes nothing (each action is one transaction)
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from tanggap.audit import events
 from tanggap.errors import DeskError, Forbidden, NotFound
 from tanggap.roster import ical, queries, schedule
 from tanggap.roster.access import access_roster
@@ -69,8 +67,6 @@ def roster_page(request, slug):
     sunday = monday + timedelta(days=6)
     duties = queries.duties(workspace, monday, sunday, zone=zone)
     shifts = {s.pk: s for s in Shift.objects.filter(workspace=workspace)}
-    from django.contrib.auth import get_user_model
-
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in={d.user_id for d in duties})}
     days = []
     for offset in WEEKDAYS:
@@ -128,6 +124,10 @@ def _run(request, slug: str, done: str, action, /, **kwargs):
     membership = _membership(request, slug)
     try:
         action(membership=membership, actor=request.user, now=timezone.now(), **kwargs)
+    except Forbidden:
+        # A member whose role may not (the read-only auditor, an operator at a supervisor's
+        # form): the desk's 403 page, like every other refused page; nothing changed.
+        raise PermissionDenied() from None
     except DeskError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -259,21 +259,8 @@ def settings_save(request, slug):
 @require_POST
 def feed_reset(request, slug):
     """A new secret feed URL for the member; the old one stops at once (audited)."""
-    membership = _membership(request, slug)
-    now = timezone.now()
-    with transaction.atomic():
-        CalendarFeed.objects.filter(user=request.user).delete()
-        for _attempt in range(3):
-            try:
-                with transaction.atomic():
-                    feed = CalendarFeed.objects.create(user=request.user,
-                                                       token=secrets.token_urlsafe(32),
-                                                       created_at=now)
-                break
-            except IntegrityError:
-                continue
-        events.record(workspace_id=membership.workspace_id, actor=request.user,
-                      action="roster.feed_reset", now=now, obj=feed)
+    actions.reset_feed(membership=_membership(request, slug), actor=request.user,
+                       now=timezone.now())
     messages.success(request, _("A new calendar link is ready; the old one no longer works."))
     return redirect("roster", slug=slug)
 

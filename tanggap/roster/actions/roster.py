@@ -8,6 +8,7 @@ and a supervisor decides.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from tanggap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tanggap.roster import queries, schedule
 from tanggap.roster.models import (
     OPEN_REQUEST_STATUSES,
+    CalendarFeed,
     ChangeKind,
     DayChange,
     DutyKind,
@@ -527,3 +529,20 @@ def cancel_swap(*, membership: Membership, actor, request_id, now: datetime) -> 
                       action="roster.swap_cancelled", now=now, obj=swap,
                       before={"status": before}, after={"status": swap.status})
     return swap
+
+
+# ---------------------------------------------------------------------------------------------
+# The member's calendar feed
+
+
+def reset_feed(*, membership: Membership, actor, now: datetime) -> CalendarFeed:
+    """A new secret for the member's iCalendar feed URL; the old URL answers 404 from the
+    commit on. Audited in the workspace the member did it from (the feed is theirs, whatever
+    the workspace)."""
+    with transaction.atomic():
+        CalendarFeed.objects.filter(user=actor).delete()
+        feed = CalendarFeed.objects.create(user=actor, token=secrets.token_urlsafe(32),
+                                           created_at=now)
+        events.record(workspace_id=membership.workspace_id, actor=actor,
+                      action="roster.feed_reset", now=now, obj=feed)
+    return feed

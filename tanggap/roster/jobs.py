@@ -28,9 +28,10 @@ def check_job(ctx: JobContext) -> str:
         if not ctx.keep_alive():
             ctx.problem("the lease was lost mid-run; the next run checks the rest")
             break
+        now = ctx.clock()  # one instant per workspace: both checks see the same roster
         try:
-            gaps += check_coverage(workspace=workspace, now=ctx.clock()) == "started"
-            offered += sum(review_offers(workspace=workspace, now=ctx.clock()).values())
+            gaps += check_coverage(workspace=workspace, now=now) == "started"
+            offered += sum(review_offers(workspace=workspace, now=now).values())
         except Exception as exc:
             logger.exception("roster check of %s failed; the others go on", workspace.slug)
             ctx.problem(f"{workspace.slug}: {type(exc).__name__}: {exc}")

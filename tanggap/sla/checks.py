@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -131,8 +132,6 @@ def _record_breach(case: Case, policy: SlaPolicy, state: clocks.ClockState,
             breach = Breach.objects.create(
                 workspace=workspace, case=case, policy=policy, clock=state.clock,
                 started_at=state.started_at, due_at=state.due_at, detected_at=now, holder=holder)
-            from django.contrib.auth import get_user_model
-
             names = sorted(get_user_model().objects.filter(pk__in=escalate)
                            .values_list("username", flat=True))
             breach.escalated_to = names

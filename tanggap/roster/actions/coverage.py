@@ -5,15 +5,16 @@ someone is on duty again."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from tanggap.alerts.models import AlertKind
+from tanggap.alerts.models import AlertKind, Notification
 from tanggap.alerts.notify import notify
 from tanggap.audit import events
+from tanggap.cases.models import Case
 from tanggap.roster import queries
 from tanggap.roster.models import CoverageGap
 from tanggap.workspaces.models import SUPERVISING_ROLES, Membership
@@ -59,11 +60,6 @@ def alert_unattended(*, case_id: int, now: datetime) -> list[int]:
     """A case arrived (or was re-opened) while nobody is at the desk of a rostered workspace:
     alert whoever is on call, or, with nobody on call either, the supervisors. Once per case
     an hour (the wake-up may come twice). Returns who was alerted."""
-    from datetime import timedelta
-
-    from tanggap.alerts.models import Notification
-    from tanggap.cases.models import Case
-
     case = Case.objects.select_related("workspace").filter(pk=case_id).first()
     if case is None or not case.is_open or not queries.is_rostered(case.workspace_id):
         return []

@@ -19,7 +19,12 @@ from django.core import mail
 
 from tanggap.alerts import actions, vapid
 from tanggap.alerts.delivery import deliver
-from tanggap.alerts.models import Notification, NotificationState, PushSubscription
+from tanggap.alerts.models import (
+    AlertPreference,
+    Notification,
+    NotificationState,
+    PushSubscription,
+)
 from tanggap.alerts.notify import in_quiet_hours, notify
 from tanggap.audit.models import AuditEvent
 from tanggap.connectors.http import PlatformHTTP
@@ -186,3 +191,26 @@ def test_the_subscription_endpoint_needs_a_login_and_csrf(zoned, client):
                           content_type="application/json")
     assert (refused.status_code, refused.json()["error"]) == (422, "invalid")
     assert PushSubscription.objects.get().user == zoned.ani.user
+
+
+def test_quiet_hours_are_set_on_the_alerts_page_and_bad_ones_refused(zoned, client):
+    assert client.get("/alerts/").status_code == 302  # a login first
+    client.force_login(zoned.ani.user)
+    page = client.get("/alerts/")
+    assert (page.status_code, page.context["public_key"]) == (200, vapid.public_key())
+    saved = client.post("/alerts/preferences", {"quiet_start": "22:00", "quiet_end": "06:00",
+                                                "email_fallback": "on"}, follow=True)
+    assert [str(m) for m in saved.context["messages"]] == ["Tersimpan."]
+    stored = AlertPreference.objects.get(user=zoned.ani.user)
+    assert (stored.quiet_start, stored.quiet_end, stored.email_fallback) == (
+        time(22), time(6), True)
+    for bad in ({"quiet_start": "22:00", "quiet_end": ""},
+                {"quiet_start": "22:00", "quiet_end": "22:00"},
+                {"quiet_start": "jam sepuluh", "quiet_end": "06:00"}):
+        refused = client.post("/alerts/preferences", bad, follow=True)
+        assert len(refused.context["messages"]) == 1
+        assert [m.level_tag for m in refused.context["messages"]] == ["error"]
+    stored.refresh_from_db()
+    assert (stored.quiet_start, stored.quiet_end, stored.email_fallback) == (
+        time(22), time(6), True)
+    assert AuditEvent.objects.filter(action="alerts.preferences_changed").count() == 1

@@ -1,14 +1,17 @@
 """SLA maths, pure and time-frozen: pauses, calendar and working hours across midnight,
-weekends and holidays."""
+weekends and holidays; the policy a case gets."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from tanggap.calendar import WorkCalendar
 from tanggap.sla import clocks
 from tanggap.sla.clocks import History, Targets
+from tanggap.sla.models import SlaPolicy
+from tanggap.sla.queries import policy_for
 
 WITA = ZoneInfo("Asia/Makassar")
 
@@ -84,3 +87,22 @@ def test_closing_stops_every_clock():
     assert not result.breached
     assert result.latest("resolution").met_at == at(7, 9)
     assert result.latest("first_response").due_at is None
+
+
+def test_a_case_gets_its_most_specific_policy():
+    default, aduan, air, aduan_air = (SlaPolicy(name=name, kind=kind, topic=topic)
+                                      for name, kind, topic in (("default", "", ""),
+                                                                ("aduan", "aduan", ""),
+                                                                ("air", "", "air"),
+                                                                ("aduan air", "aduan", "air")))
+    every = [default, aduan, air, aduan_air]
+
+    def case(kind, topic):
+        return SimpleNamespace(kind=kind, topic=topic)
+
+    assert policy_for(every, case("aduan", "air")) is aduan_air
+    assert policy_for(every, case("pertanyaan", "air")) is air
+    assert policy_for(every, case("aduan", "jalan")) is aduan
+    assert policy_for(every, case("pertanyaan", "")) is default
+    assert policy_for([aduan, air], case("pertanyaan", "jalan")) is None
+    assert policy_for([default, air, aduan], case("aduan", "air")) is air  # topic beats kind

@@ -431,7 +431,8 @@ def tone(request):
         case_id = parse_id(body["case_id"], field="case_id")
         case, _membership = access_case(request.api_user, case_id)
         inbound_kind = case.intent or case.kind
-    return JsonResponse(desk_language.tone(text, inbound_kind=inbound_kind).as_dict())
+    result = desk_language.tone(text, inbound_kind=inbound_kind)
+    return JsonResponse(desk_language.tone_json(result))
 
 
 @api_view(("POST",))

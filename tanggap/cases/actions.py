@@ -518,7 +518,7 @@ def send_reply(
 def _tone_gate(case: Case, text: str, *, confirm_tone: bool):
     """The tone guard, where no caller can skip it: block never leaves, warn needs a confirm."""
     verdict = desk_language.tone(text, inbound_kind=case.intent or case.kind)
-    findings = [f.as_dict() for f in verdict.findings]
+    findings = [desk_language.finding_json(f) for f in verdict.findings]
     if verdict.verdict == "block":
         raise ToneBlocked(findings=findings, suggestion=verdict.suggestion)
     if verdict.verdict == "warn" and not confirm_tone:

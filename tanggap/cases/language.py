@@ -10,6 +10,7 @@ never stop the desk from working.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 
@@ -85,5 +86,39 @@ def triage(text: str, *, workspace_id: int | None = None, now: datetime | None =
     return language.classify(text, model=model).as_dict()
 
 
+# The tone guard's findings in the reader's language (the engine writes them in Indonesian).
+FINDING_MESSAGES = {
+    "huruf_kapital": _("This sentence is all in capitals and reads as shouting. Use a capital "
+                       "only at the start of a sentence."),
+    "penekanan_kapital": _("A word in capitals for emphasis reads as impatient."),
+    "tanda_seru": _("Repeated exclamation marks read as shouting. Use one full stop."),
+    "kata_kasar": _("An abusive or degrading word. An official reply must not contain it."),
+    "hinaan": _("A phrase that belittles the citizen. Remove it and say it politely."),
+    "sapaan_kasar": _("An impolite way to address a citizen. Use Bapak/Ibu or Anda."),
+    "meremehkan": _("A dismissive or blaming phrase. Explain the steps the citizen can take."),
+    "sindiran": _("A marker of sarcasm or joking; it may read as mocking the citizen."),
+    "tidak_sabar": _("An impatient phrase. Say it calmly."),
+    "kutipan": _("An abusive word quoted from the citizen's message; make sure it needs "
+                 "quoting."),
+    "tanpa_salam": _("A reply to a complaint should greet, thank or apologise."),
+}
+
+
+def finding_json(finding: language.Finding) -> dict:
+    """A finding for the API and the pages, its message in the reader's language."""
+    message = FINDING_MESSAGES.get(finding.code)
+    return {**finding.as_dict(), "message": str(message) if message else finding.message}
+
+
 def tone(text: str, *, inbound_kind: str | None = None) -> language.ToneResult:
-    return language.check_tone(text, inbound_kind=inbound_kind)
+    """The verdict on a reply; its suggestion, when it has one, is a version the guard passes
+    (language.suggest_rewrite), never a half-fixed text that would be refused again."""
+    result = language.check_tone(text, inbound_kind=inbound_kind)
+    if result.verdict == "ok":
+        return replace(result, suggestion=None)
+    return replace(result, suggestion=language.suggest_rewrite(text, inbound_kind=inbound_kind))
+
+
+def tone_json(result: language.ToneResult) -> dict:
+    return {"verdict": result.verdict, "findings": [finding_json(f) for f in result.findings],
+            "suggestion": result.suggestion}

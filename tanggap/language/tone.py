@@ -242,3 +242,87 @@ def _apply(text: str, fixes: list[tuple[int, int, str]]) -> str | None:
         result = result[:start] + replacement + result[end:]
         last_start = start
     return result
+
+
+# Findings whose words a rewrite drops when no mechanical fix exists for them.
+_DROPPED = frozenset({"kata_kasar", "hinaan", "meremehkan", "sindiran", "tidak_sabar",
+                      "sapaan_kasar", "penekanan_kapital", "tanda_seru", "huruf_kapital"})
+_WORDS = re.compile(r"[^\W_]+")
+# Fewer words than this share of the reply's left after dropping: the rest is no longer what
+# the operator meant to say, so no rewrite is offered.
+_KEEP_SHARE = 0.6
+
+
+def suggest_rewrite(text: str, *, inbound_kind: str | None = None,
+                    rounds: int = 4) -> str | None:
+    """A version of ``text`` whose verdict is ``ok``, or ``None`` when none can be made.
+
+    First the mechanical fixes of :func:`check_tone` (sentence case for shouting, one full stop
+    for ``!!!``, ``Bapak/Ibu`` for ``lu``); what they cannot fix (an abusive word, an insult, a
+    dismissive phrase) is dropped. ``None`` for a reply that is fine already, and for one that
+    would lose too much of itself to pass: the operator has to write it again.
+    """
+    original = len(_WORDS.findall(text))
+    current = text
+    for _ in range(rounds):
+        result = check_tone(current, inbound_kind=inbound_kind)
+        if result.verdict == "ok":
+            break
+        fixed = result.suggestion
+        if fixed is not None and fixed != current and \
+                check_tone(fixed, inbound_kind=inbound_kind).verdict != result.verdict or \
+                fixed is not None and fixed != current and not _droppable(result):
+            current = fixed
+            continue
+        spans = sorted((f.start, f.end) for f in result.findings
+                       if f.code in _DROPPED and f.severity in (BLOCK, WARN))
+        if not spans:
+            return None
+        current = _tidy(_drop(current, spans))
+    else:
+        if check_tone(current, inbound_kind=inbound_kind).verdict != "ok":
+            return None
+    if current == text or not current:
+        return None
+    if len(_WORDS.findall(current)) < max(2, _KEEP_SHARE * original):
+        return None
+    tidied = _tidy(current)
+    return tidied if check_tone(tidied, inbound_kind=inbound_kind).verdict == "ok" else current
+
+
+def _droppable(result: ToneResult) -> bool:
+    return any(f.code in _DROPPED and f.severity in (BLOCK, WARN) for f in result.findings)
+
+
+# Words that lean on the one dropped next to them ("bodoh sekali", "dasar bego"): they go too.
+_LEANING_AFTER = re.compile(
+    r"(?:\s*(?:sekali|banget|bgt|amat|doang|sih|tuh|dong|deh|lah|ya|kan)\b)+", re.IGNORECASE)
+_LEANING_BEFORE = re.compile(r"(?:\b(?:dasar|sangat|tuh|dong|sok|memang)\s*)+$", re.IGNORECASE)
+
+
+def _drop(text: str, spans: list[tuple[int, int]]) -> str:
+    widened = []
+    for start, end in spans:
+        after = _LEANING_AFTER.match(text, end)
+        before = _LEANING_BEFORE.search(text[:start])
+        widened.append((before.start() if before else start, after.end() if after else end))
+    merged: list[list[int]] = []
+    for start, end in sorted(widened):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + text[end:]
+    return text
+
+
+def _tidy(text: str) -> str:
+    """Spaces, commas and capitals left right after words were taken out."""
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
+    text = re.sub(r"(^|[.!?]\s*)[,;:]\s*", r"\1", text.strip())
+    text = re.sub(r"[,;:]\s*([.!?]|$)", r"\1", text)
+    text = text.strip(" ,;:")
+    return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)

@@ -23,6 +23,7 @@ from tanggap.cases.actions import MANUAL_STATUSES
 from tanggap.cases.cleaning import MAX_ID, MAX_KEY_CHARS
 from tanggap.cases.models import CaseKind, CaseStatus, DeliveryStatus, Direction
 from tanggap.cases.queries import CURSOR_PATTERN
+from tanggap.cases.search import MAX_QUERY_CHARS
 from tanggap.connectors.models import ModerationState
 from tanggap.referrals.actions import MAX_NOTE_CHARS, TEMPLATE_FIELDS
 from tanggap.referrals.incidents import MAX_MEMBERS, MAX_TITLE_CHARS
@@ -475,7 +476,7 @@ def _paths() -> dict:
                        "401", "403", "404", *_WITH_BODY),
             body="Inbound")},
         "/cases": {"get": _operation(
-            "listCases", "Cases, newest citizen message first",
+            "listCases", "Cases, newest citizen message first; `q` searches them",
             _responses({"200": _json(_ref("CasePage"), "A page")}, "401", "403", "422"),
             parameters=[
                 {"name": "status", "in": "query", "description": "open (default), all, or one "
@@ -491,6 +492,12 @@ def _paths() -> dict:
                  "schema": {"enum": ["", *language.INTENTS]}},
                 {"name": "kasar", "in": "query",
                  "schema": {"enum": ["", "true", "false", "1", "0", "yes", "no"]}},
+                {"name": "q", "in": "query", "description": (
+                    "search words: every word (a prefix) must occur in the case's messages, "
+                    "notes, contact name or handle; a tracking number finds its case. Spellings "
+                    "are read as the language engine reads them (gak = tidak), without case or "
+                    "accents. With q the status filter defaults to all"),
+                 "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS}},
                 {"name": "limit", "in": "query", "description": "at most 200 are returned",
                  "schema": _or_blank({"type": "integer", "minimum": 1, "maximum": MAX_ID})},
                 {"name": "cursor", "in": "query", "description": "from the previous page's "

@@ -158,6 +158,7 @@ def case_list(request):
         topic=params.get("topic"),
         intent=params.get("intent"),
         kasar=params.get("kasar"),
+        q=params.get("q"),
     )
     limit = parse_int_param(params.get("limit"), field="limit", minimum=1)
     limit = min(limit or settings.TANGGAP_API_PAGE_SIZE, MAX_PAGE)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from tanggap import language as engine
 from tanggap.audit import events
-from tanggap.cases import arrivals, learning, outbox
+from tanggap.cases import arrivals, learning, outbox, search
 from tanggap.cases import language as desk_language
 from tanggap.cases.cleaning import (
     clean_flag,
@@ -256,7 +256,8 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
         existing = _existing_inbound(channel, external_id)
         if existing is not None:
             return InboundResult(existing.case, existing, False)
-        if author_name and contact.display_name != author_name:
+        renamed = bool(author_name and contact.display_name != author_name)
+        if renamed:
             contact.display_name = author_name
             contact.save(update_fields=["display_name"])
 
@@ -268,9 +269,11 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
         if thread_id:
             open_cases = open_cases.filter(thread_id=thread_id)
         case = open_cases.order_by("-last_inbound_at", "-pk").first()
+        created_case = case is None
         if case is None:
             kind = kind or INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
             case = _new_case(channel, contact, thread_id, kind, reading, now)
+            search.index_new_case(case, contact, text)
             events.record(
                 workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
                 case=case, obj=case, after=_snapshot(case),
@@ -309,6 +312,11 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             created_at=now,
             triage=reading,
         )
+        if renamed:
+            # The name is in every document of the contact's cases (this message included).
+            search.reindex_contact(contact.pk)
+        elif not created_case:
+            search.add_text(case.pk, text)
         _publish(case, "inbound")
         return InboundResult(case, message, True)
 
@@ -546,6 +554,7 @@ def _store_reply(case: Case, *, actor, text: str, idempotency_key: str, verdict,
         created_at=now,
         triage=tone_record,
     )
+    search.add_text(case.pk, text)
     # A referred case stays referred while the desk keeps the citizen informed: the body's
     # answer, not the desk's reply, settles it (tanggap.referrals).
     if case.status != CaseStatus.DITERUSKAN:
@@ -698,6 +707,7 @@ def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
         note = Note.objects.create(
             workspace_id=case.workspace_id, case=case, author=actor, text=text, created_at=now
         )
+        search.add_text(case.pk, text)
         events.record(
             workspace_id=case.workspace_id, actor=actor, action="note.added", now=now,
             case=case, obj=note, after={"note_id": note.pk},
@@ -844,6 +854,7 @@ def record_fetched_text(*, message_id: int, placeholder: str, text: str, author_
         changed = apply_reading(case, reading)
         case.updated_at = now
         case.save(update_fields=[*changed, *note_citizen_words_changed(case), "updated_at"])
+        search.reindex_cases([case.pk])
         events.record(
             workspace_id=message.workspace_id, actor=None, now=now, case=case, obj=message,
             action="message.text_fetched", before={"text": placeholder},

@@ -229,3 +229,16 @@ class TriageModel(models.Model):
     training_until = models.DateTimeField(null=True, blank=True)  # a training holds this lease
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
+
+
+class CaseSearch(models.Model):
+    """A case's search document: the folded, normalised words of its contact's name and handle,
+    its tracking number, messages and notes (cases.search). On SQLite an FTS5 table follows it
+    through triggers; on PostgreSQL a stored tsvector column and GIN indexes sit on it (migration
+    0009). Written only by cases.search, inside the transactions of the actions."""
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  related_name="+")
+    words = models.TextField(default="", blank=True)

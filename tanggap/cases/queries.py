@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from tanggap.audit.models import AuditEvent
+from tanggap.cases import search
 from tanggap.cases.cleaning import object_id, parse_int_param
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseKind, CaseStatus, Message
 from tanggap.errors import InvalidInput
@@ -28,9 +29,15 @@ def inbox_cases(
     topic: str | None = None,
     intent: str | None = None,
     kasar: str | None = None,
+    q: str | None = None,
 ) -> QuerySet[Case]:
-    """Cases in the inbox order: the newest citizen message first."""
+    """Cases in the inbox order: the newest citizen message first. With `q`, only the cases
+    whose words hold every word of it (cases.search), of every status unless one is given."""
     qs = Case.objects.filter(workspace_id__in=workspace_ids)
+    if q is not None and (not isinstance(q, str) or q.strip()):  # blank: no search
+        qs = qs.filter(search.matching(q))
+        if status in (None, ""):
+            status = "all"
     if status in (None, "", "open"):
         qs = qs.exclude(status__in=CLOSED_STATUSES)
     elif status == "all":

@@ -53,11 +53,13 @@ def _inbox_context(request, slug: str) -> dict:
     now = timezone.now()
     params = request.GET
     claimed = params.get("claimed", "")
+    # A search looks through every status unless one is chosen.
+    shown_status = params.get("status") or ("all" if params.get("q", "").strip() else "open")
     try:
         cases = list(
             queries.inbox_cases(
                 workspace_ids=[membership.workspace_id], now=now, user=request.user,
-                status=params.get("status") or "open", claimed=claimed,
+                status=shown_status, claimed=claimed, q=params.get("q"),
                 channel=params.get("channel"), kind=params.get("kind"),
                 topic=params.get("topic"), intent=params.get("intent"),
                 kasar=params.get("kasar"),
@@ -87,6 +89,7 @@ def _inbox_context(request, slug: str) -> dict:
         "topics": list(TOPIC_LABELS.items()),
         "intents": list(INTENT_LABELS.items()),
         "filters": params,
+        "shown_status": shown_status,
         "error": error,
         "now": now,
     }

@@ -1,0 +1,227 @@
+"""Full-text search over cases: the citizen's and the desk's messages, internal notes, the
+contact's name and handle, and the tracking number.
+
+One search document per case (`CaseSearch`): the words of everything above, folded (case and
+accents) and normalised the way the language engine reads Indonesian (`gak` is also indexed as
+`tidak`, `jl` as `jalan`, `makasih` as `terima kasih`), so a search for either spelling finds
+both. A query is read the same way and every word is a prefix (`lamp sudir` finds "lampu di
+Jl. Sudirman"); all words must occur somewhere in the case.
+
+- SQLite (the embedded default): an FTS5 table kept by triggers on `cases_casesearch`
+  (migration 0009), so the index changes in the transaction that changes the document.
+- PostgreSQL: a stored `tsvector` of the same words with a GIN index, and a pg_trgm index for a
+  trigram fallback when the full-text query finds nothing (a misspelt name: "sudirmn").
+
+The documents are written only by the functions here, and only from inside the transactions of
+`cases.actions` (and any room that rewrites those rows, such as an anonymisation): a new case,
+each message and note appends its words; a change to words already indexed (a contact renamed,
+text fetched late, personal data erased) rebuilds the case's document with `reindex_cases`.
+Never from a signal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.db import connection
+from django.db.models import BooleanField, F, Q, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
+from django.utils.translation import gettext as _
+
+from tanggap import language
+from tanggap.errors import InvalidInput
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 8
+# A one-letter prefix matches nearly every case; the shortest prefix searched is two characters.
+MIN_PREFIX_CHARS = 2
+FTS_TABLE = "cases_search_fts"
+
+# A tracking number, TG-ABCD-EFGH-JKMN (or an older TG-ABCD-EFGH), is indexed as one word
+# without its dashes; a query that is one (or the start of one: "tg-abcd", "TG ABCD EFGH") in
+# any case, with dashes, spaces or none, looks that word up.
+_TRACKING_TOKEN = re.compile(r"tg-?[0-9a-z]{4}(?:-?[0-9a-z]{4}){1,2}")
+_TRACKING_QUERY = re.compile(r"tg[0-9a-z]{4,12}")
+_SEPARATORS = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Café ÑOÑO" -> "cafe nono"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _plain(word: str) -> list[str]:
+    """The index's words of one token: letters and digits only (what both FTS5's unicode61
+    tokenizer and PostgreSQL's `simple` parser keep as one word)."""
+    return [part for part in _SEPARATORS.split(word) if part]
+
+
+def _token_forms(token) -> list[list[str]]:
+    """Each spelling of one token (as written, repaired, formal), each as its plain words."""
+    if token.kind in ("mention", "hashtag"):
+        return [_plain(token.text[1:])]
+    if token.kind not in ("word", "number"):
+        return []
+    forms = []
+    compact = _SEPARATORS.sub("", token.text)
+    if _TRACKING_TOKEN.fullmatch(token.text):
+        forms.append([compact])
+    for spelling in (token.text, token.base, token.norm):
+        words = _plain(spelling)
+        if words and words not in forms:
+            forms.append(words)
+    return forms
+
+
+def document_words(*texts: str) -> str:
+    """The words a search document holds for these texts (space-separated, every spelling)."""
+    words: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        folded = fold(text)
+        for token in language.normalize(folded):
+            for form in _token_forms(token):
+                words.extend(form)
+    return " ".join(words)
+
+
+def case_document(*, name: str, handle: str, tracking_number: str, texts) -> str:
+    return document_words(name, handle, tracking_number, *texts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing documents (inside the caller's transaction)
+
+
+def index_new_case(case, contact, text: str) -> None:
+    from tanggap.cases.models import CaseSearch
+
+    CaseSearch.objects.create(
+        case_id=case.pk, workspace_id=case.workspace_id,
+        words=case_document(name=contact.display_name, handle=contact.external_id,
+                            tracking_number=case.tracking_number, texts=[text]))
+
+
+def add_text(case_id: int, text: str) -> None:
+    """Append the words of a new message or note to the case's document."""
+    from tanggap.cases.models import CaseSearch
+
+    words = document_words(text)
+    if not words:
+        return
+    updated = CaseSearch.objects.filter(pk=case_id).update(
+        words=Concat(F("words"), Value(" " + words)))
+    if not updated:  # a case from before the index: build its document whole
+        reindex_cases([case_id])
+
+
+def reindex_cases(case_ids) -> int:
+    """Rebuild the documents of these cases from their rows (after words already indexed
+    changed: a rename, a late text, an erasure). Call it inside the transaction that changed
+    them. Returns how many documents were written."""
+    from tanggap.cases.models import Case, CaseSearch, Message, Note
+
+    ids = sorted(set(case_ids))
+    if not ids:
+        return 0
+    texts: dict[int, list[str]] = {pk: [] for pk in ids}
+    for case_id, text in (Message.objects.filter(case_id__in=ids).order_by("case_id", "id")
+                          .values_list("case_id", "text")):
+        texts[case_id].append(text)
+    for case_id, text in (Note.objects.filter(case_id__in=ids).order_by("case_id", "id")
+                          .values_list("case_id", "text")):
+        texts[case_id].append(text)
+    cases = (Case.objects.filter(pk__in=ids)
+             .values_list("pk", "workspace_id", "tracking_number", "contact__display_name",
+                          "contact__external_id"))
+    written = 0
+    for pk, workspace_id, tracking, name, handle in cases:
+        words = case_document(name=name, handle=handle, tracking_number=tracking,
+                              texts=texts[pk])
+        if not CaseSearch.objects.filter(pk=pk).update(words=words):
+            CaseSearch.objects.create(case_id=pk, workspace_id=workspace_id, words=words)
+        written += 1
+    return written
+
+
+def reindex_contact(contact_id: int) -> int:
+    from tanggap.cases.models import Case
+
+    return reindex_cases(Case.objects.filter(contact_id=contact_id).values_list("pk", flat=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def query_terms(q: str) -> list[list[list[str]]]:
+    """The query as terms; each term is its alternative spellings, each spelling its words.
+
+    InvalidInput when the query is too long or has nothing to search for."""
+    if not isinstance(q, str):
+        raise InvalidInput(_("'q' must be a string."), field="q")
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidInput(_("The search is longer than %(limit)d characters.")
+                           % {"limit": MAX_QUERY_CHARS}, field="q")
+    folded = fold(q).strip()
+    compact = re.sub(r"[\s-]+", "", folded)
+    if _TRACKING_QUERY.fullmatch(compact):
+        return [[[compact]]]
+    terms: list[list[list[str]]] = []
+    for token in language.normalize(folded):
+        forms = [form for form in _token_forms(token)
+                 if form and (len(form) > 1 or len(form[0]) >= MIN_PREFIX_CHARS
+                              or form[0].isdigit())]
+        if forms and forms not in terms:
+            terms.append(forms)
+    if not terms:
+        raise InvalidInput(_("The search has no words to look for."), field="q")
+    if len(terms) > MAX_QUERY_WORDS:
+        raise InvalidInput(_("Search for at most %(limit)d words.") % {"limit": MAX_QUERY_WORDS},
+                           field="q")
+    return terms
+
+
+def _fts5_query(terms) -> str:
+    # Every word is quoted (FTS5 operators and column filters in the user's text are just words)
+    # and a prefix; a spelling of several words ("terima kasih") is a phrase.
+    def spelling(words):
+        return '"' + " ".join(words) + '"*'
+
+    return " AND ".join("(" + " OR ".join(spelling(w) for w in term) + ")" for term in terms)
+
+
+def _tsquery(terms) -> str:
+    def spelling(words):
+        return "(" + " <-> ".join(f"{w}:*" for w in words) + ")"
+
+    return " & ".join("(" + " | ".join(spelling(w) for w in term) + ")" for term in terms)
+
+
+def matching(q: str) -> Q:
+    """A filter on cases: those whose document holds every word of `q`."""
+    terms = query_terms(q)
+    if connection.vendor == "postgresql":
+        return _postgres_matching(terms)
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
+                           [_fts5_query(terms)]))
+
+
+def _postgres_matching(terms) -> Q:
+    from tanggap.cases.models import CaseSearch
+
+    tsquery = _tsquery(terms)
+    fulltext = CaseSearch.objects.filter(
+        RawSQL("tsv @@ to_tsquery('simple', %s)", [tsquery], output_field=BooleanField()))
+    if fulltext.exists():
+        return Q(pk__in=fulltext.values("case_id"))
+    # Nothing spelt that way: the trigram fallback finds near spellings of each word.
+    fuzzy = CaseSearch.objects.all()
+    for term in terms:
+        words = " ".join(term[0])
+        fuzzy = fuzzy.filter(RawSQL("%s <%% words", [words], output_field=BooleanField()))
+    return Q(pk__in=fuzzy.values("case_id"))

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "tanggap.roster",
     "tanggap.sla",
     "tanggap.live",
+    "tanggap.templates",
+    "tanggap.approvals",
     "tanggap.api",
     "tanggap.web",
     "tanggap.portal",

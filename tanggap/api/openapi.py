@@ -81,7 +81,10 @@ def _schemas() -> dict:
         "code": STRING, "message": STRING, "severity": {"enum": ["info", "warn", "block"]},
         "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
     })
-    invalid = {"field": STRING, "fields": {"type": "array", "items": STRING}}
+    invalid = {"field": STRING, "fields": {"type": "array", "items": STRING},
+               # a reply template: the fields it names that do not exist, or lack a value
+               "unknown": {"type": "array", "items": STRING},
+               "missing": {"type": "array", "items": STRING}}
     case = {
         "id": OBJECT_ID,
         "status": {"enum": CaseStatus.values},
@@ -625,6 +628,10 @@ def _paths() -> dict:
 
 @cache
 def openapi_document() -> dict:
+    from tanggap.api import openapi_operations
+
+    paths = _paths()
+    openapi_operations.add_held_reply(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -639,7 +646,7 @@ def openapi_document() -> dict:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_operations.schemas()},
         },
-        "paths": _paths(),
+        "paths": {**paths, **openapi_operations.paths()},
     }

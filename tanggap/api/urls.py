@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from tanggap.api import views
+from tanggap.api import operations, views
 
 app_name = "api"
 
@@ -26,6 +26,14 @@ urlpatterns = [
     path("incidents/<str:incident_id>/resolve", views.incident_resolve, name="incident_resolve"),
     path("cases/<str:case_id>/handover", views.hand_over, name="handover"),
     path("roster/now", views.roster_now, name="roster_now"),
+    path("cases/<str:case_id>/templates", operations.case_templates, name="case_templates"),
+    path("templates", operations.templates, name="templates"),
+    path("approvals", operations.approvals, name="approvals"),
+    path("approvals/<str:approval_id>/approve", operations.approval_approve,
+         name="approval_approve"),
+    path("approvals/<str:approval_id>/reject", operations.approval_reject,
+         name="approval_reject"),
+    path("templates/<str:template_id>", operations.template, name="template"),
     path("tone", views.tone, name="tone"),
     path("classify", views.classify, name="classify"),
     path("messages/<str:message_id>/hide", views.message_hide, name="message_hide"),

@@ -363,6 +363,10 @@ def replies(request, case_id):
         confirm_tone=body.get("confirm_tone", False),
         now=request.now,
     )
+    if result.held is not None:
+        # Nothing was sent: a supervisor approves it first (tanggap.approvals).
+        return JsonResponse({"approval_id": result.held.approval_id,
+                             "status": result.held.status}, status=202)
     return JsonResponse(
         {"message": message_json(result.message), "version": result.case.version,
          "status": result.case.status, "created": result.created},

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from tanggap import language as engine
 from tanggap.audit import events
-from tanggap.cases import arrivals, learning, outbox, search
+from tanggap.cases import arrivals, holds, learning, outbox, search
 from tanggap.cases import language as desk_language
 from tanggap.cases.cleaning import (
     clean_flag,
@@ -463,8 +463,9 @@ def take_over_case(*, case_id: int, actor, membership, now: datetime) -> Case:
 @dataclass(frozen=True)
 class ReplyResult:
     case: Case
-    message: Message
+    message: Message | None  # None when the reply is held for approval (`held`)
     created: bool
+    held: holds.Held | None = None
 
 
 def _changes_since(case: Case, base_version: int) -> list[dict]:
@@ -491,9 +492,14 @@ def send_reply(
     now: datetime,
     override: bool = False,
     confirm_tone: bool = False,
+    approved_by=None,
 ) -> ReplyResult:
     """Send `text` as the holder's answer. The tone guard runs here, where no caller can skip
-    it: a `block` verdict is refused, a `warn` verdict needs `confirm_tone` (audited)."""
+    it: a `block` verdict is refused, a `warn` verdict needs `confirm_tone` (audited).
+
+    A reply the workspace wants approved first (cases.holds) is held, not sent: the result has
+    `held` and no message. `approved_by` is the supervisor who approved a held reply (the
+    approvals room's own call): it is sent, audited with their name, and never held again."""
     text = clean_text(text)
     clean_key(idempotency_key)
     if isinstance(base_version, bool) or not isinstance(base_version, int):
@@ -515,10 +521,17 @@ def send_reply(
         if case.answered_by_id is not None and case.answered_by_id != actor.pk and not override:
             raise AlreadyAnswered(answered_by=case.answered_by.username)
         verdict = _tone_gate(case, text, confirm_tone=confirm_tone)
+        if approved_by is None:
+            held = holds.hold(case=case, actor=actor, text=text, idempotency_key=idempotency_key,
+                              base_version=base_version, verdict=verdict.verdict,
+                              findings=sorted({f.code for f in verdict.findings}), now=now)
+            if held is not None:
+                return ReplyResult(case, None, True, held=held)
         overriding = case.answered_by_id is not None and case.answered_by_id != actor.pk
+        approval = {"approved_by": approved_by.username} if approved_by is not None else {}
         message = _store_reply(case, actor=actor, text=text, idempotency_key=idempotency_key,
                                verdict=verdict, now=now, action="case.replied",
-                               audit_extra={"override": overriding},
+                               audit_extra={"override": overriding, **approval},
                                lease_until=now + _lease(case.workspace))
         return ReplyResult(case, message, True)
 

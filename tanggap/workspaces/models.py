@@ -16,6 +16,9 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
     claim_lease_minutes = models.PositiveIntegerField(default=15)
+    # Replies whose tone verdict is `warn` wait for a supervisor's approval instead of leaving
+    # on the operator's own confirmation (tanggap.approvals).
+    approve_warn = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     # The desk's working calendar (tanggap.calendar): its zone (WIB Asia/Jakarta, WITA
     # Asia/Makassar, WIT Asia/Jayapura), whether it keeps the government's cuti bersama, and its
@@ -69,6 +72,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    # A member still learning the desk: every reply of theirs waits for a supervisor's approval.
+    in_training = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -73,6 +73,15 @@ class CaseClosed(Conflict):
     default_message = _("This case is closed.")
 
 
+class NeedsApproval(Conflict):
+    """A reply that would wait for a supervisor's approval inside a step that must send it at
+    once (a referral's reply to the citizen, a closing reply): the step is refused whole."""
+
+    code = "approval_needed"
+    default_message = _("This reply waits for a supervisor's approval, so nothing was done. Send "
+                        "it from the composer first.")
+
+
 class MalformedBody(DeskError):
     status = 400
     code = "malformed_json"

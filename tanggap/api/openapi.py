@@ -19,13 +19,14 @@ from django.conf import settings
 
 from tanggap import language
 from tanggap.api.framework import MAX_BODY_BYTES
+from tanggap.cases import templating
 from tanggap.cases.actions import MANUAL_STATUSES
 from tanggap.cases.cleaning import MAX_ID, MAX_KEY_CHARS
 from tanggap.cases.models import CaseKind, CaseStatus, DeliveryStatus, Direction
 from tanggap.cases.queries import CURSOR_PATTERN
 from tanggap.cases.search import MAX_QUERY_CHARS
 from tanggap.connectors.models import ModerationState
-from tanggap.referrals.actions import MAX_NOTE_CHARS, TEMPLATE_FIELDS
+from tanggap.referrals.actions import MAX_NOTE_CHARS
 from tanggap.referrals.incidents import MAX_MEMBERS, MAX_TITLE_CHARS
 from tanggap.referrals.models import BodyKind, ReferralStatus
 
@@ -83,8 +84,10 @@ def _schemas() -> dict:
     })
     invalid = {"field": STRING, "fields": {"type": "array", "items": STRING},
                # a reply template: the fields it names that do not exist, or lack a value
-               "unknown": {"type": "array", "items": STRING},
-               "missing": {"type": "array", "items": STRING}}
+               "unknown": {"type": "array", "items": STRING,
+                           "description": "a template's fields that do not exist"},
+               "missing": {"type": "array", "items": {"enum": list(templating.known_fields())},
+                           "description": "a template's fields this case has no value for"}}
     case = {
         "id": OBJECT_ID,
         "status": {"enum": CaseStatus.values},
@@ -143,10 +146,7 @@ def _schemas() -> dict:
             "description": "Invalid input; nothing was stored. `field` or `fields` name the "
                            "input at fault when there is one.",
             "type": "object", "required": ["error", "message"],
-            "properties": {"error": {"const": "invalid"}, "message": STRING, **invalid,
-                           "missing": {"type": "array", "items": {"enum": list(TEMPLATE_FIELDS)},
-                                       "description": "a referral's citizen_reply: the template "
-                                       "fields this case has no value for"}},
+            "properties": {"error": {"const": "invalid"}, "message": STRING, **invalid},
             "additionalProperties": False,
         },
         "ToneRefused": _error(
@@ -168,6 +168,9 @@ def _schemas() -> dict:
             "again with override=true if a second answer is needed (audited)",
             answered_by=STRING),
         "CaseClosed": _error(("case_closed",), "The case is closed"),
+        "NeedsApproval": _error(("approval_needed",), "The reply would wait for a supervisor's "
+                                "approval (tanggap workspace set --approve-warn, or a member in "
+                                "training), so nothing was done"),
         "AlreadyReferred": _error(("already_referred",), "The case has an open referral; "
                                   "`body` names its body", body=STRING),
         "MemberClaimed": _error(("claimed",), "Someone else holds one of the cases: "
@@ -241,7 +244,7 @@ def _schemas() -> dict:
                 "citizen_reply": {**text, "description": (
                     "a reply to the citizen sent in the same step, through the reply path "
                     "(holder, tone guard, exactly once); a template: "
-                    + ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)
+                    + ", ".join(f"{{{name}}}" for name in templating.known_fields())
                     + " are filled from the case; a field the case cannot fill refers nothing "
                     "(422 naming it in `missing`)")},
                 "confirm_tone": {"type": "boolean", "description": (
@@ -572,7 +575,7 @@ def _paths() -> dict:
                         "200": _json(_ref("ReferralResult"), "Referred before with this "
                                      "idempotency key: that referral, nothing new")},
                        "401", "403", "404", "409", *_WITH_BODY,
-                       conflicts=("AlreadyReferred", "CaseClosed", "NotHolder"),
+                       conflicts=("AlreadyReferred", "CaseClosed", "NotHolder", "NeedsApproval"),
                        invalid=("Invalid", "ToneRefused")),
             body="Referral", path_id=True)},
         "/cases/{id}/referrals/close": {"post": _operation(
@@ -582,7 +585,7 @@ def _paths() -> dict:
                         "200": _json(_ref("CloseResult"), "Sent before with this idempotency "
                                      "key: that reply, nothing new")},
                        "401", "403", "404", "409", *_WITH_BODY,
-                       conflicts=("CaseClosed", "NotHolder", "StaleVersion"),
+                       conflicts=("CaseClosed", "NotHolder", "StaleVersion", "NeedsApproval"),
                        invalid=("Invalid", "ToneRefused")),
             body="CloseReferred", path_id=True)},
         "/incidents": {"post": _operation(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from tanggap import language as engine
 from tanggap.audit import events
 from tanggap.calendar import add_working_days
 from tanggap.cases import actions as desk
+from tanggap.cases import templating
 from tanggap.cases.cleaning import (
     clean_flag,
     clean_key,
@@ -31,7 +31,14 @@ from tanggap.cases.cleaning import (
     refuse_unstorable,
 )
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction
-from tanggap.errors import CaseClosed, Conflict, InvalidInput, NotFound, NotHolder
+from tanggap.errors import (
+    CaseClosed,
+    Conflict,
+    InvalidInput,
+    NeedsApproval,
+    NotFound,
+    NotHolder,
+)
 from tanggap.live.fanout import publish_on_commit
 from tanggap.referrals import liaison
 from tanggap.referrals.models import (
@@ -44,6 +51,7 @@ from tanggap.referrals.models import (
     ReferralStatus,
     ReferralUpdate,
 )
+from tanggap.referrals.queries import due_text
 from tanggap.workspaces.actions.members import add_member, remove_member
 from tanggap.workspaces.calendars import calendar_of
 from tanggap.workspaces.models import Membership, Role, Workspace
@@ -282,50 +290,28 @@ CITIZEN_TEMPLATE_DEFAULT = (
     "Terima kasih, Bapak/Ibu {nama}. Laporan Bapak/Ibu sudah kami teruskan ke {instansi}, "
     "nomor laporan {nomor}. Kami akan menyampaikan perkembangannya kepada Bapak/Ibu."
 )
-TEMPLATE_FIELDS = ("nama", "instansi", "nomor", "tenggat")
+# The fields a referral adds to the desk's template engine (cases.templating): the body's name
+# and the date by which it should have answered, in the workspace's time zone.
+REFERRAL_FIELDS = ("instansi", "tenggat")
 
 
-def template_values(case: Case, body: Body, *, due: datetime | None = None) -> dict[str, str]:
-    """What a citizen-facing template may use; a value the case does not have is absent."""
-    values = {"instansi": body.name, "nomor": case.tracking_number}
-    name = (case.contact.display_name or "").strip()
-    # A platform id is no name: "Bapak/Ibu 1234567890" would be worse than no reply.
-    if name and not name.isdigit():
-        values["nama"] = name
+def template_values(case: Case, body: Body, *, due: datetime | None = None,
+                    actor=None) -> dict[str, str]:
+    """What a citizen-facing template may use when this case is referred to `body`: the desk's
+    own fields (cases.templating) and the referral's; a value the case does not have is absent."""
+    values = templating.values_for(case=case, actor=actor)
+    values["instansi"] = body.name
     if due is not None:
-        values["tenggat"] = due.strftime("%d-%m-%Y")
+        values["tenggat"] = due_text(due, case.workspace.time_zone)
     return values
 
 
 def render_template(template: str, values: dict[str, str]) -> str:
-    """Fill `{nama}`, `{instansi}`, `{nomor}`, `{tenggat}`; InvalidInput naming what is missing
-    or unknown, so the reply is not sent and the operator sees why."""
+    """The citizen's reply filled in by the desk's template engine; InvalidInput naming what is
+    missing or unknown, so the reply is not sent and the operator sees why."""
     if not isinstance(template, str) or not template.strip():
         raise InvalidInput(_("'citizen_reply' must be a non-empty text."), field="citizen_reply")
-    try:
-        parts = [(name, spec, conv) for _lit, name, spec, conv in string.Formatter().parse(template)
-                 if name is not None]
-    except ValueError:
-        raise InvalidInput(_("The reply template has an unmatched brace."),
-                           field="citizen_reply") from None
-    # `{nama!r}` or `{nama:>99999}` would print Python's notation or pad a reply to any length.
-    if any(spec or conv for _name, spec, conv in parts):
-        raise InvalidInput(_("A template field is written {nama}, without ':' or '!'."),
-                           field="citizen_reply")
-    names = [name for name, _spec, _conv in parts]
-    unknown = sorted({n for n in names if n not in TEMPLATE_FIELDS})
-    if unknown:
-        raise InvalidInput(_("The reply template uses unknown field(s) %(fields)s; use %(known)s.")
-                           % {"fields": ", ".join(f"{{{n}}}" for n in unknown),
-                              "known": ", ".join(f"{{{n}}}" for n in TEMPLATE_FIELDS)},
-                           field="citizen_reply")
-    missing = sorted({n for n in names if n not in values})
-    if missing:
-        raise InvalidInput(_("The reply was not sent: this case has no value for %(fields)s. "
-                             "Edit the reply, then refer again.")
-                           % {"fields": ", ".join(f"{{{n}}}" for n in missing)},
-                           field="citizen_reply", missing=missing)
-    return template.format_map(values)
+    return templating.render(template, values, field="citizen_reply")
 
 
 def deadlines(workspace: Workspace, body: Body, now: datetime) -> tuple[datetime, datetime]:
@@ -421,12 +407,19 @@ def _refer(*, case_id, body_id, actor, membership, note, key, citizen_reply, con
     acknowledge_due, follow_up_due = deadlines(workspace, body, now)
     reply_id = None
     if citizen_reply is not None:
-        text = render_template(citizen_reply, template_values(case, body, due=follow_up_due))
+        text = render_template(citizen_reply, template_values(case, body, due=follow_up_due,
+                                                              actor=actor))
         # The desk's own reply path: holder, version, idempotency, tone guard, outbox.
         result = desk.send_reply(case_id=case.pk, actor=actor, text=text,
                                  idempotency_key=reply_key("referral", key or now.isoformat()),
                                  base_version=case.version, override=True,
                                  confirm_tone=confirm_tone, now=now)
+        if result.held is not None:
+            # Held for a supervisor (tanggap.approvals): approving it later would find the case
+            # moved by this referral, so the referral and its reply are refused together.
+            raise NeedsApproval(_("The reply to the citizen waits for a supervisor's approval, so "
+                                  "nothing was referred. Refer without a reply to the citizen, "
+                                  "then send the reply from the composer."))
         reply_id = result.message.pk
         case.refresh_from_db()
     referral = Referral.objects.create(
@@ -608,6 +601,10 @@ def close_referred_case(*, case_id: int, actor, text: str, idempotency_key: str,
         result = desk.send_reply(case_id=case_id, actor=actor, text=text,
                                  idempotency_key=idempotency_key, base_version=base_version,
                                  override=True, confirm_tone=confirm_tone, now=now)
+        if result.held is not None:
+            raise NeedsApproval(_("The closing reply waits for a supervisor's approval, so the "
+                                  "case was not closed. Send it from the composer; close the "
+                                  "case once it has been sent."))
         if result.created:
             desk.set_case_status(case_id=case_id, actor=actor, status=CaseStatus.SELESAI, now=now)
     return result

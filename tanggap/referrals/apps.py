@@ -10,3 +10,15 @@ class ReferralsConfig(AppConfig):
         from tanggap.referrals.jobs import register_jobs
 
         register_jobs()
+
+        # Canned replies and the citizen's reply of a referral share the desk's template
+        # engine; a referral adds {instansi} and {tenggat} to it.
+        from django.utils.translation import gettext_lazy as _
+
+        from tanggap.cases import templating
+        from tanggap.referrals.queries import open_referral_values
+
+        templating.register_fields(
+            "referrals", {"instansi": _("the body the case was referred to"),
+                          "tenggat": _("the date the body should answer by")},
+            open_referral_values)

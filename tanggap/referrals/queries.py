@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
@@ -133,3 +134,19 @@ def liaison_referrals(user, *, workspace_ids) -> list[Referral]:
     """The referrals a logged-in liaison answers: those of the bodies that list them."""
     return list(Referral.objects.filter(workspace_id__in=workspace_ids, body__liaisons=user)
                 .select_related("body", "case").order_by("-created_at")[:200])
+
+
+def due_text(due: datetime, time_zone: str) -> str:
+    """A referral's date as a citizen reads it ({tenggat}), in the workspace's time zone."""
+    return due.astimezone(ZoneInfo(time_zone)).strftime("%d-%m-%Y")
+
+
+def open_referral_values(*, case, actor) -> dict[str, str]:
+    """The referral fields of a case's open referral, for canned replies written after it was
+    referred ("... sudah kami teruskan ke {instansi}"); nothing when it has none."""
+    referral = (Referral.objects.filter(case_id=case.pk, status__in=OPEN_REFERRAL_STATUSES)
+                .select_related("body").order_by("-id").first())
+    if referral is None:
+        return {}
+    return {"instansi": referral.body.name,
+            "tenggat": due_text(referral.follow_up_due_at, case.workspace.time_zone)}

@@ -70,7 +70,7 @@ def test_a_template_the_guard_warns_about_needs_confirmation(desk):
 
 @pytest.mark.parametrize(("text", "unknown"), [
     ("Halo {nama}, dari {dinas}.", "{dinas}"),
-    ("Halo {instansi}.", "{instansi}"),  # no room provides {instansi} without referrals
+    ("Halo {alamat}.", "{alamat}"),
 ])
 def test_a_template_with_an_unknown_field_is_refused_at_save(desk, text, unknown):
     refused = _create(desk.sari, text=text)

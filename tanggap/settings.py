@@ -82,7 +82,7 @@ INSTALLED_APPS = [
     "tanggap.roster",
     "tanggap.sla",
     "tanggap.live",
-    "tanggap.templates",
+    "tanggap.replytemplates",
     "tanggap.approvals",
     "tanggap.api",
     "tanggap.web",

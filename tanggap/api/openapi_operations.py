@@ -8,7 +8,7 @@ from tanggap import language
 from tanggap.api import openapi as base
 from tanggap.approvals.models import ApprovalStatus, HoldReason
 from tanggap.cases.holds import HELD
-from tanggap.templates.actions import MAX_NAME_CHARS, MAX_TEMPLATE_CHARS
+from tanggap.replytemplates.actions import MAX_NAME_CHARS, MAX_TEMPLATE_CHARS
 
 STRING, BOOLEAN, OBJECT_ID = base.STRING, base.BOOLEAN, base.OBJECT_ID
 _object, _ref, _json, _nullable = base._object, base._ref, base._json, base._nullable

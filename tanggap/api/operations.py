@@ -14,9 +14,9 @@ from tanggap.approvals.access import access_approval
 from tanggap.approvals.models import ApprovalStatus
 from tanggap.cases.access import access_case
 from tanggap.errors import InvalidInput
-from tanggap.templates import actions as template_actions
-from tanggap.templates.access import access_template
-from tanggap.templates.queries import offers_for, templates_of
+from tanggap.replytemplates import actions as template_actions
+from tanggap.replytemplates.access import access_template
+from tanggap.replytemplates.queries import offers_for, templates_of
 from tanggap.workspaces.access import access_workspace, memberships_of, workspace_ids_of
 
 

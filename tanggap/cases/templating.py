@@ -1,4 +1,4 @@
-"""The one template engine for words the desk sends to citizens: canned replies (the templates
+"""The one template engine for words the desk sends to citizens: canned replies (the replytemplates
 room), and any room above that fills a reply for a case (a referral's reply to the citizen).
 
 A template is plain text with fields in braces: `Terima kasih, {nama}. Nomor laporan Anda

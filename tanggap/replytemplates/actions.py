@@ -19,8 +19,8 @@ from tanggap.cases import language as desk_language
 from tanggap.cases import templating
 from tanggap.cases.cleaning import clean_name, clean_text
 from tanggap.errors import Conflict, InvalidInput, ToneBlocked, ToneNeedsConfirmation
-from tanggap.templates.access import require_editor
-from tanggap.templates.models import ReplyTemplate
+from tanggap.replytemplates.access import require_editor
+from tanggap.replytemplates.models import ReplyTemplate
 
 MAX_TEMPLATE_CHARS = 5_000
 MAX_NAME_CHARS = 100

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tanggap.audit.models import AuditEvent
 from tanggap.cases import actions, templating
 from tanggap.cases.models import Case
-from tanggap.templates.models import ReplyTemplate
+from tanggap.replytemplates.models import ReplyTemplate
 
 POLITE = ("Terima kasih, Bapak/Ibu {nama}. Laporan {nomor_laporan} lewat {kanal} sudah kami "
           "terima. Salam, {operator}.")

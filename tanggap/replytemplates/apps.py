@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class TemplatesConfig(AppConfig):
-    name = "tanggap.templates"
-    label = "templates"
+    name = "tanggap.replytemplates"
+    label = "replytemplates"
     verbose_name = "Reply templates"

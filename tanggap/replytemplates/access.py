@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tanggap.cases.cleaning import object_id
 from tanggap.errors import Forbidden, NotFound
-from tanggap.templates.models import ReplyTemplate
+from tanggap.replytemplates.models import ReplyTemplate
 from tanggap.workspaces.access import access_membership
 
 

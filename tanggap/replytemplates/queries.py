@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tanggap.cases import templating
 from tanggap.errors import InvalidInput
-from tanggap.templates.models import ReplyTemplate
+from tanggap.replytemplates.models import ReplyTemplate
 
 
 def templates_of(workspace_ids) -> list[ReplyTemplate]:

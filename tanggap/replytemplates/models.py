@@ -1,6 +1,6 @@
 """Canned replies (templat) of a workspace: a name, a text with fields (`{nama}`, ...; see
 cases.templating) and the topics and intents of the cases they suit, by which the composer
-groups and suggests them. Written only by templates.actions."""
+groups and suggests them. Written only by replytemplates.actions."""
 
 from __future__ import annotations
 

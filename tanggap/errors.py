@@ -106,3 +106,17 @@ class ToneNeedsConfirmation(DeskError):
     default_message = _(
         "This reply may sound impolite. Check the highlighted words, then confirm to send it."
     )
+
+
+def for_page(fn, *args, **kwargs):
+    """Call an accessor for a server-rendered page: NotFound becomes Django's 404 page and
+    Forbidden its 403 page (the API turns them into JSON instead)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    try:
+        return fn(*args, **kwargs)
+    except NotFound:
+        raise Http404() from None
+    except Forbidden:
+        raise PermissionDenied() from None

@@ -12,6 +12,8 @@ urlpatterns = [
     path("w/<slug:slug>/roster/", include("tanggap.roster.urls")),
     path("roster/feed/<str:token>.ics", roster_views.feed, name="roster_feed"),
     path("", include("tanggap.alerts.urls")),
+    path("", include("tanggap.replytemplates.urls")),
+    path("", include("tanggap.approvals.urls")),
     path("", include("tanggap.web.urls")),
 ]
 

@@ -11,11 +11,18 @@ from tanggap.live.fanout import publish_on_commit
 from tanggap.workspaces.models import Membership, Workspace
 
 
+def _name(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
 def publish(approval: ReplyApproval) -> None:
+    """Every open desk of the workspace hears of a held reply and of its decision: the queue and
+    the case refresh, and the operator who wrote it is told the outcome."""
     publish_on_commit(approval.workspace_id, {
         "kind": "approval", "approval_id": approval.pk, "case_id": approval.case_id,
         "status": approval.status, "requested_by": approval.requested_by.username,
         "decided_by": approval.decided_by.username if approval.decided_by_id else None,
+        "decided_by_name": _name(approval.decided_by) if approval.decided_by_id else None,
         "note": approval.note})
 
 

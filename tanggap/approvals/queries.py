@@ -16,9 +16,13 @@ def queue(workspace_ids, *, status: str | None = ApprovalStatus.MENUNGGU) -> Que
     return qs.order_by("id") if status == ApprovalStatus.MENUNGGU else qs.order_by("-id")
 
 
-def pending_on(case) -> list[ReplyApproval]:
-    return list(ReplyApproval.objects.filter(case=case, status=ApprovalStatus.MENUNGGU)
-                .select_related("requested_by").order_by("id"))
+def on_case(case, *, decided: int = 3) -> list[ReplyApproval]:
+    """What the case page shows: every reply of the case still waiting, then the newest few
+    decided (so the operator sees what became of theirs), newest first."""
+    base = ReplyApproval.objects.filter(case=case).select_related("requested_by", "decided_by")
+    waiting = list(base.filter(status=ApprovalStatus.MENUNGGU).order_by("-id"))
+    done = list(base.exclude(status=ApprovalStatus.MENUNGGU).order_by("-id")[:decided])
+    return waiting + done
 
 
 def pending_count(workspace_id: int) -> int:

@@ -42,3 +42,18 @@ def offers_for(*, case, actor) -> list[Offer]:
         offers.append(Offer(template, text, missing, _score(template, case) > 0))
     offers.sort(key=lambda o: (-_score(o.template, case), o.template.name.casefold()))
     return offers
+
+
+def grouped_by_topic(workspace_id: int, labels: dict) -> list[tuple[str, list[ReplyTemplate]]]:
+    """The templates page: (topic label, templates) in the order of the topic list, a template
+    under each topic it names, those for any topic last."""
+    rows = list(ReplyTemplate.objects.filter(workspace_id=workspace_id).order_by("name", "id"))
+    groups = []
+    for topic, label in labels.items():
+        members = [t for t in rows if topic in t.topics]
+        if members:
+            groups.append((str(label), members))
+    general = [t for t in rows if not t.topics]
+    if general:
+        groups.append(("", general))
+    return groups

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +16,7 @@ from tanggap.cases.actions import effective_holder_id
 from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
-from tanggap.errors import DeskError, Forbidden, NotFound
+from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
 from tanggap.sla import queries as sla_queries
@@ -27,13 +26,7 @@ from tanggap.workspaces.models import Membership, Role
 INBOX_PAGE = 100
 
 
-def _or_404(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except NotFound:
-        raise Http404() from None
-    except Forbidden:
-        raise PermissionDenied() from None
+_or_404 = for_page
 
 
 @login_required

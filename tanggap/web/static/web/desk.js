@@ -110,6 +110,8 @@
     };
     socket.onmessage = (msg) => {
       const ev = JSON.parse(msg.data);
+      // Other rooms' scripts (approvals, ...) follow the same events.
+      window.dispatchEvent(new CustomEvent("tanggap:event", {detail: ev}));
       if (ev.kind === "presence_query") {
         sendPresence(myState);
       } else if (ev.kind === "presence") {
@@ -118,7 +120,7 @@
         if (ev.state === "left") users.delete(ev.user);
         else users.set(ev.user, {state: ev.state, at: Date.now()});
         renderPresence();
-      } else if (ev.kind === "case" || ev.kind === "delivery") {
+      } else if (ev.kind === "case" || ev.kind === "delivery" || ev.kind === "approval") {
         if (page === "inbox" || ev.case_id === caseId) scheduleRefresh();
       }
     };
@@ -210,6 +212,11 @@
       box.value = ""; draftKey = null; baseVersion = r.data.version; showTone("", null);
       myState = "viewing"; sendPresence(myState);
       toast(S.sent);
+    } else if (r.status === 202) {
+      // Held for a supervisor's approval: nothing was sent; the case shows it waiting.
+      box.value = ""; draftKey = null; showTone("", null);
+      myState = "viewing"; sendPresence(myState);
+      toast(S.held);
     } else if (r.data.error === "already_answered") {
       if (window.confirm(S.already)) return send(true, confirmTone);
     } else if (r.data.error === "tone_blocked") {

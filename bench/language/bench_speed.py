@@ -6,7 +6,13 @@ model trained on those messages, and wall time of starting the CLI for one line.
 
 The engine caches per word and per space-separated chunk (a desk sees the same words all
 day). Each figure starts with every cache empty and then goes over its texts 20 times, so most
-of it is the steady state; "first sight" classifies texts the process has never seen, once.
+of it is the steady state. Texts never seen before are timed twice: "first sight" classifies
+the long letters and failure-pattern letters once with every cache empty (a process that has
+just started), "new texts" classifies the synthetic next year once after the process has
+classified the previous year (a desk that has been running: most words known, every text new).
+Each is timed one by one (``classify``, as the desk triages each arriving message), in batches
+of 256 (``classify_many``, as ``tanggap classify`` reads), and one by one through the batch
+path (how ``classify`` worked before it had its own path), best of three runs.
 
     python bench/language/bench_speed.py
 """
@@ -22,22 +28,23 @@ import tracemalloc
 
 from bench_topic import load as load_messages
 from common import HERE, REPO
+from synthetic import year
 
 sys.path.insert(0, str(REPO))
 
 from tanggap.language import check_tone, classify, classify_many, load_model, train  # noqa: E402
-from tanggap.language.matching import _suspicious  # noqa: E402
+from tanggap.language.matching import _suspicious, affixed_root  # noqa: E402
 from tanggap.language.model import _word_features  # noqa: E402
 from tanggap.language.normalize import _chunk_tokens, repair_word  # noqa: E402
+from tanggap.language.triage import _classify_batch  # noqa: E402
 
 
 def clear_caches(model=None) -> None:
     """Forget every word the engine has seen, as a freshly started process would."""
-    for cached in (repair_word, _chunk_tokens, _suspicious, _word_features):
+    for cached in (repair_word, _chunk_tokens, _suspicious, _word_features, affixed_root):
         cached.cache_clear()
     if model is not None:
         model._word_ids.clear()
-        model._pair_ids.clear()
 
 
 def replies() -> list[str]:
@@ -75,6 +82,28 @@ def batch_throughput(name: str, texts: list[str], model, rounds: int = 20) -> No
           "second")
 
 
+def unseen(name: str, texts: list[str], model, warm: list[str] = (), runs: int = 3) -> None:
+    """Texts the process has never seen, once each, after ``warm`` (or with empty caches):
+    one by one, in batches of 256, and one by one through the batch path; best of ``runs``."""
+    ways = {"classify, one by one": lambda: [classify(t, model=model) for t in texts],
+            "classify_many, batches of 256": lambda: [
+                classify_many(texts[i:i + 256], model=model) for i in range(0, len(texts), 256)],
+            "one by one through the batch path (before)": lambda: [
+                _classify_batch([t], model) for t in texts]}
+    rates: dict[str, list[float]] = {way: [] for way in ways}
+    for _ in range(runs):
+        for way, run in ways.items():  # interleaved, so that a burst of load hits all three
+            clear_caches(model)
+            for start in range(0, len(warm), 256):
+                classify_many(warm[start:start + 256], model=model)
+            cpu_start = time.process_time()
+            run()
+            rates[way].append(len(texts) / (time.process_time() - cpu_start))
+    for way, got in rates.items():
+        print(f"{name}, {way:<44} {max(got):9,.0f} per CPU second (runs: "
+              f"{', '.join(f'{rate:,.0f}' for rate in got)})")
+
+
 def main() -> None:
     print(f"command: python bench/language/bench_speed.py {' '.join(sys.argv[1:])}")
     if hasattr(os, "sched_setaffinity"):
@@ -89,13 +118,18 @@ def main() -> None:
     model = load_model(model_path)
     size, _peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     classify("warm up")
     throughput("classify (cold)", messages, classify)
     throughput("classify (--model)", messages, lambda t: classify(t, model=model))
+    throughput("same through the batch path (before)", messages,
+               lambda t: _classify_batch([t], model))
     batch_throughput("classify_many (--model), batches of 256", messages, model)
     first_sight = [row["text"] for name in ("letters", "hard") for row in load_messages(name)]
-    batch_throughput(f"first sight: {len(first_sight)} letters, once", first_sight, model,
-                     rounds=1)
+    unseen(f"first sight ({len(first_sight)} letters)", first_sight, model)
+    previous, following = year("train", 7000, 2025), year("test", 2000, 2025)
+    unseen(f"new texts ({len(following)}, after {len(previous)})",
+           [row["text"] for row in following], model, warm=[row["text"] for row in previous])
     letters = [row["text"] for row in load_messages("letters")]
     throughput(f"same, {len(letters)} long letters", letters,
                lambda t: classify(t, model=model))
@@ -113,6 +147,7 @@ def main() -> None:
         runs.append(time.perf_counter() - start)
     print(f"python -m tanggap.language.cli classify, one line: start-up to exit "
           f"{min(runs) * 1000:.0f} ms best, {max(runs) * 1000:.0f} ms worst of 5")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

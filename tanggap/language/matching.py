@@ -237,7 +237,13 @@ def affixed_root(word: str) -> str | None:
     head, dash, tail = word.partition("-")
     if dash and head in _PREFIXES:
         word = head + tail  # meng-kacungkan
-    for prefix in ("", *_PREFIXES):
+    # Every root found below starts the word after a prefix: most words fail on their first
+    # four letters there, without the prefix × suffix walk.
+    heads = _root_heads()
+    if not any(word[len(prefix):len(prefix) + 4] in heads for prefix in _PREFIXES_AND_NONE
+               if word.startswith(prefix)):
+        return None
+    for prefix in _PREFIXES_AND_NONE:
         if not word.startswith(prefix):
             continue
         rest = word[len(prefix):]
@@ -251,6 +257,16 @@ def affixed_root(word: str) -> str | None:
             if len(root) >= 4 and terms.get(root) == "kasar":
                 return root
     return None
+
+
+_PREFIXES_AND_NONE = ("", *_PREFIXES)
+
+
+@cache
+def _root_heads() -> frozenset[str]:
+    """The first four letters of every root ``affixed_root`` can return."""
+    return frozenset(term[:4] for term, kind in _kasar_words().items()
+                     if kind == "kasar" and len(term) >= 4)
 
 
 def _is_aimed(hit: Hit, words: list[str], bases: list[str]) -> bool:

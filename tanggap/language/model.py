@@ -81,31 +81,26 @@ _NOT_PLAIN_WORDS = _NOT_WORDS | {EMOJI}
 
 
 class _WordRows(dict):
-    """(base, norm) of a plain word → the vocabulary rows of its ``_word_features``; a miss
-    computes them (so ``map(rows.__getitem__, keys)`` stays in C for words seen before)."""
+    """(base, norm) of a plain word → the vocabulary rows of its ``_word_features`` (those the
+    model knows); a miss computes them (so ``map(rows.__getitem__, keys)`` stays in C for
+    words seen before)."""
 
     def __init__(self, index: dict[str, int]) -> None:
         super().__init__()
         self.index = index
+        # Character grams without their "#", so that a new word's grams are looked up as
+        # slices, without building the feature strings (a first-sight hot spot).
+        self.grams = {name[1:]: row for name, row in index.items() if name.startswith("#")}
 
     def __missing__(self, key: tuple[str, str]) -> tuple[int, ...]:
-        get = self.index.get
-        rows = self[key] = tuple(i for i in map(get, _word_features(key[1], key[0], False))
-                                 if i is not None)
-        return rows
-
-
-class _PairRow(dict):
-    """(word, next word) → the vocabulary row of the pair, -1 if none (zip gives the keys
-    ready-made, so a pair seen before costs one lookup and no string join)."""
-
-    def __init__(self, index: dict[str, int]) -> None:
-        super().__init__()
-        self.index = index
-
-    def __missing__(self, key: tuple[str, str]) -> int:
-        row = self[key] = self.index.get(" ".join(key), -1)
-        return row
+        base, norm = key
+        get, gram = self.index.get, self.grams.get
+        padded = f"<{base}>"
+        size = len(padded)
+        rows = [get(norm, -1), get(base, -1) if base != norm else -1]
+        rows += [gram(padded[i:i + n], -1) for n in (3, 4, 5) for i in range(size - n + 1)]
+        found = self[key] = tuple(filter((-1).__ne__, rows))
+        return found
 
 
 def _special(token: Token) -> str | None:
@@ -180,14 +175,12 @@ class Model:
     trained_rows: dict[str, int]
     _index: dict[str, int] = field(default_factory=dict, repr=False)
     _word_ids: _WordRows = field(default_factory=lambda: _WordRows({}), repr=False)
-    _pair_ids: _PairRow = field(default_factory=lambda: _PairRow({}), repr=False)
     _is_word: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
 
     def __post_init__(self) -> None:
         self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
         self._index = {word: i for i, word in enumerate(self.vocab)}
         self._word_ids = _WordRows(self._index)
-        self._pair_ids = _PairRow(self._index)
         # Reasons name words and word pairs, not character grams or the rules' own verdicts.
         self._is_word = np.array([not word.startswith(("#", "rule:")) for word in self.vocab],
                                  dtype=bool)
@@ -196,42 +189,62 @@ class Model:
         """The vocabulary rows of ``features(tokens, extra)`` for each ``(tokens, extra)``,
         without building the feature strings again (each word's rows are cached), and their
         weighted sums (what ``features`` + a sparse product would give, in one pass)."""
-        if len(self._word_ids) > 100_000:
-            self._word_ids.clear()
-        if len(self._pair_ids) > 200_000:
-            self._pair_ids.clear()
-        rows_of = self._word_ids.__getitem__  # a miss computes and keeps them (_WordRows)
-        pair_of = self._pair_ids.__getitem__
-        get = self._index.get
-        specials = {URL: get("<url>", -1), MENTION: get("<mention>", -1)}
-        question = get("?", -1)
+        self._bound_caches()
         flat: list[int] = []
         extend = flat.extend
         counts = []
         for tokens, extra in docs:
             before = len(flat)
-            extend(map(get, extra, repeat(-1, len(extra))))
-            # Word rows by C-level passes: the per-token Python loop was the hot spot.
-            extend(chain.from_iterable(map(rows_of, dict.fromkeys(
-                [t[1:3] for t in tokens if t[5] not in _NOT_PLAIN_WORDS]))))
-            for token in [t for t in tokens if t[5] in _NOT_PLAIN_WORDS]:
-                kind = token[5]
-                if kind == EMOJI:
-                    extend((get(token[2], -1),))
-                elif kind == PUNCT:
-                    if token[2] == "?":
-                        extend((question,))
-                else:
-                    extend((specials[kind],))
-            words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
-            extend(map(pair_of, zip(words, words[1:], strict=False)))
+            self._rows(tokens, extra, extend)
             counts.append(len(flat) - before)
+        if len(counts) == 1:
+            return self._encoded_one(flat)
         return self._encoded(flat, counts)
+
+    def encode_one(self, tokens: list[Token], extra: Sequence[str]) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+        """``encode([(tokens, extra)])`` for one message, as ``(ids, sums)`` (the row of
+        sums alone): the same arithmetic in the same order, without the batch's arrays."""
+        self._bound_caches()
+        found: set[int] = set()
+        self._rows(tokens, extra, found.update)
+        found.discard(-1)
+        ids = np.fromiter(found, dtype=np.intp, count=len(found))
+        ids.sort()  # the order of the sum below, as ``_encoded_one`` adds them
+        if not len(ids):
+            return ids, np.zeros(self.weights.shape[1], dtype=np.float32)
+        return ids, (np.take(self.weights, ids, axis=0).sum(axis=0)
+                     / np.sqrt(self.idf_sq[ids].sum()))
+
+    def _bound_caches(self) -> None:
+        if len(self._word_ids) > 100_000:
+            self._word_ids.clear()
+
+    def _rows(self, tokens: list[Token], extra: Sequence[str], add: Callable) -> None:
+        """``add`` the vocabulary rows of one message's features (-1 for those the model does
+        not know; repeats included: the caller dedupes)."""
+        get = self._index.get
+        add(map(get, extra, repeat(-1, len(extra))))
+        # Word rows by C-level passes: the per-token Python loop was the hot spot.
+        add(chain.from_iterable(map(self._word_ids.__getitem__, dict.fromkeys(
+            [t[1:3] for t in tokens if t[5] not in _NOT_PLAIN_WORDS]))))
+        others = [t for t in tokens if t[5] in _NOT_PLAIN_WORDS]
+        if others:
+            add([self._special_row(token) for token in others])
+        words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
+        # Word pairs are mostly new to a message: joining them beats caching them.
+        add(map(get, map(" ".join, zip(words, words[1:], strict=False)), repeat(-1)))
+
+    def _special_row(self, token: Token) -> int:
+        kind = token[5]
+        if kind == EMOJI:
+            return self._index.get(token[2], -1)
+        if kind == PUNCT:
+            return self._index.get("?", -1) if token[2] == "?" else -1
+        return self._index.get("<url>" if kind == URL else "<mention>", -1)
 
     def _encoded(self, flat: list[int], counts: list[int]) -> Encoded:
         rows = len(counts)
-        if rows == 1:
-            return self._encoded_one(flat)
         size = len(self.vocab) + 1
         # Sorting (message, id) keys dedupes features within a message (they are binary) and
         # groups each message's ids for one reduceat. 32-bit keys while they fit: NumPy sorts
@@ -291,6 +304,19 @@ class Model:
         for row, i in zip(owner[keep].tolist(), ids[keep].tolist(), strict=True):
             reasons[row].append(vocab[i])
         return reasons
+
+    def strongest_one(self, ids: np.ndarray, head: Head, column: int,
+                      limit: int = 3) -> list[str]:
+        """``strongest`` for one message: ``ids`` from ``encode_one``, ``column`` its label's
+        column of ``head`` (-1 for none)."""
+        if column < 0:
+            return []
+        ids = ids[self._is_word[ids]]
+        weight = self.weights[ids, head.start + column]
+        positive = weight > 0
+        ids, weight = ids[positive], weight[positive]
+        top = np.argsort(-weight, kind="stable")[:limit]  # ids are sorted: ties by id
+        return [self.vocab[i] for i in ids[top].tolist()]
 
     def save(self, path: str | Path) -> None:
         meta = {"format": FORMAT, "version": VERSION, "trained_rows": self.trained_rows,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import exp, log
 
 import numpy as np
 
@@ -42,6 +43,7 @@ COLD_TOPIC_THRESHOLD = 0.266
 # answers a threshold would keep at 90 % precision on a set where the engine does well.
 MIN_CONFIDENCE = 0.5
 _KASAR_PRIOR = {True: np.log([0.2, 0.8]), False: np.log([0.8, 0.2])}  # labels false, true
+_KASAR_PRIOR_LIST = {hit: prior.tolist() for hit, prior in _KASAR_PRIOR.items()}
 _TOP = 3
 # A topic below this share is noise (the rules' spread doubt), not a suggestion.
 _SUGGESTION_FLOOR = 0.05
@@ -75,15 +77,35 @@ class Triage:
 
 def classify(text: str, model: Model | None = None) -> Triage:
     """Triage ``text``; with ``model``, its trained heads decide with the rules as a prior."""
-    return classify_many([text], model)[0]
+    r = _read(text)
+    scored = _score_one(r, model)
+    topics = scored.topics
+    ranked = sorted(range(len(TOPICS)), key=topics.__getitem__, reverse=True)[:_TOP]
+    intent = _INTENT_ORDER[max(range(len(_INTENT_ORDER)), key=scored.intents.__getitem__)]
+    return _result(r, ranked, topics, scored.threshold, intent, scored.kasar)
 
 
 def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Triage]:
     """``classify`` for many texts: the same answers, with the arithmetic of the whole batch
     done at once (what keeps ``tanggap classify`` at thousands of messages a second)."""
+    if len(texts) == 1:
+        return [classify(texts[0], model)]
+    return _classify_batch(texts, model)
+
+
+def _classify_batch(texts: Sequence[str], model: Model | None) -> list[Triage]:
+    """The batch path, for any number of texts (one included: how ``classify`` worked
+    before it had its own path, which ``bench_speed.py`` still times)."""
     read = [_read(text) for text in texts]
     if not read:
         return []
+    return _results(read, *_score_many(read, model)[:4])
+
+
+def _score_many(read: list[_Read], model: Model | None) -> tuple[np.ndarray, ...]:
+    """The distributions of a batch, as arrays: topics (messages × ``TOPICS``), the
+    confidence under which each abstains, intents (× ``_INTENT_ORDER``), kasar, and the
+    kasar head's probability of "true" (None without one). Appends the model's reasons."""
     topic_rules = _scores([r.topics for r in read], TOPICS)
     intent_rules = _scores([r.intents for r in read], _INTENT_ORDER)
     topics = _cold_topics(topic_rules)
@@ -91,8 +113,9 @@ def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Tria
     thresholds = np.full(len(read), COLD_TOPIC_THRESHOLD)
     kasar = np.array([r.kasar for r in read])
     heads = model.heads if model is not None else {}
+    p_true = None
     if not heads:
-        return _results(read, topics, thresholds, intents, kasar)
+        return topics, thresholds, intents, kasar, p_true
     encoded = model.encode([(r.tokens, _rule_features(r.topics, r.intents, r.kasar))
                             for r in read])
     topic_head, intent_head, kasar_head = (heads.get(name) for name in HEADS)
@@ -101,7 +124,7 @@ def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Tria
         topics = _blend(topic_head, encoded, topic_rules, topics, spoke, TOPICS)
         thresholds[spoke] = topic_head.threshold
         best = topics.argmax(axis=1)
-        seen = {label: j for j, label in enumerate(topic_head.labels)}
+        seen = _layout(topic_head, TOPICS).position
         columns = np.array([seen.get(TOPICS[b], -1) for b in best.tolist()]) * spoke - ~spoke
         words = model.strongest(encoded, topic_head, columns)
         for i in np.flatnonzero(spoke).tolist():
@@ -126,7 +149,7 @@ def classify_many(texts: Sequence[str], model: Model | None = None) -> list[Tria
         for i in np.flatnonzero(learned & ~kasar).tolist():
             read[i].reasons.append(f"model:kasar {p_true[i]:.2f}")
         kasar = learned
-    return _results(read, topics, thresholds, intents, kasar)
+    return topics, thresholds, intents, kasar, p_true
 
 
 @dataclass(slots=True)
@@ -182,7 +205,8 @@ def _blend(head: Head, encoded: Encoded, rules: np.ndarray, cold: np.ndarray,
     (``spoke``), the head's calibrated probabilities, ``scale`` · SVM scores + ``prior`` ·
     log rules (``rules``: the rules' raw scores); the labels the head never saw keep the share
     ``cold`` gave them, so neither side can veto what it does not know. Elsewhere ``cold``."""
-    columns, seen = _columns(head, order)
+    layout = _layout(head, order)
+    columns, seen = layout.columns, layout.seen
     logits = head.scale * head.decision(encoded.sums)
     if not encoded.known.all():
         logits[~encoded.known] = 0.0  # the model knew no feature: it says nothing
@@ -194,16 +218,174 @@ def _blend(head: Head, encoded: Encoded, rules: np.ndarray, cold: np.ndarray,
     return mixed
 
 
-def _columns(head: Head, order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``head``'s labels stands in ``order``, and which of ``order`` it has
-    (kept on the head: every batch asks the same)."""
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each of a head's labels stands in a label order (``TOPICS``, ``_INTENT_ORDER``):
+    as arrays for the batch, as lists for one message, and label → the head's column."""
+
+    columns: np.ndarray
+    seen: np.ndarray
+    column_list: list[int]
+    seen_list: list[bool]
+    position: dict[str, int]
+
+
+def _layout(head: Head, order: tuple[str, ...]) -> _Layout:
+    """``head``'s ``_Layout`` in ``order`` (kept on the head: every message asks the same)."""
     cached = head.orders.get(order)
     if cached is None:
-        columns = np.array([order.index(label) for label in head.labels])
+        columns = [order.index(label) for label in head.labels]
         seen = np.zeros(len(order), dtype=bool)
         seen[columns] = True
-        cached = head.orders[order] = (columns, seen)
+        cached = head.orders[order] = _Layout(
+            np.array(columns), seen, columns, seen.tolist(),
+            {label: j for j, label in enumerate(head.labels)})
     return cached
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """One message's distributions before they become a ``Triage``: topics (over
+    ``TOPICS``), the confidence under which it abstains, intents (over ``_INTENT_ORDER``),
+    kasar, and the kasar head's probability of "true" (None without one)."""
+
+    topics: list[float]
+    threshold: float
+    intents: list[float]
+    kasar: bool
+    p_kasar: float | None
+
+
+def _score_one(r: _Read, model: Model | None) -> _Scored:
+    """``classify_many``'s arithmetic for a batch of one, on Python floats.
+
+    NumPy's set-up costs more than the arithmetic of one message (a few dozen numbers), so
+    only the float32 steps, whose rounding the batch path fixes, stay in NumPy. Every step
+    is the batch's, in its order; the two agree to the last bit or within a unit of the last
+    place (``math.exp`` and ``math.log`` against NumPy's own), and the tests pin them.
+    """
+    rules_topics, rules_intents = r.topics, r.intents
+    topic_scores = [rules_topics.get(label, 0.0) for label in TOPICS] if rules_topics else None
+    topics = _cold_topics_one(topic_scores) if topic_scores else [0.0] * len(TOPICS)
+    intent_scores = [rules_intents.get(label, 0.0) for label in _INTENT_ORDER]
+    intents = _shares_one(intent_scores) if rules_intents else list(_SILENT_INTENTS)
+    threshold = COLD_TOPIC_THRESHOLD
+    kasar = r.kasar
+    heads = model.heads if model is not None else None
+    if not heads:
+        return _Scored(topics, threshold, intents, kasar, None)
+    ids, sums = model.encode_one(r.tokens, _rule_features(rules_topics, rules_intents, kasar))
+    known = len(ids) > 0
+    reasons = r.reasons
+    topic_head = heads.get("topic")
+    if topic_head is not None and (known or rules_topics):
+        topics = _blend_one(topic_head, sums, known, topic_scores or [0.0] * len(TOPICS),
+                            topics, TOPICS)
+        threshold = topic_head.threshold
+        best = topics.index(max(topics))  # the first of equals, as argmax
+        column = _layout(topic_head, TOPICS).position.get(TOPICS[best], -1)
+        reasons.append(f"model:topik {TOPICS[best]} {topics[best]:.2f}")
+        reasons.extend([f"model:{word}"
+                        for word in model.strongest_one(ids, topic_head, column)])
+    intent_head = heads.get("intent")
+    if intent_head is not None and (known or rules_intents):
+        cold = intents if rules_intents else [0.0] * len(_INTENT_ORDER)
+        intents = _blend_one(intent_head, sums, known, intent_scores, cold, _INTENT_ORDER)
+        best = intents.index(max(intents))
+        reasons.append(f"model:intent {_INTENT_ORDER[best]} {intents[best]:.2f}")
+    p_kasar = None
+    kasar_head = heads.get("kasar")
+    if kasar_head is not None and "true" in kasar_head.labels:
+        weight = kasar_head.scale * (1.0 if known else 0.0)
+        prior = kasar_head.prior
+        logits = [prior * rule + weight * score for rule, score in zip(
+            _KASAR_PRIOR_LIST[kasar], kasar_head.decision(sums).tolist(), strict=True)]
+        p_kasar = _softmax_one(logits)[kasar_head.labels.index("true")]
+        learned = p_kasar >= kasar_head.cutoff
+        if learned and not kasar:
+            reasons.append(f"model:kasar {p_kasar:.2f}")
+        kasar = learned
+    return _Scored(topics, threshold, intents, kasar, p_kasar)
+
+
+def _blend_one(head: Head, sums: np.ndarray, known: bool, scores: list[float],
+               cold: list[float], order: tuple[str, ...]) -> list[float]:
+    """``_blend`` for one message that the model or the rules spoke on."""
+    layout = _layout(head, order)
+    columns = layout.column_list
+    # float32, as in the batch: the SVM scores times the scale, then the rules' log prior
+    # added in float64 and rounded back, then a float32 softmax.
+    if known:
+        logits = head.scale * head.decision(sums)
+    else:
+        logits = np.zeros(len(columns), dtype=np.float32)
+    top = max(scores)
+    total = max(_sum(scores), 1e-300)
+    certainty = top / (top + 2.0)
+    doubt = (1.0 - certainty) / len(columns)
+    prior = head.prior
+    flat = prior * log(doubt)  # every label no rule named (doubt + c·0/total is doubt)
+    logits += np.array([prior * log(doubt + certainty * scores[j] / total) if scores[j]
+                        else flat for j in columns])
+    exps = np.exp(logits - _MAX(logits))
+    probabilities = (exps / _ADD(exps)).tolist()
+    mixed = [0.0 if seen else share for seen, share in zip(layout.seen_list, cold, strict=True)]
+    rest = 1.0 - _sum(mixed)
+    for j, probability in zip(columns, probabilities, strict=True):
+        mixed[j] = rest * probability
+    return mixed
+
+
+_MAX, _ADD = np.maximum.reduce, np.add.reduce  # what .max() and .sum() call, without their wrappers
+
+
+def _shares_one(scores: list[float]) -> list[float]:
+    """``_shares`` of one message's scores."""
+    top = max(scores)
+    total = max(_sum(scores), 1e-300)
+    certainty = top / (top + 2.0)
+    doubt = (1.0 - certainty) / len(scores)
+    return [doubt + certainty * score / total if score else doubt for score in scores]
+
+
+def _cold_topics_one(scores: list[float]) -> list[float]:
+    """``_cold_topics`` of one message on which a rule fired."""
+    shares = _shares_one(scores)
+    flat = COLD_TEMPERATURE * log(min(shares))  # the topics no rule named share the least
+    return _softmax_one([COLD_TEMPERATURE * log(share) if score else flat
+                         for share, score in zip(shares, scores, strict=True)])
+
+
+def _softmax_one(logits: list[float]) -> list[float]:
+    top = max(logits)
+    exps = [exp(logit - top) for logit in logits]
+    total = _sum(exps)
+    return [value / total for value in exps]
+
+
+def _sum(values: list[float]) -> float:
+    """``numpy.sum`` of a row of float64, to the last bit: its pairwise summation (eight
+    running sums over blocks of up to 128 numbers), which rounds otherwise than adding left
+    to right."""
+    n = len(values)
+    if n < 8:
+        total = -0.0
+        for value in values:
+            total += value
+        return total
+    if n > 128:
+        half = n // 2
+        half -= half % 8
+        return _sum(values[:half]) + _sum(values[half:])
+    r = values[:8]
+    end = n - n % 8
+    for i in range(8, end, 8):
+        for j in range(8):
+            r[j] += values[i + j]
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for value in values[end:]:
+        total += value
+    return total
 
 
 def train(rows, *, progress=None, workers: int = 1) -> Model:
@@ -336,3 +518,4 @@ def _row_labels(row: dict, number: int) -> dict[str, str]:
 
 # Intent columns, most actionable first, so that a tie goes to the more actionable intent.
 _INTENT_ORDER = tuple(sorted(INTENTS, key=lambda name: -_INTENT_PRIORITY.get(name, 0)))
+_SILENT_INTENTS = tuple(float(label == "lainnya") for label in _INTENT_ORDER)

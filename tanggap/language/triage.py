@@ -368,6 +368,10 @@ def _sum(values: list[float]) -> float:
     running sums over blocks of up to 128 numbers), which rounds otherwise than adding left
     to right."""
     n = len(values)
+    if n > 2 and values.count(0.0) >= n - 2:
+        # Adding zero changes nothing, so at most two non-zero numbers meet once, in any
+        # order (the rules' scores of most messages).
+        return 0.0 + sum([value for value in values if value])
     if n < 8:
         total = -0.0
         for value in values:

@@ -77,3 +77,8 @@ def test_numpys_pairwise_sum_is_reproduced_to_the_last_bit():
         for _ in range(20):
             values = rng.random(n) * rng.choice([1e-8, 1.0, 1e8], n)
             assert triage._sum(values.tolist()) == float(values.sum())
+            # Mostly zeros, as the rules' scores are: none, one, two or three numbers.
+            for kept in range(min(n, 3) + 1):
+                sparse = np.zeros(n)
+                sparse[rng.choice(n, kept, replace=False)] = values[:kept]
+                assert triage._sum(sparse.tolist()) == float(sparse.sum())

@@ -7,7 +7,10 @@ that labels a head never saw are exercised too); ``data/pinned_predictions.jsonl
 mentions, letters spelled out, words the model never saw), the distributions and the triage
 that the engine gave **before** one message had its own hand-written path: one by one and as
 one batch, with the model and cold. Both paths must still give them, the distributions within
-1e-9 and the triage exactly, so that a speed-up can never change an answer unnoticed.
+1e-6 and the triage exactly, so that a speed-up can never change an answer unnoticed. (The heads
+work in float32, whose exp and softmax NumPy computes with CPU-specific vector code: another
+processor may round the last of float32's seven digits differently, so the bound is 1e-6, not
+1e-9; a changed feature or weight moves a distribution by far more.)
 """
 
 import json
@@ -18,6 +21,7 @@ import pytest
 from tanggap.language import classify, classify_many, load_model, triage
 
 DATA = Path(__file__).with_name("data")
+TOLERANCE = 1e-6
 ROWS = [json.loads(line) for line in
         (DATA / "pinned_predictions.jsonl").read_text(encoding="utf-8").splitlines()]
 TEXTS = [row["text"] for row in ROWS]
@@ -29,14 +33,14 @@ def model():
 
 
 def _assert_scored(topics, threshold, intents, kasar, p_kasar, want):
-    assert topics == pytest.approx(want["topics"], abs=1e-9, rel=0)
-    assert intents == pytest.approx(want["intents"], abs=1e-9, rel=0)
+    assert topics == pytest.approx(want["topics"], abs=TOLERANCE, rel=0)
+    assert intents == pytest.approx(want["intents"], abs=TOLERANCE, rel=0)
     assert threshold == want["threshold"]
     assert kasar == want["kasar"]
     if want["p_kasar"] is None:
         assert p_kasar is None
     else:
-        assert p_kasar == pytest.approx(want["p_kasar"], abs=1e-9, rel=0)
+        assert p_kasar == pytest.approx(want["p_kasar"], abs=TOLERANCE, rel=0)
 
 
 @pytest.mark.parametrize("kind", ["model", "cold"])

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "tanggap.portal",
     "tanggap.demo",
     "tanggap.backup",
+    "tanggap.reports",
 ]
 
 MIDDLEWARE = [
@@ -399,3 +400,13 @@ X_CLIENT_SECRET = env_str("X_CLIENT_SECRET")
 # Renew an X access token when it expires within this many seconds (it lasts 2 hours).
 X_TOKEN_REFRESH_MARGIN_SECONDS = env_int("X_TOKEN_REFRESH_MARGIN_SECONDS", 300, minimum=0)
 # --- end connectors -------------------------------------------------------------------------
+
+# --- Reports, transparency, Open311, outgoing webhooks (issue 11); docs/reports.md ------------
+# Readers of the audit trail (tanggap.audit.feed): events per transaction, and how long an id
+# skipped by a reader is looked for again (a transaction still in flight on PostgreSQL).
+TANGGAP_AUDIT_FEED_BATCH = env_int("TANGGAP_AUDIT_FEED_BATCH", 500, minimum=1)
+TANGGAP_AUDIT_FEED_GAP_SECONDS = env_int("TANGGAP_AUDIT_FEED_GAP_SECONDS", 600, minimum=1)
+# How often the periodic runner brings the roll-ups up to date (a report is at most this old,
+# plus a batch: opening a report also catches up).
+TANGGAP_REPORTS_INTERVAL_SECONDS = env_int("TANGGAP_REPORTS_INTERVAL_SECONDS", 5, minimum=1)
+# --- end reports ------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ urlpatterns = [
     path("api/v1/", include("tanggap.api.urls")),
     path("webhooks/", include("tanggap.connectors.urls")),
     path("lapor/", include("tanggap.portal.urls")),
+    path("transparansi/", include("tanggap.reports.public_urls")),
+    path("open311/", include("tanggap.reports.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("w/<slug:slug>/channels/", include("tanggap.connectors.admin_urls")),
     path("", include("tanggap.referrals.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("", include("tanggap.alerts.urls")),
     path("", include("tanggap.replytemplates.urls")),
     path("", include("tanggap.approvals.urls")),
+    path("w/<slug:slug>/reports/", include("tanggap.reports.urls")),
     path("", include("tanggap.web.urls")),
 ]
 

@@ -1,6 +1,21 @@
 from django.apps import AppConfig
 
 
+def _case_locations(case_ids: list[int]) -> dict[int, tuple]:
+    # Imported when first asked: portal.queries loads the platforms' helpers, which a command
+    # that never reads a report must not pay for at start-up.
+    from tanggap.portal.queries import case_locations
+
+    return case_locations(case_ids)
+
+
 class PortalConfig(AppConfig):
     name = "tanggap.portal"
     label = "portal"
+
+    def ready(self) -> None:
+        # The reports map reports by area: they learn where a form report was made from here,
+        # after its portal.submitted event, and keep only the coarse area.
+        from tanggap.reports import locations
+
+        locations.register_source("portal.submitted", _case_locations)

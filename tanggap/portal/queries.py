@@ -149,3 +149,14 @@ def desk_photo(*, case_id: int, message_id: int, index: int) -> tuple[Path, dict
     if not path.is_relative_to(root) or not path.is_file():
         return None
     return path, attachment
+
+
+def case_locations(case_ids: list[int]) -> dict[int, tuple]:
+    """{case_id: (latitude, longitude)} of form reports that gave a point: the reports'
+    location source (tanggap.reports.locations), which keeps only a coarse area of it."""
+    from tanggap.portal.models import Submission
+
+    rows = Submission.objects.filter(case_id__in=case_ids, latitude__isnull=False,
+                                     longitude__isnull=False).order_by("pk")
+    return {case_id: (lat, lon) for case_id, lat, lon
+            in rows.values_list("case_id", "latitude", "longitude")}

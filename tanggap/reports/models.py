@@ -1,0 +1,167 @@
+"""What the reports know, derived from the audit trail: one fact row per case, daily roll-ups of
+counts, one fact row per referral; and the reports room's own records: which cases the desk made
+public, and the service requests that came in through Open311.
+
+Facts and roll-ups are written only by reports.rollup (from the audit feed, tanggap.audit.feed);
+they hold no personal data (no names, handles, texts or exact places), so retention's
+anonymising of closed cases leaves them counting, and the transparency page and open data can be
+built from them. A roll-up can be rebuilt from the audit trail at any time (`tanggap report
+rebuild`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+# The dimensions every roll-up row is keyed by, in order. body_id 0: no referral; area "": no
+# location. operator_id 0 rows count cases and messages; a row of an operator counts that
+# operator's work only (claims, replies, resolved, closed), so the case-level resolved and closed
+# are summed over operator 0 rows, and replies over all rows.
+DIMENSIONS = ("channel_id", "kind", "intent", "topic", "kasar", "body_id", "area")
+COUNTERS = (
+    "opened",           # cases opened
+    "messages_in",      # citizen messages
+    "thanks_in",        # citizen messages read as thanks (intent apresiasi)
+    "kasar_in",         # citizen messages with abusive language
+    "replies",          # the desk's replies (per operator on operator rows)
+    "first_responses",  # cases that got their first reply that day
+    "answered",         # cases opened that day that have had a reply (on their opening day)
+    "claims",           # claims and take-overs (operator rows)
+    "resolved",         # cases moved to done (selesai)
+    "closed",           # cases moved to closed (ditutup)
+    "referred",         # cases referred to a body
+)
+
+
+class CaseFact(models.Model):
+    """One case as the reports see it: its dimensions now, its times, and every count it adds to
+    the roll-ups (`contrib`), so that when a dimension changes (a corrected topic, a referral)
+    its counts move with it."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    workspace_id = models.BigIntegerField()
+    opened_at = models.DateTimeField()
+    opened_day = models.DateField()
+    channel_id = models.BigIntegerField()
+    platform = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20)
+    intent = models.CharField(max_length=20, blank=True)
+    topic = models.CharField(max_length=40, blank=True)
+    kasar = models.BooleanField(default=False)
+    body_id = models.BigIntegerField(default=0)
+    area = models.CharField(max_length=24, blank=True)
+    status = models.CharField(max_length=20)
+    first_response_at = models.DateTimeField(null=True)
+    first_response_day = models.DateField(null=True)
+    first_response_seconds = models.BigIntegerField(null=True)
+    first_response_by = models.BigIntegerField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    resolved_day = models.DateField(null=True)
+    resolution_seconds = models.BigIntegerField(null=True)
+    resolved_by = models.BigIntegerField(null=True)
+    # The counter the resolution added to: "resolved" (selesai) or "closed" (ditutup).
+    resolved_as = models.CharField(max_length=10, blank=True)
+    updated_at = models.DateTimeField()
+    # {"<day>|<operator id>": {"<counter>": n}}: what this case added to the roll-ups.
+    contrib = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace_id", "opened_day"], name="casefact_opened_idx"),
+            models.Index(fields=["workspace_id", "first_response_day"], name="casefact_fr_idx"),
+            models.Index(fields=["workspace_id", "resolved_day"], name="casefact_res_idx"),
+        ]
+
+
+class DailyRollup(models.Model):
+    """Counts of one day for one combination of dimensions (and one operator, or none)."""
+
+    workspace_id = models.BigIntegerField()
+    day = models.DateField()
+    channel_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20)
+    intent = models.CharField(max_length=20)
+    topic = models.CharField(max_length=40)
+    kasar = models.BooleanField()
+    body_id = models.BigIntegerField()
+    area = models.CharField(max_length=24)
+    operator_id = models.BigIntegerField()
+    opened = models.IntegerField(default=0)
+    messages_in = models.IntegerField(default=0)
+    thanks_in = models.IntegerField(default=0)
+    kasar_in = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    first_responses = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    claims = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    referred = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index of every report query: a workspace's days, then the dimensions.
+            models.UniqueConstraint(
+                fields=["workspace_id", "day", *DIMENSIONS, "operator_id"],
+                name="rollup_key"),
+        ]
+
+
+class ReferralFact(models.Model):
+    """One referral of a case to a responsible body, as the audit trail told it (the referrals
+    room's events: referral.created, referral.answered, referral.withdrawn)."""
+
+    referral_id = models.BigIntegerField(primary_key=True)
+    workspace_id = models.BigIntegerField()
+    case_id = models.BigIntegerField()
+    body_id = models.BigIntegerField()
+    body_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+    created_day = models.DateField()
+    acknowledged_at = models.DateTimeField(null=True)
+    closed_at = models.DateTimeField(null=True)
+    follow_up_due_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "created_day"], name="referralfact_idx")]
+
+
+class PublicMark(models.Model):
+    """The desk decided that this case may be shown in full on the transparency page and in
+    Open311: the citizen's words, the desk's answers and the address given. Written only by
+    reports.actions.set_case_public, audited."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True,
+                                related_name="public_mark")
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+")
+    marked_at = models.DateTimeField()
+
+
+class Open311Request(models.Model):
+    """A service request posted through Open311 (reports.open311), beside the case it became.
+    What the client sent about the citizen is kept for the desk only, like the portal's
+    Submission: never in an Open311 answer or on a public page."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE,
+                                related_name="open311_request")
+    service_code = models.CharField(max_length=40)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    address_id = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    account_id = models.CharField(max_length=100, blank=True)
+    device_id = models.CharField(max_length=100, blank=True)
+    media_url = models.URLField(max_length=500, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()

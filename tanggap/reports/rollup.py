@@ -1,0 +1,324 @@
+"""Keeping the reports' facts and daily roll-ups current, from the audit trail.
+
+The desk's actions write nothing for the reports: every state change already leaves an audit
+event in its own transaction, and this module reads those events after a cursor
+(tanggap.audit.feed), a batch per transaction, from the periodic job `reports.rollup` (every
+TANGGAP_REPORTS_INTERVAL_SECONDS), when a report is opened (a few batches inline, the rest in one
+queued catch-up task), or from `tanggap report catch-up`. A report is therefore at most one
+interval plus one batch behind the desk.
+
+For each case touched by a batch it updates the case's fact (CaseFact): its dimensions as the
+case row holds them now (channel, kind, intent, topic, kasar) and as the trail tells them
+(responsible body, area), its first response and resolution, and `contrib`, every count it added
+to the roll-ups. When a dimension changes (an operator corrects the topic, the case is referred),
+the case's counts leave the old roll-up rows and join the new ones, so every day's totals stay
+right for any filter. Roll-up rows are upserted with additions, never rewritten.
+
+What it reads from the trail:
+  case.opened                 a case and its first citizen message
+  case.citizen_wrote          another citizen message (intent, kasar: from the message's triage)
+  case.claimed, .taken_over   an operator's claim
+  case.replied, .announced    a reply by an operator (the first one is the first response)
+  any event with after.status a move into done/closed (a resolution) or out of it (reopened)
+  referral.created/.answered/.withdrawn   the responsible body, and the referral's own fact
+  a location source's action  the case's area (reports.locations)
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from tanggap.audit import feed
+from tanggap.audit.models import AuditEvent
+from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction, Message
+from tanggap.reports import locations
+from tanggap.reports.models import COUNTERS, DIMENSIONS, CaseFact, DailyRollup, ReferralFact
+
+FEED = "reports.rollup"
+
+REPLY_ACTIONS = frozenset({"case.replied", "case.announced"})
+CLAIM_ACTIONS = frozenset({"case.claimed", "case.taken_over"})
+MESSAGE_ACTIONS = frozenset({"case.opened", "case.citizen_wrote"})
+REFERRAL_OPEN = ("terkirim", "diterima", "diproses")
+REFERRAL_CLOSED = frozenset({"selesai", "bukan_wewenang", "ditarik"})
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day of `moment` where the desk is (settings.TIME_ZONE)."""
+    return moment.astimezone(zone()).date()
+
+
+def catch_up(*, now: datetime, max_batches: int | None = None,
+             keep_going=lambda: True) -> feed.FeedRun:
+    return feed.read(FEED, apply_events, now=now, max_batches=max_batches,
+                     keep_going=keep_going)
+
+
+def rebuild(*, now: datetime) -> feed.FeedRun:
+    """Forget every fact and roll-up and read the whole audit trail again (after a change of
+    the roll-up rules, or of settings.TIME_ZONE)."""
+    with transaction.atomic():
+        CaseFact.objects.all().delete()
+        DailyRollup.objects.all().delete()
+        ReferralFact.objects.all().delete()
+        row = feed.cursor(FEED)
+        row.last_id, row.gaps = 0, {}
+        row.save(update_fields=["last_id", "gaps"])
+    return catch_up(now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def apply_events(events: list[AuditEvent], now: datetime) -> None:
+    """The feed handler: fold one batch of events into facts and roll-ups (inside the batch's
+    transaction)."""
+    by_case: dict[int, list[AuditEvent]] = defaultdict(list)
+    for event in events:
+        if event.case_id is not None:
+            by_case[event.case_id].append(event)
+    if not by_case:
+        return
+    cases = {case.pk: case for case in Case.objects.filter(pk__in=list(by_case)).only(
+        "id", "workspace_id", "channel_id", "channel__platform", "kind", "intent", "topic",
+        "kasar", "status", "created_at").select_related("channel")}
+    facts = {fact.case_id: fact for fact in CaseFact.objects.filter(case_id__in=list(by_case))}
+    readings = _message_readings(by_case)
+    areas = _areas(by_case)
+    referrals = _ReferralBook([e for e in events if e.action.startswith("referral.")])
+
+    deltas: dict[tuple, Counter] = defaultdict(Counter)
+    changed: list[CaseFact] = []
+    for case_id, case_events in by_case.items():
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        fact = facts.get(case_id)
+        if fact is None:
+            fact = _new_fact(case)
+            before_dims, before_contrib = None, {}
+        else:
+            before_dims, before_contrib = _dims(fact), _copy(fact.contrib)
+        for event in case_events:
+            _apply(fact, event, readings, referrals)
+        if case_id in areas:
+            fact.area = areas[case_id]
+        _take_case_row(fact, case)
+        fact.updated_at = now
+        if before_dims is not None:
+            _emit(deltas, fact.workspace_id, before_dims, before_contrib, -1)
+        _emit(deltas, fact.workspace_id, _dims(fact), fact.contrib, +1)
+        changed.append(fact)
+
+    CaseFact.objects.filter(case_id__in=[f.case_id for f in changed]).delete()
+    CaseFact.objects.bulk_create(changed, batch_size=500)
+    referrals.save()
+    _upsert_rollups(deltas)
+
+
+def _new_fact(case: Case) -> CaseFact:
+    fact = CaseFact(case_id=case.pk, workspace_id=case.workspace_id, opened_at=case.created_at,
+                    opened_day=local_day(case.created_at), contrib={})
+    _take_case_row(fact, case)
+    _add(fact, case.created_at, 0, "opened")
+    return fact
+
+
+def _take_case_row(fact: CaseFact, case: Case) -> None:
+    fact.channel_id = case.channel_id
+    fact.platform = case.channel.platform
+    fact.kind = case.kind
+    fact.intent = case.intent or ""
+    fact.topic = case.topic or ""
+    fact.kasar = case.kasar
+    fact.status = case.status
+
+
+def _apply(fact: CaseFact, event: AuditEvent, readings: dict, referrals: _ReferralBook) -> None:
+    action, at, actor = event.action, event.created_at, event.actor_id or 0
+    if action in MESSAGE_ACTIONS:
+        reading = readings.get((event.case_id, at), {})
+        _add(fact, at, 0, "messages_in")
+        if reading.get("intent") == "apresiasi":
+            _add(fact, at, 0, "thanks_in")
+        if reading.get("kasar"):
+            _add(fact, at, 0, "kasar_in")
+    elif action in CLAIM_ACTIONS and actor:
+        _add(fact, at, actor, "claims")
+    elif action in REPLY_ACTIONS:
+        _add(fact, at, actor, "replies")
+        if fact.first_response_at is None:
+            fact.first_response_at = at
+            fact.first_response_day = local_day(at)
+            fact.first_response_seconds = max(0, int((at - fact.opened_at).total_seconds()))
+            fact.first_response_by = actor or None
+            _add(fact, at, 0, "first_responses")
+            _add(fact, fact.opened_at, 0, "answered")
+    elif action == "referral.created":
+        body_id = event.after.get("body_id")
+        if isinstance(body_id, int):
+            fact.body_id = body_id
+        _add(fact, at, 0, "referred")
+    if action.startswith("referral."):
+        referrals.apply(event, fact)
+    status = event.after.get("status") if isinstance(event.after, dict) else None
+    if action.startswith("case.") and isinstance(status, str) and status in CaseStatus.values:
+        _status(fact, status, at, actor)
+
+
+def _status(fact: CaseFact, status: str, at: datetime, actor: int) -> None:
+    closed = status in CLOSED_STATUSES
+    if closed and fact.resolved_at is None:
+        counter = "resolved" if status == CaseStatus.SELESAI else "closed"
+        fact.resolved_at, fact.resolved_day = at, local_day(at)
+        fact.resolution_seconds = max(0, int((at - fact.opened_at).total_seconds()))
+        fact.resolved_by, fact.resolved_as = actor or None, counter
+        _add(fact, at, 0, counter)
+        if actor:
+            _add(fact, at, actor, counter)
+    elif not closed and fact.resolved_at is not None:
+        # Reopened: the resolution counted on its day is taken back.
+        _add(fact, fact.resolved_at, 0, fact.resolved_as, -1)
+        if fact.resolved_by:
+            _add(fact, fact.resolved_at, fact.resolved_by, fact.resolved_as, -1)
+        fact.resolved_at = fact.resolved_day = fact.resolution_seconds = None
+        fact.resolved_by, fact.resolved_as = None, ""
+
+
+def _add(fact: CaseFact, at: datetime, operator: int, counter: str, n: int = 1) -> None:
+    key = f"{local_day(at).isoformat()}|{operator}"
+    counters = fact.contrib.setdefault(key, {})
+    counters[counter] = counters.get(counter, 0) + n
+    if counters[counter] == 0:
+        del counters[counter]
+        if not counters:
+            del fact.contrib[key]
+
+
+def _dims(fact: CaseFact) -> tuple:
+    return (fact.channel_id, fact.kind, fact.intent, fact.topic, fact.kasar, fact.body_id,
+            fact.area)
+
+
+def _copy(contrib: dict) -> dict:
+    return {key: dict(counters) for key, counters in contrib.items()}
+
+
+def _emit(deltas: dict, workspace_id: int, dims: tuple, contrib: dict, sign: int) -> None:
+    for key, counters in contrib.items():
+        day, operator = key.split("|")
+        row = deltas[(workspace_id, day, *dims, int(operator))]
+        for counter, n in counters.items():
+            row[counter] += sign * n
+
+
+_COLUMNS = ("workspace_id", "day", *DIMENSIONS, "operator_id")
+
+
+def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
+    rows = [(*key, *(counts.get(c, 0) for c in COUNTERS)) for key, counts in deltas.items()
+            if any(counts.values())]
+    if not rows:
+        return
+    table = DailyRollup._meta.db_table
+    columns = ", ".join((*_COLUMNS, *COUNTERS))
+    marks = ", ".join(["%s"] * (len(_COLUMNS) + len(COUNTERS)))
+    additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
+    sql = (f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+           f"ON CONFLICT ({', '.join(_COLUMNS)}) DO UPDATE SET {additions}")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _message_readings(by_case: dict[int, list[AuditEvent]]) -> dict:
+    """{(case_id, created_at): triage} of the citizen messages the batch's events stored."""
+    wanted = {(e.case_id, e.created_at) for events in by_case.values() for e in events
+              if e.action in MESSAGE_ACTIONS}
+    if not wanted:
+        return {}
+    since = min(at for _, at in wanted)
+    found = {}
+    rows = Message.objects.filter(case_id__in={case_id for case_id, _ in wanted},
+                                  direction=Direction.IN, created_at__gte=since).values_list(
+        "case_id", "created_at", "triage")
+    for case_id, created_at, triage in rows:
+        if (case_id, created_at) in wanted:
+            found.setdefault((case_id, created_at), triage or {})
+    return found
+
+
+def _areas(by_case: dict[int, list[AuditEvent]]) -> dict[int, str]:
+    sources = locations.sources()
+    asked: dict[str, list[int]] = defaultdict(list)
+    for case_id, events in by_case.items():
+        for event in events:
+            if event.action in sources:
+                asked[event.action].append(case_id)
+    areas = {}
+    for action, case_ids in asked.items():
+        for case_id, (lat, lon) in sources[action](case_ids).items():
+            areas[case_id] = locations.area_of(lat, lon)
+    return areas
+
+
+class _ReferralBook:
+    """The referral facts a batch touches, loaded once and written once."""
+
+    def __init__(self, events: list[AuditEvent]) -> None:
+        ids = {int(e.object_id) for e in events if e.object_id.isdigit()}
+        self.facts = {f.referral_id: f for f in ReferralFact.objects.filter(referral_id__in=ids)}
+        self.changed: set[int] = set()
+
+    def apply(self, event: AuditEvent, case_fact: CaseFact) -> None:
+        if not event.object_id.isdigit():
+            return
+        referral_id, after, at = int(event.object_id), event.after or {}, event.created_at
+        fact = self.facts.get(referral_id)
+        if event.action == "referral.created":
+            if fact is None:
+                fact = ReferralFact(referral_id=referral_id, workspace_id=event.workspace_id,
+                                    case_id=event.case_id, created_at=at,
+                                    created_day=local_day(at), status="terkirim")
+            fact.body_id = after.get("body_id") or 0
+            fact.body_name = str(after.get("body") or "")[:200]
+            fact.follow_up_due_at = _parse_time(after.get("follow_up_due_at"))
+        elif fact is None:
+            return
+        elif event.action == "referral.answered":
+            status = after.get("status")
+            if isinstance(status, str):
+                fact.status = status
+                fact.acknowledged_at = fact.acknowledged_at or at
+                if status in REFERRAL_CLOSED:
+                    fact.closed_at = at
+        elif event.action == "referral.withdrawn":
+            fact.status, fact.closed_at = "ditarik", at
+        else:
+            return
+        self.facts[referral_id] = fact
+        self.changed.add(referral_id)
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        ReferralFact.objects.filter(referral_id__in=self.changed).delete()
+        ReferralFact.objects.bulk_create([self.facts[i] for i in self.changed])
+
+
+def _parse_time(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

@@ -1,0 +1,203 @@
+"""The roll-ups follow the audit trail: every count lands on its day and dimensions, moves when a
+dimension changes, and is counted once however often the feed is read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db.models import Sum
+
+from tanggap.audit import events, feed
+from tanggap.audit.models import AuditEvent
+from tanggap.cases.actions import (
+    claim_case,
+    correct_triage,
+    send_reply,
+    set_case_kind,
+    set_case_status,
+    take_over_case,
+)
+from tanggap.reports import rollup
+from tanggap.reports.models import CaseFact, DailyRollup, ReferralFact
+
+# 02:00 UTC is 10:00 in Balikpapan (WITA, UTC+8): the same calendar day in both.
+T0 = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+
+
+def totals(**filters) -> dict:
+    qs = DailyRollup.objects.filter(**filters)
+    sums = qs.aggregate(**{c: Sum(c) for c in ("opened", "messages_in", "thanks_in", "kasar_in", "answered",
+                                                 "replies", "first_responses", "claims",
+                                                 "resolved", "closed", "referred")})
+    return {k: v for k, v in sums.items() if v}
+
+
+def reply(desk, case, who, text="Terima kasih, laporan Bapak kami teruskan ke dinas terkait.",
+          at=None, key="r1"):
+    case.refresh_from_db()
+    return send_reply(case_id=case.pk, actor=who.user, text=text, idempotency_key=key,
+                      base_version=case.version, now=at)
+
+
+def test_a_case_life_lands_on_its_days_and_operators(desk):
+    case = desk.inbound(text="Lampu jalan di Jl. Sudirman mati sejak kemarin", now=T0).case
+    desk.inbound(text="Min, lampu PJU masih mati, tolong dicek", external_id="m2",
+                 now=T0 + timedelta(hours=1))
+    claim_case(case_id=case.pk, actor=desk.ani.user, now=T0 + timedelta(hours=2))
+    reply(desk, case, desk.ani, at=T0 + timedelta(hours=3))
+    day2 = T0 + timedelta(days=1)
+    set_case_status(case_id=case.pk, actor=desk.ani.user, status="selesai", now=day2)
+
+    run = rollup.catch_up(now=day2)
+    assert run.caught_up
+
+    fact = CaseFact.objects.get(case_id=case.pk)
+    assert (fact.opened_day, fact.first_response_seconds, fact.first_response_by) == (
+        date(2026, 11, 3), 3 * 3600, desk.ani.user.pk)
+    assert (fact.resolved_day, fact.resolution_seconds, fact.resolved_as) == (
+        date(2026, 11, 4), 24 * 3600, "resolved")
+    assert fact.topic == "penerangan_jalan" and fact.platform == "web"
+
+    assert totals(day=date(2026, 11, 3), operator_id=0) == {
+        "opened": 1, "messages_in": 2, "first_responses": 1, "answered": 1}
+    assert totals(day=date(2026, 11, 3), operator_id=desk.ani.user.pk) == {
+        "claims": 1, "replies": 1}
+    assert totals(day=date(2026, 11, 4), operator_id=0) == {"resolved": 1}
+    assert totals(day=date(2026, 11, 4), operator_id=desk.ani.user.pk) == {"resolved": 1}
+
+
+def test_reading_the_feed_twice_counts_once(desk):
+    desk.inbound(now=T0)
+    rollup.catch_up(now=T0)
+    rollup.catch_up(now=T0)
+    assert totals() == {"opened": 1, "messages_in": 1}
+
+
+def test_a_corrected_topic_moves_the_whole_case(desk):
+    case = desk.inbound(text="Lampu jalan di Jl. Sudirman mati sejak kemarin", now=T0).case
+    claim_case(case_id=case.pk, actor=desk.ani.user, now=T0)
+    reply(desk, case, desk.ani, at=T0 + timedelta(minutes=30))
+    rollup.catch_up(now=T0)
+    assert totals(topic="penerangan_jalan", operator_id=0) == {
+        "opened": 1, "messages_in": 1, "first_responses": 1, "answered": 1}
+
+    correct_triage(case_id=case.pk, actor=desk.ani.user, topic="listrik",
+                   now=T0 + timedelta(days=3))
+    set_case_kind(case_id=case.pk, actor=desk.ani.user, kind="pertanyaan",
+                  now=T0 + timedelta(days=3))
+    rollup.catch_up(now=T0 + timedelta(days=3))
+
+    assert totals(topic="penerangan_jalan") == {}
+    assert totals(topic="listrik", kind="pertanyaan", day=date(2026, 11, 3)) == {
+        "opened": 1, "messages_in": 1, "first_responses": 1, "answered": 1, "claims": 1, "replies": 1}
+
+
+def test_thanks_and_abusive_messages_are_their_own_counts(desk):
+    desk.inbound(text="Terima kasih pak, lampunya sudah menyala lagi. Mantap pelayanannya!",
+                 external_id="t1", author_id="w1", now=T0)
+    desk.inbound(text="Dasar pemkot goblok, jalan rusak tidak pernah diperbaiki",
+                 external_id="k1", author_id="w2", now=T0)
+    rollup.catch_up(now=T0)
+    assert totals() == {"opened": 2, "messages_in": 2, "thanks_in": 1, "kasar_in": 1}
+
+
+def test_a_reopened_case_is_no_longer_resolved(desk):
+    case = desk.inbound(now=T0).case
+    set_case_status(case_id=case.pk, actor=desk.sari.user, status="ditutup", now=T0)
+    rollup.catch_up(now=T0)
+    assert totals(operator_id=0)["closed"] == 1
+    set_case_status(case_id=case.pk, actor=desk.sari.user, status="menunggu",
+                    now=T0 + timedelta(days=2))
+    rollup.catch_up(now=T0 + timedelta(days=2))
+    assert "closed" not in totals()
+    assert CaseFact.objects.get(case_id=case.pk).resolved_at is None
+
+
+def test_a_take_over_counts_as_the_supervisors_claim(desk):
+    case = desk.inbound(now=T0).case
+    claim_case(case_id=case.pk, actor=desk.ani.user, now=T0)
+    membership = desk.sari.user.memberships.get(workspace=desk.bpn)
+    take_over_case(case_id=case.pk, actor=desk.sari.user, membership=membership, now=T0)
+    rollup.catch_up(now=T0)
+    assert totals(operator_id=desk.sari.user.pk) == {"claims": 1}
+    assert totals(operator_id=desk.ani.user.pk) == {"claims": 1}
+
+
+def test_workspaces_are_kept_apart(desk):
+    desk.inbound(now=T0)
+    desk.inbound(channel=desk.dlh_web, external_id="d1", now=T0)
+    rollup.catch_up(now=T0)
+    assert totals(workspace_id=desk.bpn.pk)["opened"] == 1
+    assert totals(workspace_id=desk.dlh.pk)["opened"] == 1
+
+
+def test_referral_events_give_the_case_its_body(desk):
+    """The referrals room's audit events (referral.created with the body, referral.answered)
+    are what the reports read: the case's counts move to the body, and the referral has a fact."""
+    case = desk.inbound(now=T0).case
+    rollup.catch_up(now=T0)
+
+    class Referral:  # the shape events.record reads from an object: its model name and pk
+        pk = 41
+
+        class _meta:
+            model_name = "referral"
+
+    events.record(workspace_id=desk.bpn.pk, actor=desk.ani.user, action="referral.created",
+                  now=T0 + timedelta(hours=1), case=case, obj=Referral,
+                  after={"body": "PLN UP3 Balikpapan", "body_id": 7,
+                         "follow_up_due_at": (T0 + timedelta(days=7)).isoformat()})
+    events.record(workspace_id=desk.bpn.pk, actor=None, action="referral.answered",
+                  now=T0 + timedelta(days=2), case=case, obj=Referral,
+                  after={"status": "selesai"})
+    rollup.catch_up(now=T0 + timedelta(days=2))
+
+    assert totals(body_id=7) == {"opened": 1, "messages_in": 1, "referred": 1}
+    assert totals(body_id=0) == {}
+    fact = ReferralFact.objects.get(referral_id=41)
+    assert (fact.body_name, fact.status, fact.case_id) == ("PLN UP3 Balikpapan", "selesai", case.pk)
+    assert fact.closed_at == T0 + timedelta(days=2) == fact.acknowledged_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_id_committed_late_is_read_when_it_appears(tx_desk):
+    """On PostgreSQL a slower transaction can commit an id below the cursor: the feed keeps the
+    skipped id and reads it when it shows up."""
+    desk = tx_desk
+    first = desk.inbound(now=T0)
+    rollup.catch_up(now=T0)
+    cursor = feed.cursor(rollup.FEED)
+    # Pretend the reader saw an id two ahead, skipping one that was still in flight.
+    missing = cursor.last_id + 1
+    cursor.last_id = missing
+    cursor.gaps = {str(missing): T0.timestamp()}
+    cursor.save()
+    second = desk.inbound(external_id="late", author_id="w9", now=T0)
+    assert AuditEvent.objects.filter(pk=missing, case=second.case).exists()
+    rollup.catch_up(now=T0 + timedelta(seconds=5))
+    assert CaseFact.objects.filter(case_id__in=[first.case.pk, second.case.pk]).count() == 2
+    assert feed.cursor(rollup.FEED).gaps == {}
+
+
+def test_a_gap_never_filled_is_given_up(desk):
+    desk.inbound(now=T0)
+    rollup.catch_up(now=T0)
+    cursor = feed.cursor(rollup.FEED)
+    cursor.gaps = {"999999": T0.timestamp()}
+    cursor.save()
+    rollup.catch_up(now=T0 + timedelta(minutes=5))
+    assert feed.cursor(rollup.FEED).gaps == {"999999": T0.timestamp()}
+    rollup.catch_up(now=T0 + timedelta(minutes=11))
+    assert feed.cursor(rollup.FEED).gaps == {}
+
+
+def test_rebuild_gives_the_same_numbers(desk):
+    case = desk.inbound(now=T0).case
+    claim_case(case_id=case.pk, actor=desk.ani.user, now=T0)
+    reply(desk, case, desk.ani, at=T0 + timedelta(minutes=5))
+    rollup.catch_up(now=T0)
+    before = sorted(DailyRollup.objects.values_list("day", "operator_id", "opened", "replies"))
+    rollup.rebuild(now=T0)
+    assert sorted(DailyRollup.objects.values_list("day", "operator_id", "opened",
+                                                  "replies")) == before

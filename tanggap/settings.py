@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "tanggap.demo",
     "tanggap.backup",
     "tanggap.reports",
+    "tanggap.hooks",
 ]
 
 MIDDLEWARE = [
@@ -409,4 +410,8 @@ TANGGAP_AUDIT_FEED_GAP_SECONDS = env_int("TANGGAP_AUDIT_FEED_GAP_SECONDS", 600, 
 # How often the periodic runner brings the roll-ups up to date (a report is at most this old,
 # plus a batch: opening a report also catches up).
 TANGGAP_REPORTS_INTERVAL_SECONDS = env_int("TANGGAP_REPORTS_INTERVAL_SECONDS", 5, minimum=1)
+# Outgoing webhooks: how often new case events are turned into deliveries, and how many failed
+# attempts of one delivery (30 s, 1, 2, 4 ... min apart, at most an hour) switch its endpoint off.
+TANGGAP_HOOKS_INTERVAL_SECONDS = env_int("TANGGAP_HOOKS_INTERVAL_SECONDS", 5, minimum=1)
+TANGGAP_HOOKS_MAX_ATTEMPTS = env_int("TANGGAP_HOOKS_MAX_ATTEMPTS", 8, minimum=1)
 # --- end reports ------------------------------------------------------------------------------

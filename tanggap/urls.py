@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("tanggap.replytemplates.urls")),
     path("", include("tanggap.approvals.urls")),
     path("w/<slug:slug>/reports/", include("tanggap.reports.urls")),
+    path("w/<slug:slug>/webhooks/", include("tanggap.hooks.urls")),
     path("", include("tanggap.web.urls")),
 ]
 

@@ -36,6 +36,7 @@ class Sealed:
 SEALED_FIELDS = (
     Sealed("connectors.ChannelAccount", ("credentials_encrypted", "refresh_encrypted"),
            "channel.credentials_resealed"),
+    Sealed("hooks.Endpoint", ("secret_encrypted",), "webhook.secret_resealed"),
 )
 
 

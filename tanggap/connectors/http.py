@@ -194,10 +194,12 @@ class PlatformHTTP:
         raise error
 
     def post_bytes(self, url: str, *, content: bytes, headers: dict[str, str]) -> Response:
-        """A POST of an opaque body to a full URL the caller has checked (a Web Push service's
-        endpoint: tanggap.alerts.push). The body is encrypted and the headers carry a
-        signature, so neither is logged. A failure is a TransportError with the status (404 and
-        410 mean the subscription is gone)."""
+        """A POST of an opaque body to a full URL the caller has checked: a Web Push service's
+        endpoint (tanggap.alerts.push), or an address a workspace admin registered for outgoing
+        webhooks (tanggap.hooks). The body may be encrypted or signed, so neither it nor the
+        headers are logged. Any 2xx is success, whatever its body; a redirect is a failure (not
+        followed); a failure is a TransportError with the status (404 and 410 mean a push
+        subscription is gone)."""
         try:
             response = self._client.post(url, content=content, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -41,7 +41,9 @@ def _api_user(params, workspace: Workspace):
     if token is None or not token.user.is_active:
         raise Open311Error(403, _("Invalid api_key received."))
     membership = Membership.objects.filter(user=token.user, workspace=workspace).first()
-    if membership is None or not membership.can_write:
+    # A posted request becomes a citizen's own words: only the roles that may put citizens'
+    # messages into the desk (an integration account, an admin), as for POST /api/v1/inbound.
+    if membership is None or not membership.can_post_inbound:
         raise Open311Error(403, _("This api_key may not create requests in this "
                                   "jurisdiction."))
     return token.user
@@ -67,8 +69,9 @@ def discovery(request, fmt):
     return respond(fmt, "discovery", {
         "changeset": services.CHANGESET,
         "contact": str(_("Ask the city's complaint desk (its admins) for help.")),
-        "key_service": str(_("An api_key is a Tanggap API token: a desk admin creates one for "
-                             "an operator account (tanggap token create USERNAME).")),
+        "key_service": str(_("An api_key is a Tanggap API token of an integration account: a "
+                             "desk admin creates both (tanggap user add NAME --role "
+                             "integration, then tanggap token create NAME).")),
         "endpoints": [{"specification": SPECIFICATION, "url": endpoint,
                        "changeset": services.CHANGESET, "type": "production",
                        "formats": ["text/xml", "application/json"]}],

@@ -17,6 +17,8 @@ from tanggap.cases.models import Case
 from tanggap.reports import rollup
 from tanggap.reports.actions import set_case_public
 from tanggap.reports.models import CaseFact, Open311Request
+from tanggap.workspaces.actions.members import add_member
+from tanggap.workspaces.actions.tokens import create_token
 
 BASE = "/open311/v2"
 # The specification's example request, with our service code, a place in Balikpapan and a real
@@ -41,6 +43,14 @@ REQUEST_KEYS = ["service_request_id", "status", "status_notes", "service_name", 
 @pytest.fixture
 def anon():
     return Client()
+
+
+@pytest.fixture
+def token(desk):
+    """The token of the city portal's integration account, which posts citizens' reports."""
+    membership = add_member(workspace=desk.bpn, username="portal-kota", role="integration",
+                            password="", now=datetime.now(UTC))
+    return create_token(user=membership.user, now=datetime.now(UTC))
 
 
 def post(client, data, fmt="json"):
@@ -105,9 +115,9 @@ def test_jurisdictions(desk, anon):
     assert response.status_code == 404
 
 
-def test_the_specifications_example_request_becomes_a_case(desk, anon):
+def test_the_specifications_example_request_becomes_a_case(desk, anon, token):
     before = AuditEvent.objects.count()
-    response = post(anon, {**EXAMPLE, "api_key": desk.ani.token})
+    response = post(anon, {**EXAMPLE, "api_key": token})
     assert response.status_code == 200
     (body,) = response.json()
     assert sorted(body) == ["service_notice", "service_request_id"]
@@ -119,8 +129,8 @@ def test_the_specifications_example_request_becomes_a_case(desk, anon):
     assert case.contact.display_name == "john smith"
     request = Open311Request.objects.get(case=case)
     assert (request.service_code, str(request.latitude), request.email, request.phone,
-            request.submitted_by) == ("jalan", "-1.265386", "smit333@example.org", "111111111",
-                                      desk.ani.user)
+            request.submitted_by.username) == ("jalan", "-1.265386", "smit333@example.org",
+                                               "111111111", "portal-kota")
     assert request.attributes == {"attribute[WHISPAWN]": ["123456"],
                                   "attribute[WHISDORN]": ["COISL001"]}
     actions = list(AuditEvent.objects.filter(pk__gt=before).values_list("action", flat=True))
@@ -129,16 +139,16 @@ def test_the_specifications_example_request_becomes_a_case(desk, anon):
     assert "smit333" not in json.dumps(submitted.after)  # flags only, no personal data
 
 
-def test_the_xml_answer_to_a_post(desk, anon):
-    response = post(anon, {**EXAMPLE, "api_key": desk.ani.token}, fmt="xml")
+def test_the_xml_answer_to_a_post(desk, anon, token):
+    response = post(anon, {**EXAMPLE, "api_key": token}, fmt="xml")
     root = ElementTree.fromstring(response.content)
     assert root.tag == "service_requests"
     assert [c.tag for c in root.find("request")] == ["service_request_id", "service_notice"]
 
 
-def test_a_request_without_description_is_named_by_its_service(desk, anon):
+def test_a_request_without_description_is_named_by_its_service(desk, anon, token):
     data = {k: v for k, v in EXAMPLE.items() if k != "description"}
-    (body,) = post(anon, {**data, "api_key": desk.ani.token}).json()
+    (body,) = post(anon, {**data, "api_key": token}).json()
     text = Case.objects.get(pk=body["service_request_id"]).messages.get().text
     assert text == "Jalan · Jl. Jenderal Sudirman No. 12, Klandasan Ilir"
 
@@ -159,8 +169,8 @@ def test_a_request_without_description_is_named_by_its_service(desk, anon):
     ({"email": "not-an-email"}, 400),
     ({"media_url": "javascript:alert(1)"}, 400),
 ])
-def test_refusals_store_nothing(desk, anon, change, status):
-    data = {**EXAMPLE, "api_key": desk.ani.token}
+def test_refusals_store_nothing(desk, anon, change, status, token):
+    data = {**EXAMPLE, "api_key": token}
     for key, value in change.items():
         if value is None:
             data.pop(key, None)
@@ -179,21 +189,23 @@ def test_refusals_store_nothing(desk, anon, change, status):
     assert stored() == before
 
 
-def test_tokens_that_may_not_create_requests(desk, anon):
+def test_tokens_that_may_not_create_requests(desk, anon, token):
     before = stored()
-    # The auditor is read-only; the outsider belongs to another workspace.
-    for token in (desk.audi.token, desk.luar.token):
-        response = post(anon, {**EXAMPLE, "api_key": token})
+    # An operator may not put words in a citizen's mouth (as with POST /api/v1/inbound); the
+    # auditor is read-only; the outsider belongs to another workspace.
+    for other in (desk.ani.token, desk.audi.token, desk.luar.token):
+        response = post(anon, {**EXAMPLE, "api_key": other})
         assert response.status_code == 403
-    # The outsider's token works in their own jurisdiction.
-    assert post(anon, {**EXAMPLE, "jurisdiction_id": "dlh",
-                       "api_key": desk.luar.token}).status_code == 200
+    assert stored() == before
+    # The integration account's token works in its own jurisdiction only.
+    assert post(anon, {**EXAMPLE, "jurisdiction_id": "dlh", "api_key": token}).status_code == 403
+    assert post(anon, {**EXAMPLE, "api_key": token}).status_code == 200
     assert Case.objects.count() == before[0] + 1
 
 
-def test_get_requests_filters_and_shapes(desk, anon):
+def test_get_requests_filters_and_shapes(desk, anon, token):
     now = datetime.now(UTC)
-    (created,) = post(anon, {**EXAMPLE, "api_key": desk.ani.token}).json()
+    (created,) = post(anon, {**EXAMPLE, "api_key": token}).json()
     social = desk.inbound(text="Sampah menumpuk di pasar Klandasan", author_id="w5",
                           external_id="s1", now=now - timedelta(days=1)).case
     set_case_status(case_id=social.pk, actor=desk.sari.user, status="selesai", now=now)
@@ -264,8 +276,8 @@ def test_wrong_methods(desk, anon):
     assert anon.get(f"{BASE}/requests.yaml").status_code == 404
 
 
-def test_facts_follow_a_posted_request(desk, anon):
-    (body,) = post(anon, {**EXAMPLE, "api_key": desk.ani.token}).json()
+def test_facts_follow_a_posted_request(desk, anon, token):
+    (body,) = post(anon, {**EXAMPLE, "api_key": token}).json()
     rollup.catch_up(now=datetime.now(UTC))
     fact = CaseFact.objects.get(case_id=body["service_request_id"])
     assert fact.area == "-1.27,116.83"

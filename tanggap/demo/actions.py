@@ -112,13 +112,15 @@ class DemoReport:
     seeded_messages: int = 0
     existing_cases: int = 0
     roster_created: bool = False
+    history: object = None  # a demo.history.HistoryReport when a year of history was asked for
 
 
 class DemoConflict(Exception):
     """Something in the way of the demo that the demo must not touch."""
 
 
-def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = True) -> DemoReport:
+def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = True,
+               history: bool = False) -> DemoReport:
     workspace = Workspace.objects.filter(slug=DEMO_SLUG).first()
     # Refuse before writing anything, so a conflict never leaves half a demo behind.
     _check_conflicts(workspace)
@@ -138,6 +140,11 @@ def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = Tru
     # Seed only an empty inbox: a second run must not pile new cases on the ones people worked.
     if seed and report.existing_cases == 0:
         report.seeded_messages = seed_cases(workspace=workspace, now=now)
+    if history:
+        # A year before the seeded inbox, for the reports and the transparency page; once.
+        from tanggap.demo.history import generate_history
+
+        report.history = generate_history(workspace=workspace, now=now)
     return report
 
 

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             # environment is how the choice reaches it.
             os.environ["TANGGAP_SIMULATOR_INTERVAL"] = str(options["interval"])
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("demo_setup")
+        call_command("demo_setup", "--history")
         self.stdout.write("\n" + how_to_reach_the_data())
         host, port = options["host"], options["port"]
         self.stdout.write(f"\nTanggap is starting at http://{host}:{port}/ (Ctrl-C stops it).")

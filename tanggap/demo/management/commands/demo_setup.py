@@ -22,11 +22,14 @@ class Command(BaseCommand):
                             help="password for newly created demo users (default: %(default)s)")
         parser.add_argument("--no-seed", action="store_true",
                             help="do not seed cases into an empty demo inbox")
+        parser.add_argument("--history", action="store_true",
+                            help="also write a year of past cases (once), for the reports and "
+                                 "the transparency page")
 
     def handle(self, *args, **options):
         try:
             report = setup_demo(now=timezone.now(), password=options["password"],
-                                seed=not options["no_seed"])
+                                seed=not options["no_seed"], history=options["history"])
         except (DeskError, DemoConflict) as exc:
             raise CommandError(str(exc)) from None
         workspace = report.workspace
@@ -55,6 +58,11 @@ class Command(BaseCommand):
                 + ", ".join(f"{n} {status}" for status, n in sorted(referrals.items())) + ")")
         else:
             out(f"Inbox: {report.existing_cases} cases already there, nothing seeded")
+        if report.history is not None:
+            history = report.history
+            out(f"History: {history.skipped}" if history.skipped else
+                f"History: a year of {history.cases} cases and {history.messages} messages, "
+                f"read into the reports ({history.rollup_events} audit events)")
         out("")
         out("Demo logins (for trying Tanggap only; never expose these on a public server):")
         out(f"  {'username':<10} {'role':<11} {'password':<17} name")

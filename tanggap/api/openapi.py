@@ -20,7 +20,7 @@ from django.conf import settings
 from tanggap import language
 from tanggap.api.framework import MAX_BODY_BYTES
 from tanggap.cases import templating
-from tanggap.cases.actions import MANUAL_STATUSES
+from tanggap.cases.actions import MANUAL_STATUSES, MAX_REASON_CHARS
 from tanggap.cases.cleaning import MAX_ID, MAX_KEY_CHARS
 from tanggap.cases.models import CaseKind, CaseStatus, DeliveryStatus, Direction
 from tanggap.cases.queries import CURSOR_PATTERN
@@ -184,6 +184,9 @@ def _schemas() -> dict:
                                    "incident's latest announcement (no member joined since); "
                                    "send again with override=true to announce once more"),
         # --- requests (open to unknown fields; known ones exactly as enforced) -----------------
+        "TakeOver": {"type": "object", "properties": {"reason": {
+            "type": "string", "maxLength": MAX_REASON_CHARS,
+            "description": "why, in the audit trail and for the operator who held it"}}},
         "Inbound": {
             "type": "object",
             "required": ["channel_id", "external_id", "author", "text"],
@@ -523,11 +526,15 @@ def _paths() -> dict:
             _responses({"200": case_state}, "401", "403", "404", "409", "413",
                        conflicts=("NotHolder",)),
             path_id=True)},
-        "/cases/{id}/takeover": {"post": _operation(
-            "takeOverCase", "Supervisor: take the case over (audited)",
-            _responses({"200": claimed}, "401", "403", "404", "409", "413",
-                       conflicts=("CaseClosed",)),
-            path_id=True)},
+        "/cases/{id}/takeover": {"post": {
+            **_operation(
+                "takeOverCase", "Supervisor: take the case over (audited with the reason; the "
+                "operator who held it is told live)",
+                _responses({"200": claimed}, "401", "403", "404", "409", *_WITH_BODY,
+                           conflicts=("CaseClosed",)),
+                path_id=True),
+            "requestBody": {"required": False, "content": {"application/json": {
+                "schema": _ref("TakeOver")}}}}},
         "/cases/{id}/replies": {"post": _operation(
             "replyToCase", "Send a reply as the holder",
             _responses({"201": _json(_ref("ReplyResult"), "Sent"),

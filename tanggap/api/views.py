@@ -341,9 +341,11 @@ def release(request, case_id):
 
 @api_view(("POST",))
 def take_over(request, case_id):
+    body = json_body(request) if request.body else {}  # the reason is optional
     case, membership = access_case(request.api_user, case_id, write=True, load=False)
     case = actions.take_over_case(
-        case_id=case.pk, actor=request.api_user, membership=membership, now=request.now
+        case_id=case.pk, actor=request.api_user, membership=membership,
+        reason=body.get("reason", ""), now=request.now,
     )
     return JsonResponse(case_state(case))
 

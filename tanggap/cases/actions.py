@@ -68,6 +68,26 @@ def effective_holder_id(case: Case, now: datetime) -> int | None:
     return case.claimed_by_id if case.claim_expires_at > now else None
 
 
+def holder_name(user) -> str:
+    """How the desk names a holder to colleagues: the full name, else the username."""
+    return (user.get_full_name() or user.username).strip()
+
+
+def _claimed_by_other(case: Case) -> CaseClaimed:
+    return CaseClaimed(_("%(name)s is handling this case.")
+                       % {"name": holder_name(case.claimed_by)},
+                       claimed_by=case.claimed_by.username)
+
+
+def _not_holder(case: Case) -> NotHolder:
+    """The refusal of a non-holder's act, naming who holds the case when someone does."""
+    if case.claimed_by_id is None:
+        return NotHolder(claimed_by=None)
+    return NotHolder(_("%(name)s holds this case: only the holder can reply or release it.")
+                     % {"name": holder_name(case.claimed_by)},
+                     claimed_by=case.claimed_by.username)
+
+
 def _snapshot(case: Case) -> dict:
     return {
         "status": case.status,
@@ -363,7 +383,7 @@ def claim_case(*, case_id: int, actor, now: datetime) -> Case:
             raise CaseClosed()
         holder_id = effective_holder_id(case, now)
         if holder_id is not None and holder_id != actor.pk:
-            raise CaseClaimed(claimed_by=case.claimed_by.username)
+            raise _claimed_by_other(case)
         if case.claimed_by_id == actor.pk:
             # A renewal is a heartbeat of the same claim: no new version, no audit row.
             case.claim_expires_at = now + _lease(case.workspace)
@@ -392,7 +412,7 @@ def release_case(*, case_id: int, actor, now: datetime) -> Case:
         if case.claimed_by_id is None:
             return case  # nothing held: releasing twice is harmless
         if case.claimed_by_id != actor.pk:
-            raise NotHolder(claimed_by=case.claimed_by.username)
+            raise _not_holder(case)
         _unclaim(case, actor, now)
         return case
 
@@ -430,15 +450,26 @@ def release_claims_of(*, holder_id: int, workspace_id: int, actor, now: datetime
     return released
 
 
-def take_over_case(*, case_id: int, actor, membership, now: datetime) -> Case:
-    """A supervisor takes the case from its holder, explicitly and on the record."""
+MAX_REASON_CHARS = 500
+
+
+def take_over_case(*, case_id: int, actor, membership, now: datetime, reason: str = "") -> Case:
+    """A supervisor takes the case from its holder, explicitly and on the record: the reason is
+    in the audit trail, and the operator who lost the case is told at once (a live event naming
+    them, the supervisor and the reason)."""
     if not membership.can_supervise:
         raise Forbidden()
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(_("'reason' must be a text of at most %(limit)d characters.")
+                           % {"limit": MAX_REASON_CHARS}, field="reason")
+    reason = clean_name(reason) if reason.strip() else ""
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.status in CLOSED_STATUSES:
             raise CaseClosed()
         before = _snapshot(case)
+        lost = effective_holder_id(case, now)
+        lost_username = case.claimed_by.username if lost not in (None, actor.pk) else None
         if case.claimed_by_id != actor.pk:
             case.claimed_by = actor
             case.version += 1
@@ -450,9 +481,14 @@ def take_over_case(*, case_id: int, actor, membership, now: datetime) -> Case:
                                  "updated_at"])
         events.record(
             workspace_id=case.workspace_id, actor=actor, action="case.taken_over", now=now,
-            case=case, obj=case, before=before, after=_snapshot(case),
+            case=case, obj=case, before=before, after={**_snapshot(case), "reason": reason},
         )
         _publish(case, "takeover", actor)
+        if lost_username is not None:
+            publish_on_commit(case.workspace_id, {
+                "kind": "takeover", "case_id": case.pk, "tracking_number": case.tracking_number,
+                "from": lost_username, "by": actor.username, "by_name": holder_name(actor),
+                "reason": reason})
         return case
 
 
@@ -515,7 +551,7 @@ def send_reply(
         if case.status in CLOSED_STATUSES:
             raise CaseClosed()
         if case.claimed_by_id != actor.pk:
-            raise NotHolder(claimed_by=case.claimed_by.username if case.claimed_by_id else None)
+            raise _not_holder(case)
         if base_version != case.version:
             raise StaleVersion(version=case.version, changes=_changes_since(case, base_version))
         if case.answered_by_id is not None and case.answered_by_id != actor.pk and not override:
@@ -609,7 +645,7 @@ def send_announcement(*, case_id: int, actor, text: str, idempotency_key: str, n
             raise CaseClosed()
         holder_id = effective_holder_id(case, now)
         if holder_id is not None and holder_id != actor.pk:
-            raise CaseClaimed(claimed_by=case.claimed_by.username)
+            raise _claimed_by_other(case)
         verdict = _tone_gate(case, text, confirm_tone=confirm_tone)
         message = _store_reply(case, actor=actor, text=text, idempotency_key=idempotency_key,
                                verdict=verdict, now=now, action="case.announced",

@@ -101,6 +101,12 @@ class Case(models.Model):
             models.Index(fields=["contact", "channel", "thread_id"], name="case_thread_idx"),
         ]
 
+    def status_label(self, *, holder_active: bool) -> str:
+        """The status as the desk shows it: a claim whose lease ran out is not "claimed"."""
+        if self.status == CaseStatus.DIKLAIM and not holder_active:
+            return str(_("Claim lapsed"))
+        return self.get_status_display()
+
     def __str__(self) -> str:
         return self.tracking_number
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from tanggap.cases import queries
 from tanggap.cases.access import access_case
-from tanggap.cases.actions import effective_holder_id
+from tanggap.cases.actions import effective_holder_id, holder_name
 from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.connectors.models import ChannelAccount
@@ -20,6 +20,7 @@ from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
 from tanggap.sla import queries as sla_queries
+from tanggap.web.audit_text import audit_lines
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -66,6 +67,7 @@ def _inbox_context(request, slug: str) -> dict:
     clocks = sla_queries.clocks_for(cases, now)
     for case in cases:
         case.holder_active = effective_holder_id(case, now) is not None
+        case.shown_status = case.status_label(holder_active=case.holder_active)
         case.topic_label = TOPIC_LABELS.get(case.topic, "")
         case.offer = offers.get(case.pk)
         case.sla = clocks.get(case.pk)
@@ -113,9 +115,11 @@ def _case_context(request, slug: str, case_id) -> dict:
         "case": case,
         "holder_active": holder_active,
         "i_hold": holder_active and case.claimed_by_id == request.user.pk,
+        "holder_name": holder_name(case.claimed_by) if holder_active else "",
+        "shown_status": case.status_label(holder_active=holder_active),
         "messages": queries.case_messages(case),
         "notes": case.notes.select_related("author").order_by("created_at"),
-        "audit": case.audit_events.select_related("actor").order_by("id"),
+        "audit": audit_lines(case.audit_events.select_related("actor").order_by("id")),
         "earlier": queries.earlier_cases(case),
         "statuses": [(v, label) for v, label in CaseStatus.choices
                      if v in ("baru", "menunggu", "selesai", "ditutup")],

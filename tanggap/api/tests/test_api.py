@@ -211,9 +211,10 @@ def test_error_message_follows_language(desk):
     case = desk.inbound().case
     desk.ani.post(f"/api/v1/cases/{case.pk}/claim")
     en = desk.budi.post(f"/api/v1/cases/{case.pk}/claim", HTTP_ACCEPT_LANGUAGE="en")
-    assert en.json()["message"] == "This case is being handled by someone else."
+    # The refusal names the holder (their full name when they have one).
+    assert en.json()["message"] == "ani is handling this case."
     default = desk.budi.post(f"/api/v1/cases/{case.pk}/claim")
-    assert default.json()["message"] == "Kasus ini sedang ditangani orang lain."
+    assert default.json()["message"] == "ani sedang menangani kasus ini."
 
 
 def test_wrong_method_is_405(desk):

@@ -60,10 +60,28 @@
         const reply = document.getElementById("reply-text");
         // With nothing drafted there is nothing to protect: take the version on screen.
         if (head && reply && !reply.value.trim()) baseVersion = parseInt(head.dataset.version, 10);
+        syncComposer();
         renderPresence();
       }
     }
   }
+
+  // While a colleague holds the case the composer is closed (the draft is kept) and says who.
+  function syncComposer() {
+    const head = document.querySelector(".case-head");
+    const composer = document.getElementById("composer");
+    if (!head || !composer) return;
+    const other = !!head.dataset.holder && head.dataset.iHold !== "1";
+    composer.classList.toggle("locked", other);
+    ["reply-text", "send", "tpl-open"].forEach((id) => {
+      const el = document.getElementById(id);
+      if (el) el.disabled = other;
+    });
+    const note = document.getElementById("composer-locked");
+    note.hidden = !other;
+    note.textContent = other ? S.heldByOther.replace("{name}", head.dataset.holderName) : "";
+  }
+  syncComposer();
 
   // ---- presence --------------------------------------------------------------------------
   function renderPresence() {
@@ -120,6 +138,11 @@
         if (ev.state === "left") users.delete(ev.user);
         else users.set(ev.user, {state: ev.state, at: Date.now()});
         renderPresence();
+      } else if (ev.kind === "takeover") {
+        if (ev.from === me) {
+          toast(S.takenOver.replace("{name}", ev.by_name).replace("{number}", ev.tracking_number) +
+                (ev.reason ? ": " + ev.reason : ""), true);
+        }
       } else if (ev.kind === "case" || ev.kind === "delivery" || ev.kind === "approval") {
         if (page === "inbox" || ev.case_id === caseId) scheduleRefresh();
       }
@@ -238,7 +261,12 @@
     const id = e.target.id;
     if (id === "claim") caseAction("/claim");
     else if (id === "release") caseAction("/release");
-    else if (id === "takeover") caseAction("/takeover");
+    else if (id === "takeover") {
+      const reason = window.prompt(S.takeoverReason, "");
+      if (reason === null) return;
+      if (!reason.trim()) { toast(S.reasonNeeded, true); return; }
+      caseAction("/takeover", {reason: reason.trim()});
+    }
     else if (id === "send") send(false, false);
     else if (id === "tone-apply" && lastSuggestion) {
       document.getElementById("reply-text").value = lastSuggestion;

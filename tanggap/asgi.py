@@ -18,13 +18,13 @@ get_asgi_application()  # django.setup() before the imports below touch models
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from tanggap.conf.handler import DeskWSGIHandler  # noqa: E402
 from tanggap.live.fanout import remember_server_loop  # noqa: E402
 from tanggap.live.origin import SameOriginValidator  # noqa: E402
 from tanggap.live.routing import websocket_urlpatterns  # noqa: E402
 
-http_application = WSGIMiddleware(get_wsgi_application(), workers=8)
+http_application = WSGIMiddleware(DeskWSGIHandler(), workers=8)
 
 
 async def http(scope, receive, send):

@@ -110,6 +110,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Webhooks and Bearer-token API calls (tanggap.conf.handler): what of the chain above still
+# applies to a machine's request. SecurityMiddleware stays for the HTTPS redirect and HSTS.
+TANGGAP_MACHINE_MIDDLEWARE = [
+    "tanggap.conf.proxies.ClientAddressMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "tanggap.web.locale.DeskLocaleMiddleware",
+]
+
 ROOT_URLCONF = "tanggap.urls"
 ASGI_APPLICATION = "tanggap.asgi.application"
 WSGI_APPLICATION = "tanggap.wsgi.application"
@@ -131,6 +139,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tanggap.sqlite3'}")
+# Writers of one process that arrive together share one SQLite transaction
+# (tanggap.conf.groupcommit).
+TANGGAP_GROUP_COMMIT = env_bool("TANGGAP_GROUP_COMMIT", True)
 # full: a commit is on disk before the desk acknowledges what it stored (docs/configuration.md,
 # "SQLite and power cuts"); normal trades the last seconds before a power cut for speed.
 TANGGAP_SQLITE_SYNCHRONOUS = env_choice("TANGGAP_SQLITE_SYNCHRONOUS", "full", SQLITE_SYNCHRONOUS)

@@ -1,6 +1,6 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tanggap.settings")
-application = get_wsgi_application()
+from tanggap.conf.handler import desk_wsgi_application  # noqa: E402
+
+application = desk_wsgi_application()

@@ -40,7 +40,8 @@ end
 LUA
 setsid "$T" serve --host 127.0.0.1 --port "$PORT" --no-migrate > "$TANGGAP_DATA_DIR/serve.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.2; done
+# Up to a minute: on a loaded machine the web processes take a while to import.
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.2; done
 echo "## inbound ingest with wrk, sqlite, tanggap serve defaults ($(nproc) cores)"
 for c in "${CONNECTIONS[@]}"; do
   echo "### $c connections, ${SECONDS_PER_RUN}s"

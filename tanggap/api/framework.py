@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from tanggap.cases.cleaning import refuse_unstorable
+from tanggap.connectors.access import inbound_bearer
 from tanggap.errors import BodyTooLarge, DeskError, MalformedBody
 from tanggap.workspaces.access import token_bearer
 from tanggap.workspaces.actions.tokens import note_token_use
@@ -32,20 +33,34 @@ def error_response(status: int, code: str, message, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": str(message), **extra}, status=status)
 
 
-def _token_bearer(request: HttpRequest):
+def _token_bearer(request: HttpRequest, *, inbound: bool):
     """(token or None, whether a token was sent). The token's last use is noted at most once a
     minute (workspaces.actions.tokens.note_token_use), so a busy integration does not write on
-    every request."""
-    header = request.headers.get("Authorization", "")
+    every request. For the inbound view, the channel its body names and the token user's
+    membership there come in the same query (request.inbound_grant)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         return None, False
     scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None, True
-    token = token_bearer(raw.strip())
+    if inbound:
+        token, request.inbound_grant = inbound_bearer(raw.strip(), _channel_named(request),
+                                                      now=request.now)
+    else:
+        token = token_bearer(raw.strip(), now=request.now)
     if token is not None:
         note_token_use(token=token, now=request.now)
     return token, True
+
+
+def _channel_named(request: HttpRequest):
+    # A body that is not valid JSON is refused by the view itself, after the token is checked.
+    try:
+        body = json_body(request)
+    except DeskError:
+        return None
+    return body.get("channel_id") if isinstance(body.get("channel_id"), (int, str)) else None
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -69,7 +84,7 @@ def api_view(methods: tuple[str, ...], *, public: bool = False, inbound: bool = 
                 return response
             request.now = timezone.now()
             if not public:
-                token, used_token = _token_bearer(request)
+                token, used_token = _token_bearer(request, inbound=inbound)
                 if used_token and token is None:
                     return error_response(401, "unauthenticated", _("The API token is not valid."))
                 if token is not None and token.machine and not inbound:
@@ -135,7 +150,17 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite
 def json_body(request: HttpRequest) -> dict:
     """The request's JSON object. Strict JSON only (no NaN or Infinity, finite numbers), at most
     MAX_BODY_BYTES and MAX_BODY_DEPTH deep, and no string anywhere (keys included) that a text
-    column cannot hold: NUL or an unpaired surrogate (422 naming the field)."""
+    column cannot hold: NUL or an unpaired surrogate (422 naming the field). Read once per
+    request (the inbound view's token check looks at it first)."""
+    parsed = getattr(request, "_tanggap_json", None)
+    if parsed is not None:
+        return parsed
+    body = _json_body(request)
+    request._tanggap_json = body
+    return body
+
+
+def _json_body(request: HttpRequest) -> dict:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -109,7 +109,8 @@ def inbound(request):
         raise InvalidInput(_("'%(field)s' must be a string.") % {"field": "author.name"},
                            field="author.name")
     channel_id = parse_id(body["channel_id"], field="channel_id")
-    channel, _membership = access_inbound_channel(request.api_user, channel_id)
+    channel, _membership = access_inbound_channel(request.api_user, channel_id,
+                                                  grant=getattr(request, "inbound_grant", None))
     result = actions.ingest_inbound(
         channel=channel,
         external_id=_as_id(body["external_id"], "external_id"),

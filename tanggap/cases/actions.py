@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -46,6 +47,7 @@ from tanggap.cases.models import (
     TriageLabel,
 )
 from tanggap.cases.tracking import new_tracking_number
+from tanggap.conf import groupcommit, statements
 from tanggap.errors import (
     AlreadyAnswered,
     CaseClaimed,
@@ -188,22 +190,26 @@ def ingest_inbound(
     if kind is not None and kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
     reading = desk_language.triage(text, workspace_id=channel.workspace_id, now=now)
+    author_name = clean_name(author_name)
     for attempt in range(3):
         try:
-            return _ingest(
+            # Its own transaction, or a share of one with other messages arriving at the same
+            # moment (tanggap.conf.groupcommit, SQLite): answered only once its rows are
+            # committed either way.
+            return groupcommit.run(lambda: _ingest(
                 channel=channel, external_id=external_id, author_id=author_id,
-                author_name=clean_name(author_name), text=text, now=now,
+                author_name=author_name, text=text, now=now,
                 thread_id=thread_id, attachments=attachments or [],
                 platform_created_at=platform_created_at, kind=kind, reading=reading, actor=actor,
                 truncated_from=truncated_from,
-            )
+            ))
         except IntegrityError:
             # Our transaction rolled back whole. Either another one stored the same platform
             # message, or the same new contact, between our look and our insert (PostgreSQL
             # only: SQLite writers are serialised), or a tracking number collided (1 in 2^60).
             existing = _existing_inbound(channel, external_id)
             if existing is not None:
-                return InboundResult(existing.case, existing, False)
+                return _redelivered(existing.pk)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -212,10 +218,37 @@ def ingest_inbound(
 def _existing_inbound(channel, external_id: str) -> Message | None:
     # Asked on every inbound and almost always empty: no join, no ORDER BY (which would make
     # SQLite sort instead of stopping at the index hit); the rare duplicate loads its case after.
-    found = list(
-        Message.objects.filter(channel=channel, direction=Direction.IN, external_id=external_id)[:1]
-    )
+    found = statements.rows(Message, "channel_id = %s AND direction = %s AND external_id = %s",
+                            [channel.pk, Direction.IN, external_id], tail="LIMIT 1")
     return found[0] if found else None
+
+
+@cache
+def _arrival_sql(vendor: str) -> str:
+    # One statement for the two reads every inbound makes first: has this platform message been
+    # stored already (a redelivery), and do we know its author. LEFT JOIN from a one-row table,
+    # so the answer has one row whether or not the contact exists.
+    message, contact = statements.table(Message), statements.table(Contact)
+    return (
+        f"SELECT (SELECT m.id FROM {message} m WHERE m.channel_id = %s AND m.direction = %s"
+        f" AND m.external_id = %s LIMIT 1), c.id, c.display_name"
+        f" FROM (SELECT 1 AS one) AS x LEFT JOIN {contact} c"
+        f" ON c.workspace_id = %s AND c.platform = %s AND c.external_id = %s")
+
+
+def _arrival(channel, external_id: str, author_id: str) -> tuple[int | None, int | None, str]:
+    """(id of the message already stored under this platform id, the author's contact id, its
+    display name)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_arrival_sql(connection.vendor), [
+            channel.pk, Direction.IN, external_id,
+            channel.workspace_id, channel.platform, author_id])
+        return cursor.fetchone()
+
+
+def _redelivered(message_id: int) -> InboundResult:
+    message = Message.objects.select_related("case").get(pk=message_id)
+    return InboundResult(message.case, message, False)
 
 
 def apply_reading(case: Case, reading: dict) -> list[str]:
@@ -258,94 +291,109 @@ def _topic_fields(reading: dict) -> dict:
 
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
             platform_created_at, kind, reading, actor, truncated_from=None) -> InboundResult:
-    with transaction.atomic():
+    # The statements below are tanggap.conf.statements' precompiled ones, not the ORM's: this is
+    # the hottest write path (every citizen message), and building the same SQL again on each
+    # call was most of its CPU. They read and write the same rows and columns the ORM would.
+    # Runs inside the transaction ingest_inbound gives it (groupcommit.run).
+    existing_id, contact_id, display_name = _arrival(channel, external_id, author_id)
+    if existing_id is not None:
+        return _redelivered(existing_id)
+    locks = connection.features.has_select_for_update
+    if contact_id is None:
         # No get_or_create: its savepoint costs two statements on every new citizen, and a
-        # concurrent insert is already handled by ingest_inbound's retry of the whole transaction.
-        contact = Contact.objects.filter(
-            workspace_id=channel.workspace_id, platform=channel.platform, external_id=author_id
-        ).first()
-        if contact is None:
-            contact = Contact.objects.create(
-                workspace_id=channel.workspace_id, platform=channel.platform,
-                external_id=author_id, display_name=author_name, created_at=now,
-            )
-        # One author's messages queue here, so two arriving at once join one case. (SQLite's
-        # BEGIN IMMEDIATE has already serialised every writer; the row lock is for PostgreSQL.)
-        if connection.features.has_select_for_update:
-            contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        existing = _existing_inbound(channel, external_id)
-        if existing is not None:
-            return InboundResult(existing.case, existing, False)
-        renamed = bool(author_name and contact.display_name != author_name)
+        # concurrent insert (PostgreSQL; SQLite serialises writers) is handled by
+        # ingest_inbound's retry of the whole transaction.
+        contact = statements.insert(Contact(
+            workspace_id=channel.workspace_id, platform=channel.platform,
+            external_id=author_id, display_name=author_name, created_at=now))
+        case = None  # a citizen we never heard from has no open case
+        renamed = False
+    else:
+        # What the lookup read; created_at stays deferred (loaded if anyone asks).
+        contact = Contact.from_db(
+            connection.alias, ["id", "workspace_id", "platform", "external_id",
+                               "display_name"],
+            [contact_id, channel.workspace_id, channel.platform, author_id, display_name])
+        if locks:
+            # One author's messages queue here, so two arriving at once join one case, and a
+            # redelivery racing its original is seen after the wait. (SQLite's BEGIN
+            # IMMEDIATE has already serialised every writer.)
+            list(Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk"))
+            existing = _existing_inbound(channel, external_id)
+            if existing is not None:
+                return _redelivered(existing.pk)
+        renamed = bool(author_name and display_name != author_name)
         if renamed:
             contact.display_name = author_name
-            contact.save(update_fields=["display_name"])
-
-        open_cases = (
-            Case.objects.select_for_update()
-            .filter(contact=contact, channel=channel)
-            .exclude(status__in=CLOSED_STATUSES)
-        )
+            statements.update_fields(contact, ["display_name"])
+        where = "contact_id = %s AND channel_id = %s AND status NOT IN (%s, %s)"
+        params = [contact_id, channel.pk, *CLOSED_STATUSES]
         if thread_id:
-            open_cases = open_cases.filter(thread_id=thread_id)
-        case = open_cases.order_by("-last_inbound_at", "-pk").first()
-        created_case = case is None
-        if case is None:
-            kind = kind or INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
-            case = _new_case(channel, contact, thread_id, kind, reading, now)
-            search.index_new_case(case, contact, text)
-            events.record(
-                workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
-                case=case, obj=case, after=_snapshot(case),
-            )
-            arrivals.case_waiting_on_commit(case.pk)
-        else:
-            before = _snapshot(case)
-            if case.status in (CaseStatus.DIJAWAB, CaseStatus.MENUNGGU):
-                case.status = (
-                    CaseStatus.DIKLAIM if effective_holder_id(case, now) else CaseStatus.BARU
-                )
-            case.answered_by = None
-            case.last_inbound_at = now
-            case.updated_at = now
-            case.version += 1
-            case.save(update_fields=["status", "answered_by", "last_inbound_at", "updated_at",
-                                     "version", *apply_reading(case, reading)])
-            events.record(
-                workspace_id=case.workspace_id, actor=actor, action="case.citizen_wrote", now=now,
-                case=case, obj=case, before=before, after=_snapshot(case),
-            )
-            if case.status == CaseStatus.BARU and before["status"] != CaseStatus.BARU:
-                arrivals.case_waiting_on_commit(case.pk)
-        message = Message.objects.create(
-            workspace_id=case.workspace_id,
-            case=case,
-            channel=channel,
-            direction=Direction.IN,
-            external_id=external_id,
-            text=text,
-            truncated_from=truncated_from,
-            author_name=author_name or contact.display_name,
-            attachments=attachments,
-            delivery_status=DeliveryStatus.RECEIVED,
-            platform_created_at=platform_created_at,
-            created_at=now,
-            triage=reading,
+            where += " AND thread_id = %s"
+            params.append(thread_id)
+        found = statements.rows(
+            Case, where, params,
+            tail="ORDER BY last_inbound_at DESC, id DESC LIMIT 1"
+            + (" FOR UPDATE" if locks else ""))
+        case = found[0] if found else None
+    created_case = case is None
+    if case is None:
+        kind = kind or INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
+        case = _new_case(channel, contact, thread_id, kind, reading, now)
+        search.index_new_case(case, contact, text)
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
+            case=case, obj=case, after=_snapshot(case),
         )
-        if renamed:
-            # The name is in every document of the contact's cases (this message included).
-            search.reindex_contact(contact.pk)
-        elif not created_case:
-            search.add_text(case.pk, text)
-        _publish(case, "inbound")
-        return InboundResult(case, message, True)
+        arrivals.case_waiting_on_commit(case.pk)
+    else:
+        before = _snapshot(case)
+        if case.status in (CaseStatus.DIJAWAB, CaseStatus.MENUNGGU):
+            case.status = (
+                CaseStatus.DIKLAIM if effective_holder_id(case, now) else CaseStatus.BARU
+            )
+        case.answered_by = None
+        case.last_inbound_at = now
+        case.updated_at = now
+        case.version += 1
+        statements.update_fields(case, ["status", "answered_by", "last_inbound_at",
+                                        "updated_at", "version",
+                                        *apply_reading(case, reading)])
+        events.record(
+            workspace_id=case.workspace_id, actor=actor, action="case.citizen_wrote", now=now,
+            case=case, obj=case, before=before, after=_snapshot(case),
+        )
+        if case.status == CaseStatus.BARU and before["status"] != CaseStatus.BARU:
+            arrivals.case_waiting_on_commit(case.pk)
+    message = statements.insert(Message(
+        workspace_id=case.workspace_id,
+        case=case,
+        channel=channel,
+        direction=Direction.IN,
+        external_id=external_id,
+        text=text,
+        truncated_from=truncated_from,
+        author_name=author_name or contact.display_name,
+        attachments=attachments,
+        delivery_status=DeliveryStatus.RECEIVED,
+        platform_created_at=platform_created_at,
+        created_at=now,
+        triage=reading,
+    ))
+    if renamed:
+        # The name is in every document of the contact's cases (this message included).
+        search.reindex_contact(contact.pk)
+    elif not created_case:
+        search.add_text(case.pk, text)
+    _publish(case, "inbound")
+    return InboundResult(case, message, True)
 
 
 def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
               now: datetime) -> Case:
     # A tracking-number collision (1 in 2^60) raises IntegrityError; ingest_inbound retries the
     # whole transaction with a fresh draw rather than paying a savepoint on every new case.
-    return Case.objects.create(
+    return statements.insert(Case(
         workspace_id=channel.workspace_id,
         channel=channel,
         contact=contact,
@@ -360,7 +408,7 @@ def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
         last_inbound_at=now,
         created_at=now,
         updated_at=now,
-    )
+    ))
 
 
 def note_citizen_words_changed(case: Case) -> list[str]:

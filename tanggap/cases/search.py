@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 from django.db import connection
-from django.db.models import BooleanField, F, Q, Value
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
 
 from tanggap import language
+from tanggap.conf import statements
 from tanggap.errors import InvalidInput
 
 MAX_QUERY_CHARS = 200
@@ -100,21 +101,32 @@ def case_document(*, name: str, handle: str, tracking_number: str, texts) -> str
 def index_new_case(case, contact, text: str) -> None:
     from tanggap.cases.models import CaseSearch
 
-    CaseSearch.objects.create(
+    # On every new case: the precompiled INSERT (tanggap.conf.statements), not the ORM's.
+    statements.insert(CaseSearch(
         case_id=case.pk, workspace_id=case.workspace_id,
         words=case_document(name=contact.display_name, handle=contact.external_id,
-                            tracking_number=case.tracking_number, texts=[text]))
+                            tracking_number=case.tracking_number, texts=[text])))
+
+
+@cache
+def _append_sql(vendor: str) -> str:
+    from tanggap.cases.models import CaseSearch
+
+    words = statements.column(CaseSearch, "words")
+    return (f"UPDATE {statements.table(CaseSearch)} SET {words} = {words} || %s"
+            f" WHERE {statements.column(CaseSearch, 'case')} = %s")
 
 
 def add_text(case_id: int, text: str) -> None:
     """Append the words of a new message or note to the case's document."""
-    from tanggap.cases.models import CaseSearch
 
     words = document_words(text)
     if not words:
         return
-    updated = CaseSearch.objects.filter(pk=case_id).update(
-        words=Concat(F("words"), Value(" " + words)))
+    # On every follow-up: one UPDATE written once (the ORM's Concat was rebuilt per call).
+    with connection.cursor() as cursor:
+        cursor.execute(_append_sql(connection.vendor), [" " + words, case_id])
+        updated = cursor.rowcount
     if not updated:  # a case from before the index: build its document whole
         reindex_cases([case_id])
 

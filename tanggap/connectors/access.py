@@ -5,11 +5,23 @@ cannot learn that a channel exists; members whose role may not do it get Forbidd
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db import connection
+
 from tanggap.cases.cleaning import object_id
+from tanggap.conf import statements
 from tanggap.connectors.models import ChannelAccount, FailedWebhookEvent
 from tanggap.errors import Forbidden, NotFound
-from tanggap.workspaces.access import access_inbound, access_membership, access_workspace
-from tanggap.workspaces.models import Role
+from tanggap.workspaces.access import (
+    access_inbound,
+    access_membership,
+    access_workspace,
+    bearer_row,
+    inbound_member,
+    token_from_row,
+)
+from tanggap.workspaces.models import Membership, Role
 
 
 def _channel(channel_id) -> ChannelAccount:
@@ -29,11 +41,47 @@ def access_channel(user, channel_id, *, write: bool = False):
     return channel, membership
 
 
-def access_inbound_channel(user, channel_id):
+def access_inbound_channel(user, channel_id, *, grant: InboundGrant | None = None):
     """(channel, membership) for posting a citizen's message on the channel through the API: an
-    admin or an integration account of its workspace. NotFound / Forbidden as above."""
+    admin or an integration account of its workspace. NotFound / Forbidden as above. `grant`:
+    what inbound_bearer already read for this channel with the token (no further query)."""
+    if grant is not None and grant.channel_pk == object_id(channel_id):
+        if grant.channel is None:
+            raise NotFound()
+        return grant.channel, inbound_member(grant.membership)
     channel = _channel(channel_id)
     return channel, access_inbound(user, channel.workspace_id)
+
+
+@dataclass(frozen=True)
+class InboundGrant:
+    channel_pk: int | None
+    channel: ChannelAccount | None
+    membership: Membership | None
+
+
+def inbound_bearer(raw: str, channel_id, *, now):
+    """(token or None, InboundGrant): the Bearer token, its active user, the channel the body
+    names and the user's membership of that channel's workspace, in one query (the hot path of
+    POST /api/v1/inbound). Nothing is cached: a revoked token or a deactivated user is refused
+    at once. The grant is checked by access_inbound_channel like any membership."""
+    channel_pk = object_id(channel_id) if channel_id is not None else None
+    row = bearer_row(raw, now=now, channel_table=statements.table(ChannelAccount),
+                     channel_pk=channel_pk)
+    if row is None:
+        return None, InboundGrant(channel_pk, None, None)
+    alias = connection.alias
+    channel_id_found, workspace_id, platform, membership_id, role = row[5:]
+    token = token_from_row(row)
+    channel = membership = None
+    if channel_id_found is not None:
+        channel = ChannelAccount.from_db(alias, ["id", "workspace_id", "platform"],
+                                         [channel_id_found, workspace_id, platform])
+    if membership_id is not None:
+        membership = Membership.from_db(alias, ["id", "workspace_id", "user_id", "role"],
+                                        [membership_id, workspace_id, token.user_id, role])
+        membership.user = token.user
+    return token, InboundGrant(channel_pk, channel, membership)
 
 
 def access_channel_admin(user, slug: str):

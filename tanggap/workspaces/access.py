@@ -12,9 +12,16 @@ accessors let it reach its body's referrals, and nothing else.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from datetime import datetime
+from functools import cache
 
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import QuerySet
+
+from tanggap.conf import statements
 from tanggap.errors import Forbidden, NotFound
+from tanggap.workspaces.actions.tokens import LAST_USE_GRANULARITY
 from tanggap.workspaces.models import ApiToken, Membership, Role, Workspace, hash_token
 
 
@@ -38,6 +45,10 @@ def _membership(user, workspace_id: int) -> Membership:
         .select_related("workspace")
         .first()
     )
+    return _desk_member(membership)
+
+
+def _desk_member(membership: Membership | None) -> Membership:
     if membership is None or membership.role == Role.LIAISON:
         # A liaison officer belongs to the workspace only to answer their body's referrals
         # (tanggap.referrals): to the desk they are an outsider.
@@ -55,7 +66,13 @@ def access_membership(user, workspace_id: int, *, write: bool = False) -> Member
 def access_inbound(user, workspace_id: int) -> Membership:
     """A member who may post citizens' messages into this workspace: an admin or an integration
     account. Outsiders NotFound, other members Forbidden."""
-    membership = _membership(user, workspace_id)
+    return inbound_member(_membership(user, workspace_id))
+
+
+def inbound_member(membership: Membership | None) -> Membership:
+    """`membership` (already read for an active user) if it may post inbound messages;
+    NotFound / Forbidden as access_inbound."""
+    membership = _desk_member(membership)
     if not membership.can_post_inbound:
         raise Forbidden()
     return membership
@@ -89,11 +106,57 @@ def access_member(user, slug: str, username: str) -> tuple[Membership, Membershi
     return admin, member
 
 
-def token_bearer(raw: str) -> ApiToken | None:
+@cache
+def _bearer_sql(vendor: str, channel_table: str) -> str:
+    # Hand-written: this runs on every API request and webhook-free integration call, and the
+    # ORM's version (select_related + an Exists annotation) cost more to build than to run.
+    member = statements.table(Membership)
+    sql = (
+        f"SELECT t.id, t.user_id, u.username,"
+        f" EXISTS(SELECT 1 FROM {member} mi WHERE mi.user_id = t.user_id AND mi.role = %s),"
+        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END")
+    if channel_table:
+        sql += ", c.id, c.workspace_id, c.platform, m.id, m.role"
+    sql += (f" FROM {statements.table(ApiToken)} t"
+            f" JOIN {statements.table(get_user_model())} u ON u.id = t.user_id")
+    if channel_table:
+        sql += (f" LEFT JOIN {channel_table} c ON c.id = %s"
+                f" LEFT JOIN {member} m"
+                f" ON m.user_id = t.user_id AND m.workspace_id = c.workspace_id")
+    return sql + " WHERE t.token_hash = %s AND u.is_active = %s"
+
+
+def bearer_row(raw: str, *, now: datetime | None, channel_table: str = "",
+               channel_pk: int | None = None) -> tuple | None:
+    """The one query behind token_bearer; with `channel_table`, the channel `channel_pk` and the
+    token user's membership of its workspace come in the same row (connectors.access)."""
+    stale_before = None if now is None else now - LAST_USE_GRANULARITY
+    params = [Role.INTEGRATION, connection.ops.adapt_datetimefield_value(stale_before)]
+    if channel_table:
+        params.append(channel_pk)
+    params += [hash_token(raw), True]
+    with connection.cursor() as cursor:
+        cursor.execute(_bearer_sql(connection.vendor, channel_table), params)
+        return cursor.fetchone()
+
+
+def token_from_row(row: tuple) -> ApiToken:
+    """The token of a bearer_row, its user attached. Only the columns the request needs are
+    read; any other is loaded if asked for (Django's deferred fields)."""
+    token_id, user_id, username, machine, stale = row[:5]
+    user = get_user_model().from_db(connection.alias, ["id", "username", "is_active"],
+                                    [user_id, username, True])
+    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [token_id, user_id])
+    token.user = user
+    token.machine = bool(machine)
+    token.stale_use = bool(stale)  # last used longer ago than LAST_USE_GRANULARITY, or never
+    return token
+
+
+def token_bearer(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     """The token whose hash matches `raw`, with its active user and `machine` (an integration
     account) read in the same query: one indexed lookup per API request, nothing cached, so a
-    revoked token or a deactivated user is refused at once in every process."""
-    machine = Membership.objects.filter(user_id=OuterRef("user_id"), role=Role.INTEGRATION)
-    found = list(ApiToken.objects.select_related("user").annotate(machine=Exists(machine))
-                 .filter(token_hash=hash_token(raw), user__is_active=True)[:1])
-    return found[0] if found else None
+    revoked token or a deactivated user is refused at once in every process. With `now`, the
+    token also knows whether its last use is old enough to note again (`stale_use`)."""
+    row = bearer_row(raw, now=now)
+    return token_from_row(row) if row is not None else None

@@ -67,3 +67,27 @@ def test_case_list_with_sla_clocks_stays_flat(desk):
     assert counted() == computed_small
     check_workspace(workspace=desk.bpn, now=timezone.now())  # stores the clocks
     assert counted() <= computed_small
+
+
+def _inbound_body(desk, external_id, author_id):
+    return {"channel_id": desk.web.pk, "external_id": external_id,
+            "author": {"id": author_id, "name": "Warga"}, "text": "Air PDAM tidak mengalir"}
+
+
+def test_inbound_query_count_is_fixed(desk, django_assert_num_queries):
+    desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m0", "w0"))  # notes the token's use
+    # token + user + channel + membership in one; redelivery and contact in one; then the
+    # contact, the case, its audit event and the message (a savepoint pair around them here,
+    # where the test's own transaction is open)
+    with django_assert_num_queries(8):
+        new = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m1", "w1"))
+    assert new.status_code == 201
+    # a follow-up: the open case instead of a new contact, and an UPDATE instead of an INSERT
+    with django_assert_num_queries(8):
+        again = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m2", "w1"))
+    assert again.json()["case_id"] == new.json()["case_id"]
+    # a redelivery: token, the arrival check, the stored message with its case (and the
+    # savepoint pair), nothing written
+    with django_assert_num_queries(5):
+        same = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m2", "w1"))
+    assert (same.status_code, same.json()["message_id"]) == (200, again.json()["message_id"])

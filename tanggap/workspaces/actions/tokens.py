@@ -63,7 +63,10 @@ def note_token_use(*, token: ApiToken, now: datetime) -> None:
     """Record that `token` was used, at most once per LAST_USE_GRANULARITY. Bookkeeping, not a
     state change anyone acts on, so no audit event; the condition in the UPDATE keeps two
     processes from both writing."""
-    if token.last_used_at is not None and token.last_used_at > now - LAST_USE_GRANULARITY:
+    stale = getattr(token, "stale_use", None)  # known from the lookup (access.token_bearer)
+    if stale is None:
+        stale = token.last_used_at is None or token.last_used_at <= now - LAST_USE_GRANULARITY
+    if not stale:
         return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USE_GRANULARITY)
     ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)

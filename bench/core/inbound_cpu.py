@@ -1,0 +1,166 @@
+"""CPU and SQL queries of one POST /api/v1/inbound, in-process (Django's test client, no HTTP).
+
+    .venv/bin/python bench/core/inbound_cpu.py [--requests 2000] [--profile 30]
+
+Runs the desk's whole request path through the WSGI application `tanggap serve` uses
+(middleware, token, channel, the ingest action, the triage, the commit at the settings'
+`synchronous` level, the live event handed to a server loop) in this one process on a fresh SQLite file in
+a temp data dir: 70% new citizens, 30% follow-ups, like ingest.py. Prints CPU ms per request
+(process time, so waiting on the disk is not counted), wall ms, and the SQL statements of one
+new-citizen and one follow-up request. `--profile N` prints the N most expensive functions
+(cProfile, cumulative). Target (issue 9): <= 1.5 ms CPU per inbound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import random
+import shutil
+import sys
+import tempfile
+import time
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    p.add_argument("--show-sql", action="store_true")
+    p.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
+    args = p.parse_args()
+
+    data = tempfile.mkdtemp(prefix="tanggap-cpu-")
+    os.environ["TANGGAP_DATA_DIR"] = data
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-long-enough-0123456789abcdef")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tanggap.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    try:
+        run(args)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(data + "-keys", ignore_errors=True)
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    import asyncio
+    import io
+    import threading
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tanggap.conf.handler import DeskWSGIHandler
+    from tanggap.connectors.actions.channels import add_channel
+    from tanggap.live.fanout import remember_server_loop
+    from tanggap.workspaces.actions.members import add_member
+    from tanggap.workspaces.actions.tokens import create_token
+    from tanggap.workspaces.actions.workspaces import create_workspace
+
+    call_command("migrate", verbosity=0)
+    now = timezone.now()
+    workspace = create_workspace(slug="cpu", name="CPU", now=now)
+    channel = add_channel(workspace=workspace, platform="web", handle="cpu-web", now=now)
+    gateway = add_member(workspace=workspace, username="gerbang", role="integration",
+                         password="", now=now).user
+    token = create_token(user=gateway, now=now)
+    app = DeskWSGIHandler()
+    # As under `tanggap serve`: live events go to the server's event loop, in another thread.
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    asyncio.run_coroutine_threadsafe(_remember(remember_server_loop), loop).result()
+    rng = random.Random(9)
+    serial = 0
+
+    def body(follow_up: bool) -> str:
+        nonlocal serial
+        serial += 1
+        author = f"lama-{rng.randrange(50)}" if follow_up else f"baru-{serial}"
+        return json.dumps({
+            "channel_id": channel.pk, "external_id": f"m-{serial}",
+            "author": {"id": author, "name": f"Warga {author}"},
+            "text": "Mohon info, lampu jalan di RT 05 Gunung Bahagia mati sejak kemarin malam, "
+                    "anak-anak takut lewat. Tolong segera diperbaiki ya pak, sudah lapor ke RT.",
+        })
+
+    def post(follow_up: bool):
+        raw = body(follow_up).encode()
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/inbound", "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
+            "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+            "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(raw),
+            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+        }
+        status = []
+        chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
+        content = b"".join(chunks)
+        if not status[0].startswith(("200", "201")):
+            sys.exit(f"inbound answered {status[0]}: {content[:300]!r}")
+
+    for i in range(args.warmup):
+        post(i % 10 < 3)
+    samples = {"new": [], "follow-up": []}
+    statements = {}
+    for kind in ("new", "follow-up"):
+        with CaptureQueriesContext(connection) as queries:
+            post(kind == "follow-up")
+        statements[kind] = [q["sql"] for q in queries.captured_queries]
+
+    profiler = cProfile.Profile() if args.profile else None
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for i in range(args.requests):
+        follow_up = i % 10 < 3
+        c, w = time.process_time(), time.perf_counter()
+        post(follow_up)
+        samples["follow-up" if follow_up else "new"].append(
+            (time.process_time() - c, time.perf_counter() - w))
+    if profiler:
+        profiler.disable()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+
+    load = os.getloadavg()[0]
+    print(f"## inbound in-process, sqlite synchronous="
+          f"{os.environ.get('TANGGAP_SQLITE_SYNCHRONOUS', 'full')}, {args.requests} requests, "
+          f"load average {load:.2f}")
+    print("| kind | requests | CPU ms/request | wall ms/request | SQL statements |")
+    print("|---|---|---|---|---|")
+    for kind, rows in samples.items():
+        n = len(rows) or 1
+        print(f"| {kind} | {len(rows)} | {1000 * sum(r[0] for r in rows) / n:.2f} | "
+              f"{1000 * sum(r[1] for r in rows) / n:.2f} | {len(statements[kind])} |")
+    print(f"| all | {args.requests} | **{1000 * cpu / args.requests:.2f}** | "
+          f"{1000 * wall / args.requests:.2f} | |")
+    print(json.dumps({"figure": "inbound_cpu_ms", "value": round(1000 * cpu / args.requests, 3),
+                      "wall_ms": round(1000 * wall / args.requests, 3), "load": round(load, 2),
+                      "queries_new": len(statements["new"]),
+                      "queries_follow_up": len(statements["follow-up"])}))
+    if args.show_sql:
+        for kind, sqls in statements.items():
+            print(f"\n### SQL of one {kind} inbound")
+            for sql in sqls:
+                print("-", sql[:240])
+    if profiler:
+        print()
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(
+            args.profile)
+
+
+async def _remember(remember) -> None:
+    remember()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Scale-out on PostgreSQL + Redis: throughput per process count, with the guarantees checked.
+
+    .venv/bin/python bench/core/scaleout.py --database-url postgres://postgres@127.0.0.1:PORT/x \
+        --redis-url redis://127.0.0.1:PORT/0 [--processes 1,2,4] [--seconds 15] [--clients 16] \
+        [--replies 100]
+    bench/core/scaleout.sh [same options]     # starts PostgreSQL and Redis itself, as root
+
+For each process count N, on a fresh database: `tanggap serve --workers N --no-worker` (N web
+processes) and `tanggap worker --processes N --with-periodic` (N task workers and the periodic
+runner), live events through Redis, a fake Facebook/X on 127.0.0.1 (bench/connectors/harness.py).
+
+1. Inbound: `--clients` threads post POST /api/v1/inbound for `--seconds` (70 % new citizens,
+   30 % follow-ups, every 50th a redelivery of the previous platform id), keep-alive connections.
+2. Replies: `--replies` cases opened on the Facebook and X channels and claimed by operators,
+   then one reply each through the REST API, delivered by the workers to the fake platform.
+
+Checked after each run, straight in PostgreSQL and at the fake platform: every acknowledged
+inbound message stored exactly once (none lost, none doubled), every reply posted exactly once
+(no double reply). Any breach ends the run with a non-zero status. Bounded in time and requests;
+talks to 127.0.0.1 only. The load generator shares the machine's cores with the desk, PostgreSQL
+and Redis, so past the core count more processes cannot show more throughput here.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "connectors"))
+from common import (  # noqa: E402
+    LATENCY_HEADER,
+    latency_row,
+    parser,
+    run_clients,
+    seed,
+    server_for,
+)
+from common import table as print_table  # noqa: E402
+from harness import FlakyPlatform, FlakyPlatformServer  # noqa: E402
+from outbound import PAGE, X_HANDLE, _cases, _phase  # noqa: E402
+
+
+def _workers(server, processes: int) -> subprocess.Popen:
+    log = open(server.data_dir / "worker.log", "ab")  # noqa: SIM115 - closed after the start
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tanggap.cli", "worker", "--processes", str(processes),
+         "--with-periodic"], env=server.env, cwd=server.data_dir, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _inbound(server, desk, args) -> dict:
+    acked: dict[str, int] = {}
+    lock = threading.Lock()
+    rngs: dict[int, random.Random] = {}
+    url = server.url + "/api/v1/inbound"
+
+    def send(http, n: int, worker: int) -> int:
+        rng = rngs.setdefault(worker, random.Random(worker))
+        author = f"w{worker}-{rng.randrange(20)}" if rng.random() < 0.3 else f"new-{n}"
+        external = f"m-{n - 1}" if n % 50 == 49 else f"m-{n}"
+        r = http.post(url, json={
+            "channel_id": desk["channel_id"], "external_id": external,
+            "author": {"id": author, "name": f"Warga {author}"},
+            "text": "Mohon info, lampu jalan di RT 05 Gunung Bahagia mati sejak kemarin."})
+        if r.status_code in (200, 201):
+            with lock:
+                acked[external] = r.json()["message_id"]
+        return r.status_code
+
+    latencies, statuses, wall = run_clients(
+        server, clients=args.clients, total=10**7, seconds=args.seconds, send=send,
+        headers={"Authorization": f"Bearer {desk['inbound_token']}"})
+    return {"latencies": latencies, "statuses": statuses, "wall": wall, "acked": acked}
+
+
+def _stored(database_url: str, channel_id: int) -> dict[str, int]:
+    url = database_url.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT external_id, count(*) FROM cases_message WHERE channel_id = %s"
+            " AND direction = 'in' GROUP BY external_id", [channel_id]).fetchall()
+    return dict(rows)
+
+
+def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dict:
+    with server_for(args, f"scale{processes}") as server:
+        server.extra_env.update({"META_GRAPH_BASE_URL": platform_url,
+                                 "X_API_BASE_URL": platform_url,
+                                 "INSTAGRAM_GRAPH_BASE_URL": platform_url})
+        desk = seed(server, "--operators", str(args.operators))
+        channels = {}
+        for platform_name, handle in (("facebook", PAGE), ("x", X_HANDLE)):
+            channels[platform_name] = int(server.last_word(
+                "channel", "add", desk["slug"], "--platform", platform_name, "--handle", handle,
+                "--token-stdin", stdin=f"bench-{platform_name}-token\n"))
+        server.start(workers=processes, worker=False)
+        workers = _workers(server, processes)
+        try:
+            inbound = _inbound(server, desk, args)
+            cases = _cases(server, desk, channels, f"p{processes}", args.replies,
+                           list(desk["tokens"].values()))
+            replies = _phase(server, fake, cases, seconds=args.reply_seconds)
+            replies["targets"] = [target for *_rest, target in cases]
+        finally:
+            _stop(workers)
+        stored = _stored(server.database_url, desk["channel_id"])
+        health = httpx.get(server.url + "/api/v1/health", timeout=10).status_code
+    lost = [e for e in inbound["acked"] if stored.get(e, 0) == 0]
+    doubled = [e for e, n in stored.items() if n > 1]
+    per_target = fake.posts_per_target()
+    posts = [per_target.get(t, 0) for t in replies["targets"]]
+    return {"inbound": inbound, "replies": replies, "lost": lost, "doubled": doubled,
+            "double_replies": sum(1 for n in posts if n > 1),
+            "unposted": sum(1 for n in posts if n == 0), "health": health}
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--processes", default="1,2,4")
+    p.add_argument("--seconds", type=float, default=15, help="inbound phase per process count")
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--replies", type=int, default=100)
+    p.add_argument("--reply-seconds", type=float, default=120, help="bound on the reply phase")
+    p.add_argument("--operators", type=int, default=4)
+    args = p.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
+        sys.exit("scale-out needs --database-url postgres://... and --redis-url redis://... "
+                 "(bench/core/scaleout.sh starts both)")
+    if args.quick:
+        args.seconds, args.replies = 6, 30
+    counts = [int(x) for x in args.processes.split(",") if x.strip()]
+    fake = FlakyPlatform(page_id=PAGE)
+    results = {}
+    with FlakyPlatformServer(fake) as platform:
+        for n in counts:
+            results[n] = run_one(args, n, fake, platform.url)
+            r = results[n]
+            print(f"processes {n}: inbound {len(r['inbound']['latencies']) / r['inbound']['wall']:.0f}"
+                  f"/s, replies {r['replies']['replies']}, lost {len(r['lost'])}, doubled "
+                  f"{len(r['doubled'])}, double replies {r['double_replies']}", flush=True)
+
+    load = os.getloadavg()
+    rows = []
+    for n, r in results.items():
+        inbound, replies = r["inbound"], r["replies"]
+        done = len(inbound["latencies"])
+        ok = inbound["statuses"].get(201, 0) + inbound["statuses"].get(200, 0)
+        rows.append([
+            str(n), str(n), f"{done / inbound['wall']:.0f}", str(done), str(done - ok),
+            str(len(inbound["acked"])), str(len(r["lost"])), str(len(r["doubled"])),
+            f"{replies['replies'] / replies['last_post_s']:.1f}", str(replies["replies"]),
+            str(r["double_replies"]), str(r["unposted"]),
+        ])
+    print_table(
+        f"scale-out, PostgreSQL + Redis on 127.0.0.1, {args.clients} inbound clients, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        ["web processes", "workers", "inbound msg/s", "requests", "errors", "acknowledged ids",
+         "lost", "doubled", "replies sent/s", "replies", "double replies", "unposted"], rows)
+    print_table("POST /api/v1/inbound latency per process count", LATENCY_HEADER,
+                [latency_row(f"{n} process(es)", r["inbound"]["latencies"])
+                 for n, r in results.items()])
+    bad = [n for n, r in results.items()
+           if r["lost"] or r["doubled"] or r["double_replies"] or r["unposted"]]
+    if bad:
+        raise SystemExit(f"a guarantee broke with {bad} process(es): see the table above")
+
+
+if __name__ == "__main__":
+    main()

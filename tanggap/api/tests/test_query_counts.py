@@ -77,13 +77,14 @@ def _inbound_body(desk, external_id, author_id):
 def test_inbound_query_count_is_fixed(desk, django_assert_num_queries):
     desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m0", "w0"))  # notes the token's use
     # token + user + channel + membership in one; redelivery and contact in one; then the
-    # contact, the case, its audit event and the message (a savepoint pair around them here,
-    # where the test's own transaction is open)
-    with django_assert_num_queries(8):
+    # contact, the case, its search document, its audit event and the message (a savepoint
+    # pair around them here, where the test's own transaction is open)
+    with django_assert_num_queries(9):
         new = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m1", "w1"))
     assert new.status_code == 201
-    # a follow-up: the open case instead of a new contact, and an UPDATE instead of an INSERT
-    with django_assert_num_queries(8):
+    # a follow-up: the open case instead of a new contact, UPDATEs of the case and its search
+    # document instead of INSERTs
+    with django_assert_num_queries(9):
         again = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m2", "w1"))
     assert again.json()["case_id"] == new.json()["case_id"]
     # a redelivery: token, the arrival check, the stored message with its case (and the

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 
 from tanggap.cases.actions import ingest_inbound
@@ -69,8 +69,13 @@ def queue_drain(source: str, *, force: bool = False) -> None:
     """Inside the caller's transaction: make sure a drain of `source` is queued."""
     # The row lock orders us against a drain clearing the flag (Postgres); on SQLite writers
     # are serialised anyway.
-    queued = IntakeQueue.objects.select_for_update().filter(source=source).values_list(
-        "drain_queued", flat=True).first()
+    # Asked by every webhook intake (precompiled, tanggap.conf.statements); after the first of a
+    # burst it answers "queued" and nothing more is written.
+    found = statements.rows(IntakeQueue, f"{statements.column(IntakeQueue, 'source')} = %s",
+                            [source], tail="LIMIT 1" + (
+                                " FOR UPDATE" if connection.features.has_select_for_update
+                                else ""))
+    queued = found[0].drain_queued if found else None
     if queued and not force:
         return
     if queued is None:

@@ -351,7 +351,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
             case=case, obj=case, after=_snapshot(case),
         )
-        arrivals.case_waiting_on_commit(case.pk)
+        arrivals.case_waiting(case.pk)
     else:
         before = _snapshot(case)
         if case.status in (CaseStatus.DIJAWAB, CaseStatus.MENUNGGU):
@@ -370,7 +370,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
             case=case, obj=case, before=before, after=_snapshot(case),
         )
         if case.status == CaseStatus.BARU and before["status"] != CaseStatus.BARU:
-            arrivals.case_waiting_on_commit(case.pk)
+            arrivals.case_waiting(case.pk)
     message = statements.insert(Message(
         workspace_id=case.workspace_id,
         case=case,
@@ -782,7 +782,7 @@ def set_case_status(*, case_id: int, actor, status: str, now: datetime) -> Case:
             case=case, obj=case, before=before, after=_snapshot(case),
         )
         if status == CaseStatus.BARU:
-            arrivals.case_waiting_on_commit(case.pk)
+            arrivals.case_waiting(case.pk)
         _publish(case, "status", actor)
         return case
 

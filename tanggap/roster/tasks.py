@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.tasks import task
 from django.utils import timezone
 
+from tanggap.conf.taskqueue import enqueue_with_transaction
+
 
 @task()
 def offer_case(case_id: int) -> int | None:
@@ -20,5 +22,7 @@ def offer_case(case_id: int) -> int | None:
 
 
 def enqueue_offer(case_id: int) -> None:
-    """The handler of the cases room's arrivals port (cases.arrivals)."""
-    offer_case.enqueue(case_id)
+    """The handler of the cases room's arrivals port (cases.arrivals), called inside the
+    transaction that made the case wait: with the database task backend the task row commits
+    with the case (no second write transaction per message)."""
+    enqueue_with_transaction(offer_case, case_id)

@@ -16,6 +16,7 @@ from django.db.models import F
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.conf import groupcommit, statements
+from tanggap.conf.taskqueue import enqueue_with_transaction
 from tanggap.connectors.actions.outbound import apply_echo, apply_status
 from tanggap.connectors.models import (
     ChannelAccount,
@@ -84,17 +85,7 @@ def queue_drain(source: str, *, force: bool = False) -> None:
         IntakeQueue.objects.filter(source=source).update(drain_queued=True)
     from tanggap.connectors.tasks import drain_webhooks
 
-    if _tasks_in_our_database(drain_webhooks):
-        drain_webhooks.enqueue(source)
-    else:
-        transaction.on_commit(lambda: drain_webhooks.enqueue(source))
-
-
-def _tasks_in_our_database(task) -> bool:
-    from django.tasks import task_backends
-    from django_tasks_db.backend import DatabaseBackend
-
-    return isinstance(task_backends[task.backend], DatabaseBackend)
+    enqueue_with_transaction(drain_webhooks, source)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tanggap.audit",
     "tanggap.periodic",
     "tanggap.connectors",
+    "tanggap.privacy",
     "tanggap.cases",
     "tanggap.referrals",
     "tanggap.alerts",
@@ -300,6 +301,11 @@ TANGGAP_RETRAIN_INTERVAL_SECONDS = env_int("TANGGAP_RETRAIN_INTERVAL_SECONDS", 6
 TANGGAP_MODEL_CHECK_SECONDS = env_int("TANGGAP_MODEL_CHECK_SECONDS", 30, minimum=0)
 # Citizen portal (/lapor/): where photos are stored.
 TANGGAP_UPLOAD_DIR = Path(env_str("TANGGAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
+# Personal data (UU PDP; docs/security.md, "Personal data"): months a closed case keeps the
+# citizen's personal data, for workspaces that chose no period of their own (0: until an erasure);
+# days a processed webhook keeps its raw body (0: for ever).
+TANGGAP_RETENTION_MONTHS = env_int("TANGGAP_RETENTION_MONTHS", 24, minimum=0)
+TANGGAP_WEBHOOK_BODY_DAYS = env_int("TANGGAP_WEBHOOK_BODY_DAYS", 30, minimum=0)
 # The reverse proxies whose X-Forwarded-For is believed: a count or their addresses; unset, the
 # header is ignored, since clients can forge it (tanggap/conf/proxies.py).
 TANGGAP_TRUSTED_PROXIES = parse_trusted_proxies(env_str("TANGGAP_TRUSTED_PROXIES"))

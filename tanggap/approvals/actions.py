@@ -86,7 +86,9 @@ def reject_reply(*, approval_id: int, actor, membership, now: datetime,
         approval.save(update_fields=["status", "decided_by", "decided_at", "note"])
         events.record(workspace_id=approval.workspace_id, actor=actor, now=now,
                       case=approval.case, obj=approval, action="reply.rejected",
-                      after={"approval_id": approval.pk, "note": note,
+                      # Whether a note was left, not the note: it may quote the citizen, and
+                      # the append-only trail cannot be erased (it stays on the approval).
+                      after={"approval_id": approval.pk, "has_note": bool(note),
                              "requested_by": approval.requested_by.username})
         publish(approval)
     return approval

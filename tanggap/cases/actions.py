@@ -362,9 +362,12 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
         case.last_inbound_at = now
         case.updated_at = now
         case.version += 1
-        statements.update_fields(case, ["status", "answered_by", "last_inbound_at",
-                                        "updated_at", "version",
-                                        *apply_reading(case, reading)])
+        fields = ["status", "answered_by", "last_inbound_at", "updated_at", "version",
+                  *apply_reading(case, reading)]
+        if case.anonymised_at is not None:  # see _holds_personal_data_again
+            case.anonymised_at = None
+            fields.append("anonymised_at")
+        statements.update_fields(case, fields)
         events.record(
             workspace_id=case.workspace_id, actor=actor, action="case.citizen_wrote", now=now,
             case=case, obj=case, before=before, after=_snapshot(case),
@@ -675,6 +678,7 @@ def _store_reply(case: Case, *, actor, text: str, idempotency_key: str, verdict,
     case.version += 1
     case.updated_at = now
     case.save(update_fields=fields)
+    _holds_personal_data_again(case)
     events.record(
         workspace_id=case.workspace_id, actor=actor, action=action, now=now,
         case=case, obj=message, before=before,
@@ -808,6 +812,15 @@ def set_case_kind(*, case_id: int, actor, kind: str, now: datetime) -> Case:
         return case
 
 
+def _holds_personal_data_again(case: Case) -> None:
+    """New words on an anonymised case (a message, a reply, a note) may name the citizen again:
+    the case is no longer anonymised, so retention takes it up again and an erasure reaches it
+    (tanggap/privacy). The caller holds the case's lock."""
+    if case.anonymised_at is not None:
+        case.anonymised_at = None
+        case.save(update_fields=["anonymised_at"])
+
+
 def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
     text = clean_text(text)
     with transaction.atomic():
@@ -815,6 +828,7 @@ def add_note(*, case_id: int, actor, text: str, now: datetime) -> Note:
         note = Note.objects.create(
             workspace_id=case.workspace_id, case=case, author=actor, text=text, created_at=now
         )
+        _holds_personal_data_again(case)
         search.add_text(case.pk, text)
         events.record(
             workspace_id=case.workspace_id, actor=actor, action="note.added", now=now,
@@ -895,7 +909,11 @@ def record_delivery(*, message: Message, status: str, external_id: str | None, e
     events.record(
         workspace_id=message.workspace_id, actor=None, now=now, case=message.case, obj=message,
         action=_DELIVERY_ACTIONS[status],
-        after={"status": status, "external_id": external_id, "error": message.delivery_error},
+        # Whether the platform gave the post's id, not the id: a WhatsApp message id encodes
+        # the recipient's number, and the audit trail, append-only, must hold no citizen's
+        # number (an erasure cannot reach it; docs/security.md, "Personal data").
+        after={"status": status, "has_platform_id": external_id is not None,
+               "error": message.delivery_error},
     )
     _publish_delivery(message, status)
 
@@ -999,3 +1017,71 @@ def _publish_text_change(case: Case, message: Message) -> None:
     publish_on_commit(message.workspace_id, {
         "kind": "case", "reason": "message_text", "case_id": case.pk,
         "message_id": message.pk, "status": case.status, "version": case.version})
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data (tanggap/privacy decides when: retention, an erasure request; these write the
+# desk's own columns, inside the privacy action's transaction)
+
+# Stored as data, not shown as UI text, like "Anonim": the desk reads it whatever its language.
+ANONYMISED_TEXT = "[dianonimkan]"
+
+
+def anonymise_case_rows(*, cases: list[Case], now: datetime) -> dict[str, int]:
+    """Replace the citizen's words, names and platform ids on `cases`, which the caller has
+    locked inside its transaction. Kept: dates, channel, kind, topic, intent, status, who
+    answered and when, delivery statuses, so reports still count these cases. Returns counts.
+
+    Replies are anonymised too: they quote or name the citizen ("Terima kasih, Pak Budi").
+    Operators' own names stay (their accountability is not the citizen's data). A reply
+    drafted before is refused as stale (the version moves), but `updated_at` is kept: it is
+    when the case was last worked on.
+    """
+    case_ids = [case.pk for case in cases]
+    messages = list(Message.objects.filter(case_id__in=case_ids)
+                    .only("pk", "direction", "text", "author_name", "external_id", "attachments",
+                          "triage"))
+    for message in messages:
+        message.text = ANONYMISED_TEXT
+        if message.direction == Direction.IN:
+            message.author_name = ""
+        # A platform's message id can name the sender (a WhatsApp id encodes the phone number).
+        message.external_id = None
+        message.attachments = [{"type": a.get("type", "file"), "erased": True}
+                               for a in message.attachments if isinstance(a, dict)]
+        if isinstance(message.triage, dict):
+            # The reasons quote the words that decided the topic; the verdicts are codes.
+            message.triage = {k: v for k, v in message.triage.items() if k != "reasons"}
+    Message.objects.bulk_update(messages, ["text", "author_name", "external_id", "attachments",
+                                           "triage"], batch_size=200)
+    notes = Note.objects.filter(case_id__in=case_ids).exclude(text=ANONYMISED_TEXT).update(
+        text=ANONYMISED_TEXT)
+    labels = TriageLabel.objects.filter(case_id__in=case_ids).exclude(text="").update(text="")
+    if labels:
+        for workspace_id in {case.workspace_id for case in cases}:
+            learning.relearn_without_erased(workspace_id=workspace_id, now=now)
+    for case in cases:
+        case.thread_id = ""  # a conversation id can be the citizen's platform id (Messenger)
+        case.triage_reasons = []
+        case.anonymised_at = now
+        case.version += 1
+        case.save(update_fields=["thread_id", "triage_reasons", "anonymised_at", "version"])
+        _publish(case, "anonymised")
+    search.reindex_cases(case_ids)  # the search documents held the same words
+    return {"messages": len(messages), "notes": notes, "labels": labels}
+
+
+def anonymise_contacts(*, contact_ids: list[int], now: datetime) -> int:
+    """Remove the name and platform id of these contacts (inside the caller's transaction). The
+    rows stay, so that reports still count one citizen per contact; a citizen who writes again
+    becomes a new contact. Returns how many changed."""
+    changed = 0
+    for contact in (Contact.objects.select_for_update()
+                    .filter(pk__in=contact_ids, anonymised_at__isnull=True).order_by("pk")):
+        contact.display_name = ""
+        contact.external_id = f"dianonimkan-{contact.pk}"
+        contact.anonymised_at = now
+        contact.save(update_fields=["display_name", "external_id", "anonymised_at"])
+        search.reindex_contact(contact.pk)
+        changed += 1
+    return changed

@@ -71,6 +71,15 @@ def note_new_label(*, workspace_id: int, now: datetime) -> bool:
     return _queue(record, now)
 
 
+def relearn_without_erased(*, workspace_id: int, now: datetime) -> bool:
+    """Labels' words were erased (tanggap/privacy; the caller's transaction is open): the model
+    learned word weights from them, so train it again from the labels left, however few are
+    new. True when this call queued it."""
+    record = _record(workspace_id)
+    TriageModel.objects.filter(pk=record.pk).update(label_mark=0)
+    return _queue(record, now)
+
+
 def _queue(record: TriageModel, now: datetime) -> bool:
     if not TriageModel.objects.filter(pk=record.pk, queued_at__isnull=True).update(queued_at=now):
         return False  # already queued: one task is enough

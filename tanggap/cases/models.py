@@ -21,6 +21,9 @@ class Contact(models.Model):
     external_id = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
+    # Set when the citizen's name and platform id were removed (retention or an erasure request,
+    # tanggap/privacy); the row stays so that reports still count one citizen.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -92,6 +95,9 @@ class Case(models.Model):
     triage_confidence = models.FloatField(null=True, blank=True)
     triage_suggestions = models.JSONField(default=list, blank=True)
     triage_unsure = models.BooleanField(default=False)
+    # Set when the citizen's words, names and contact details on this case were removed
+    # (tanggap/privacy); dates, channel, kind, topic, status and the answer times stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

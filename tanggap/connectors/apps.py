@@ -27,3 +27,8 @@ class ConnectorsConfig(AppConfig):
         outbox.register_deliverer(enqueue_delivery)
         # The sweep of stalled work and the X poller run in the periodic runner.
         register_jobs()
+        # Sends and raw webhook bodies hold citizens' words and ids: anonymised with their cases.
+        from tanggap.connectors.personal_data import ConnectorsData
+        from tanggap.privacy import holders
+
+        holders.register(ConnectorsData())

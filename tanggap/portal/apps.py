@@ -19,3 +19,10 @@ class PortalConfig(AppConfig):
         from tanggap.reports import locations
 
         locations.register_source("portal.submitted", _case_locations)
+
+        from tanggap.portal.personal_data import PortalData
+        from tanggap.privacy import holders
+
+        # What the form keeps about a citizen (typed contact, location, photos) goes with their
+        # cases when they are anonymised or erased.
+        holders.register(PortalData())

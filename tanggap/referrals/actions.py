@@ -588,7 +588,10 @@ def withdraw_referral(*, referral_id: int, actor, membership, reason: str,
                                       text=(reason or "")[:MAX_NOTE_CHARS], author=actor,
                                       author_label=_display(actor), created_at=now)
         events.record(workspace_id=referral.workspace_id, actor=actor, now=now, case=case,
-                      obj=referral, action="referral.withdrawn", after={"reason": reason})
+                      obj=referral, action="referral.withdrawn",
+                      # Whether a reason was given, not its words: they may quote the citizen,
+                      # and the append-only trail cannot be erased (they stay on the update).
+                      after={"has_reason": bool(reason)})
         desk.mark_referral_returned(case=case, actor=actor, now=now, reason="withdrawn")
     return referral
 

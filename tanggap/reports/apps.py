@@ -13,3 +13,10 @@ class ReportsConfig(AppConfig):
 
         jobs.register_jobs()
         locations.register_source(open311.SUBMITTED, case_locations)
+
+        from tanggap.privacy import holders
+        from tanggap.reports.personal_data import ReportsData
+
+        # What an Open311 client sent about the citizen goes with their cases when they are
+        # anonymised or erased.
+        holders.register(ReportsData())

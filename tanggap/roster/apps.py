@@ -13,3 +13,8 @@ class RosterConfig(AppConfig):
         # New and re-opened cases are offered to an operator on duty (fair assignment).
         arrivals.register_arrival_handler(enqueue_offer)
         register_jobs()
+        # Hand-over notes name citizens: anonymised with their cases.
+        from tanggap.privacy import holders
+        from tanggap.roster.personal_data import RosterData
+
+        holders.register(RosterData())

@@ -5,6 +5,7 @@ a fresh process), on the suite's database kind."""
 from __future__ import annotations
 
 import json
+import tarfile
 
 import pytest
 
@@ -79,6 +80,9 @@ def test_a_backup_restores_into_an_empty_desk_with_its_rows_and_photos(source, t
     with empty_desk(tmp_path) as desk:
         out = _ok("restore", str(archive), env=desk.env)
         assert "restored the backup of" in out and "uploads: 1 files" in out
+        created = json.loads(tarfile.open(archive).extractfile(MANIFEST).read())["created_at"]
+        assert (f"personal data: erasures made after {created} are not in this backup: run "
+                "each again from your register of requests") in out
         assert "brought its schema up to date" not in out
         assert sorted(desk.query("SELECT author_name, text FROM cases_message")) == [
             (f"Warga {n}", f"Lampu jalan mati nomor {n}") for n in range(3)]

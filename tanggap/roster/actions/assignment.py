@@ -203,7 +203,9 @@ def hand_over(*, case_id: int, actor, membership: Membership, to_username, note,
                                      offered_by=actor, note=note, offered_at=now)
         events.record(workspace_id=case.workspace_id, actor=actor, action="case.handed_over",
                       now=now, case=case, obj=offer,
-                      after={"to": colleague.user.username, "note": note})
+                      # Whether a note was left, not the note: it may name the citizen, and
+                      # the append-only trail cannot be erased (it stays on the offer).
+                      after={"to": colleague.user.username, "has_note": bool(note)})
         _announce(case, offer, colleague.user, now, title=_("A case handed to you"),
                   body=_("%(who)s hands %(number)s to you: %(note)s")
                   % {"who": actor.username, "number": case.tracking_number, "note": note or "-"})

@@ -36,6 +36,13 @@ class Command(BaseCommand):
             self.stdout.write(f"brought its schema up to date: {len(restored.migrated)} "
                               f"migrations ({', '.join(restored.migrated[:5])}"
                               f"{', …' if len(restored.migrated) > 5 else ''})")
+        # UU PDP: an erasure made after the backup is not in it, and nothing in the restored
+        # database remembers it (its audit trail ends with the backup).
+        self.stdout.write(f"personal data: erasures made after {manifest['created_at']} are not "
+                          "in this backup: run each again from your register of requests "
+                          "(`tanggap citizen erase`, the same citizen ids); the retention run "
+                          "anonymises again what is past its period at its next run "
+                          "(docs/security.md, \"Personal data\")")
         self.stdout.write("the keys are not in a backup: put TANGGAP_KEYS_DIR (or SECRET_KEY and "
                           "TANGGAP_CREDENTIALS_KEY) back as they were, then `tanggap keys "
                           "status` shows whether every channel token opens")

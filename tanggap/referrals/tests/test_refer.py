@@ -3,6 +3,7 @@ the citizen's reply through the exactly-once path, e-mail to the body, deadlines
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import Case, Message
-from tanggap.referrals import tasks
+from tanggap.referrals import liaison, tasks
 from tanggap.referrals.actions import reply_key
 from tanggap.referrals.models import EmailState, Referral
 from tanggap.workspaces import calendars
@@ -62,7 +63,9 @@ def test_the_holder_refers_and_the_case_shows_it(desk, directory, django_capture
     assert queued == [referral.pk] and mail.outbox == []
     assert tasks.send_referral_email_now(referral.pk, now=timezone.now()) == "sent"
     assert [m.to for m in mail.outbox] == [["pengaduan@pln.example"]]
-    assert data["liaison_url"] in mail.outbox[0].body
+    # The same link, signed again when the e-mail is written (the signature carries its second).
+    emailed = re.search(r"http://127\.0\.0\.1:8000/penghubung/([^/\s]+)/", mail.outbox[0].body)
+    assert liaison.referral_for_token(emailed.group(1), now=timezone.now()) == referral
     assert Referral.objects.get().email_state == EmailState.SENT
     # The same key again: the same referral, 200, nothing new.
     again = _refer(desk.ani, case, directory.pln, idempotency_key="r-1")

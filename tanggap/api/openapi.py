@@ -416,12 +416,12 @@ def _responses(ok: dict, *errors: str, conflicts: tuple[str, ...] = (),
 
 
 def _operation(operation_id: str, summary: str, responses: dict, *, body: str | None = None,
-               path_id: bool = False, **more) -> dict:
+               path_id: bool = False, optional_body: bool = False, **more) -> dict:
     op = {"operationId": operation_id, "summary": summary, "responses": responses, **more}
     if path_id:
         op["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": OBJECT_ID}]
     if body:
-        op["requestBody"] = {"required": True,
+        op["requestBody"] = {"required": not optional_body,
                              "content": {"application/json": {"schema": _ref(body)}}}
     return op
 
@@ -526,15 +526,12 @@ def _paths() -> dict:
             _responses({"200": case_state}, "401", "403", "404", "409", "413",
                        conflicts=("NotHolder",)),
             path_id=True)},
-        "/cases/{id}/takeover": {"post": {
-            **_operation(
-                "takeOverCase", "Supervisor: take the case over (audited with the reason; the "
-                "operator who held it is told live)",
-                _responses({"200": claimed}, "401", "403", "404", "409", *_WITH_BODY,
-                           conflicts=("CaseClosed",)),
-                path_id=True),
-            "requestBody": {"required": False, "content": {"application/json": {
-                "schema": _ref("TakeOver")}}}}},
+        "/cases/{id}/takeover": {"post": _operation(
+            "takeOverCase", "Supervisor: take the case over (audited with the reason; the "
+            "operator who held it is told live)",
+            _responses({"200": claimed}, "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("CaseClosed",)),
+            body="TakeOver", path_id=True, optional_body=True)},
         "/cases/{id}/replies": {"post": _operation(
             "replyToCase", "Send a reply as the holder",
             _responses({"201": _json(_ref("ReplyResult"), "Sent"),

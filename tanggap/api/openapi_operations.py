@@ -122,12 +122,12 @@ def paths() -> dict:
                       conflicts=("AlreadyDecided", "StaleVersion", "NotHolder", "CaseClosed",
                                  "AlreadyAnswered"),
                       invalid=tone_invalid),
-            body="Approve", path_id=True)},
+            body="Approve", path_id=True, optional_body=True)},
         "/approvals/{id}/reject": {"post": base._operation(
             "rejectReply", "Supervisor: nothing is sent; the operator sees the note",
             responses({"200": _json(_ref("Approval"), "Rejected")}, "401", "403", "404",
                       "409", *base._WITH_BODY, conflicts=("AlreadyDecided",)),
-            body="Reject", path_id=True)},
+            body="Reject", path_id=True, optional_body=True)},
         "/cases/{id}/templates": {"get": base._operation(
             "caseTemplates", "The composer's canned replies for one case, filled in, those "
             "made for its topic and intent first",

@@ -119,7 +119,7 @@ def approvals(request):
 
 @api_view(("POST",))
 def approval_approve(request, approval_id):
-    body = json_body(request)
+    body = json_body(request) if request.body else {}  # the edit is optional
     approval, membership = access_approval(request.api_user, approval_id, decide=True)
     approval = approval_actions.approve_reply(
         approval_id=approval.pk, actor=request.api_user, membership=membership,
@@ -129,7 +129,7 @@ def approval_approve(request, approval_id):
 
 @api_view(("POST",))
 def approval_reject(request, approval_id):
-    body = json_body(request)
+    body = json_body(request) if request.body else {}  # the note is optional
     approval, membership = access_approval(request.api_user, approval_id, decide=True)
     approval = approval_actions.reject_reply(
         approval_id=approval.pk, actor=request.api_user, membership=membership,

@@ -228,3 +228,18 @@ def _again(desk, round_):
     return case, desk.ani.post(f"/api/v1/cases/{case.pk}/replies",
                                {"text": WARN, "idempotency_key": f"race-{round_}",
                                 "base_version": case.version, "confirm_tone": True})
+
+
+def test_approve_and_reject_need_no_body(approving):
+    desk = approving
+    case, response = _held_case(desk)
+    bare = desk.sari.client.post(f"/api/v1/approvals/{response.json()['approval_id']}/approve",
+                                 data="", content_type="application/json",
+                                 HTTP_AUTHORIZATION=f"Bearer {desk.sari.token}")
+    assert bare.status_code == 200 and _outbound(case) == [WARN]
+    other, held = _again(desk, 9)
+    rejected = desk.sari.client.post(f"/api/v1/approvals/{held.json()['approval_id']}/reject",
+                                     data="", content_type="application/json",
+                                     HTTP_AUTHORIZATION=f"Bearer {desk.sari.token}")
+    assert rejected.status_code == 200 and rejected.json()["note"] == ""
+    assert _outbound(other) == []

@@ -174,16 +174,17 @@ def test_claim_reply_and_presence_reach_the_other_operator_live(desk, two_operat
     page_a.wait_for_selector('.case-head[data-i-hold="1"]')
     assert desk.case(case_id)["claimed_by"] == "ani"
 
-    # B tries anyway: the API refuses, B's page says so, nothing goes out.
-    page_b.fill("#reply-text", "Baik, akan kami teruskan ke Dinas PU.")
-    with page_b.expect_response(lambda r: r.url.endswith(f"/cases/{case_id}/replies")) as sent:
-        page_b.click("#send")
-    refused = sent.value
-    assert refused.status in (403, 409)
-    assert refused.json()["error"] == "not_holder"
-    page_b.wait_for_selector("#toast.show.error")
-    assert page_b.text_content("#toast").strip() == refused.json()["message"]
-    assert page_b.input_value("#reply-text") == "Baik, akan kami teruskan ke Dinas PU."
+    # B's reply box is closed while ani holds the case, and says who does; no Claim button.
+    page_b.wait_for_selector("#composer-locked:not([hidden])")
+    assert "ani" in page_b.text_content("#composer-locked")
+    assert page_b.is_disabled("#reply-text") and page_b.is_disabled("#send")
+    assert page_b.locator("#claim").count() == 0
+    # B tries anyway through the API: refused, naming the holder; nothing goes out.
+    refused = desk.api("POST", f"/cases/{case_id}/replies", user="budi", json={
+        "text": "Baik, akan kami teruskan ke Dinas PU.", "idempotency_key": "b-try",
+        "base_version": desk.case(case_id)["version"]})
+    assert refused.status_code == 409 and refused.json()["error"] == "not_holder"
+    assert "ani" in refused.json()["message"]
     assert [m for m in desk.case(case_id)["messages"] if m["direction"] == "out"] == []
 
     # Presence while composing: A types, B is told.

@@ -1,0 +1,230 @@
+"""Real-browser tests (Debian's Chromium through Playwright, a real `tanggap serve`) of the
+operator's screen: the inbox search, a template inserted with `/`, who holds a case, a reply held
+for approval and approved by a supervisor on a phone, and a take-over that tells the operator.
+
+The desk is set up with the `tanggap` CLI and REST v1 only (docs/testing.md); "live" means the
+open page shows it without being reloaded. The supervisor logs in through the real second-factor
+enrolment, computing the code from the key the page shows, as an authenticator app would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from base64 import b32decode
+
+import httpx
+import pytest
+
+from tanggap.testing.browser import WAIT_MS, chromium, needs_chromium, served
+from tanggap.testing.liveserver import PASSWORD, set_up_desk
+from tanggap.workspaces.tests.helpers import code_for
+
+pytestmark = needs_chromium
+
+WARN = "Terima kasih, laporan Anda SUDAH kami teruskan ke Dishub."
+TEMPLATE = "Terima kasih, Bapak/Ibu {nama}. Laporan {nomor_laporan} sudah kami teruskan ke Dishub."
+_counter = itertools.count(1)
+
+
+class Desk:
+    def __init__(self, server, setup):
+        self.server, self.slug, self.tokens = server, setup.slug, setup.tokens
+        self.channel_id = setup.channel_id
+        self.keys: dict[str, str] = {}  # the authenticator keys of the supervisors
+
+    def api(self, method: str, path: str, user: str = "ani", **kwargs) -> httpx.Response:
+        return httpx.request(method, self.server.url + "/api/v1" + path, timeout=10,
+                             headers={"Authorization": f"Bearer {self.tokens[user]}"}, **kwargs)
+
+    def inbound(self, text: str) -> tuple[int, str]:
+        n = next(_counter)
+        response = self.api("POST", "/inbound", user="gerbang", json={
+            "channel_id": self.channel_id, "external_id": f"ops-{n}",
+            "author": {"id": f"warga-ops-{n}", "name": f"Warga Ops {n}"}, "text": text})
+        assert response.status_code == 201, response.text
+        return response.json()["case_id"], f"Warga Ops {n}"
+
+    def outbound(self, case_id: int) -> list[str]:
+        case = self.api("GET", f"/cases/{case_id}").json()
+        return [m["text"] for m in case["messages"] if m["direction"] == "out"]
+
+    def url(self, path: str) -> str:
+        return f"{self.server.url}/w/{self.slug}/{path}"
+
+
+def _prepare(server):
+    setup = set_up_desk(server, operators=["ani", "budi"])
+    server.cli("user", "add", "sari", "--workspace", setup.slug, "--role", "supervisor",
+               "--password-stdin", stdin=PASSWORD + "\n")
+    setup.tokens["sari"] = server.last_word("token", "create", "sari")
+    server.cli("workspace", "set", setup.slug, "--approve-warn", "on")
+    return setup
+
+
+@pytest.fixture(scope="module")
+def desk(request):
+    with served(request, prefix="tanggap-browser-ops-", prepare=_prepare) as (server, setup):
+        yield Desk(server, setup)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def people(browser, desk):
+    contexts = []
+
+    def open_as(username: str, **options):
+        context = browser.new_context(locale="id-ID", **options)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(desk.server.url + "/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        if username == "sari" and "sari" not in desk.keys:
+            # A supervisor sets up the second factor at the first login, as with a phone app.
+            page.wait_for_url("**/login/enrol/")
+            secret = page.inner_text("code.secret").replace(" ", "")
+            desk.keys["sari"] = b32decode(secret + "=" * (-len(secret) % 8)).hex()
+            page.fill("input[name=code]", code_for(desk.keys["sari"]))
+            page.click("button[type=submit]")
+            page.wait_for_selector(".recovery-codes")
+        elif username == "sari":
+            # A code is taken once: a later login in the same 30 s uses the next step's.
+            page.wait_for_url("**/login/code/")
+            page.fill("input[name=code]", code_for(desk.keys["sari"], step_offset=1))
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**/w/{desk.slug}/")
+        else:
+            page.wait_for_url(f"**/w/{desk.slug}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def _live(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#live-state.live.on")
+    page.evaluate("window.__noReload = true")
+
+
+def _not_reloaded(page) -> bool:
+    return page.evaluate("window.__noReload === true")
+
+
+def _claimed(page, desk, case_id: int, who: str = "ani") -> None:
+    _live(page, desk.url(f"cases/{case_id}/"))
+    page.click("#claim")
+    page.wait_for_selector(f'.case-head[data-holder="{who}"][data-i-hold="1"]')
+
+
+def test_the_inbox_search_finds_by_words_slang_and_tracking_number(desk, people):
+    wanted, _name = desk.inbound("Lampu PJU di Jl. Sudirman gak nyala sejak kemarin")
+    other, _name = desk.inbound("Sampah menumpuk di pasar Klandasan")
+    number = desk.api("GET", f"/cases/{wanted}").json()["tracking_number"]
+    page = people("ani")
+    for query in ("sudir tidak", number.lower().replace("-", " ")):
+        page.goto(desk.url(""))
+        page.fill("#search", query)
+        page.press("#search", "Enter")
+        page.wait_for_url("**q=*")
+        ids = [int(i) for i in page.eval_on_selector_all(
+            ".case-row", "rows => rows.map(r => r.dataset.caseId)")]
+        assert ids == [wanted], (query, ids)
+        assert page.input_value("#search") == query
+    assert other != wanted
+
+
+def test_a_template_is_inserted_with_a_slash_filled_in_for_the_case(desk, people):
+    saved = desk.api("POST", "/templates", user="sari", json={
+        "name": "Lampu diteruskan", "text": TEMPLATE, "topics": ["penerangan_jalan"],
+        "workspace": desk.slug})
+    assert saved.status_code == 201, saved.text
+    case_id, name = desk.inbound("Lampu jalan di Gang Mawar mati sejak kemarin")
+    number = desk.api("GET", f"/cases/{case_id}").json()["tracking_number"]
+    page = people("ani")
+    _claimed(page, desk, case_id)
+    page.click("#reply-text")
+    page.keyboard.type("/")
+    page.wait_for_selector("#tpl-picker:not([hidden]) .tpl-item")
+    page.keyboard.type("lampu")
+    assert page.text_content("#tpl-list .tpl-group") == page.get_attribute(
+        "#tpl-strings", "data-suggested")
+    page.keyboard.press("Enter")
+    expected = (f"Terima kasih, Bapak/Ibu {name}. Laporan {number} sudah kami teruskan ke "
+                "Dishub.")
+    page.wait_for_function("t => document.querySelector('#reply-text').value === t",
+                           arg=expected)
+    assert page.is_hidden("#tpl-picker")
+    # The tone guard reads the inserted reply like a typed one, and it leaves as it is.
+    page.wait_for_selector("#tone-verdict.v-ok")
+    page.click("#send")
+    page.wait_for_selector(".thread .msg.out")
+    assert desk.outbound(case_id) == [expected]
+
+
+def test_a_held_reply_is_approved_on_a_phone_and_its_author_told_live(desk, people):
+    case_id, _name = desk.inbound("Lampu jalan di Jl. Ahmad Yani mati total")
+    ani = people("ani")
+    _claimed(ani, desk, case_id)
+    ani.fill("#reply-text", WARN)
+    ani.once("dialog", lambda dialog: dialog.accept())  # the tone guard's warning: send anyway
+    with ani.expect_response(lambda r: r.url.endswith(f"/cases/{case_id}/replies")
+                             and r.status == 202) as held:
+        ani.click("#send")
+    approval_id = held.value.json()["approval_id"]
+    ani.wait_for_selector(".held-replies .held.ap-menunggu_persetujuan")
+    assert ani.input_value("#reply-text") == "" and desk.outbound(case_id) == []
+
+    sari = people("sari", viewport={"width": 390, "height": 844}, is_mobile=True,
+                  has_touch=True)
+    _live(sari, desk.url("approvals/"))
+    card = sari.locator(f"#approval-{approval_id}")
+    assert WARN in card.locator("textarea").input_value()
+    assert sari.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    card.locator(".approve").click()
+
+    # ani's open case shows the reply sent, and ani is told who approved it, without a reload.
+    ani.wait_for_selector(".thread .msg.out")
+    ani.wait_for_selector(".held-replies .held.ap-disetujui")
+    ani.wait_for_function("() => document.querySelector('#toast').textContent.includes('sari')")
+    assert _not_reloaded(ani)
+    assert desk.outbound(case_id) == [WARN]
+    again = desk.api("POST", f"/approvals/{approval_id}/approve", user="sari")
+    assert again.status_code == 409 and desk.outbound(case_id) == [WARN]
+
+
+def test_a_colleague_sees_the_holder_and_a_take_over_tells_the_operator(desk, people):
+    case_id, _name = desk.inbound("Drainase tersumbat di Jl. Pupuk, air meluap ke jalan")
+    ani = people("ani")
+    _claimed(ani, desk, case_id)
+    budi = people("budi")
+    _live(budi, desk.url(f"cases/{case_id}/"))
+    assert budi.locator("#claim").count() == 0
+    assert budi.inner_text("#holder").endswith("ani")
+    assert budi.is_disabled("#reply-text")
+    assert "ani" in budi.inner_text("#composer-locked")
+    ani.fill("#reply-text", "Draf yang belum selesai")
+
+    sari = people("sari")
+    _live(sari, desk.url(f"cases/{case_id}/"))
+    sari.once("dialog", lambda dialog: dialog.accept("Ani dipindah ke shift malam"))
+    sari.click("#takeover")
+    sari.wait_for_selector('.case-head[data-holder="sari"][data-i-hold="1"]')
+    # The operator who lost the case is told, with the supervisor and the reason; their draft
+    # stays, in a closed reply box.
+    ani.wait_for_function(
+        "() => document.querySelector('#toast').textContent.includes('Ani dipindah ke shift malam')")
+    ani.wait_for_selector('.case-head[data-holder="sari"]')
+    assert ani.is_disabled("#reply-text")
+    assert ani.input_value("#reply-text") == "Draf yang belum selesai"
+    assert _not_reloaded(ani)
+    budi.wait_for_selector('.case-head[data-holder="sari"]')
+    assert budi.inner_text("#holder").endswith("sari")

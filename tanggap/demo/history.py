@@ -44,6 +44,8 @@ CASES_PER_DAY = 30
 HISTORY_SEED = 2016
 # The roll-ups read a long history in big transactions: nobody else writes during the setup.
 ROLLUP_BATCH = 5000
+# Days planned, triaged and written in one go (and one transaction).
+WINDOW_DAYS = 30
 # Where citizens who use the form tend to be: kelurahan centres of Balikpapan (approximate).
 FORM_PLACES = (
     (-1.2686, 116.8312), (-1.2654, 116.8453), (-1.2563, 116.8640), (-1.2445, 116.8790),
@@ -71,10 +73,12 @@ def has_history(workspace: Workspace, now: datetime) -> bool:
 
 def generate_history(*, workspace: Workspace, now: datetime, days: int | None = None,
                      per_day: int | None = None, seed: int = HISTORY_SEED,
-                     clock: Callable[[], float] | None = None) -> HistoryReport:
+                     clock: Callable[[], float] | None = None,
+                     progress: Callable[[HistoryReport], None] | None = None) -> HistoryReport:
     """Write `days` of past cases (about `per_day` a day; HISTORY_DAYS and CASES_PER_DAY by
-    default) before `now`, once; `clock` (a monotonic clock) times the steps into
-    `report.seconds`."""
+    default) before `now`, once, a window of WINDOW_DAYS at a time (one transaction each, so a
+    city's year never sits in memory whole); `clock` (a monotonic clock) times the steps into
+    `report.seconds`, and `progress` hears after each window."""
     days, per_day = days or HISTORY_DAYS, per_day or CASES_PER_DAY
     report = HistoryReport()
     if has_history(workspace, now):
@@ -88,15 +92,21 @@ def generate_history(*, workspace: Workspace, now: datetime, days: int | None = 
         return report
     tick = _Ticks(clock)
     rng = random.Random(seed)
-    plans = _plan(rng, channels, now, days, per_day)
-    readings = [t.as_dict() for t in language.classify_many([p.text for p in plans])]
     follow_ups = {text: language.classify(text).as_dict()
                   for kind in texts.FOLLOW_UPS for text in texts.FOLLOW_UPS[kind]}
-    tick("plan and triage", report)
-    with transaction.atomic():
-        _write(workspace, plans, readings, follow_ups, operators, supervisors, rng, report,
-               now)
-    tick("write", report)
+    start = now - timedelta(days=days)
+    last = days - 2  # the last two days belong to the seeded inbox
+    for first in range(0, last, WINDOW_DAYS):
+        plans = _plan(rng, channels, start, range(first, min(first + WINDOW_DAYS, last)),
+                      per_day)
+        readings = [t.as_dict() for t in language.classify_many([p.text for p in plans])]
+        tick("plan and triage", report)
+        with transaction.atomic():
+            _write(workspace, plans, readings, follow_ups, operators, supervisors, rng, report,
+                   now)
+        tick("write", report)
+        if progress:
+            progress(report)
     report.rollup_events = rollup.catch_up(now=now, batch_size=ROLLUP_BATCH).handled
     tick("roll-ups", report)
     return report
@@ -109,7 +119,7 @@ class _Ticks:
     def __call__(self, step: str, report: HistoryReport) -> None:
         if self.clock:
             now = self.clock()
-            report.seconds[step] = round(now - self.last, 2)
+            report.seconds[step] = round(report.seconds.get(step, 0.0) + now - self.last, 2)
             self.last = now
 
 
@@ -129,13 +139,12 @@ class _Plan:
     name: str
 
 
-def _plan(rng: random.Random, channels: dict, now: datetime, days: int,
+def _plan(rng: random.Random, channels: dict, start: datetime, days: range,
           per_day: int) -> list[_Plan]:
     platforms = [p for p in CHANNEL_WEIGHTS if p in channels]
     weights = [CHANNEL_WEIGHTS[p] for p in platforms]
     plans = []
-    start = now - timedelta(days=days)
-    for day in range(days - 2):  # the last two days belong to the seeded inbox
+    for day in days:
         # A city's week: quieter on Sundays, busier after rain (a few stormy days a month).
         midnight = start + timedelta(days=day)
         count = int(per_day * (0.6 if midnight.weekday() == 6 else 1.0)
@@ -265,7 +274,9 @@ def _write(workspace, plans, readings, follow_ups, operators, supervisors, rng, 
         for sql in connection.ops.sequence_reset_sql(
                 no_style(), [Contact, Case, Message, Submission, AuditEvent]):
             cursor.execute(sql)
-    report.cases, report.messages, report.events = len(cases), len(messages), len(events)
+    report.cases += len(cases)
+    report.messages += len(messages)
+    report.events += len(events)
 
 
 def _submission(ids, workspace, case, first, plan, rng) -> Submission:

@@ -15,7 +15,8 @@ What each caller is promised, exactly as with its own transaction:
   loses nothing that was acknowledged (nobody was answered yet).
 - A piece of work that raises is rolled back to its own savepoint and its caller gets the
   exception; the others of its batch are committed.
-- A piece runs with its caller's active language; its on_commit hooks run after the batch commits.
+- A piece runs with its caller's active language; its on_commit callbacks run after the batch
+  commits, in the caller's own thread.
 - If the commit itself fails, every caller of that batch gets the error and nothing of it is stored.
 
 Only on SQLite (PostgreSQL commits rows of different writers concurrently and groups fsyncs
@@ -43,7 +44,7 @@ MAX_BATCH = 64
 
 
 class _Work:
-    __slots__ = ("fn", "language", "result", "error", "done")
+    __slots__ = ("fn", "language", "result", "error", "done", "hooks")
 
     def __init__(self, fn: Callable[[], Any], language: str | None):
         self.fn = fn
@@ -51,6 +52,7 @@ class _Work:
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = False
+        self.hooks: list = []  # its on_commit callbacks, run by its own caller after commit
 
 
 _queue: deque[_Work] = deque()
@@ -95,7 +97,22 @@ def run(fn: Callable[[], Any]) -> Any:
                 _lead()
     if work.error is not None:
         raise work.error
+    _run_hooks(work.hooks)
     return work.result
+
+
+def _run_hooks(hooks: list) -> None:
+    # As Django runs on_commit callbacks: in order, a robust one's failure only logged. They run
+    # in the caller's thread, not the leader's, so a slow one (a live push) holds up its own
+    # caller only, never the next batch.
+    for _sids, func, robust in hooks:
+        if not robust:
+            func()
+            continue
+        try:
+            func()
+        except Exception:
+            logger.exception("an on_commit callback failed")
 
 
 def waiting_at_least(count: int, timeout: float) -> bool:
@@ -145,14 +162,19 @@ def _finish(batch: list[_Work], committed: list) -> None:
 
 
 def _run_one(work: _Work, *, alone: bool) -> None:
+    hooks_before = len(connection.run_on_commit)
     with translation.override(work.language):
         if alone:
             # Nothing to protect from it: if it fails, the whole transaction rolls back, which
             # is exactly its own work. Spares the SAVEPOINT pair.
             work.result = work.fn()
-            return
-        try:
-            with transaction.atomic():
-                work.result = work.fn()
-        except Exception as exc:
-            work.error = exc
+        else:
+            try:
+                with transaction.atomic():
+                    work.result = work.fn()
+            except Exception as exc:
+                work.error = exc
+    # Its callbacks leave the batch's list (a rolled-back savepoint's are already gone) and go
+    # with it to its caller, who runs them once the batch has committed.
+    work.hooks = connection.run_on_commit[hooks_before:]
+    connection.run_on_commit = connection.run_on_commit[:hooks_before]

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q
 
+from tanggap.conf import statements
 from tanggap.roster import schedule
 from tanggap.roster.models import (
+    ChangeKind,
     DayChange,
     PatternSlot,
     RequestStatus,
@@ -67,6 +71,31 @@ def writer_ids(workspace_id: int) -> set[int]:
     return set(Membership.objects.filter(workspace_id=workspace_id, role__in=WRITER_ROLES,
                                          user__is_active=True)
                .values_list("user_id", flat=True))
+
+
+@cache
+def _needs_offer_sql(vendor: str) -> str:
+    from tanggap.cases.models import Case
+
+    ws = statements.column(Case, "workspace")
+    return (
+        f"SELECT EXISTS(SELECT 1 FROM {statements.table(RosterSettings)} s"
+        f" WHERE s.workspace_id = c.{ws} AND s.fair_assignment = %s)"
+        f" OR EXISTS(SELECT 1 FROM {statements.table(PatternSlot)} p"
+        f" WHERE p.workspace_id = c.{ws})"
+        f" OR EXISTS(SELECT 1 FROM {statements.table(DayChange)} d"
+        f" WHERE d.workspace_id = c.{ws} AND d.change = %s)"
+        f" FROM {statements.table(Case)} c WHERE c.id = %s")
+
+
+def needs_offer(case_id: int) -> bool:
+    """Whether the case's workspace assigns cases or keeps a roster: otherwise the offer task
+    (assignment.offer_case, coverage.alert_unattended) would find nothing to do. One query,
+    asked inside the transaction that made the case wait, on every citizen message."""
+    with connection.cursor() as cursor:
+        cursor.execute(_needs_offer_sql(connection.vendor), [True, ChangeKind.ADD, case_id])
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def is_rostered(workspace_id: int) -> bool:

@@ -24,5 +24,10 @@ def offer_case(case_id: int) -> int | None:
 def enqueue_offer(case_id: int) -> None:
     """The handler of the cases room's arrivals port (cases.arrivals), called inside the
     transaction that made the case wait: with the database task backend the task row commits
-    with the case (no second write transaction per message)."""
-    enqueue_with_transaction(offer_case, case_id)
+    with the case (no second write transaction per message). A workspace that neither assigns
+    nor keeps a roster gets no task at all: it would only look and find nothing to do (a task
+    run is several write transactions of the worker, on every citizen message)."""
+    from tanggap.roster.queries import needs_offer
+
+    if needs_offer(case_id):
+        enqueue_with_transaction(offer_case, case_id)

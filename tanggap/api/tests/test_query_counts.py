@@ -77,9 +77,10 @@ def _inbound_body(desk, external_id, author_id):
 def test_inbound_query_count_is_fixed(desk, django_assert_num_queries):
     desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m0", "w0"))  # notes the token's use
     # token + user + channel + membership in one; redelivery and contact in one; then the
-    # contact, the case, its search document, its audit event, the task that offers the
-    # waiting case (the roster's, through cases.arrivals) and the message (a savepoint pair
-    # around them here, where the test's own transaction is open)
+    # contact, the case, its search document, its audit event, the roster's look whether the
+    # workspace assigns cases (through cases.arrivals; its offer task only where one does: not
+    # here) and the message (a savepoint pair around them here, where the test's own
+    # transaction is open)
     with django_assert_num_queries(10):
         new = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m1", "w1"))
     assert new.status_code == 201

@@ -179,3 +179,27 @@ def test_a_crash_before_the_commit_stores_nothing_and_answered_nobody(tx_desk, t
     assert _crash_in_child(tx_desk, "before_commit", tmp_path) == 17
     assert not Message.objects.exists() and not Case.objects.exists()
     assert connection.vendor == "sqlite"
+
+
+def test_after_commit_callbacks_run_in_their_own_callers_thread_and_only_if_kept(tx_desk):
+    ran = []
+
+    def piece(fail: bool):
+        def call():
+            def work():
+                from django.db import transaction
+
+                transaction.on_commit(lambda: ran.append((threading.get_ident(), fail)))
+                if fail:
+                    raise ValueError("refused")
+                return threading.get_ident()
+            return groupcommit.run(work), threading.get_ident()
+        return call
+
+    results, sizes = _in_one_batch([piece(False), piece(True), piece(False)])
+    assert sizes == [3]
+    assert results[1][0] == "error"
+    kept = [value for outcome, value in results if outcome == "ok"]
+    # Both ran their work in the leader's thread, and their callbacks in their own.
+    assert kept[0][0] == kept[1][0]
+    assert sorted(ran) == sorted((caller, False) for _leader, caller in kept)

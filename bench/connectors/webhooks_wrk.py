@@ -1,0 +1,105 @@
+"""Signed Meta webhooks acknowledged and stored per second, with wrk as the load generator.
+
+    .venv/bin/python bench/connectors/webhooks_wrk.py [--seconds 15] [--connections 16]
+        [--bodies 40000] [--server-workers N] [--no-worker]
+
+webhooks.py's Python clients share the 2 cores with the server; wrk (a C client, Debian's
+package) leaves them to it, as ingest_wrk.sh does for the inbound API. The bodies (distinct
+Facebook feed comments, as in webhooks.py) are signed with the server's META_APP_SECRET
+beforehand and written into wrk's Lua script, which sends them in turn on keep-alive
+connections; each of wrk's two threads walks its own half, so no body is sent twice while fewer
+than --bodies requests are made. A 200 means the raw body is committed. Afterwards the stored
+rows are counted in the database and compared with the 200s wrk counted. `tanggap serve` runs
+as users run it (its task workers parse the stored bodies meanwhile; --no-worker leaves them
+out). Bounded by --seconds; talks to 127.0.0.1 only. Target (issue 9): >= 2,000/s on SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "core"))
+from common import parser, server_for  # noqa: E402
+from common import table as print_table  # noqa: E402
+from harness import connect_facebook_page  # noqa: E402
+from webhooks import PAGE, SECRET, body  # noqa: E402
+
+from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
+
+WRK_THREADS = 2
+
+
+def lua_script(path: Path, count: int) -> None:
+    lines = ["bodies = {}", "signatures = {}"]
+    for n in range(count):
+        data = body(n)
+        lines.append(f"bodies[{n + 1}] = [==[{data.decode()}]==]")
+        lines.append(f'signatures[{n + 1}] = "{sign(data, SECRET)}"')
+    lines.append(f"""
+local threads = 0
+setup = function(thread)
+  thread:set("first", threads)
+  threads = threads + 1
+end
+init = function(args)
+  counter = 0
+end
+request = function()
+  -- each wrk thread walks its own half of the bodies
+  local n = (first * {count // WRK_THREADS} + counter) % {count} + 1
+  counter = counter + 1
+  return wrk.format("POST", "/webhooks/meta", {{["Content-Type"]="application/json",
+    ["{SIGNATURE_HEADER}"]=signatures[n]}}, bodies[n])
+end
+""")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.set_defaults(server_workers=min(os.cpu_count() or 1, 4))
+    p.add_argument("--seconds", type=float, default=15)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--bodies", type=int, default=40000)
+    args = p.parse_args()
+    if args.database_url:
+        sys.exit("webhooks_wrk.py counts the stored rows in the embedded SQLite only")
+    with server_for(args, "webhooks-wrk") as server:
+        server.extra_env["META_APP_SECRET"] = SECRET
+        server.cli("workspace", "create", "bench", "--name", "Bench")
+        connect_facebook_page(server, "bench", PAGE)
+        script = server.data_dir / "webhooks.lua"
+        lua_script(script, args.bodies)
+        server.start(workers=args.server_workers, worker=not args.no_worker)
+        done = subprocess.run(
+            ["wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{args.seconds:g}s",
+             "--latency", "-s", str(script), server.url], capture_output=True, text=True,
+            timeout=args.seconds + 120)
+        print(done.stdout)
+        with sqlite3.connect(server.data_dir / "desk.sqlite3") as conn:
+            stored = conn.execute("select count(*) from connectors_webhookdelivery").fetchone()[0]
+    requests = int(re.search(r"(\d+) requests in", done.stdout).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    refused = int(non_2xx.group(1)) if non_2xx else 0
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
+    load = os.getloadavg()
+    print_table(
+        f"signed webhooks acknowledged and stored, wrk, sqlite, {args.server_workers} web "
+        f"process(es){'' if args.no_worker else ' + task workers'}, {args.connections} "
+        f"connections, load average {load[0]:.2f}",
+        ["requests", "non-2xx", "stored rows", "acknowledged/s"],
+        [[str(requests), str(refused), str(stored), f"{rate:.0f}"]])
+    # wrk counts only the answers it read; a request cut off by the end of the run may still
+    # have been stored. An answered 200 that is not stored would be a bug.
+    if stored < requests - refused:
+        raise SystemExit(f"acknowledged {requests - refused} but stored {stored}")
+
+
+if __name__ == "__main__":
+    main()

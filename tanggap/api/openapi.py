@@ -245,7 +245,8 @@ def _schemas() -> dict:
                          "description": "for the body (never shown to the citizen)"},
                 "idempotency_key": key,
                 "citizen_reply": {**_nullable(text), "description": (
-                    "null or absent: no reply; a reply to the citizen sent in the same step, through the reply path "
+                    "null or absent: no reply; a reply to the citizen sent in the same step, "
+                    "through the reply path "
                     "(holder, tone guard, exactly once); a template: "
                     + ", ".join(f"{{{name}}}" for name in templating.known_fields())
                     + " are filled from the case; a field the case cannot fill refers nothing "

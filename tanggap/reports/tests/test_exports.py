@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from openpyxl import load_workbook
 
 from tanggap.cases.models import Case, Contact
@@ -32,20 +31,17 @@ def _seed(desk) -> None:
     these two and the contacts)."""
     contact = Contact.objects.create(workspace=desk.bpn, platform="web", external_id="many",
                                      display_name="Warga Banyak", created_at=T0)
-    quote = connection.ops.quote_name
-    case_sql = (f"INSERT INTO {quote(Case._meta.db_table)} (workspace_id, channel_id, contact_id,"
-                " thread_id, kind, status, tracking_number, version, last_inbound_at, created_at,"
-                " updated_at, topic, intent, kasar, triage_confirmed, triage_reasons)"
-                " VALUES (%s, %s, %s, '', 'aduan', 'selesai', %s, 1, %s, %s, %s, 'jalan', 'aduan',"
-                " %s, %s, %s)")
-    when = connection.ops.adapt_datetimefield_value
-    rows = []
+    # Through the ORM, not hand-written SQL: every column a later migration adds keeps its
+    # model default here (hand-written INSERTs broke on PostgreSQL's NOT NULL when one was added).
+    cases = []
     for n in range(ROWS):
         at = T0 + timedelta(seconds=20 * n)
-        rows.append((desk.bpn.pk, desk.web.pk, contact.pk, f"TG-{n:012d}", when(at), when(at),
-                     when(at), False, False, "[]"))
-    with connection.cursor() as cursor:
-        cursor.executemany(case_sql, rows)
+        cases.append(Case(workspace_id=desk.bpn.pk, channel_id=desk.web.pk, contact_id=contact.pk,
+                          kind="aduan", status="selesai", tracking_number=f"TG-{n:012d}",
+                          last_inbound_at=at, created_at=at, updated_at=at, topic="jalan",
+                          intent="aduan"))
+    Case.objects.bulk_create(cases, batch_size=5000)
+    del cases
     ids = list(Case.objects.filter(workspace=desk.bpn).order_by("pk").values_list("pk",
                                                                                   flat=True))
     facts = []

@@ -36,14 +36,16 @@ def schemas() -> dict:
             "missing": {"type": "array", "items": STRING}})}}),
         "TemplateNew": {"type": "object", "required": ["name", "text"], "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
-            "text": text, "topics": topics, "intents": intents,
-            "workspace": {"type": "string", "description": "needed by members of several "
-                          "workspaces"},
+            # null is read as absent, as the code does: no topics, no intents, your only workspace.
+            "text": text, "topics": _nullable(topics), "intents": _nullable(intents),
+            "workspace": {**_nullable({"type": "string"}), "description": "needed by members "
+                          "of several workspaces"},
             "confirm_tone": {"type": "boolean", "description": "save a text whose tone "
                              "verdict is warn (audited)"}}},
+        # A field that is absent or null stays as it is.
         "TemplateEdit": {"type": "object", "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
-            "text": text, "topics": topics, "intents": intents,
+            "name": _nullable({"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS}),
+            "text": _nullable(text), "topics": _nullable(topics), "intents": _nullable(intents),
             "confirm_tone": {"type": "boolean"}}},
         "TemplateConflict": base._error(("conflict",), "A template of that name exists"),
         "Held": _object({"approval_id": OBJECT_ID, "status": {"const": HELD}},

@@ -38,17 +38,30 @@ WRK_THREADS = 2
 def lua_script(path: Path, count: int) -> None:
     lines = ["bodies = {}", "signatures = {}"]
     for n in range(count):
+        if n % 5000 == 0:  # Lua allows 65,536 constants per function: one function per 5,000
+            lines.append("end)();" if n else "")
+            lines.append("(function()")
         data = body(n)
         lines.append(f"bodies[{n + 1}] = [==[{data.decode()}]==]")
         lines.append(f'signatures[{n + 1}] = "{sign(data, SECRET)}"')
+    lines.append("end)();")
     lines.append(f"""
-local threads = 0
+local threads = {{}}
 setup = function(thread)
-  thread:set("first", threads)
-  threads = threads + 1
+  thread:set("first", #threads)
+  table.insert(threads, thread)
 end
 init = function(args)
   counter = 0
+  ok = 0
+end
+response = function(status, headers, body)
+  if status == 200 and body == "EVENT_RECEIVED" then ok = ok + 1 end
+end
+done = function(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("ok") end
+  io.write(string.format("acknowledged (200 EVENT_RECEIVED): %d\\n", total))
 end
 request = function()
   -- each wrk thread walks its own half of the bodies
@@ -82,23 +95,27 @@ def main() -> None:
              "--latency", "-s", str(script), server.url], capture_output=True, text=True,
             timeout=args.seconds + 120)
         print(done.stdout)
+        if done.returncode != 0 or done.stderr:
+            # A Lua error makes wrk fall back to plain GET / requests: never a figure.
+            sys.exit(f"wrk failed:\n{done.stderr[-2000:]}")
         with sqlite3.connect(server.data_dir / "desk.sqlite3") as conn:
             stored = conn.execute("select count(*) from connectors_webhookdelivery").fetchone()[0]
     requests = int(re.search(r"(\d+) requests in", done.stdout).group(1))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
-    refused = int(non_2xx.group(1)) if non_2xx else 0
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
+    acknowledged = int(re.search(r"acknowledged \(200 EVENT_RECEIVED\): (\d+)",
+                                 done.stdout).group(1))
+    seconds = float(re.search(r"requests in ([\d.]+)s", done.stdout).group(1))
+    rate = acknowledged / seconds
     load = os.getloadavg()
     print_table(
         f"signed webhooks acknowledged and stored, wrk, sqlite, {args.server_workers} web "
         f"process(es){'' if args.no_worker else ' + task workers'}, {args.connections} "
         f"connections, load average {load[0]:.2f}",
-        ["requests", "non-2xx", "stored rows", "acknowledged/s"],
-        [[str(requests), str(refused), str(stored), f"{rate:.0f}"]])
+        ["requests", "acknowledged (200)", "stored rows", "acknowledged/s"],
+        [[str(requests), str(acknowledged), str(stored), f"{rate:.0f}"]])
     # wrk counts only the answers it read; a request cut off by the end of the run may still
-    # have been stored. An answered 200 that is not stored would be a bug.
-    if stored < requests - refused:
-        raise SystemExit(f"acknowledged {requests - refused} but stored {stored}")
+    # have been stored. An acknowledged body that is not stored would be a bug.
+    if stored < acknowledged:
+        raise SystemExit(f"acknowledged {acknowledged} but stored {stored}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from tanggap.conf.env import (
     env_int,
     env_list,
     env_str,
+    map_tiles_origin,
     parse_database_url,
 )
 from tanggap.conf.proxies import parse_trusted_proxies
@@ -276,6 +277,13 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+# The map of a citizen's location on the case page (Leaflet, served by the desk): tiles from this
+# server, a URL template with {z}, {x} and {y}; its origin joins the CSP's img-src. Empty: no
+# map, the coordinates only (a desk without internet access, or a city's own tile server).
+TANGGAP_MAP_TILES = env_str("TANGGAP_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+TANGGAP_MAP_ATTRIBUTION = env_str("TANGGAP_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+if TANGGAP_MAP_TILES:
+    SECURE_CSP["img-src"] = [CSP.SELF, map_tiles_origin(TANGGAP_MAP_TILES)]
 # --- end transport and browser ----------------------------------------------------------------
 
 # Desk behaviour.

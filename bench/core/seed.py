@@ -57,6 +57,57 @@ TEXTS_OUT = [
 ]
 
 
+# --varied: a city's worth of words, so that a search picks few cases the way it does on a real
+# desk (the six texts above would make every word match a sixth of all cases).
+PLACES = [
+    "Jl. Sudirman", "Jl. MT Haryono", "Jl. Ahmad Yani", "Jl. Soekarno Hatta", "Jl. Pupuk",
+    "Jl. Mulawarman", "Jl. Syarifuddin Yoes", "Jl. Marsma Iswahyudi", "Jl. Letjen Suprapto",
+    "Jl. Gunung Malang", "Jl. Kapten Tendean", "Jl. Ruhui Rahayu", "Jl. Batakan", "Jl. Manggar",
+    "Gunung Sari Ilir", "Gunung Sari Ulu", "Klandasan Ilir", "Klandasan Ulu", "Sepinggan",
+    "Karang Rejo", "Karang Jati", "Damai", "Gunung Bahagia", "Sumber Rejo", "Baru Ilir",
+    "Baru Tengah", "Margo Mulyo", "Kariangau", "Graha Indah", "Batu Ampar", "Muara Rapak",
+    "Prapatan", "Telaga Sari", "Teritip", "Lamaru", "Manggar Baru", "Gunung Samarinda",
+]
+MATTERS = [
+    ("lampu PJU", ["mati", "berkedip", "padam sejak malam", "tidak menyala"]),
+    ("air PDAM", ["tidak mengalir", "keruh", "bau kaporit", "mati dari pagi"]),
+    ("jalan", ["berlubang", "retak", "tergenang", "licin karena oli"]),
+    ("sampah", ["menumpuk", "tidak diangkut", "dibakar warga", "berserakan"]),
+    ("drainase", ["tersumbat", "meluap", "bau", "rusak"]),
+    ("pohon", ["tumbang", "miring", "menutupi kabel", "perlu dipangkas"]),
+    ("lampu lalu lintas", ["mati", "rusak", "berkedip kuning"]),
+    ("KTP", ["belum jadi", "hilang", "salah nama"]),
+    ("banjir", ["setinggi lutut", "masuk rumah", "tiap hujan"]),
+    ("listrik PLN", ["padam", "naik turun", "korslet"]),
+    ("angkot", ["ngetem", "tarif naik", "ugal-ugalan"]),
+    ("puskesmas", ["antrean panjang", "dokter tidak ada", "obat habis"]),
+]
+OPENERS = ["Min,", "Pak,", "Bu,", "Mohon info,", "Tolong,", "Selamat pagi,", "Halo admin,", ""]
+CLOSERS = ["Mohon segera ditindaklanjuti.", "Sudah 3 hari gak ada perbaikan.",
+           "Makasih min.", "Tolong dicek ya.", "Kapan diperbaiki?", "Warga resah."]
+FIRST = ["Budi", "Siti", "Agus", "Dewi", "Rudi", "Ani", "Joko", "Rina", "Hendra", "Yuni",
+         "Bambang", "Sri", "Andi", "Wati", "Dedi", "Lestari", "Fajar", "Indah", "Rizki", "Maya",
+         "Ahmad", "Nur", "Eko", "Putri", "Hadi", "Fitri", "Yusuf", "Ratna", "Arif", "Nanda"]
+LAST = ["Santoso", "Rahmawati", "Saputra", "Lestari", "Hidayat", "Wijaya", "Kurniawan",
+        "Pratama", "Susanti", "Nugroho", "Siregar", "Harahap", "Daeng", "Gultom", "Syahputra",
+        "Anggraini", "Permana", "Setiawan", "Wulandari", "Firmansyah"]
+
+
+def varied_name(rng) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+def varied_text(rng, inbound: bool) -> str:
+    matter, states = rng.choice(MATTERS)
+    place = rng.choice(PLACES)
+    number = rng.randint(1, 250)
+    if inbound:
+        return (f"{rng.choice(OPENERS)} {matter} di {place} no. {number} {rng.choice(states)}. "
+                f"{rng.choice(CLOSERS)}").strip()
+    return (f"Terima kasih laporannya. Laporan {matter} di {place} kami teruskan ke dinas "
+            f"terkait; petugas dijadwalkan hari ke-{number % 7 + 1}.")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--slug", default="bench")
@@ -65,6 +116,10 @@ def main() -> None:
     p.add_argument("--messages", type=int, default=0,
                    help="total messages, at least one inbound per case")
     p.add_argument("--mix", action="store_true", help="spread cases over all statuses")
+    p.add_argument("--varied", action="store_true",
+                   help="texts and names drawn from a large vocabulary (bench/search)")
+    p.add_argument("--search-index", action="store_true",
+                   help="then write every case's search document (tanggap search rebuild)")
     args = p.parse_args()
     rng = random.Random(20260101)
     now = timezone.now()
@@ -91,7 +146,8 @@ def main() -> None:
     with transaction.atomic():
         Contact.objects.bulk_create(
             (Contact(workspace=workspace, platform="web", external_id=f"warga-{i}",
-                     display_name=f"Warga {i}", created_at=now - timedelta(days=120))
+                     display_name=varied_name(rng) if args.varied else f"Warga {i}",
+                     created_at=now - timedelta(days=120))
              for i in range(n_contacts)),
             batch_size=BATCH,
         )
@@ -132,7 +188,8 @@ def main() -> None:
                     workspace=workspace, case_id=case_id, channel=channel,
                     direction=Direction.IN if inbound else Direction.OUT,
                     external_id=f"bench-{serial}" if inbound else None,
-                    text=rng.choice(TEXTS_IN if inbound else TEXTS_OUT),
+                    text=(varied_text(rng, inbound) if args.varied
+                          else rng.choice(TEXTS_IN if inbound else TEXTS_OUT)),
                     author_name="Warga" if inbound else "op01",
                     delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.SENT,
                     created_at=when - timedelta(minutes=count - j),
@@ -152,6 +209,14 @@ def main() -> None:
             Message.objects.bulk_create(batch)
         written += len(batch)
 
+    indexed_seconds = None
+    if args.search_index:
+        from tanggap.cases import search
+
+        t = time.monotonic()
+        search.rebuild(workspace_id=workspace.pk, batch=2000)
+        indexed_seconds = round(time.monotonic() - t, 1)
+
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -162,6 +227,7 @@ def main() -> None:
         "slug": args.slug, "channel_id": channel.pk, "tokens": tokens,
         "inbound_token": inbound_token, "password": PASSWORD,
         "cases": n_cases, "messages": written, "seconds": round(time.monotonic() - started, 1),
+        "search_index_seconds": indexed_seconds,
         "case_ids": [cid for cid, _ in case_rows] if n_cases <= 10_000 else [],
     }))
 

@@ -85,6 +85,22 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def map_tiles_origin(template: str, *, name: str = "TANGGAP_MAP_TILES") -> str:
+    """The origin (scheme://host[:port]) of a map tile URL template, for the CSP's img-src.
+    The template is https (http only for a server on this machine) and names {z}, {x}, {y}."""
+    parts = urlsplit(template)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme not in ("https", "http") or not parts.hostname or (
+            parts.scheme == "http" and not local):
+        raise ImproperlyConfigured(f"{name} must be an https:// URL (http:// only for a tile "
+                                   f"server on this machine), not {template!r}")
+    missing = [part for part in ("{z}", "{x}", "{y}") if part not in template]
+    if missing:
+        raise ImproperlyConfigured(f"{name} must name {', '.join(missing)} in its path, like "
+                                   "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def parse_database_url(url: str, *, base_dir: str, synchronous: str = "full") -> dict:
     """Turn sqlite:///path or postgres://user:pw@host:port/name into a DATABASES entry."""
     parts = urlsplit(url)

@@ -144,3 +144,44 @@ def test_query_syntax_of_the_engine_is_just_words(desk, three):
 def test_postgres_falls_back_to_trigrams_for_a_misspelt_word(desk, three):
     lampu, _air, _other = three
     assert _found(desk, "sudirmn") == {lampu.pk}
+
+
+def test_the_command_rebuilds_documents_of_cases_loaded_around_the_actions(desk, three):
+    from django.core.management import call_command
+
+    from tanggap.cases.models import Message
+
+    lampu, _air, _other = three
+    CaseSearch.objects.all().delete()  # as after a bulk import: rows without documents
+    Message.objects.filter(case=lampu).update(text="Tiang listrik miring di Gunung Pasir")
+    assert _found(desk, "tiang") == set()
+    call_command("search", "rebuild", "--workspace", "bpn")
+    assert _found(desk, "tiang miring") == {lampu.pk}
+    assert CaseSearch.objects.count() == 2  # bpn's two cases; dlh's was not asked for
+    call_command("search", "rebuild")
+    assert CaseSearch.objects.count() == 3
+    from io import StringIO
+
+    out = StringIO()
+    call_command("search", "find", "bpn", "tiang", stdout=out)
+    assert out.getvalue().split() == [lampu.tracking_number]
+
+
+def test_broad_and_narrow_queries_find_the_same_cases_in_the_same_order(desk, three,
+                                                                       monkeypatch):
+    """A query with many matches walks the inbox's index instead of sorting the matches
+    (search.BROAD_MATCHES); both plans answer alike, the newest citizen message first."""
+    lampu, air, other = three
+    later = desk.inbound("Lampu taman Bekapai juga mati", external_id="d", author_id="w-d",
+                         now=timezone.now() + timedelta(minutes=5)).case
+
+    def ordered(q):
+        return list(inbox_cases(workspace_ids=[desk.bpn.pk], now=timezone.now(), q=q)
+                    .values_list("pk", flat=True))
+
+    narrow = {q: ordered(q) for q in ("lampu", "lamp mati", "keruh", "xylofon")}
+    monkeypatch.setattr(search, "BROAD_MATCHES", 1)
+    broad = {q: ordered(q) for q in narrow}
+    assert broad == narrow == {"lampu": [later.pk, lampu.pk], "lamp mati": [later.pk],
+                               "keruh": [air.pk], "xylofon": []}
+    assert other.pk not in broad["lampu"]

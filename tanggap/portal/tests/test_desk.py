@@ -34,7 +34,14 @@ def test_desk_details_show_contact_location_photo_and_flags(client, desk, upload
             '+6281234567890</a></dd>') in html
     assert "<dd>Gang Mawar RT 07</dd>" in html
     assert '<a href="geo:-1.265400,116.831200">-1.265400, 116.831200</a>' in html
-    assert f'<a href="{_photo_url(case)}" target="_blank" rel="noopener">jalan.png</a>' in html
+    # The photo shows as a thumbnail that opens the whole image; the location as a map point.
+    assert (f'<a class="thumb-link" href="{_photo_url(case)}" target="_blank" rel="noopener">'
+            f'<img class="thumb" src="{_photo_url(case)}" alt="The citizen\'s photo '
+            'jalan.png" loading="lazy"></a> <small>jalan.png (') in html
+    assert ('<div class="case-map" data-map data-lat="-1.265400" data-lng="116.831200" '
+            'data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png" '
+            'data-attribution="© OpenStreetMap contributors" role="img" '
+            'aria-label="Where the citizen reported it"></div>') in html
     assert '<span class="badge st-baru">Confidential: text hidden on the status page</span>' in html
     assert "Anonymous" not in html
 
@@ -100,3 +107,17 @@ def test_geo_link_on_the_case_page_keeps_decimal_points_in_indonesian(client, de
     page = member.get(f"/w/bpn/cases/{case.pk}/").content.decode()
     assert '<html lang="id">' in page
     assert '<a href="geo:-1.265400,116.831200">-1.265400, 116.831200</a>' in page
+
+
+def test_without_a_tile_server_the_location_is_coordinates_only(client, desk, settings):
+    settings.TANGGAP_MAP_TILES = ""
+    client.post("/lapor/bpn/", form_data(latitude="-1.2654", longitude="116.8312"))
+    html = _details(Case.objects.get())
+    assert "geo:-1.265400,116.831200" in html and "data-map" not in html
+
+
+def test_the_portal_form_offers_use_my_location(client, desk):
+    page = " ".join(client.get("/lapor/bpn/").content.decode().split())
+    assert '<script src="/static/portal/location.js" defer></script>' in page
+    assert '<p class="use-location" hidden><button type="button" id="use-location"' in page
+

@@ -15,7 +15,9 @@ from django.utils import timezone
 from tanggap.conf.tests.cli import clean_env, python, tanggap
 from tanggap.workspaces.actions.members import add_member
 
-POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+# img-src adds the map's tile server (TANGGAP_MAP_TILES) and nothing else.
+POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+          "img-src 'self' https://tile.openstreetmap.org; "
           "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
           "object-src 'none'")
 

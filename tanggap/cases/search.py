@@ -182,6 +182,19 @@ def _write_documents(ids: list[int]) -> int:
     return len(documents)
 
 
+def forget_removed_words() -> None:
+    """Make words removed from documents unrecoverable from the index (after an erasure or a
+    retention run, in that transaction or right after it). FTS5 only marks a deleted document's
+    words as deleted; they stay in the index's segments (`cases_search_fts_data`) until those are
+    merged, which 'optimize' does now, whole. SQLite 3.42's 'secure-delete' option would do it at
+    each delete; Python 3.12's SQLite may be older. On PostgreSQL the tsvector is a column of the
+    document's row and goes with it (old row versions until VACUUM, docs/security.md)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+
+
 def reindex_contact(contact_id: int) -> int:
     from tanggap.cases.models import Case
 

@@ -16,8 +16,8 @@ from django.db import models
 
 # The dimensions every roll-up row is keyed by, in order. body_id 0: no referral; area "": no
 # location. operator_id 0 rows count cases and messages; a row of an operator counts that
-# operator's work only (claims, replies, resolved, closed), so the case-level resolved and closed
-# are summed over operator 0 rows, and replies over all rows.
+# operator's work only (claims, replies, first responses, resolved, closed), so the case-level
+# counters are summed over operator 0 rows, and ALL_ROWS_COUNTERS over all rows.
 DIMENSIONS = ("channel_id", "kind", "intent", "topic", "kasar", "body_id", "area")
 COUNTERS = (
     "opened",           # cases opened
@@ -25,13 +25,48 @@ COUNTERS = (
     "thanks_in",        # citizen messages read as thanks (intent apresiasi)
     "kasar_in",         # citizen messages with abusive language
     "replies",          # the desk's replies (per operator on operator rows)
-    "first_responses",  # cases that got their first reply that day
+    "first_responses",  # cases that got their first reply that day (operator rows: theirs)
+    "first_response_seconds",  # the waits of those first replies added up, for averages
     "answered",         # cases opened that day that have had a reply (on their opening day)
     "claims",           # claims and take-overs (operator rows)
     "resolved",         # cases moved to done (selesai)
     "closed",           # cases moved to closed (ditutup)
     "referred",         # cases referred to a body
+    # Service-level clocks (the sla room's policies and breaches, read from the trail): a first
+    # response or a resolution under a policy that keeps that clock is met on its day unless a
+    # breach of it is recorded, which counts on the breach's day instead. Next responses are
+    # only counted when breached.
+    "sla_first_met", "sla_first_breached", "sla_resolution_met", "sla_resolution_breached",
+    "sla_next_breached",
 )
+ALL_ROWS_COUNTERS = ("replies", "claims")
+# The dimensions a slice may be of: the whole desk (""), one of DIMENSIONS, or one operator.
+WHOLE, OPERATOR = "", "operator"
+# Response and resolution times are kept as histograms (reports.durations): per metric.
+FIRST_RESPONSE, RESOLUTION = "fr", "rs"
+
+
+class Counts(models.Model):
+    opened = models.IntegerField(default=0)
+    messages_in = models.IntegerField(default=0)
+    thanks_in = models.IntegerField(default=0)
+    kasar_in = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    first_responses = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    claims = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    referred = models.IntegerField(default=0)
+    sla_first_met = models.IntegerField(default=0)
+    sla_first_breached = models.IntegerField(default=0)
+    sla_resolution_met = models.IntegerField(default=0)
+    sla_resolution_breached = models.IntegerField(default=0)
+    sla_next_breached = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
 
 
 class CaseFact(models.Model):
@@ -62,8 +97,13 @@ class CaseFact(models.Model):
     resolved_by = models.BigIntegerField(null=True)
     # The counter the resolution added to: "resolved" (selesai) or "closed" (ditutup).
     resolved_as = models.CharField(max_length=10, blank=True)
+    # The service-level outcome of the first-response and resolution clocks: "" (no policy kept
+    # that clock, or it has not ended), "met" or "breached".
+    sla_first = models.CharField(max_length=10, blank=True, default="")
+    sla_resolution = models.CharField(max_length=10, blank=True, default="")
     updated_at = models.DateTimeField()
-    # {"<day>|<operator id>": {"<counter>": n}}: what this case added to the roll-ups.
+    # {"<day>|<operator id>": {"<counter>": n}}: what this case added to the roll-ups (COUNTERS,
+    # and "fr#<bucket>"/"rs#<bucket>" for the histograms of its times).
     contrib = models.JSONField(default=dict)
 
     class Meta:
@@ -74,8 +114,9 @@ class CaseFact(models.Model):
         ]
 
 
-class DailyRollup(models.Model):
-    """Counts of one day for one combination of dimensions (and one operator, or none)."""
+class DailyRollup(Counts):
+    """Counts of one day for one combination of dimensions (and one operator, or none). Read by
+    the reports that filter on two dimensions or more (the others read RollupSlice)."""
 
     workspace_id = models.BigIntegerField()
     day = models.DateField()
@@ -87,25 +128,64 @@ class DailyRollup(models.Model):
     body_id = models.BigIntegerField()
     area = models.CharField(max_length=24)
     operator_id = models.BigIntegerField()
-    opened = models.IntegerField(default=0)
-    messages_in = models.IntegerField(default=0)
-    thanks_in = models.IntegerField(default=0)
-    kasar_in = models.IntegerField(default=0)
-    replies = models.IntegerField(default=0)
-    first_responses = models.IntegerField(default=0)
-    answered = models.IntegerField(default=0)
-    claims = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-    closed = models.IntegerField(default=0)
-    referred = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            # Also the index of every report query: a workspace's days, then the dimensions.
             models.UniqueConstraint(
                 fields=["workspace_id", "day", *DIMENSIONS, "operator_id"],
                 name="rollup_key"),
         ]
+        # A filtered report reads the rows of its filter's value only.
+        indexes = [models.Index(fields=["workspace_id", dimension, "day"],
+                                name=f"rollup_{dimension.removesuffix('_id')}_idx")
+                   for dimension in DIMENSIONS]
+
+
+class RollupSlice(Counts):
+    """The counts of one day for one value of one dimension, summed over all the others:
+    dimension WHOLE ("", value "") is the whole desk, OPERATOR one operator's own work, the
+    others one of DIMENSIONS (values as text: "12", "aduan", "1" for kasar). Case-level counters
+    and ALL_ROWS_COUNTERS, as a report sums them. A report with at most one filter reads a few
+    hundred of these a year instead of every combination."""
+
+    workspace_id = models.BigIntegerField()
+    day = models.DateField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["workspace_id", "dimension", "value", "day"], name="rollup_slice_key")]
+
+
+class DurationSlice(models.Model):
+    """How many first responses (metric "fr") or resolutions ("rs") of one day, in one slice
+    (as RollupSlice), took a time in one histogram bucket (reports.durations)."""
+
+    workspace_id = models.BigIntegerField()
+    day = models.DateField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=40)
+    metric = models.CharField(max_length=2)
+    bucket = models.SmallIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["workspace_id", "dimension", "value", "metric", "day", "bucket"],
+            name="duration_slice_key")]
+
+
+class SlaPolicyFact(models.Model):
+    """A service-level policy in force, as the trail told it (sla.policy_set and
+    sla.policy_removed): which cases it is for and which of their clocks it keeps."""
+
+    policy_id = models.BigIntegerField(primary_key=True)
+    workspace_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20, blank=True)
+    topic = models.CharField(max_length=40, blank=True)
+    first_response = models.BooleanField(default=False)
+    resolution = models.BooleanField(default=False)
 
 
 class ReferralFact(models.Model):

@@ -14,14 +14,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from tanggap.cases.language import TOPIC_LABELS
 from tanggap.cases.models import CLOSED_STATUSES, Case, Direction, Message
-from tanggap.reports import locations, queries
+from tanggap.reports import durations, locations, queries, reads
 from tanggap.reports.filters import ReportFilter
-from tanggap.reports.models import CaseFact, DailyRollup, PublicMark
+from tanggap.reports.models import (
+    FIRST_RESPONSE,
+    CaseFact,
+    DurationSlice,
+    PublicMark,
+    RollupSlice,
+)
 
 LICENCE_NAME = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -66,13 +72,11 @@ def transparency(workspace_id: int, *, today: date, months: int = 12) -> Transpa
 
 
 def _topics_by_month(f: ReportFilter) -> queries.Section:
-    rows = (DailyRollup.objects.filter(workspace_id=f.workspace_id, day__gte=f.start,
-                                       day__lte=f.end, operator_id=0)
-            .values("day", "topic").annotate(n=Sum("opened")))
+    rows = _topic_slices(f.workspace_id, f.start, f.end).values_list("day", "value", "opened")
     months = queries.buckets(f)
     counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        counts[row["topic"]][queries.bucket_of(row["day"], "month")] += row["n"] or 0
+    for day, topic, opened in rows:
+        counts[topic][queries.bucket_of(day, "month")] += opened
     order = sorted(counts, key=lambda t: -sum(counts[t].values()))
     order = [t for t in order if sum(counts[t].values())]
     labels = [queries.bucket_label(m, "month") for m in months]
@@ -89,8 +93,7 @@ def _topics_by_month(f: ReportFilter) -> queries.Section:
 
 
 def _answered_by_month(f: ReportFilter) -> queries.Section:
-    per = queries._per_bucket(f, queries._rollups(f).filter(queries.CASE_LEVEL), {
-        "opened": Sum("opened"), "answered": Sum("answered")})
+    per = queries.per_bucket(f, reads.counts_by_day(f))
     months = queries.buckets(f)
     labels = [queries.bucket_label(m, "month") for m in months]
     shares = [queries.share(per[m]["answered"], per[m]["opened"]) for m in months]
@@ -110,14 +113,14 @@ def _referrals_public(f: ReportFilter) -> queries.Section:
 
 
 def _areas(f: ReportFilter) -> queries.Section:
-    rows = (CaseFact.objects.filter(workspace_id=f.workspace_id, opened_day__gte=f.start,
-                                    opened_day__lte=f.end).exclude(area="")
-            .values("area").annotate(n=Count("case_id")).order_by("-n"))
-    shown = [r for r in rows if r["n"] >= MAP_MIN_REPORTS]
+    rows = (RollupSlice.objects.filter(workspace_id=f.workspace_id, dimension="area",
+                                       day__gte=f.start, day__lte=f.end).exclude(value="")
+            .values("value").annotate(n=Sum("opened")).order_by("-n", "value"))
+    shown = [r for r in rows if (r["n"] or 0) >= MAP_MIN_REPORTS]
     table_rows = []
     for row in shown:
-        lat, lon = locations.area_centre(row["area"])
-        table_rows.append([queries.area_label(row["area"]), lat, lon, row["n"]])
+        lat, lon = locations.area_centre(row["value"])
+        table_rows.append([queries.area_label(row["value"]), lat, lon, row["n"]])
     return queries.Section("areas", _("Reports by area"), queries.Table(
         "areas", _("Reports by area"), [_("Area"), _("Latitude (centre)"),
                                         _("Longitude (centre)"), _("Reports")], table_rows,
@@ -181,21 +184,18 @@ def public_ids(case_ids) -> set[int]:
 def stats_rows(workspace_id: int, *, today: date, months: int = 12) -> tuple[list, list[list]]:
     """One row per month and topic: reports, answered, thanks, median first response (hours)."""
     start = months_back(today, months)
-    rows = (DailyRollup.objects.filter(workspace_id=workspace_id, day__gte=start, day__lte=today,
-                                       operator_id=0)
-            .values("day", "topic").annotate(opened=Sum("opened"), answered=Sum("answered"),
-                                             thanks=Sum("thanks_in"), referred=Sum("referred")))
+    rows = _topic_slices(workspace_id, start, today).values_list(
+        "day", "value", "opened", "answered", "thanks_in", "referred")
     per: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        key = (queries.bucket_of(row["day"], "month"), row["topic"])
-        for name in ("opened", "answered", "thanks", "referred"):
-            per[key][name] += row[name] or 0
-    firsts: dict[tuple, list] = defaultdict(list)
-    for day, topic, seconds in (CaseFact.objects.filter(
-            workspace_id=workspace_id, first_response_day__gte=start,
-            first_response_day__lte=today).values_list("first_response_day", "topic",
-                                                       "first_response_seconds")):
-        firsts[(queries.bucket_of(day, "month"), topic)].append(seconds)
+    for day, topic, *counts in rows:
+        key = (queries.bucket_of(day, "month"), topic)
+        for name, n in zip(("opened", "answered", "thanks", "referred"), counts, strict=True):
+            per[key][name] += n
+    firsts: dict[tuple, dict] = defaultdict(dict)
+    for day, topic, index, count in DurationSlice.objects.filter(
+            workspace_id=workspace_id, dimension="topic", metric=FIRST_RESPONSE,
+            day__gte=start, day__lte=today).values_list("day", "value", "bucket", "count"):
+        durations.merge(firsts[(queries.bucket_of(day, "month"), topic)], {index: count})
     header = ["month", "topic", "topic_name", "reports", "answered", "thanks", "referred",
               "median_first_response_hours"]
     out = []
@@ -204,8 +204,13 @@ def stats_rows(workspace_id: int, *, today: date, months: int = 12) -> tuple[lis
         out.append([month.strftime("%Y-%m"), topic or "", topic_label(topic),
                     counts.get("opened", 0), counts.get("answered", 0), counts.get("thanks", 0),
                     counts.get("referred", 0),
-                    queries.hours(queries.median_p90(firsts.get((month, topic), []))[0])])
+                    queries.hours(durations.percentiles(firsts.get((month, topic), {}))[0])])
     return header, out
+
+
+def _topic_slices(workspace_id: int, start: date, end: date):
+    return RollupSlice.objects.filter(workspace_id=workspace_id, dimension="topic",
+                                      day__gte=start, day__lte=end)
 
 
 CASE_HEADER = ["id", "opened", "channel", "kind", "topic", "topic_name", "status", "answered",

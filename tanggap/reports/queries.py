@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,9 +25,15 @@ from tanggap.audit import feed
 from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import OPEN_STATUSES, Case, CaseKind
 from tanggap.connectors.models import ChannelAccount, Platform
-from tanggap.reports import locations, rollup
+from tanggap.reports import durations, locations, reads, rollup
 from tanggap.reports.filters import ReportFilter
-from tanggap.reports.models import CaseFact, DailyRollup, ReferralFact
+from tanggap.reports.models import (
+    FIRST_RESPONSE,
+    RESOLUTION,
+    ReferralFact,
+    RollupSlice,
+    SlaPolicyFact,
+)
 
 REFERRAL_STATUS_LABELS = {
     "terkirim": gettext_lazy("Sent, not acknowledged"),
@@ -170,28 +176,38 @@ def area_label(area: str) -> str:
 
 
 def _rollups(f: ReportFilter):
-    return DailyRollup.objects.filter(workspace_id=f.workspace_id, day__gte=f.start,
-                                      day__lte=f.end, **f.dimension_filters())
+    return reads.rollups(f)
 
 
 def _facts(f: ReportFilter, day_field: str):
-    return CaseFact.objects.filter(workspace_id=f.workspace_id,
-                                   **{f"{day_field}__gte": f.start, f"{day_field}__lte": f.end},
-                                   **f.dimension_filters())
+    return reads.facts(f, day_field)
 
 
-CASE_LEVEL = Q(operator_id=0)
+CASE_LEVEL = reads.CASE_LEVEL
 
 
-def _totals(qs) -> dict:
-    sums = qs.aggregate(
-        opened=Sum("opened", filter=CASE_LEVEL), messages_in=Sum("messages_in", filter=CASE_LEVEL),
-        thanks_in=Sum("thanks_in", filter=CASE_LEVEL), kasar_in=Sum("kasar_in", filter=CASE_LEVEL),
-        answered=Sum("answered", filter=CASE_LEVEL),
-        first_responses=Sum("first_responses", filter=CASE_LEVEL),
-        resolved=Sum("resolved", filter=CASE_LEVEL), closed=Sum("closed", filter=CASE_LEVEL),
-        referred=Sum("referred", filter=CASE_LEVEL), replies=Sum("replies"), claims=Sum("claims"))
-    return {key: value or 0 for key, value in sums.items()}
+def per_bucket(f: ReportFilter, by_day: dict[date, dict]) -> dict[date, dict]:
+    """Counts per day summed into the report's buckets (day, week, month)."""
+    out: dict[date, dict] = defaultdict(lambda: defaultdict(int))
+    for day, counts in by_day.items():
+        target = out[bucket_of(day, f.granularity)]
+        for key, value in counts.items():
+            target[key] += value or 0
+    return out
+
+
+def _times_per_bucket(f: ReportFilter, by_day: dict[date, dict]) -> dict[date, dict]:
+    out: dict[date, dict] = defaultdict(dict)
+    for day, counts in by_day.items():
+        durations.merge(out[bucket_of(day, f.granularity)], counts)
+    return out
+
+
+def _all_times(by_day: dict[date, dict]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for counts in by_day.values():
+        durations.merge(found, counts)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,12 +215,12 @@ def _totals(qs) -> dict:
 
 
 def build_report(f: ReportFilter, *, with_previous: bool = True) -> Report:
-    totals = _totals(_rollups(f))
-    first = list(_facts(f, "first_response_day").values_list("first_response_day",
-                                                              "first_response_seconds"))
-    resolved = list(_facts(f, "resolved_day").values_list("resolved_day", "resolution_seconds"))
-    fr_median, fr_p90 = median_p90([s for _, s in first])
-    res_median, res_p90 = median_p90([s for _, s in resolved])
+    by_day = reads.counts_by_day(f)
+    totals = reads.add_up(by_day.values())
+    first = reads.times_by_day(f, FIRST_RESPONSE)
+    resolved = reads.times_by_day(f, RESOLUTION)
+    fr_median, fr_p90 = durations.percentiles(_all_times(first))
+    res_median, res_p90 = durations.percentiles(_all_times(resolved))
     previous = _previous_numbers(f) if with_previous else {}
     open_now = _open_now(f)
 
@@ -234,14 +250,15 @@ def build_report(f: ReportFilter, *, with_previous: bool = True) -> Report:
         KeyNumber("open_now", _("Open now (all periods)"), open_now,
                   formats.number_format(open_now, force_grouping=True)),
     ]
+    per = per_bucket(f, by_day)
     sections = [
-        _volume_section(f),
+        _volume_section(f, per),
         *_breakdown_sections(f),
         _times_section(f, first, resolved),
-        _sla_section(),
-        _thanks_section(f),
+        _sla_section(f, per),
+        _thanks_section(f, per),
         _operators_section(f),
-        _kasar_section(f),
+        _kasar_section(f, per),
         _referrals_section(f),
     ]
     cursor = feed.cursor(rollup.FEED)
@@ -250,11 +267,9 @@ def build_report(f: ReportFilter, *, with_previous: bool = True) -> Report:
 
 def _previous_numbers(f: ReportFilter) -> dict:
     p = f.previous()
-    totals = _totals(_rollups(p))
-    fr = _facts(p, "first_response_day").values_list("first_response_seconds", flat=True)
-    res = _facts(p, "resolved_day").values_list("resolution_seconds", flat=True)
-    fr_median, fr_p90 = median_p90(list(fr))
-    res_median = median_p90(list(res))[0]
+    totals = reads.add_up(reads.counts_by_day(p).values())
+    fr_median, fr_p90 = durations.percentiles(_all_times(reads.times_by_day(p, FIRST_RESPONSE)))
+    res_median = durations.percentiles(_all_times(reads.times_by_day(p, RESOLUTION)))[0]
     return {
         "opened": totals["opened"], "messages_in": totals["messages_in"],
         "replies": totals["replies"], "answered_share": share(totals["answered"], totals["opened"]),
@@ -277,20 +292,7 @@ def _open_now(f: ReportFilter) -> int:
     return cases.count()
 
 
-def _per_bucket(f: ReportFilter, qs, fields: dict) -> dict[date, dict]:
-    rows = qs.values("day").annotate(**fields).order_by("day")
-    out: dict[date, dict] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        bucket = bucket_of(row.pop("day"), f.granularity)
-        for key, value in row.items():
-            out[bucket][key] += value or 0
-    return out
-
-
-def _volume_section(f: ReportFilter) -> Section:
-    per = _per_bucket(f, _rollups(f), {
-        "opened": Sum("opened", filter=CASE_LEVEL),
-        "messages_in": Sum("messages_in", filter=CASE_LEVEL), "replies": Sum("replies")})
+def _volume_section(f: ReportFilter, per: dict) -> Section:
     labels = [bucket_label(b, f.granularity) for b in buckets(f)]
     opened = [per[b]["opened"] for b in buckets(f)]
     messages = [per[b]["messages_in"] for b in buckets(f)]
@@ -343,20 +345,20 @@ BREAKDOWNS = (
 
 
 def _breakdown_sections(f: ReportFilter) -> list[Section]:
+    found = reads.breakdowns(f)
+    referred_ever = ReferralFact.objects.filter(workspace_id=f.workspace_id).exists()
     sections = []
     for dimension, key, title in BREAKDOWNS:
-        rows = list(_rollups(f).filter(CASE_LEVEL).values(dimension).annotate(
-            opened=Sum("opened"), messages_in=Sum("messages_in"), answered=Sum("answered"),
-            thanks_in=Sum("thanks_in")).filter(Q(opened__gt=0) | Q(messages_in__gt=0))
-            .order_by("-opened"))
-        names = _names(dimension, [r[dimension] for r in rows], f.workspace_id)
-        table_rows = [[names.get(r[dimension], str(r[dimension])), r["opened"], r["messages_in"],
-                       share(r["answered"], r["opened"]), r["thanks_in"]] for r in rows]
+        rows = sorted(((value, counts) for value, counts in found[dimension].items()
+                       if counts["opened"] or counts["messages_in"]),
+                      key=lambda item: (-item[1]["opened"], str(item[0])))
+        names = _names(dimension, [value for value, _counts in rows], f.workspace_id)
+        table_rows = [[names.get(value, str(value)), c["opened"], c["messages_in"],
+                       share(c["answered"], c["opened"]), c["thanks_in"]] for value, c in rows]
         absent = ""
-        if dimension == "body_id" and not ReferralFact.objects.filter(
-                workspace_id=f.workspace_id).exists():
+        if dimension == "body_id" and not referred_ever:
             absent = _("No case of this desk has been referred to a body yet.")
-        if dimension == "area" and all(r[dimension] == "" for r in rows):
+        if dimension == "area" and all(value == "" for value, _counts in rows):
             absent = _("No report of this period gave a location.")
         chart_rows = [r for r in table_rows if not (dimension == "body_id" and r[0] == names[0])]
         chart_rows = [r for r in chart_rows if not (dimension == "area" and r[0] == names.get(""))]
@@ -369,29 +371,29 @@ def _breakdown_sections(f: ReportFilter) -> list[Section]:
     return sections
 
 
-def _times_section(f: ReportFilter, first: list, resolved: list) -> Section:
-    first_by, res_by = defaultdict(list), defaultdict(list)
-    for day, seconds in first:
-        first_by[bucket_of(day, f.granularity)].append(seconds)
-    for day, seconds in resolved:
-        res_by[bucket_of(day, f.granularity)].append(seconds)
+def _times_section(f: ReportFilter, first: dict, resolved: dict) -> Section:
+    first_by, res_by = _times_per_bucket(f, first), _times_per_bucket(f, resolved)
     labels, rows = [], []
     series = {"fm": [], "fp": [], "rm": [], "rp": []}
     for bucket in buckets(f):
-        fm, fp = median_p90(first_by[bucket])
-        rm, rp = median_p90(res_by[bucket])
+        fm, fp = durations.percentiles(first_by.get(bucket, {}))
+        rm, rp = durations.percentiles(res_by.get(bucket, {}))
+        answered = durations.total(first_by.get(bucket, {}))
+        solved = durations.total(res_by.get(bucket, {}))
         labels.append(bucket_label(bucket, f.granularity))
         for name, value in (("fm", fm), ("fp", fp), ("rm", rm), ("rp", rp)):
             series[name].append(hours(value))
-        if first_by[bucket] or res_by[bucket]:
-            rows.append([labels[-1], hours(fm), hours(fp), len(first_by[bucket]), hours(rm),
-                         hours(rp), len(res_by[bucket])])
+        if answered or solved:
+            rows.append([labels[-1], hours(fm), hours(fp), answered, hours(rm), hours(rp),
+                         solved])
     return Section("times", _("Response and resolution times"), Table(
         "times", _("Response and resolution times (hours)"),
         [_("Period"), _("First response, median"), _("First response, 90th percentile"),
          _("Cases answered"), _("Resolution, median"), _("Resolution, 90th percentile"),
          _("Cases resolved")], rows,
-        note=_("A case counts in the period of its first reply and of its resolution.")),
+        note=_("A case counts in the period of its first reply and of its resolution. Medians "
+               "and percentiles are read from histograms of the times, so they are within a "
+               "few percent of the exact value.")),
         Chart("line", labels, [
             {"label": _("First response, median"), "data": series["fm"]},
             {"label": _("First response, 90th percentile"), "data": series["fp"]},
@@ -400,17 +402,46 @@ def _times_section(f: ReportFilter, first: list, resolved: list) -> Section:
         ], unit=_("hours")))
 
 
-def _sla_section() -> Section:
-    # No SLA clocks exist yet (a later issue); the series appears once they record their events.
+SLA_COUNTERS = ("sla_first_met", "sla_first_breached", "sla_resolution_met",
+                "sla_resolution_breached", "sla_next_breached")
+
+
+def _sla_section(f: ReportFilter, per: dict) -> Section:
+    labels = [bucket_label(b, f.granularity) for b in buckets(f)]
+    rows = []
+    for label, bucket in zip(labels, buckets(f), strict=True):
+        c = per[bucket]
+        if any(c[name] for name in SLA_COUNTERS):
+            rows.append([label, c["sla_first_met"], c["sla_first_breached"],
+                         share(c["sla_first_met"], c["sla_first_met"] + c["sla_first_breached"]),
+                         c["sla_resolution_met"], c["sla_resolution_breached"],
+                         share(c["sla_resolution_met"],
+                               c["sla_resolution_met"] + c["sla_resolution_breached"]),
+                         c["sla_next_breached"]])
+    absent = ""
+    if not rows and not SlaPolicyFact.objects.filter(workspace_id=f.workspace_id).exists():
+        absent = _("This desk has no service-level agreements, so nothing is measured against "
+                   "one.")
     return Section("sla", _("SLA met vs breached"), Table(
-        "sla", _("SLA met vs breached"), [_("Period"), _("Met"), _("Breached")], []),
-        absent=_("This desk has no service-level agreements yet, so nothing is measured "
-                 "against one."))
+        "sla", _("SLA met vs breached"),
+        [_("Period"), _("First response met"), _("First response breached"),
+         _("First response met (%)"), _("Resolution met"), _("Resolution breached"),
+         _("Resolution met (%)"), _("Next response breached")], rows,
+        note=_("A clock kept by the desk's SLA policy counts as met on the day it ended in "
+               "time, and as breached on the day it ran out.")),
+        Chart("bar", labels, [
+            {"label": _("First response met"), "data": [per[b]["sla_first_met"]
+                                                        for b in buckets(f)]},
+            {"label": _("First response breached"), "data": [per[b]["sla_first_breached"]
+                                                             for b in buckets(f)]},
+            {"label": _("Resolution met"), "data": [per[b]["sla_resolution_met"]
+                                                    for b in buckets(f)]},
+            {"label": _("Resolution breached"), "data": [per[b]["sla_resolution_breached"]
+                                                         for b in buckets(f)]},
+        ]), absent=absent)
 
 
-def _thanks_section(f: ReportFilter) -> Section:
-    per = _per_bucket(f, _rollups(f).filter(CASE_LEVEL), {"thanks_in": Sum("thanks_in"),
-                                                          "messages_in": Sum("messages_in")})
+def _thanks_section(f: ReportFilter, per: dict) -> Section:
     labels = [bucket_label(b, f.granularity) for b in buckets(f)]
     thanks = [per[b]["thanks_in"] for b in buckets(f)]
     rows = [[label, n, share(per[b]["thanks_in"], per[b]["messages_in"])]
@@ -422,35 +453,28 @@ def _thanks_section(f: ReportFilter) -> Section:
 
 
 def _operators_section(f: ReportFilter) -> Section:
-    work = {r["operator_id"]: r for r in _rollups(f).exclude(CASE_LEVEL).values("operator_id")
-            .annotate(claims=Sum("claims"), replies=Sum("replies"), resolved=Sum("resolved"),
-                      closed=Sum("closed"))}
-    firsts = defaultdict(list)
-    for operator, seconds in _facts(f, "first_response_day").exclude(
-            first_response_by=None).values_list("first_response_by", "first_response_seconds"):
-        firsts[operator].append(seconds)
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=set(work) | set(firsts))}
+    work = reads.operators(f)
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=set(work))}
     rows = []
-    for operator in sorted(set(work) | set(firsts),
-                           key=lambda o: -(work.get(o, {}).get("replies") or 0)):
+    for operator in sorted(work, key=lambda o: -work[o]["replies"]):
+        w = work[operator]
+        if not any(w.values()):
+            continue
         user = users.get(operator)
         name = (user.get_full_name() or user.username) if user else f"#{operator}"
-        w = work.get(operator, {})
-        median, _p90 = median_p90(firsts.get(operator, []))
-        rows.append([name, w.get("claims") or 0, w.get("replies") or 0,
-                     len(firsts.get(operator, [])), hours(median),
-                     (w.get("resolved") or 0) + (w.get("closed") or 0)])
+        average = (w["first_response_seconds"] / w["first_responses"]
+                   if w["first_responses"] else None)
+        rows.append([name, w["claims"], w["replies"], w["first_responses"], hours(average),
+                     w["resolved"] + w["closed"]])
     return Section("operators", _("Workload and replies per operator"), Table(
         "operators", _("Workload and replies per operator"),
         [_("Operator"), _("Claims"), _("Replies"), _("First responses"),
-         _("Median first response (hours)"), _("Resolved or closed")], rows),
+         _("Average first response (hours)"), _("Resolved or closed")], rows),
         Chart("bar", [r[0] for r in rows], [{"label": _("Replies"), "data": [r[2] for r in rows]},
                                             {"label": _("Claims"), "data": [r[1] for r in rows]}]))
 
 
-def _kasar_section(f: ReportFilter) -> Section:
-    per = _per_bucket(f, _rollups(f).filter(CASE_LEVEL), {"kasar_in": Sum("kasar_in"),
-                                                          "messages_in": Sum("messages_in")})
+def _kasar_section(f: ReportFilter, per: dict) -> Section:
     labels = [bucket_label(b, f.granularity) for b in buckets(f)]
     shares = [share(per[b]["kasar_in"], per[b]["messages_in"]) for b in buckets(f)]
     rows = [[label, per[b]["kasar_in"], per[b]["messages_in"], s]
@@ -500,6 +524,6 @@ def channel_choices(workspace_id: int) -> list[tuple[int, str]]:
 
 
 def area_choices(workspace_id: int) -> list[tuple[str, str]]:
-    areas = (CaseFact.objects.filter(workspace_id=workspace_id).exclude(area="")
-             .values("area").annotate(n=Count("case_id")).order_by("-n")[:200])
-    return [(a["area"], area_label(a["area"])) for a in areas]
+    areas = (RollupSlice.objects.filter(workspace_id=workspace_id, dimension="area")
+             .exclude(value="").values("value").annotate(n=Sum("opened")).order_by("-n")[:200])
+    return [(a["value"], area_label(a["value"])) for a in areas]

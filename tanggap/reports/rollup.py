@@ -22,6 +22,16 @@ What it reads from the trail:
   any event with after.status a move into done/closed (a resolution) or out of it (reopened)
   referral.created/.answered/.withdrawn   the responsible body, and the referral's own fact
   a location source's action  the case's area (reports.locations)
+  sla.policy_set, .policy_removed   the service-level policies in force (SlaPolicyFact)
+  sla.breached                a clock of the case ran out (its met/breached count)
+
+Every count also lands in the slices (RollupSlice: the whole desk, each value of each dimension,
+each operator) and every first-response and resolution time in their histograms
+(DurationSlice), from the same additions, so a correction moves those too. A report with at
+most one filter reads only slices.
+
+Policy events are applied before the case events of their batch: a policy set in the same few
+seconds as a case's first reply may or may not count for it.
 """
 
 from __future__ import annotations
@@ -37,8 +47,22 @@ from django.db import connection, models, transaction
 from tanggap.audit import feed
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction, Message
-from tanggap.reports import locations
-from tanggap.reports.models import COUNTERS, DIMENSIONS, CaseFact, DailyRollup, ReferralFact
+from tanggap.reports import durations, locations
+from tanggap.reports.models import (
+    ALL_ROWS_COUNTERS,
+    COUNTERS,
+    DIMENSIONS,
+    FIRST_RESPONSE,
+    OPERATOR,
+    RESOLUTION,
+    WHOLE,
+    CaseFact,
+    DailyRollup,
+    DurationSlice,
+    ReferralFact,
+    RollupSlice,
+    SlaPolicyFact,
+)
 
 FEED = "reports.rollup"
 # A rebuild reads the whole trail: fewer, larger transactions (each holds SQLite's write lock
@@ -71,9 +95,9 @@ def rebuild(*, now: datetime) -> feed.FeedRun:
     """Forget every fact and roll-up and read the whole audit trail again (after a change of
     the roll-up rules, or of settings.TIME_ZONE)."""
     with transaction.atomic():
-        CaseFact.objects.all().delete()
-        DailyRollup.objects.all().delete()
-        ReferralFact.objects.all().delete()
+        for model in (CaseFact, DailyRollup, RollupSlice, DurationSlice, ReferralFact,
+                      SlaPolicyFact):
+            model.objects.all().delete()
         row = feed.cursor(FEED)
         row.last_id, row.gaps = 0, {}
         row.save(update_fields=["last_id", "gaps"])
@@ -86,6 +110,7 @@ def rebuild(*, now: datetime) -> feed.FeedRun:
 def apply_events(events: list[AuditEvent], now: datetime) -> None:
     """The feed handler: fold one batch of events into facts and roll-ups (inside the batch's
     transaction)."""
+    policies = _PolicyBook(events)
     by_case: dict[int, list[AuditEvent]] = defaultdict(list)
     for event in events:
         if event.case_id is not None:
@@ -113,7 +138,7 @@ def apply_events(events: list[AuditEvent], now: datetime) -> None:
         else:
             before_dims, before_contrib = _dims(fact), _copy(fact.contrib)
         for event in case_events:
-            _apply(fact, event, readings, referrals)
+            _apply(fact, event, readings, referrals, policies)
         if case_id in areas:
             fact.area = areas[case_id]
         _take_case_row(fact, case)
@@ -146,7 +171,8 @@ def _take_case_row(fact: CaseFact, case: Case) -> None:
     fact.status = case.status
 
 
-def _apply(fact: CaseFact, event: AuditEvent, readings: dict, referrals: _ReferralBook) -> None:
+def _apply(fact: CaseFact, event: AuditEvent, readings: dict, referrals: _ReferralBook,
+           policies: _PolicyBook) -> None:
     action, at, actor = event.action, event.created_at, event.actor_id or 0
     if action in MESSAGE_ACTIONS:
         reading = readings.get((event.case_id, at), {})
@@ -160,12 +186,9 @@ def _apply(fact: CaseFact, event: AuditEvent, readings: dict, referrals: _Referr
     elif action in REPLY_ACTIONS:
         _add(fact, at, actor, "replies")
         if fact.first_response_at is None:
-            fact.first_response_at = at
-            fact.first_response_day = local_day(at)
-            fact.first_response_seconds = max(0, int((at - fact.opened_at).total_seconds()))
-            fact.first_response_by = actor or None
-            _add(fact, at, 0, "first_responses")
-            _add(fact, fact.opened_at, 0, "answered")
+            _first_response(fact, at, actor, policies)
+    elif action == "sla.breached":
+        _breached(fact, event.after.get("clock") if isinstance(event.after, dict) else None, at)
     elif action == "referral.created":
         body_id = event.after.get("body_id")
         if isinstance(body_id, int):
@@ -175,10 +198,46 @@ def _apply(fact: CaseFact, event: AuditEvent, readings: dict, referrals: _Referr
         referrals.apply(event, fact)
     status = event.after.get("status") if isinstance(event.after, dict) else None
     if action.startswith("case.") and isinstance(status, str) and status in CaseStatus.values:
-        _status(fact, status, at, actor)
+        _status(fact, status, at, actor, policies)
 
 
-def _status(fact: CaseFact, status: str, at: datetime, actor: int) -> None:
+def _first_response(fact: CaseFact, at: datetime, actor: int, policies: _PolicyBook) -> None:
+    seconds = max(0, int((at - fact.opened_at).total_seconds()))
+    fact.first_response_at, fact.first_response_day = at, local_day(at)
+    fact.first_response_seconds, fact.first_response_by = seconds, actor or None
+    _add(fact, at, 0, "first_responses")
+    _add(fact, at, 0, "first_response_seconds", seconds)
+    _add(fact, at, 0, f"{FIRST_RESPONSE}#{durations.bucket(seconds)}")
+    if actor:
+        _add(fact, at, actor, "first_responses")
+        _add(fact, at, actor, "first_response_seconds", seconds)
+    _add(fact, fact.opened_at, 0, "answered")
+    if not fact.sla_first and policies.keeps(fact, "first_response"):
+        fact.sla_first = "met"
+        _add(fact, at, 0, "sla_first_met")
+
+
+def _breached(fact: CaseFact, clock, at: datetime) -> None:
+    """A clock ran out: a met count of it moves to breached, on the breach's day."""
+    if clock == "next_response":
+        _add(fact, at, 0, "sla_next_breached")
+        return
+    if clock == "first_response":
+        ended, name = fact.first_response_at, "sla_first"
+    elif clock == "resolution":
+        ended, name = fact.resolved_at, "sla_resolution"
+    else:
+        return
+    outcome = getattr(fact, name)
+    if outcome == "breached":
+        return
+    if outcome == "met" and ended is not None:
+        _add(fact, ended, 0, f"{name}_met", -1)
+    setattr(fact, name, "breached")
+    _add(fact, at, 0, f"{name}_breached")
+
+
+def _status(fact: CaseFact, status: str, at: datetime, actor: int, policies: _PolicyBook) -> None:
     closed = status in CLOSED_STATUSES
     if closed and fact.resolved_at is None:
         counter = "resolved" if status == CaseStatus.SELESAI else "closed"
@@ -186,13 +245,22 @@ def _status(fact: CaseFact, status: str, at: datetime, actor: int) -> None:
         fact.resolution_seconds = max(0, int((at - fact.opened_at).total_seconds()))
         fact.resolved_by, fact.resolved_as = actor or None, counter
         _add(fact, at, 0, counter)
+        _add(fact, at, 0, f"{RESOLUTION}#{durations.bucket(fact.resolution_seconds)}")
         if actor:
             _add(fact, at, actor, counter)
+        if not fact.sla_resolution and policies.keeps(fact, "resolution"):
+            fact.sla_resolution = "met"
+            _add(fact, at, 0, "sla_resolution_met")
     elif not closed and fact.resolved_at is not None:
         # Reopened: the resolution counted on its day is taken back.
         _add(fact, fact.resolved_at, 0, fact.resolved_as, -1)
+        _add(fact, fact.resolved_at, 0,
+             f"{RESOLUTION}#{durations.bucket(fact.resolution_seconds)}", -1)
         if fact.resolved_by:
             _add(fact, fact.resolved_at, fact.resolved_by, fact.resolved_as, -1)
+        if fact.sla_resolution == "met":
+            _add(fact, fact.resolved_at, 0, "sla_resolution_met", -1)
+            fact.sla_resolution = ""
         fact.resolved_at = fact.resolved_day = fact.resolution_seconds = None
         fact.resolved_by, fact.resolved_as = None, ""
 
@@ -277,20 +345,59 @@ def _converter(field):
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-_COLUMNS = ("workspace_id", "day", *DIMENSIONS, "operator_id")
-
-
 def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
-    rows = [(*key, *(counts.get(c, 0) for c in COUNTERS)) for key, counts in deltas.items()
-            if any(counts.values())]
+    rows = []
+    slices: dict[tuple, Counter] = defaultdict(Counter)
+    times: Counter = Counter()
+    for key, counts in deltas.items():
+        plain = [counts.get(c, 0) for c in COUNTERS]
+        if any(plain):
+            rows.append((*key, *plain))
+        workspace_id, day, *dims, operator = key
+        targets = [(WHOLE, "")] + [(d, slice_value(v)) for d, v in zip(DIMENSIONS, dims,
+                                                                          strict=True)]
+        if operator:
+            slices[(workspace_id, day, OPERATOR, str(operator))].update(
+                {c: n for c, n in zip(COUNTERS, plain, strict=True) if n})
+            shared = {c: counts[c] for c in ALL_ROWS_COUNTERS if counts.get(c)}
+            if shared:
+                for dimension, value in targets:
+                    slices[(workspace_id, day, dimension, value)].update(shared)
+            continue
+        own = {c: n for c, n in zip(COUNTERS, plain, strict=True) if n}
+        hist = [(name.split("#")[0], int(name.split("#")[1]), n)
+                for name, n in counts.items() if n and "#" in name]
+        for dimension, value in targets:
+            if own:
+                slices[(workspace_id, day, dimension, value)].update(own)
+            for metric, index, n in hist:
+                times[(workspace_id, dimension, value, metric, day, index)] += n
+    _additions(DailyRollup, ("workspace_id", "day", *DIMENSIONS, "operator_id"), COUNTERS, rows)
+    _additions(RollupSlice, ("workspace_id", "day", "dimension", "value"), COUNTERS,
+               [(*key, *(c.get(name, 0) for name in COUNTERS))
+                for key, c in slices.items() if any(c.values())])
+    _additions(DurationSlice, ("workspace_id", "dimension", "value", "metric", "day", "bucket"),
+               ("count",), [(*key, n) for key, n in times.items() if n])
+
+
+def slice_value(value) -> str:
+    """A dimension's value as a slice names it."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _additions(model, keys: tuple, counters: tuple, rows: list) -> None:
+    """Upsert `rows` (keys, then counters) into `model`, adding the counters to a row that is
+    there already."""
     if not rows:
         return
-    table = DailyRollup._meta.db_table
-    columns = ", ".join((*_COLUMNS, *COUNTERS))
-    marks = ", ".join(["%s"] * (len(_COLUMNS) + len(COUNTERS)))
-    additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
+    table = model._meta.db_table
+    columns = ", ".join((*keys, *counters))
+    marks = ", ".join(["%s"] * (len(keys) + len(counters)))
+    additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
     sql = (f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
-           f"ON CONFLICT ({', '.join(_COLUMNS)}) DO UPDATE SET {additions}")
+           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {additions}")
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -378,3 +485,49 @@ def _parse_time(value) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+class _PolicyBook:
+    """The service-level policies in force in the batch's workspaces, as the trail told them;
+    the batch's own policy events applied first."""
+
+    def __init__(self, events: list[AuditEvent]) -> None:
+        workspaces = {e.workspace_id for e in events if e.case_id is not None
+                      or e.action.startswith("sla.policy_")}
+        self.policies = {p.policy_id: p for p in SlaPolicyFact.objects.filter(
+            workspace_id__in=workspaces)}
+        for event in events:
+            if event.action in ("sla.policy_set", "sla.policy_removed") and \
+                    event.object_id.isdigit():
+                self._apply(event)
+
+    def _apply(self, event: AuditEvent) -> None:
+        policy_id = int(event.object_id)
+        if event.action == "sla.policy_removed":
+            self.policies.pop(policy_id, None)
+            SlaPolicyFact.objects.filter(policy_id=policy_id).delete()
+            return
+        after = event.after if isinstance(event.after, dict) else {}
+        policy = SlaPolicyFact(
+            policy_id=policy_id, workspace_id=event.workspace_id,
+            kind=str(after.get("kind") or ""), topic=str(after.get("topic") or ""),
+            first_response=after.get("first_response_minutes") is not None,
+            resolution=after.get("resolution_minutes") is not None)
+        policy.save()
+        self.policies[policy_id] = policy
+
+    def keeps(self, fact: CaseFact, clock: str) -> bool:
+        """Whether the policy the case falls under keeps `clock`: the most specific of its
+        workspace's policies (kind and topic, then topic, then kind, then the default), the
+        rule the sla room applies (tanggap.sla.queries.policy_for)."""
+        best, rank = None, -1
+        for policy in self.policies.values():
+            if policy.workspace_id != fact.workspace_id:
+                continue
+            if policy.kind and policy.kind != fact.kind or \
+                    policy.topic and policy.topic != fact.topic:
+                continue
+            score = 2 * bool(policy.topic) + bool(policy.kind)
+            if score > rank:
+                best, rank = policy, score
+        return best is not None and getattr(best, clock)

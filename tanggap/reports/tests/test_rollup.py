@@ -18,8 +18,14 @@ from tanggap.cases.actions import (
     set_case_status,
     take_over_case,
 )
-from tanggap.reports import rollup
-from tanggap.reports.models import CaseFact, DailyRollup, ReferralFact
+from tanggap.reports import durations, rollup
+from tanggap.reports.models import (
+    CaseFact,
+    DailyRollup,
+    DurationSlice,
+    ReferralFact,
+    RollupSlice,
+)
 
 # 02:00 UTC is 10:00 in Balikpapan (WITA, UTC+8): the same calendar day in both.
 T0 = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
@@ -62,9 +68,28 @@ def test_a_case_life_lands_on_its_days_and_operators(desk):
     assert totals(day=date(2026, 11, 3), operator_id=0) == {
         "opened": 1, "messages_in": 2, "first_responses": 1, "answered": 1}
     assert totals(day=date(2026, 11, 3), operator_id=desk.ani.user.pk) == {
-        "claims": 1, "replies": 1}
+        "claims": 1, "replies": 1, "first_responses": 1}
     assert totals(day=date(2026, 11, 4), operator_id=0) == {"resolved": 1}
     assert totals(day=date(2026, 11, 4), operator_id=desk.ani.user.pk) == {"resolved": 1}
+
+    # The same additions in the slices: the whole desk, the case's topic, the operator.
+    def piece(dimension, value, day, *counters):
+        row = RollupSlice.objects.get(workspace_id=desk.bpn.pk, dimension=dimension,
+                                      value=value, day=day)
+        return tuple(getattr(row, c) for c in counters)
+
+    nov3 = date(2026, 11, 3)
+    assert piece("", "", nov3, "opened", "messages_in", "replies", "claims", "first_responses",
+                 "first_response_seconds") == (1, 2, 1, 1, 1, 3 * 3600)
+    assert piece("topic", "penerangan_jalan", nov3, "opened", "replies") == (1, 1)
+    assert piece("kasar", "0", nov3, "opened") == (1,)
+    assert piece("operator", str(desk.ani.user.pk), nov3, "claims", "replies",
+                 "first_responses", "opened") == (1, 1, 1, 0)
+    assert piece("", "", date(2026, 11, 4), "resolved") == (1,)
+    assert list(DurationSlice.objects.filter(workspace_id=desk.bpn.pk, dimension="")
+                .order_by("metric").values_list("metric", "day", "bucket", "count")) == [
+        ("fr", nov3, durations.bucket(3 * 3600), 1),
+        ("rs", date(2026, 11, 4), durations.bucket(24 * 3600), 1)]
 
 
 def test_reading_the_feed_twice_counts_once(desk):
@@ -89,8 +114,21 @@ def test_a_corrected_topic_moves_the_whole_case(desk):
     rollup.catch_up(now=T0 + timedelta(days=3))
 
     assert totals(topic="penerangan_jalan") == {}
-    assert totals(topic="listrik", kind="pertanyaan", day=date(2026, 11, 3)) == {
-        "opened": 1, "messages_in": 1, "first_responses": 1, "answered": 1, "claims": 1, "replies": 1}
+    nov3 = date(2026, 11, 3)
+    assert totals(topic="listrik", kind="pertanyaan", day=nov3, operator_id=0) == {
+        "opened": 1, "messages_in": 1, "first_responses": 1, "answered": 1}
+    assert totals(topic="listrik", kind="pertanyaan", day=nov3, operator_id=desk.ani.user.pk
+                  ) == {"claims": 1, "replies": 1, "first_responses": 1}
+    # The slices and the time histograms moved with it; the whole desk's did not change.
+    slices = {(r.dimension, r.value): (r.opened, r.replies) for r in RollupSlice.objects.filter(
+        workspace_id=desk.bpn.pk, day=nov3, dimension__in=("", "topic", "kind"))}
+    assert slices == {("", ""): (1, 1), ("topic", "listrik"): (1, 1),
+                      ("topic", "penerangan_jalan"): (0, 0), ("kind", "pertanyaan"): (1, 1),
+                      ("kind", "aduan"): (0, 0)}
+    times = {(r.value, r.bucket): r.count for r in DurationSlice.objects.filter(
+        workspace_id=desk.bpn.pk, dimension="topic", metric="fr")}
+    assert times == {("listrik", durations.bucket(1800)): 1,
+                     ("penerangan_jalan", durations.bucket(1800)): 0}
 
 
 def test_thanks_and_abusive_messages_are_their_own_counts(desk):
@@ -201,3 +239,70 @@ def test_rebuild_gives_the_same_numbers(desk):
     rollup.rebuild(now=T0)
     assert sorted(DailyRollup.objects.values_list("day", "operator_id", "opened",
                                                   "replies")) == before
+
+
+def _sla(workspace_id, *counters, day=None) -> tuple:
+    rows = RollupSlice.objects.filter(workspace_id=workspace_id, dimension="", value="")
+    if day is not None:
+        rows = rows.filter(day=day)
+    sums = rows.aggregate(**{c: Sum(c) for c in counters})
+    return tuple(sums[c] or 0 for c in counters)
+
+
+def test_service_levels_met_and_breached_follow_the_policy_and_its_breaches(desk):
+    from tanggap.sla import actions as sla_actions
+    from tanggap.sla.checks import check_workspace
+    from tanggap.workspaces.models import Membership
+
+    admin = Membership.objects.get(workspace=desk.bpn, user=desk.sari.user)
+    sla_actions.set_policy(membership=admin, actor=desk.sari.user, now=T0 - timedelta(days=1),
+                           name="Standar", first_response=60, resolution=24 * 60)
+    fast = desk.inbound(text="Lampu jalan di Jl. Sudirman mati", now=T0).case
+    slow = desk.inbound(text="Sampah di TPS Klandasan menumpuk", external_id="m2",
+                        author_id="warga2", now=T0).case
+    late = desk.inbound(text="Jalan berlubang di depan pasar", external_id="m3",
+                        author_id="warga3", now=T0).case
+    for case in (fast, slow, late):
+        claim_case(case_id=case.pk, actor=desk.ani.user, now=T0 + timedelta(minutes=1))
+    reply(desk, fast, desk.ani, at=T0 + timedelta(minutes=30))
+    # The late reply is read before the check notices it was late: met, then moved.
+    reply(desk, late, desk.ani, at=T0 + timedelta(minutes=90), key="r3")
+    rollup.catch_up(now=T0 + timedelta(minutes=91))
+    assert _sla(desk.bpn.pk, "sla_first_met", "sla_first_breached") == (2, 0)
+
+    check_workspace(workspace=desk.bpn, now=T0 + timedelta(hours=2))
+    reply(desk, slow, desk.ani, at=T0 + timedelta(hours=3), key="r2")
+    set_case_status(case_id=fast.pk, actor=desk.ani.user, status="selesai",
+                    now=T0 + timedelta(hours=4))
+    rollup.catch_up(now=T0 + timedelta(hours=4))
+
+    assert AuditEvent.objects.filter(action="sla.breached").count() == 2
+    assert _sla(desk.bpn.pk, "sla_first_met", "sla_first_breached", "sla_resolution_met",
+                "sla_resolution_breached") == (1, 2, 1, 0)
+    assert {f.case_id: f.sla_first for f in CaseFact.objects.all()} == {
+        fast.pk: "met", slow.pk: "breached", late.pk: "breached"}
+    # The topic's slice has its own share.
+    topic = RollupSlice.objects.get(workspace_id=desk.bpn.pk, dimension="topic",
+                                    value=CaseFact.objects.get(case_id=fast.pk).topic, day=T0.date())
+    assert topic.sla_first_met == 1
+
+    # A reopened case gives its met resolution back; the trail read again gives the same.
+    set_case_status(case_id=fast.pk, actor=desk.ani.user, status="menunggu",
+                    now=T0 + timedelta(hours=5))
+    rollup.catch_up(now=T0 + timedelta(hours=5))
+    assert _sla(desk.bpn.pk, "sla_resolution_met") == (0,)
+    before = _sla(desk.bpn.pk, "sla_first_met", "sla_first_breached", "sla_resolution_met")
+    rollup.rebuild(now=T0 + timedelta(hours=6))
+    assert _sla(desk.bpn.pk, "sla_first_met", "sla_first_breached",
+                "sla_resolution_met") == before
+
+
+def test_without_a_policy_no_clock_is_counted(desk):
+    case = desk.inbound(text="Lampu jalan di Jl. Sudirman mati", now=T0).case
+    claim_case(case_id=case.pk, actor=desk.ani.user, now=T0)
+    reply(desk, case, desk.ani, at=T0 + timedelta(hours=5))
+    set_case_status(case_id=case.pk, actor=desk.ani.user, status="selesai",
+                    now=T0 + timedelta(days=5))
+    rollup.catch_up(now=T0 + timedelta(days=5))
+    assert _sla(desk.bpn.pk, "sla_first_met", "sla_first_breached", "sla_resolution_met",
+                "sla_resolution_breached") == (0, 0, 0, 0)

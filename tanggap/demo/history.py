@@ -3,7 +3,9 @@
 Fast because it is planned in memory and written in bulk: contacts, cases, messages, the citizen
 form's submissions (with points around Balikpapan) and the audit events the desk's actions would
 have written for them (case.opened, portal.submitted, case.citizen_wrote, case.claimed,
-case.replied, case.status_changed), each table in one `executemany` (Django's bulk_create spends
+case.replied, case.status_changed), and the breaches of the workspace's SLA policies that the
+sla room's periodic check would have recorded (its Breach rows and sla.breached events, worked
+out with its own clock maths), each table in one `executemany` (Django's bulk_create spends
 most of its time building SQL); then the report roll-ups read that audit trail like any other
 (tanggap.reports.rollup). The words come from the simulator's texts, read by the language engine
 in one batch. `bench/reports` uses the same generator for its million messages.
@@ -37,6 +39,9 @@ from tanggap.demo.simulator import FIRST_NAMES, LAST_NAMES
 from tanggap.portal.models import Submission
 from tanggap.reports import rollup
 from tanggap.reports.rollup import prepared_rows
+from tanggap.sla import clocks
+from tanggap.sla import queries as sla_queries
+from tanggap.sla.models import Breach, SlaPolicy
 from tanggap.workspaces.models import Membership, Role, Workspace
 
 HISTORY_DAYS = 365
@@ -197,14 +202,53 @@ def _steps(plan: _Plan, kind: str, intent: str, operators, supervisors, rng) -> 
 _STATUS_AFTER = {"claimed": CaseStatus.DIKLAIM, "replied": CaseStatus.DIJAWAB,
                  "wrote": CaseStatus.DIKLAIM}
 _ORDER = {"case.opened": 0, "portal.submitted": 1, "case.citizen_wrote": 2, "case.claimed": 3,
-          "case.replied": 4, "case.status_changed": 5}
+          "case.replied": 4, "case.status_changed": 5, "sla.breached": 6}
+# The periodic SLA check notices a clock that ran out within its interval.
+CHECK_DELAY = timedelta(seconds=5)
+
+
+@dataclass
+class _Breach:
+    clock: str
+    policy_id: int
+    started_at: datetime
+    due_at: datetime
+    detected_at: datetime
+
+
+class _Levels:
+    """The workspace's SLA policies, and the breaches of a generated case's clocks, worked out
+    by the sla room's own clock maths (as its periodic check would have found them)."""
+
+    def __init__(self, workspace) -> None:
+        self.workspace = workspace
+        self.policies = list(SlaPolicy.objects.filter(workspace=workspace))
+        self.targets = {p.pk: sla_queries.targets_of(p, workspace) for p in self.policies}
+
+    def breaches(self, case, life, until: datetime) -> list[_Breach]:
+        policy = sla_queries.policy_for(self.policies, case) if self.policies else None
+        if policy is None:
+            return []
+        history = clocks.History(
+            created_at=case.created_at,
+            statuses=tuple((at, extra.get("status", _STATUS_AFTER.get(step)))
+                           for step, at, _actor, extra in life),
+            inbound=(case.created_at, *(at for step, at, _a, _e in life if step == "wrote")),
+            replies=tuple(at for step, at, _a, _e in life if step == "replied"))
+        found = []
+        for state in clocks.compute(history, self.targets[policy.pk], until).states:
+            if state.breached and state.due_at + CHECK_DELAY < until:
+                found.append(_Breach(state.clock, policy.pk, state.started_at, state.due_at,
+                                     state.due_at + CHECK_DELAY))
+        return found
 
 
 def _write(workspace, plans, readings, follow_ups, operators, supervisors, rng, report,
            now) -> None:
     ids = _Ids()
     until = now - timedelta(minutes=1)
-    contacts, cases, messages, events, submissions = [], [], [], [], []
+    contacts, cases, messages, events, submissions, breaches = [], [], [], [], [], []
+    levels = _Levels(workspace)
     for plan, reading in zip(plans, readings, strict=True):
         kind = INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
         life = _life(plan, kind, reading.get("intent", ""), operators, supervisors, rng,
@@ -263,16 +307,27 @@ def _write(workspace, plans, readings, follow_ups, operators, supervisors, rng, 
                 events.append(_event(workspace, actor, "case.status_changed", at, case,
                                      before={"status": "dijawab"},
                                      after={"status": extra["status"]}))
+        for clock in levels.breaches(case, life, until):
+            breaches.append(_row(Breach, id=ids.next(Breach), workspace_id=workspace.pk,
+                                 case_id=case.id, policy_id=clock.policy_id, clock=clock.clock,
+                                 started_at=clock.started_at, due_at=clock.due_at,
+                                 detected_at=clock.detected_at, escalated_to=[]))
+            events.append(_row(AuditEvent, workspace_id=workspace.pk, actor_id=None,
+                               action="sla.breached", case_id=case.id, object_type="breach",
+                               object_id=str(breaches[-1].id), before={},
+                               after={"clock": clock.clock, "due_at": clock.due_at.isoformat(),
+                                      "holder": None, "escalated_to": []},
+                               created_at=clock.detected_at))
     # Audit ids follow the clock, as a desk's own trail does.
     events.sort(key=lambda e: (e.created_at, _ORDER[e.action]))
     for event in events:
         event.id = ids.next(AuditEvent)
     for model, rows in ((Contact, contacts), (Case, cases), (Message, messages),
-                        (Submission, submissions), (AuditEvent, events)):
+                        (Submission, submissions), (Breach, breaches), (AuditEvent, events)):
         _insert(model, rows)
     with connection.cursor() as cursor:  # PostgreSQL's sequences past the ids given here
         for sql in connection.ops.sequence_reset_sql(
-                no_style(), [Contact, Case, Message, Submission, AuditEvent]):
+                no_style(), [Contact, Case, Message, Submission, Breach, AuditEvent]):
             cursor.execute(sql)
     report.cases += len(cases)
     report.messages += len(messages)

@@ -17,6 +17,7 @@ from tanggap.demo.actions import DEMO_SLUG, setup_demo
 from tanggap.demo.history import generate_history
 from tanggap.portal.models import Submission
 from tanggap.reports.models import CaseFact, DailyRollup
+from tanggap.sla.models import Breach
 from tanggap.workspaces.models import Workspace
 
 
@@ -49,6 +50,14 @@ def test_a_month_of_history_becomes_cases_messages_events_and_roll_ups(demo):
     assert CaseFact.objects.filter(workspace_id=workspace.pk).count() == report.cases
     assert sum(DailyRollup.objects.filter(workspace_id=workspace.pk, operator_id=0)
                .values_list("opened", flat=True)) == report.cases
+    # The demo's SLA policies were kept or breached, as the sla room's check would have found.
+    outcomes = set(CaseFact.objects.filter(workspace_id=workspace.pk)
+                   .values_list("sla_first", flat=True))
+    assert {"met", "breached"} <= outcomes
+    assert Breach.objects.filter(workspace=workspace).count() == actions.count("sla.breached")
+    assert sum(DailyRollup.objects.filter(workspace_id=workspace.pk, operator_id=0)
+               .values_list("sla_first_breached", flat=True)) == CaseFact.objects.filter(
+        workspace_id=workspace.pk, sla_first="breached").count()
     located = Submission.objects.filter(workspace=workspace, latitude__isnull=False)
     assert located.exists()
     assert CaseFact.objects.filter(case_id__in=located.values("case_id"), area="").count() == 0

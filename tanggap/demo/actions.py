@@ -39,9 +39,11 @@ from tanggap.demo.liaison import SimulatedLiaison
 from tanggap.demo.simulator import Posted, Simulator
 from tanggap.referrals.actions import refer_case
 from tanggap.referrals.models import Body, Referral
+from tanggap.replytemplates.actions import create_template
+from tanggap.replytemplates.models import ReplyTemplate
 from tanggap.workspaces.actions.logins import provision_totp
 from tanggap.workspaces.actions.members import add_member
-from tanggap.workspaces.actions.workspaces import create_workspace
+from tanggap.workspaces.actions.workspaces import create_workspace, set_approve_warn
 from tanggap.workspaces.models import SECOND_FACTOR_ROLES, Membership, Workspace
 from tanggap.workspaces.queries import totp_device
 
@@ -87,12 +89,46 @@ DEMO_CHANNELS = (
     DemoChannel("facebook", "demo-pemerintah-kota-balikpapan", "Pemerintah Kota Balikpapan", True),
     DemoChannel("instagram", "demo-pemkotbpn", "@pemkotbpn", True),
     DemoChannel("web", "demo-web", "Formulir web (demo)", False),
+    # WhatsApp Cloud API: the handle is the business number (a demo one, not a real line).
+    DemoChannel("whatsapp", "demo-628115550100", "WhatsApp Pemkot (demo)", True),
 )
 
 # What the demo's operators refer, by the demo texts' topic: the misplaced complaints (PLN, the
 # water company) and the matters the replies say are passed to a city office.
 REFER_TO = {"listrik": PLN, "air": PTMB, "jalan": DPUPR, "banjir": DPUPR, "sampah": DLH,
             "pju": DISHUB}
+
+# Canned replies the demo's supervisor wrote: (name, text, topics, intents). Each passes the tone
+# guard; the fields are filled per case when an operator inserts one with `/` in the reply box.
+DEMO_TEMPLATES = (
+    ("Terima kasih atas apresiasi",
+     "Terima kasih banyak, {nama}, atas apresiasinya. Kami sampaikan kepada dinas terkait agar "
+     "menjadi semangat bagi petugas di lapangan. Salam, {operator} - Humas Pemkot Balikpapan.",
+     [], ["apresiasi"]),
+    ("Lampu jalan padam",
+     "Terima kasih laporannya, {nama}. Laporan lampu jalan Anda (nomor {nomor_laporan}) sudah "
+     "kami teruskan ke Dinas Perhubungan untuk diperbaiki. Kami kabari perkembangannya di sini.",
+     ["penerangan_jalan"], ["aduan"]),
+    ("Listrik padam: wewenang PLN",
+     "Mohon maaf atas ketidaknyamanannya, {nama}. Gangguan listrik ditangani PLN UP3 Balikpapan; "
+     "laporan Anda (nomor {nomor_laporan}) sudah kami teruskan ke sana. Untuk gangguan darurat "
+     "Bapak/Ibu juga dapat menghubungi PLN di nomor 123.",
+     ["listrik"], ["aduan"]),
+    ("Sudah diteruskan ke instansi",
+     "Terima kasih, {nama}. Laporan Anda (nomor {nomor_laporan}) sudah kami teruskan ke "
+     "{instansi}; jawabannya kami tunggu paling lambat {tenggat} dan akan kami sampaikan kepada "
+     "Bapak/Ibu.",
+     [], ["aduan"]),
+    ("Mohon lokasi lengkap",
+     "Terima kasih laporannya, {nama}. Agar dapat segera ditindaklanjuti, mohon kirimkan alamat "
+     "lengkap atau titik lokasinya. Nomor laporan Anda {nomor_laporan}.",
+     [], ["aduan", "pertanyaan"]),
+    ("Tetap melayani dengan baik",
+     "Mohon maaf atas ketidaknyamanan yang Bapak/Ibu alami. Kami ingin membantu: mohon "
+     "sampaikan lokasi dan keluhannya, dan kami teruskan ke dinas terkait hari ini. "
+     "Salam, {operator}.",
+     [], ["aduan"]),
+)
 
 SEED_MESSAGES = 32
 SEED_RANDOM = 2016  # any fixed number gives a stable inbox
@@ -112,6 +148,7 @@ class DemoReport:
     seeded_messages: int = 0
     existing_cases: int = 0
     roster_created: bool = False
+    templates_added: int = 0
     history: object = None  # a demo.history.HistoryReport when a year of history was asked for
 
 
@@ -136,6 +173,10 @@ def setup_demo(*, now: datetime, password: str = DEMO_PASSWORD, seed: bool = Tru
     report.bodies_added = ensure_directory(workspace, now=now)
     report.liaisons_created = ensure_liaisons(workspace, password=password, now=now)
     report.roster_created = _ensure_roster(workspace, now)
+    report.templates_added = _ensure_templates(workspace, now)
+    if not workspace.approve_warn:
+        # Replies the tone guard warns about wait for the supervisor (hendra): try it.
+        set_approve_warn(slug=workspace.slug, on=True, now=now)
     report.existing_cases = Case.objects.filter(workspace=workspace).count()
     # Seed only an empty inbox: a second run must not pile new cases on the ones people worked.
     if seed and report.existing_cases == 0:
@@ -238,6 +279,20 @@ def _ensure_roster(workspace: Workspace, now) -> bool:
     return True
 
 
+def _ensure_templates(workspace: Workspace, now) -> int:
+    """The supervisor's canned replies, those missing by name; the ones the desk changed stay."""
+    supervisor = Membership.objects.select_related("user").get(
+        workspace=workspace, user__username="hendra")
+    have = set(ReplyTemplate.objects.filter(workspace=workspace).values_list("name", flat=True))
+    added = 0
+    for name, text, topics, intents in DEMO_TEMPLATES:
+        if name not in have:
+            create_template(membership=supervisor, actor=supervisor.user, name=name, text=text,
+                            topics=topics, intents=intents, now=now)
+            added += 1
+    return added
+
+
 def _ensure_channel(workspace: Workspace, spec: DemoChannel, now) -> tuple[ChannelAccount, bool]:
     channel = ChannelAccount.objects.filter(platform=spec.platform, handle=spec.handle).first()
     if channel is not None:
@@ -276,12 +331,19 @@ def seed_cases(*, workspace: Workspace, now: datetime, messages: int = SEED_MESS
         if at <= now:
             heapq.heappush(queue, (at, next(order), event))
 
-    for index in range(messages):
+    # A rant under a post on Facebook and one on Instagram, left for the visitor to answer well
+    # and to hide on the platform; they count among the seeded messages.
+    commented = [c for c in channels if c.platform in ("facebook", "instagram")][:messages]
+    for index, channel in enumerate(commented):
+        schedule(now - SEED_SPAN / (3 + index), ("abusive", channel))
+    for index in range(messages - len(commented)):
         arrival = start + step * (index + 1) + timedelta(seconds=rng.randint(0, 300))
         schedule(min(arrival, now), ("inbound", None))
     while queue:
         at, _, (what, payload) = heapq.heappop(queue)
-        if what == "inbound":
+        if what == "abusive":
+            simulator.abusive_comment(payload, now=at)
+        elif what == "inbound":
             posted = simulator.step(now=at)
             # A new message can still join its author's open case on the same thread (a second
             # comment under one post): only a case it opened gets the team's plan.

@@ -122,6 +122,10 @@ class Simulator:
             elif channel.platform == Platform.INSTAGRAM:
                 author_id = _digits(self.rng, 17)  # an Instagram-scoped user id
                 name = f"{first.lower()}.{last.lower()}{self.rng.choice(('', '_', '88', '.bpn'))}"
+            elif channel.platform == Platform.WHATSAPP:
+                # WhatsApp's id is the citizen's number (wa_id); the name is their profile name.
+                author_id = "628" + _digits(self.rng, self.rng.choice((9, 10)))
+                name = f"{first} {last}" if self.rng.random() < 0.8 else first
             else:
                 author_id = f"web-{self.rng.getrandbits(48):012x}"
                 name = f"{first} {last}"
@@ -133,10 +137,12 @@ class Simulator:
         return f"10{zlib.crc32(channel.handle.encode()):013d}"
 
     def _post_id(self, channel: ChannelAccount) -> str:
+        """The thread of comments under one of the city's posts, named as the platforms' parsers
+        name it (connectors.platforms.base), so the desk can hide a comment in it."""
         if channel.platform == Platform.FACEBOOK:
-            return f"{self._page_id(channel)}_{_digits(self.rng, 16)}"
+            return f"post:{self._page_id(channel)}_{_digits(self.rng, 16)}"
         if channel.platform == Platform.INSTAGRAM:
-            return "178" + _digits(self.rng, 14)  # a media id
+            return "media:178" + _digits(self.rng, 14)  # a media id
         return ""
 
     def _message_id(self, channel: ChannelAccount, thread_id: str, now: datetime) -> str:
@@ -144,9 +150,11 @@ class Simulator:
             return str(((_ms(now) - _TWITTER_EPOCH_MS) << 22) | self.rng.getrandbits(22))
         stamp = f"{_ms(now)}{_digits(self.rng, 4)}"
         if channel.platform == Platform.FACEBOOK:
-            return f"{thread_id}_{stamp}"  # <page>_<post>_<comment>
+            return f"{thread_id.removeprefix('post:')}_{stamp}"  # <page>_<post>_<comment>
         if channel.platform == Platform.INSTAGRAM:
             return "179" + stamp
+        if channel.platform == Platform.WHATSAPP:
+            return f"wamid.HBgN{stamp}"  # WhatsApp's message ids start so
         return f"web-{stamp}"
 
     def _mention(self, channel: ChannelAccount) -> str:
@@ -180,6 +188,17 @@ class Simulator:
         self.recent.append(_Conversation(channel, citizen, thread_id, composed.base.kind))
         return Posted(channel, citizen, composed.text, composed.base.kind, composed.base, False,
                       result)
+
+    def abusive_comment(self, channel: ChannelAccount, *, now: datetime) -> Posted:
+        """A rant under one of the city's posts (Facebook, Instagram): the demo's visitor can
+        answer it well and hide it on the platform."""
+        base = self.rng.choice([b for b in texts.BASE_TEXTS if b.topic == "kasar"])
+        text = texts.fill(base.text, self.rng)
+        citizen = self.rng.choice(self.citizens[channel.pk])
+        thread_id = self.rng.choice(self.posts[channel.pk])
+        external_id = self._message_id(channel, thread_id, now)
+        result = self._post(channel, citizen, external_id, thread_id, text, base.kind, now)
+        return Posted(channel, citizen, text, base.kind, base, False, result)
 
     def _follow_up(self, now: datetime) -> Posted:
         conversation = self.rng.choice(self.recent)

@@ -27,6 +27,7 @@ EXPECTED_CHANNELS = {
     ("facebook", "demo-pemerintah-kota-balikpapan", True),
     ("instagram", "demo-pemkotbpn", True),
     ("web", "demo-web", False),
+    ("whatsapp", "demo-628115550100", True),
 }
 
 

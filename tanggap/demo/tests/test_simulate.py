@@ -91,14 +91,18 @@ def test_ids_have_their_platforms_shape(demo):
         simulator.step(now=now + timedelta(milliseconds=i * 1500))
     shapes = {
         "x": (r"\d{18,19}", r"\d{18,19}"),
-        "facebook": (r"\d{15}_\d{16}_\d{17}", r"\d{15}_\d{16}"),
-        "instagram": (r"179\d{17}", r"178\d{14}"),
+        "facebook": (r"\d{15}_\d{16}_\d{17}", r"post:\d{15}_\d{16}"),
+        "instagram": (r"179\d{17}", r"media:178\d{14}"),
+        # WhatsApp is a conversation per citizen: no thread, the sender's number as their id.
+        "whatsapp": (r"wamid\.HBgN\d{17}", r""),
     }
     seen = set()
-    for message in Message.objects.select_related("channel", "case"):
+    for message in Message.objects.select_related("channel", "case", "case__contact"):
         external, thread = shapes[message.channel.platform]
         assert re.fullmatch(external, message.external_id), message.external_id
         assert re.fullmatch(thread, message.case.thread_id), message.case.thread_id
+        if message.channel.platform == "whatsapp":
+            assert re.fullmatch(r"628\d{9,10}", message.case.contact.external_id)
         seen.add(message.channel.platform)
     assert seen == set(shapes)
     # On X a conversation is named by its first tweet.

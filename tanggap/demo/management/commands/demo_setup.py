@@ -3,7 +3,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from tanggap.cases.models import Case
-from tanggap.demo.actions import DEMO_PASSWORD, DemoConflict, setup_demo
+from tanggap.demo.actions import DEMO_PASSWORD, DEMO_TEMPLATES, DemoConflict, setup_demo
 from tanggap.demo.directory import DEMO_BODIES, DEMO_LIAISONS
 from tanggap.errors import DeskError
 from tanggap.referrals.models import Referral
@@ -46,6 +46,11 @@ class Command(BaseCommand):
         out("Roster: shifts Pagi 07-15, Sore 15-23, Malam 23-07 WITA, fair assignment and SLA "
             "clocks " + ("set up" if report.roster_created else "exist, left alone")
             + f" (/w/{workspace.slug}/roster/)")
+        out(f"Templates: {len(DEMO_TEMPLATES)} canned replies"
+            + (f" ({report.templates_added} added)" if report.templates_added else " (exist)")
+            + f"; type / in a reply (/w/{workspace.slug}/templates/)")
+        out(f"Approvals: replies the tone guard warns about wait for hendra "
+            f"(/w/{workspace.slug}/approvals/)")
         if report.seeded_messages:
             counts = dict(Case.objects.filter(workspace=workspace).values_list("status")
                           .annotate(n=Count("id")).order_by())

@@ -46,7 +46,7 @@ from common import (  # noqa: E402
 )
 from common import table as print_table  # noqa: E402
 from harness import FlakyPlatform, FlakyPlatformServer  # noqa: E402
-from outbound import PAGE, X_HANDLE, _cases, _phase  # noqa: E402
+from outbound import PAGE, X_HANDLE, X_USER_ID, _cases, _phase  # noqa: E402
 
 
 def _workers(server, processes: int) -> subprocess.Popen:
@@ -112,6 +112,9 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
                                  "X_API_BASE_URL": platform_url,
                                  "INSTAGRAM_GRAPH_BASE_URL": platform_url})
         desk = seed(server, "--operators", str(args.operators))
+        # The tokens pasted below control these accounts (the desk asks before connecting).
+        fake.grant("bench-facebook-token", "facebook", PAGE, name="Bench")
+        fake.grant("bench-x-token", "x", X_USER_ID, name=X_HANDLE)
         channels = {}
         for platform_name, handle in (("facebook", PAGE), ("x", X_HANDLE)):
             channels[platform_name] = int(server.last_word(
@@ -153,10 +156,12 @@ def main() -> None:
     if args.quick:
         args.seconds, args.replies = 6, 30
     counts = [int(x) for x in args.processes.split(",") if x.strip()]
-    fake = FlakyPlatform(page_id=PAGE)
     results = {}
-    with FlakyPlatformServer(fake) as platform:
-        for n in counts:
+    for n in counts:
+        # A fake platform of its own per run: the X reply targets of two runs share ids, so a
+        # shared one would count a reply of the previous run as a double.
+        fake = FlakyPlatform(page_id=PAGE)
+        with FlakyPlatformServer(fake) as platform:
             results[n] = run_one(args, n, fake, platform.url)
             r = results[n]
             print(f"processes {n}: inbound {len(r['inbound']['latencies']) / r['inbound']['wall']:.0f}"

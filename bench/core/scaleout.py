@@ -187,7 +187,7 @@ def main() -> None:
          "lost", "doubled", "replies sent/s", "replies", "double replies", "unposted"], rows)
     print_table("POST /api/v1/inbound latency per process count", LATENCY_HEADER,
                 [latency_row(f"{n} process(es)", r["inbound"]["latencies"])
-                 for n, r in results.items()])
+                 for n, r in results.items() if r["inbound"]["latencies"]])
     bad = [n for n, r in results.items()
            if r["lost"] or r["doubled"] or r["double_replies"] or r["unposted"]]
     if bad:

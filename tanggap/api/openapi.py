@@ -243,7 +243,9 @@ def _schemas() -> dict:
                 "body_id": body_id,
                 "note": {"type": "string", "maxLength": MAX_NOTE_CHARS,
                          "description": "for the body (never shown to the citizen)"},
-                "idempotency_key": key,
+                "idempotency_key": {**_nullable(key), "description": (
+                    "null or absent: every request refers anew; the same key again answers "
+                    "with the same referral")},
                 "citizen_reply": {**_nullable(text), "description": (
                     "null or absent: no reply; a reply to the citizen sent in the same step, "
                     "through the reply path "

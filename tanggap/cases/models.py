@@ -104,6 +104,8 @@ class Case(models.Model):
             # The inbox: open cases of a workspace, oldest waiting first within status filters.
             models.Index(fields=["workspace", "status", "last_inbound_at"], name="case_inbox_idx"),
             models.Index(fields=["workspace", "last_inbound_at"], name="case_ws_waiting_idx"),
+            # Newest first within a period (Open311's request list).
+            models.Index(fields=["workspace", "created_at"], name="case_ws_created_idx"),
             models.Index(fields=["contact", "channel", "thread_id"], name="case_thread_idx"),
         ]
 

@@ -192,10 +192,16 @@ def stats_rows(workspace_id: int, *, today: date, months: int = 12) -> tuple[lis
         for name, n in zip(("opened", "answered", "thanks", "referred"), counts, strict=True):
             per[key][name] += n
     firsts: dict[tuple, dict] = defaultdict(dict)
-    for day, topic, index, count in DurationSlice.objects.filter(
+    month = start
+    while month <= today:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        rows = (DurationSlice.objects.filter(
             workspace_id=workspace_id, dimension="topic", metric=FIRST_RESPONSE,
-            day__gte=start, day__lte=today).values_list("day", "value", "bucket", "count"):
-        durations.merge(firsts[(queries.bucket_of(day, "month"), topic)], {index: count})
+            day__gte=month, day__lt=following, day__lte=today)
+            .values_list("value", "bucket").annotate(n=Sum("count")).order_by())
+        for topic, index, n in rows:
+            durations.merge(firsts[(month, topic)], {index: n})
+        month = following
     header = ["month", "topic", "topic_name", "reports", "answered", "thanks", "referred",
               "median_first_response_hours"]
     out = []

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -281,15 +281,18 @@ def _previous_numbers(f: ReportFilter) -> dict:
 
 
 def _open_now(f: ReportFilter) -> int:
-    cases = Case.objects.filter(workspace_id=f.workspace_id, status__in=OPEN_STATUSES)
-    if f.channel_id is not None:
-        cases = cases.filter(channel_id=f.channel_id)
-    for name in ("kind", "intent", "topic"):
-        if getattr(f, name):
-            cases = cases.filter(**{name: getattr(f, name)})
-    if f.kasar is not None:
-        cases = cases.filter(kasar=f.kasar)
-    return cases.count()
+    # The open cases are read through the inbox's index and counted by the filters' values
+    # here: a filter in the query would send the database through that column's index, over
+    # every case of a channel since the desk began.
+    wanted = {name: getattr(f, name) for name in ("channel_id", "kind", "intent", "topic",
+                                                  "kasar")
+              if getattr(f, name) not in (None, "")}
+    if not wanted:
+        return Case.objects.filter(workspace_id=f.workspace_id,
+                                   status__in=OPEN_STATUSES).count()
+    rows = (Case.objects.filter(workspace_id=f.workspace_id, status__in=OPEN_STATUSES)
+            .values(*wanted).annotate(n=Count("id")).order_by())
+    return sum(row["n"] for row in rows if all(row[k] == v for k, v in wanted.items()))
 
 
 def _volume_section(f: ReportFilter, per: dict) -> Section:

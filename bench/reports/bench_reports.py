@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="100,000 messages")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-downloads", action="store_true",
+                        help="leave out the whole downloads of a year's cases (minutes)")
     parser.add_argument("--data", type=Path,
                         help="keep the data directory here, and reuse what an earlier run seeded "
                              "in it (SQLite; default: a temp dir, removed after)")
@@ -191,7 +193,8 @@ def timings(args, workspace, slug: str, now) -> None:
         if not ok:
             slow.append(label)
         print(f"{label:<50} {median * 1000:>6.0f}ms {slowest * 1000:>6.0f}ms  {'yes' if ok else 'NO'}")
-    whole_downloads(desk, public, base, slug, year)
+    if not args.no_downloads:
+        whole_downloads(desk, public, base, slug, year)
     print("\nall under the target" if not slow else f"\nover the target: {', '.join(slow)}")
 
 

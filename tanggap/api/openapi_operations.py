@@ -65,6 +65,15 @@ def schemas() -> dict:
         "Approve": {"type": "object", "properties": {"text": {
             "type": "string", "minLength": 1, "description": "the supervisor's edit; sent "
             "instead of the operator's words (checked by the tone guard again)"}}},
+        "Person": _object({"id": OBJECT_ID, "linked": {"type": "array", "items": _object({
+            "id": OBJECT_ID, "platform": STRING, "name": STRING})}},
+            description="A contact and the other accounts of the same citizen"),
+        "Link": {"type": "object", "properties": {
+            "contact_id": OBJECT_ID,
+            "tracking_number": {"type": "string", "description": "or: the contact of this "
+                                "case of the desk"},
+            "case_id": {**OBJECT_ID, "description": "the case whose audit trail records it"}}},
+        "Unlink": {"type": "object", "properties": {"case_id": OBJECT_ID}},
         "Reject": {"type": "object", "properties": {"note": {
             "type": "string", "maxLength": 1000, "description": "why, for the operator"}}},
     }
@@ -130,6 +139,17 @@ def paths() -> dict:
             responses({"200": _json(_ref("Approval"), "Rejected")}, "401", "403", "404",
                       "409", *base._WITH_BODY, conflicts=("AlreadyDecided",)),
             body="Reject", path_id=True, optional_body=True)},
+        "/contacts/{id}/link": {"post": base._operation(
+            "linkContact", "One citizen, several accounts: link this contact with another "
+            "(`contact_id`, or the contact of the case `tracking_number`); audited",
+            responses({"200": _json(_ref("Person"), "Linked")}, "401", "403", "404",
+                      *base._WITH_BODY),
+            body="Link", path_id=True)},
+        "/contacts/{id}/unlink": {"post": base._operation(
+            "unlinkContact", "The contact stands alone again; audited",
+            responses({"200": _json(_ref("Person"), "Unlinked")}, "401", "403", "404",
+                      *base._WITH_BODY),
+            body="Unlink", path_id=True, optional_body=True)},
         "/cases/{id}/templates": {"get": base._operation(
             "caseTemplates", "The composer's canned replies for one case, filled in, those "
             "made for its topic and intent first",

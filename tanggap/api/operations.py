@@ -12,7 +12,10 @@ from tanggap.approvals import actions as approval_actions
 from tanggap.approvals import queries as approval_queries
 from tanggap.approvals.access import access_approval
 from tanggap.approvals.models import ApprovalStatus
-from tanggap.cases.access import access_case
+from tanggap.cases import actions as desk_actions
+from tanggap.cases.access import access_case, access_contact
+from tanggap.cases.cleaning import parse_id
+from tanggap.cases.models import Case, Contact
 from tanggap.errors import InvalidInput
 from tanggap.replytemplates import actions as template_actions
 from tanggap.replytemplates.access import access_template
@@ -135,3 +138,64 @@ def approval_reject(request, approval_id):
         approval_id=approval.pk, actor=request.api_user, membership=membership,
         note=body.get("note", ""), now=request.now)
     return JsonResponse(approval_json(approval))
+
+
+# ---------------------------------------------------------------------------------------------
+# One person, several accounts
+
+
+def _person_json(contact) -> dict:
+    linked = (Contact.objects.filter(person_id=contact.person_id).order_by("pk")
+              if contact.person_id is not None else Contact.objects.none())
+    return {"id": contact.pk, "linked": [
+        {"id": c.pk, "platform": c.platform, "name": c.display_name or c.external_id}
+        for c in linked if c.pk != contact.pk]}
+
+
+def _case_on_trail(body, membership):
+    """The case whose audit trail records the link (`case_id`), in the contact's workspace."""
+    if body.get("case_id") is None:
+        return None
+    case_id = parse_id(body["case_id"], field="case_id")
+    if not Case.objects.filter(pk=case_id, workspace_id=membership.workspace_id).exists():
+        raise InvalidInput(_("No such case on this desk."), field="case_id")
+    return case_id
+
+
+@api_view(("POST",))
+def contact_link(request, contact_id):
+    """Link the contact with another account of the same citizen: `contact_id`, or the contact
+    of the case with `tracking_number` (what an operator has at hand)."""
+    body = json_body(request)
+    contact, membership = access_contact(request.api_user, contact_id, write=True)
+    if body.get("contact_id") is not None:
+        other, _other_membership = access_contact(
+            request.api_user, parse_id(body["contact_id"], field="contact_id"), write=True)
+    elif isinstance(body.get("tracking_number"), str) and body["tracking_number"].strip():
+        number = body["tracking_number"].strip().upper()
+        case = Case.objects.filter(workspace_id=membership.workspace_id,
+                                   tracking_number=number).select_related("contact").first()
+        if case is None:
+            raise InvalidInput(_("No case %(number)s on this desk.") % {"number": number},
+                               field="tracking_number")
+        other = case.contact
+    else:
+        raise InvalidInput(_("Name the other account: 'contact_id' or 'tracking_number'."),
+                           field="contact_id")
+    if other.workspace_id != contact.workspace_id:
+        raise InvalidInput(_("Both contacts must be citizens of this desk."), field="contact_id")
+    desk_actions.link_contacts(contact_id=contact.pk, other_id=other.pk, actor=request.api_user,
+                               case_id=_case_on_trail(body, membership), now=request.now)
+    contact.refresh_from_db()
+    return JsonResponse(_person_json(contact))
+
+
+@api_view(("POST",))
+def contact_unlink(request, contact_id):
+    body = json_body(request) if request.body else {}
+    contact, membership = access_contact(request.api_user, contact_id, write=True)
+    desk_actions.unlink_contact(contact_id=contact.pk, actor=request.api_user,
+                                case_id=_case_on_trail(body, membership), now=request.now)
+    contact.refresh_from_db()
+    return JsonResponse(_person_json(contact))
+

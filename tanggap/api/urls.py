@@ -34,6 +34,8 @@ urlpatterns = [
     path("approvals/<str:approval_id>/reject", operations.approval_reject,
          name="approval_reject"),
     path("templates/<str:template_id>", operations.template, name="template"),
+    path("contacts/<str:contact_id>/link", operations.contact_link, name="contact_link"),
+    path("contacts/<str:contact_id>/unlink", operations.contact_unlink, name="contact_unlink"),
     path("tone", views.tone, name="tone"),
     path("classify", views.classify, name="classify"),
     path("messages/<str:message_id>/hide", views.message_hide, name="message_hide"),

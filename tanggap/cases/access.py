@@ -7,7 +7,7 @@ whose role cannot write gets Forbidden (403).
 from __future__ import annotations
 
 from tanggap.cases.cleaning import object_id
-from tanggap.cases.models import Case, Message
+from tanggap.cases.models import Case, Contact, Message
 from tanggap.errors import NotFound
 from tanggap.workspaces.access import access_membership
 
@@ -43,3 +43,12 @@ def access_message(user, message_id, *, write: bool = False):
     if message is None:
         raise NotFound()
     return message, access_membership(user, message.workspace_id, write=write)
+
+
+def access_contact(user, contact_id, *, write: bool = False):
+    """(contact, membership) or NotFound (outsiders, unknown ids) / Forbidden (read-only roles)."""
+    contact = Contact.objects.filter(pk=_pk(contact_id)).first()
+    if contact is None:
+        raise NotFound()
+    return contact, access_membership(user, contact.workspace_id, write=write)
+

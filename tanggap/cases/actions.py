@@ -1085,3 +1085,72 @@ def anonymise_contacts(*, contact_ids: list[int], now: datetime) -> int:
         search.reindex_contact(contact.pk)
         changed += 1
     return changed
+
+
+# ---------------------------------------------------------------------------------------------
+# One person, several accounts
+
+
+def _person_group(contact: Contact) -> list[Contact]:
+    if contact.person_id is None:
+        return [contact]
+    return list(Contact.objects.select_for_update().filter(person_id=contact.person_id)
+                .order_by("pk"))
+
+
+def _contact_label(contact: Contact) -> str:
+    return f"{contact.platform}:{contact.display_name or contact.external_id}"
+
+
+def link_contacts(*, contact_id: int, other_id: int, actor, now: datetime,
+                  case_id: int | None = None) -> list[Contact]:
+    """One citizen writing from two accounts (X and WhatsApp) becomes one person: both contacts'
+    groups join, named by their first contact. The desk then shows the person's cases across
+    channels together. Audited (on `case_id`'s trail when given); linking twice is harmless."""
+    if contact_id == other_id:
+        raise InvalidInput(_("A contact cannot be linked with itself."), field="contact_id")
+    with transaction.atomic():
+        pair = {c.pk: c for c in Contact.objects.select_for_update().filter(
+            pk__in=[contact_id, other_id])}
+        if len(pair) != 2 or pair[contact_id].workspace_id != pair[other_id].workspace_id:
+            raise InvalidInput(_("Both contacts must be citizens of this desk."),
+                               field="contact_id")
+        members = {c.pk: c for group in (_person_group(pair[contact_id]),
+                                         _person_group(pair[other_id])) for c in group}
+        person_id = min(members)
+        before = sorted(_contact_label(c) for c in members.values() if c.person_id is not None)
+        Contact.objects.filter(pk__in=list(members)).update(person_id=person_id)
+        case = Case.objects.filter(pk=case_id).first() if case_id is not None else None
+        events.record(
+            workspace_id=pair[contact_id].workspace_id, actor=actor, now=now,
+            action="contact.linked", case=case, obj=pair[contact_id],
+            before={"linked": before},
+            after={"linked": sorted(_contact_label(c) for c in members.values()),
+                   "with": _contact_label(pair[other_id])})
+        if case is not None:
+            _publish(case, "contact", actor)
+    return list(Contact.objects.filter(person_id=person_id).order_by("pk"))
+
+
+def unlink_contact(*, contact_id: int, actor, now: datetime, case_id: int | None = None) -> None:
+    """The contact stands alone again (linked by mistake); the rest of its person stays linked
+    (renamed after its first remaining contact). Audited; unlinking a lone contact is harmless."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        if contact is None or contact.person_id is None:
+            return
+        group = _person_group(contact)
+        rest = [c for c in group if c.pk != contact.pk]
+        Contact.objects.filter(pk=contact.pk).update(person_id=None)
+        if len(rest) == 1:  # a person of one is no person
+            Contact.objects.filter(pk=rest[0].pk).update(person_id=None)
+        elif rest:
+            Contact.objects.filter(pk__in=[c.pk for c in rest]).update(person_id=rest[0].pk)
+        case = Case.objects.filter(pk=case_id).first() if case_id is not None else None
+        events.record(
+            workspace_id=contact.workspace_id, actor=actor, now=now, action="contact.unlinked",
+            case=case, obj=contact, before={"linked": sorted(_contact_label(c) for c in group)},
+            after={"unlinked": _contact_label(contact)})
+        if case is not None:
+            _publish(case, "contact", actor)
+

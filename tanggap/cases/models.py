@@ -24,6 +24,11 @@ class Contact(models.Model):
     # Set when the citizen's name and platform id were removed (retention or an erasure request,
     # tanggap/privacy); the row stays so that reports still count one citizen.
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # One person writing from several accounts (X and WhatsApp): linked contacts share the id of
+    # the group's first contact here (itself included); null when the contact stands alone.
+    # Written only by cases.actions.link_contacts / unlink_contact, audited.
+    person = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
 
     class Meta:
         constraints = [

@@ -86,11 +86,27 @@ def case_messages(case: Case) -> QuerySet[Message]:
 
 
 def earlier_cases(case: Case, limit: int = 10) -> QuerySet[Case]:
+    """The citizen's other cases, on every channel of theirs: the contact's, and those of the
+    contacts linked with it as one person."""
+    contact = case.contact
+    same = (Q(contact__person_id=contact.person_id) if contact.person_id is not None
+            else Q(contact_id=contact.pk))
     return (
-        Case.objects.filter(contact_id=case.contact_id)
+        Case.objects.filter(same, workspace_id=case.workspace_id)
         .exclude(pk=case.pk)
+        .select_related("channel", "contact")
         .order_by("-created_at")[:limit]
     )
+
+
+def linked_contacts(contact) -> list:
+    """The other accounts of the person this contact is (empty when it stands alone)."""
+    from tanggap.cases.models import Contact
+
+    if contact.person_id is None:
+        return []
+    return list(Contact.objects.filter(person_id=contact.person_id).exclude(pk=contact.pk)
+                .order_by("pk"))
 
 
 # What cursor_of writes: an ISO 8601 UTC time with microseconds, "_", the case id.

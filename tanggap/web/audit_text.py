@@ -26,6 +26,11 @@ def _status(value) -> str:
     return _label(CaseStatus, value)
 
 
+def _account(label: str) -> str:
+    platform, _sep, name = label.partition(":")
+    return f"{name} ({platform})" if name else label
+
+
 def _replied(e, after) -> str:
     text = _("%(actor)s replied to the citizen.") % e
     if after.get("tone") == "warn" and after.get("tone_confirmed"):
@@ -132,6 +137,12 @@ SENTENCES = {
     "incident.case_added": lambda e, b, a: _("The case joined the incident %(title)s.") % {
         "title": a.get("incident", "")},
     "incident.case_removed": lambda e, b, a: _("The case left its incident."),
+    "contact.linked": lambda e, b, a: _("%(actor)s linked the citizen's accounts: "
+                                        "%(accounts)s.") % {
+        **e, "accounts": ", ".join(_account(label) for label in a.get("linked", []))},
+    "contact.unlinked": lambda e, b, a: _("%(actor)s unlinked %(account)s from this "
+                                          "citizen.") % {
+        **e, "account": _account(a.get("unlinked", ""))},
     "sla.breached": lambda e, b, a: _("The case passed a time limit of its service level."),
 }
 

@@ -85,6 +85,7 @@ def _inbox_context(request, slug: str) -> dict:
         "intents": list(INTENT_LABELS.items()),
         "filters": params,
         "shown_status": shown_status,
+        "colleagues": roster_queries.members(membership.workspace_id),
         "error": error,
         "now": now,
     }
@@ -121,6 +122,7 @@ def _case_context(request, slug: str, case_id) -> dict:
         "notes": case.notes.select_related("author").order_by("created_at"),
         "audit": audit_lines(case.audit_events.select_related("actor").order_by("id")),
         "earlier": queries.earlier_cases(case),
+        "linked_contacts": queries.linked_contacts(case.contact),
         "statuses": [(v, label) for v, label in CaseStatus.choices
                      if v in ("baru", "menunggu", "selesai", "ditutup")],
         "kinds": CaseKind.choices,

@@ -122,3 +122,46 @@ def tone(text: str, *, inbound_kind: str | None = None) -> language.ToneResult:
 def tone_json(result: language.ToneResult) -> dict:
     return {"verdict": result.verdict, "findings": [finding_json(f) for f in result.findings],
             "suggestion": result.suggestion}
+
+
+# The engine's reasons are "kind:detail" in Indonesian ("topik:lampu pju", "intent:tanda
+# tanya", "model:topik listrik 0.83"): the detail is mostly the citizen's own words, shown as
+# written; the engine's fixed phrases and the kind are put in the reader's language.
+REASON_PHRASES = {
+    "tanda tanya": _("a question mark"),
+    "pertanyaan menuntut": _("a demanding question"),
+    "tautan": _("a link"),
+    "banyak mention": _("many mentions"),
+    "laporan tanpa isyarat": _("a report without other signs"),
+}
+
+
+def reason_label(reason: str) -> str:
+    """One of the engine's reasons for the reader: "topic: lampu pju", "unsure (45%)"."""
+    kind, _sep, detail = str(reason).partition(":")
+    if kind == "topik" and detail.startswith("perlu dicek"):
+        return str(_("unsure (%(percent)s%%)") % {"percent": _percent(detail.split()[-1])})
+    if kind == "model":
+        what, _space, rest = detail.partition(" ")
+        parts = rest.split()
+        if what in ("topik", "intent") and len(parts) == 2:
+            label = (TOPIC_LABELS if what == "topik" else INTENT_LABELS).get(parts[0], parts[0])
+            return str(_("the desk's model: %(label)s (%(percent)s%%)")
+                       % {"label": label, "percent": _percent(parts[1])})
+        if what == "kasar" and len(parts) == 1:
+            return str(_("the desk's model: abusive (%(percent)s%%)")
+                       % {"percent": _percent(parts[0])})
+        return str(_("the desk's model: %(words)s") % {"words": detail})
+    phrase = REASON_PHRASES.get(detail)
+    words = str(phrase) if phrase is not None else detail
+    label = {"topik": _("topic: %(words)s"), "intent": _("intent: %(words)s"),
+             "kasar": _("abusive: %(words)s")}.get(kind)
+    return str(label % {"words": words}) if label is not None else str(reason)
+
+
+def _percent(value: str) -> str:
+    try:
+        return str(round(float(value) * 100))
+    except ValueError:
+        return value
+

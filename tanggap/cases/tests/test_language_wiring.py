@@ -120,4 +120,6 @@ def test_case_keeps_the_reasons_behind_its_badges(desk):
     assert case.triage_reasons
     desk.ani.client.force_login(desk.ani.user)
     rows = desk.ani.client.get("/w/bpn/rows").content.decode()
-    assert f'title="{", ".join(case.triage_reasons)}"' in rows
+    # Shown in the reader's language (cases.language.reason_label), the citizen's words as is.
+    assert case.triage_reasons == ["topik:listrik", "intent:mati", "intent:tolong"]
+    assert 'title="topik: listrik, maksud: mati, maksud: tolong"' in rows

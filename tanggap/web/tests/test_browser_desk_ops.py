@@ -53,6 +53,9 @@ class Desk:
 
 
 def _prepare(server):
+    # Map tiles from this server (they 404; the test is about the map, not the pictures), so
+    # the browser reaches nothing but 127.0.0.1.
+    server.extra_env["TANGGAP_MAP_TILES"] = server.url + "/tiles/{z}/{x}/{y}.png"
     setup = set_up_desk(server, operators=["ani", "budi"])
     server.cli("user", "add", "sari", "--workspace", setup.slug, "--role", "supervisor",
                "--password-stdin", stdin=PASSWORD + "\n")
@@ -282,3 +285,51 @@ def test_the_split_view_keeps_the_inbox_and_the_citizens_history_beside_the_case
     page.wait_for_url(f"**/cases/{first}/")
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_selector("#side-list", state="hidden")
+
+
+WATCH_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__violations.push(e.violatedDirective + " " + (e.blockedURI || "inline"));
+});
+"""
+
+
+def test_use_my_location_fills_the_form_and_a_location_is_drawn_under_the_csp(desk, browser):
+    context = browser.new_context(locale="id-ID", permissions=["geolocation"],
+                                  geolocation={"latitude": -1.2654, "longitude": 116.8312})
+    context.set_default_timeout(WAIT_MS)
+    context.add_init_script(WATCH_VIOLATIONS)
+    try:
+        citizen = context.new_page()
+        citizen.goto(f"{desk.server.url}/lapor/{desk.slug}/")
+        citizen.click("#use-location")
+        citizen.wait_for_function(
+            "() => document.querySelector('#id_latitude').value === '-1.265400'")
+        assert citizen.input_value("#id_longitude") == "116.831200"
+        assert citizen.evaluate("window.__violations") == []
+
+        # The case page draws a location (map.js picks up map elements as the panel renders
+        # them): Leaflet's tiles, marker and controls under the desk's strict policy.
+        case_id, _name = desk.inbound("Lampu taman Bekapai mati")
+        page = context.new_page()
+        page.goto(desk.server.url + "/login/")
+        page.fill("input[name=username]", "ani")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**/w/{desk.slug}/")
+        _live(page, desk.url(f"cases/{case_id}/"))
+        page.evaluate("""tiles => {
+            const el = document.createElement("div");
+            el.className = "case-map";
+            Object.assign(el.dataset, {map: "", lat: "-1.2654", lng: "116.8312", tiles,
+                                       attribution: "© OpenStreetMap contributors"});
+            document.querySelector("#panel").appendChild(el);
+        }""", desk.server.url + "/tiles/{z}/{x}/{y}.png")
+        page.wait_for_selector(".case-map .leaflet-marker-icon")
+        page.wait_for_selector(".case-map img.leaflet-tile", state="attached")  # they 404
+        assert "OpenStreetMap" in page.inner_text(".case-map .leaflet-control-attribution")
+        assert page.evaluate("window.__violations") == []
+    finally:
+        context.close()
+

@@ -109,6 +109,15 @@ def test_an_operator_refers_and_sees_the_liaison_answer_live_from_a_phone(desk, 
     assert operator.get_attribute("#suggested-body", "data-body-id") == str(body_id)
     assert operator.input_value("#refer-body") == str(body_id)
     operator.fill("#refer-note", "Mohon dicek gardu di Jl. Sudirman.")
+    # The citizen writes again meanwhile: the live update renders the panel anew, and what the
+    # operator typed for the body stays.
+    again = _api(server, setup, "POST", "/inbound", user="gerbang", json={
+        "channel_id": setup.channel_id, "external_id": "browser-ref-1b",
+        "author": {"id": "warga-ref-1", "name": "Budi Santoso"},
+        "text": "Sudah jam sembilan, masih padam"})
+    assert again.status_code == 201 and again.json()["case_id"] == case_id, again.text
+    operator.wait_for_selector("#panel :text('Sudah jam sembilan, masih padam')")
+    assert operator.input_value("#refer-note") == "Mohon dicek gardu di Jl. Sudirman."
     with operator.expect_response(lambda r: r.url.endswith(f"/cases/{case_id}/referrals")) as sent:
         operator.click("#refer")
     assert sent.value.status == 201

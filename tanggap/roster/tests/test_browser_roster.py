@@ -209,19 +209,29 @@ def test_a_pushed_alert_shows_as_a_notification(browser, desk, stand_in):
                                               version="aes128gcm"))
         assert payload["url"] == f"/w/{setup.slug}/cases/{case_id}/"
 
-        # The push service's part: hand the message to the browser's service worker.
-        page.wait_for_function("navigator.serviceWorker.controller !== null || true")
+        # The push service's part: hand the message to the browser's service worker. The worker
+        # reports what it showed through a promise this test plants in it first: an event to
+        # await, where polling the page's list of notifications raced the worker's push handler.
+        (worker,) = context.service_workers
+        assert worker.url == server.url + "/sw.js"
+        worker.evaluate("""() => {
+          const show = ServiceWorkerRegistration.prototype.showNotification;
+          self.shownForTest = new Promise(resolve => {
+            ServiceWorkerRegistration.prototype.showNotification = function (title, options) {
+              return show.call(this, title, options).then(() => resolve(
+                {title, body: options.body, url: options.data.url}));
+            };
+          });
+        }""")
         registration = next(r for r in registrations if r["scopeURL"] == server.url + "/")
         cdp.send("ServiceWorker.deliverPushMessage", {
             "origin": server.url, "registrationId": registration["registrationId"],
             "data": json.dumps(payload)})
-        page.wait_for_function(
-            "(title) => navigator.serviceWorker.ready.then(r => r.getNotifications())"
-            ".then(ns => ns.some(n => n.title === title))", arg=payload["title"])
+        expected = {"title": payload["title"], "body": payload["body"], "url": payload["url"]}
+        assert worker.evaluate("self.shownForTest") == expected
         shown = page.evaluate(
             "navigator.serviceWorker.ready.then(r => r.getNotifications())"
             ".then(ns => ns.map(n => ({title: n.title, body: n.body, url: n.data.url})))")
-        assert {"title": payload["title"], "body": payload["body"],
-                "url": payload["url"]} in shown
+        assert shown == [expected]
     finally:
         context.close()

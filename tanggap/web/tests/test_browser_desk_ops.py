@@ -309,8 +309,9 @@ def test_use_my_location_fills_the_form_and_a_location_is_drawn_under_the_csp(de
         assert citizen.input_value("#id_longitude") == "116.831200"
         assert citizen.evaluate("window.__violations") == []
 
-        # The case page draws a location (map.js picks up map elements as the panel renders
-        # them): Leaflet's tiles, marker and controls under the desk's strict policy.
+        # The case page draws a location (map.js picks up map elements as they are added):
+        # Leaflet's tiles, marker and controls under the desk's strict policy. The element goes
+        # outside the case panel, which a live event may render again (without it) meanwhile.
         case_id, _name = desk.inbound("Lampu taman Bekapai mati")
         page = context.new_page()
         page.goto(desk.server.url + "/login/")
@@ -324,7 +325,7 @@ def test_use_my_location_fills_the_form_and_a_location_is_drawn_under_the_csp(de
             el.className = "case-map";
             Object.assign(el.dataset, {map: "", lat: "-1.2654", lng: "116.8312", tiles,
                                        attribution: "© OpenStreetMap contributors"});
-            document.querySelector("#panel").appendChild(el);
+            document.body.appendChild(el);
         }""", desk.server.url + "/tiles/{z}/{x}/{y}.png")
         page.wait_for_selector(".case-map .leaflet-marker-icon")
         page.wait_for_selector(".case-map img.leaflet-tile", state="attached")  # they 404

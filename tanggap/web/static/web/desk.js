@@ -55,7 +55,8 @@
     } else if (page === "case") {
       const res = await fetch(desk.dataset.panelUrl, {credentials: "same-origin"});
       if (res.ok) {
-        document.getElementById("panel").innerHTML = await res.text();
+        const html = await res.text();
+        keepingEdits(document.getElementById("panel"), (panel) => { panel.innerHTML = html; });
         const head = document.querySelector(".case-head");
         const reply = document.getElementById("reply-text");
         // With nothing drafted there is nothing to protect: take the version on screen.
@@ -63,6 +64,34 @@
         syncComposer();
         renderPresence();
       }
+    }
+  }
+
+  // A live event renders the case panel again; what the operator was typing in it (a note for
+  // the body, a chosen body, a ticked box) and where the cursor was must survive that.
+  function keepingEdits(container, swap) {
+    const kept = [];
+    container.querySelectorAll("input[id], textarea[id], select[id]").forEach((el) => {
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) kept.push([el.id, "checked", el.checked]);
+      } else if (el.tagName === "SELECT") {
+        if (Array.from(el.options).some((o) => o.selected !== o.defaultSelected)) {
+          kept.push([el.id, "value", el.value]);
+        }
+      } else if (el.type !== "hidden" && el.type !== "file" && el.value !== el.defaultValue) {
+        kept.push([el.id, "value", el.value]);
+      }
+    });
+    const active = document.activeElement;
+    const focused = active && active.id && container.contains(active) ? active.id : null;
+    swap(container);
+    for (const [id, property, value] of kept) {
+      const el = document.getElementById(id);
+      if (el && container.contains(el)) el[property] = value;
+    }
+    if (focused) {
+      const el = document.getElementById(focused);
+      if (el && container.contains(el)) el.focus();
     }
   }
 

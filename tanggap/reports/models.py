@@ -40,6 +40,11 @@ COUNTERS = (
     "sla_next_breached",
 )
 ALL_ROWS_COUNTERS = ("replies", "claims")
+# What a breakdown by a dimension sums (case rows), and what each operator's line sums (their
+# rows): also what the pair slices keep.
+BREAKDOWN_COUNTERS = ("opened", "messages_in", "answered", "thanks_in")
+OPERATOR_COUNTERS = ("claims", "replies", "first_responses", "first_response_seconds",
+                     "resolved", "closed")
 # The dimensions a slice may be of: the whole desk (""), one of DIMENSIONS, or one operator.
 WHOLE, OPERATOR = "", "operator"
 # Response and resolution times are kept as histograms (reports.durations): per metric.
@@ -167,6 +172,35 @@ class RollupSlice(Counts):
     class Meta:
         constraints = [models.UniqueConstraint(
             fields=["workspace_id", "dimension", "value", "day"], name="rollup_slice_key")]
+
+
+class PairSlice(models.Model):
+    """The counts of one day for one value of one dimension by each value of another (case rows:
+    BREAKDOWN_COUNTERS) or by each operator (`by` OPERATOR: OPERATOR_COUNTERS). Stored both ways
+    round, so a report filtered on one value reads its breakdowns and its operators' lines from
+    a few dozen rows a day."""
+
+    workspace_id = models.BigIntegerField()
+    day = models.DateField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=40)
+    by = models.CharField(max_length=12)
+    by_value = models.CharField(max_length=40)
+    opened = models.IntegerField(default=0)
+    messages_in = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    thanks_in = models.IntegerField(default=0)
+    claims = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    first_responses = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["workspace_id", "dimension", "value", "day", "by", "by_value"],
+            name="pair_slice_key")]
 
 
 class DurationSlice(models.Model):

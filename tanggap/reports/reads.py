@@ -1,11 +1,12 @@
 """Reading the roll-ups for a report: counts per day, breakdowns by dimension, each operator's
 work and the histograms of response and resolution times, for a period and filters.
 
-A report with no filter, or one, reads the slices (RollupSlice, DurationSlice): a few hundred
-rows a year per value, whatever the desk's size. A report with two filters or more reads the
-daily roll-up rows of its first filter's value through that dimension's index, and its times
-from the case facts. Both ways answer the same numbers (the slices are sums of the same
-additions), and times are always read as histograms (reports.durations).
+A report with no filter, or one, reads the slices (RollupSlice, PairSlice, DurationSlice): a
+few hundred rows a year per value, whatever the desk's size. A report with two filters or more
+reads the daily roll-up rows of its first filter's value through that dimension's index, and
+its times from the case facts' covering indexes. Both ways answer the same numbers (the
+slices are sums of the same additions), and times are always read as histograms
+(reports.durations).
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from tanggap.reports import durations
 from tanggap.reports.filters import ReportFilter
 from tanggap.reports.models import (
     ALL_ROWS_COUNTERS,
+    BREAKDOWN_COUNTERS,
     COUNTERS,
     DIMENSIONS,
     FIRST_RESPONSE,
     OPERATOR,
+    OPERATOR_COUNTERS,
     WHOLE,
     CaseFact,
     DailyRollup,
     DurationSlice,
+    PairSlice,
     RollupSlice,
 )
 from tanggap.reports.rollup import slice_value
@@ -36,9 +40,6 @@ CASE_LEVEL = Q(operator_id=0)
 # How a report sums the daily rows: case-level counters over the case rows, the others over all.
 _DAY_SUMS = {c: Sum(c) if c in ALL_ROWS_COUNTERS else Sum(c, filter=CASE_LEVEL)
              for c in COUNTERS}
-BREAKDOWN_COUNTERS = ("opened", "messages_in", "answered", "thanks_in")
-OPERATOR_COUNTERS = ("claims", "replies", "first_responses", "first_response_seconds",
-                     "resolved", "closed")
 
 
 def one_slice(f: ReportFilter) -> tuple[str, str] | None:
@@ -108,6 +109,22 @@ def breakdowns(f: ReportFilter) -> dict[str, dict]:
             for counter in BREAKDOWN_COUNTERS:
                 target[counter] += row[counter] or 0
         return found
+    one = one_slice(f)
+    if one is not None:
+        # One filter: its value by each value of the other dimensions, and its own value whole.
+        dimension, value = one
+        rows = (_pairs(f, dimension, value).exclude(by=OPERATOR).values("by", "by_value")
+                .annotate(**{c: Sum(c) for c in BREAKDOWN_COUNTERS}).order_by())
+        for row in rows:
+            target = found[row["by"]][_typed(row["by"], row["by_value"])]
+            for counter in BREAKDOWN_COUNTERS:
+                target[counter] += row[counter] or 0
+        whole = _slices(f, dimension, value).aggregate(
+            **{c: Sum(c) for c in BREAKDOWN_COUNTERS})
+        if any(whole.values()):
+            found[dimension][_typed(dimension, value)] = {
+                c: whole[c] or 0 for c in BREAKDOWN_COUNTERS}
+        return found
     rows = (rollups(f).filter(CASE_LEVEL).values(*DIMENSIONS)
             .annotate(**{c: Sum(c) for c in BREAKDOWN_COUNTERS}).order_by())
     for row in rows:
@@ -116,6 +133,11 @@ def breakdowns(f: ReportFilter) -> dict[str, dict]:
             for counter in BREAKDOWN_COUNTERS:
                 target[counter] += row[counter] or 0
     return found
+
+
+def _pairs(f: ReportFilter, dimension: str, value: str):
+    return PairSlice.objects.filter(workspace_id=f.workspace_id, dimension=dimension,
+                                    value=value, day__gte=f.start, day__lte=f.end)
 
 
 def _typed(dimension: str, value: str):
@@ -132,6 +154,11 @@ def operators(f: ReportFilter) -> dict[int, dict[str, int]]:
         rows = (_slices(f, OPERATOR).values("value")
                 .annotate(**{c: Sum(c) for c in OPERATOR_COUNTERS}).order_by())
         return {int(row.pop("value")): {k: v or 0 for k, v in row.items()} for row in rows}
+    one = one_slice(f)
+    if one is not None:
+        rows = (_pairs(f, *one).filter(by=OPERATOR).values("by_value")
+                .annotate(**{c: Sum(c) for c in OPERATOR_COUNTERS}).order_by())
+        return {int(row.pop("by_value")): {k: v or 0 for k, v in row.items()} for row in rows}
     rows = (rollups(f).exclude(CASE_LEVEL).values("operator_id")
             .annotate(**{c: Sum(c) for c in OPERATOR_COUNTERS}).order_by())
     return {row.pop("operator_id"): {k: v or 0 for k, v in row.items()} for row in rows}

@@ -26,9 +26,9 @@ What it reads from the trail:
   sla.breached                a clock of the case ran out (its met/breached count)
 
 Every count also lands in the slices (RollupSlice: the whole desk, each value of each dimension,
-each operator) and every first-response and resolution time in their histograms
-(DurationSlice), from the same additions, so a correction moves those too. A report with at
-most one filter reads only slices.
+each operator; PairSlice: each value of a dimension by each value of another and by operator)
+and every first-response and resolution time in their histograms (DurationSlice), from the same
+additions, so a correction moves those too. A report with at most one filter reads only slices.
 
 Policy events are applied before the case events of their batch: a policy set in the same few
 seconds as a case's first reply may or may not count for it.
@@ -50,15 +50,18 @@ from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction, M
 from tanggap.reports import durations, locations
 from tanggap.reports.models import (
     ALL_ROWS_COUNTERS,
+    BREAKDOWN_COUNTERS,
     COUNTERS,
     DIMENSIONS,
     FIRST_RESPONSE,
     OPERATOR,
+    OPERATOR_COUNTERS,
     RESOLUTION,
     WHOLE,
     CaseFact,
     DailyRollup,
     DurationSlice,
+    PairSlice,
     ReferralFact,
     RollupSlice,
     SlaPolicyFact,
@@ -95,8 +98,8 @@ def rebuild(*, now: datetime) -> feed.FeedRun:
     """Forget every fact and roll-up and read the whole audit trail again (after a change of
     the roll-up rules, or of settings.TIME_ZONE)."""
     with transaction.atomic():
-        for model in (CaseFact, DailyRollup, RollupSlice, DurationSlice, ReferralFact,
-                      SlaPolicyFact):
+        for model in (CaseFact, DailyRollup, RollupSlice, PairSlice, DurationSlice,
+                      ReferralFact, SlaPolicyFact):
             model.objects.all().delete()
         row = feed.cursor(FEED)
         row.last_id, row.gaps = 0, {}
@@ -348,6 +351,7 @@ def _converter(field):
 def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
     rows = []
     slices: dict[tuple, Counter] = defaultdict(Counter)
+    pairs: dict[tuple, Counter] = defaultdict(Counter)
     times: Counter = Counter()
     for key, counts in deltas.items():
         plain = [counts.get(c, 0) for c in COUNTERS]
@@ -363,8 +367,19 @@ def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
             if shared:
                 for dimension, value in targets:
                     slices[(workspace_id, day, dimension, value)].update(shared)
+            work = {c: counts[c] for c in OPERATOR_COUNTERS if counts.get(c)}
+            if work:
+                for dimension, value in targets[1:]:
+                    pairs[(workspace_id, dimension, value, day, OPERATOR,
+                           str(operator))].update(work)
             continue
         own = {c: n for c, n in zip(COUNTERS, plain, strict=True) if n}
+        seen = {c: counts[c] for c in BREAKDOWN_COUNTERS if counts.get(c)}
+        if seen:
+            for dimension, value in targets[1:]:
+                for by, by_value in targets[1:]:
+                    if by != dimension:
+                        pairs[(workspace_id, dimension, value, day, by, by_value)].update(seen)
         hist = [(name.split("#")[0], int(name.split("#")[1]), n)
                 for name, n in counts.items() if n and "#" in name]
         for dimension, value in targets:
@@ -376,8 +391,14 @@ def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
     _additions(RollupSlice, ("workspace_id", "day", "dimension", "value"), COUNTERS,
                [(*key, *(c.get(name, 0) for name in COUNTERS))
                 for key, c in slices.items() if any(c.values())])
+    _additions(PairSlice, ("workspace_id", "dimension", "value", "day", "by", "by_value"),
+               PAIR_COUNTERS, [(*key, *(c.get(name, 0) for name in PAIR_COUNTERS))
+                               for key, c in pairs.items() if any(c.values())])
     _additions(DurationSlice, ("workspace_id", "dimension", "value", "metric", "day", "bucket"),
                ("count",), [(*key, n) for key, n in times.items() if n])
+
+
+PAIR_COUNTERS = (*BREAKDOWN_COUNTERS, *OPERATOR_COUNTERS)
 
 
 def slice_value(value) -> str:

@@ -306,3 +306,36 @@ def test_without_a_policy_no_clock_is_counted(desk):
     rollup.catch_up(now=T0 + timedelta(days=5))
     assert _sla(desk.bpn.pk, "sla_first_met", "sla_first_breached", "sla_resolution_met",
                 "sla_resolution_breached") == (0, 0, 0, 0)
+
+
+def test_the_pair_slices_backfilled_from_the_daily_rows_equal_the_counted_ones(desk):
+    import importlib
+
+    from django.apps import apps
+
+    from tanggap.reports.models import PairSlice
+
+    first = desk.inbound(text="Lampu jalan di Jl. Sudirman mati", now=T0).case
+    desk.inbound(text="Terima kasih pak, mantap", author_id="w2", external_id="m2",
+                 now=T0 + timedelta(days=1))
+    claim_case(case_id=first.pk, actor=desk.ani.user, now=T0)
+    reply(desk, first, desk.ani, at=T0 + timedelta(hours=1))
+    set_case_status(case_id=first.pk, actor=desk.ani.user, status="selesai",
+                    now=T0 + timedelta(days=2))
+    rollup.catch_up(now=T0 + timedelta(days=2))
+
+    def pairs():
+        return {(p.dimension, p.value, p.day, p.by, p.by_value): (
+            p.opened, p.messages_in, p.answered, p.thanks_in, p.claims, p.replies,
+            p.first_responses, p.first_response_seconds, p.resolved, p.closed)
+            for p in PairSlice.objects.all() if any((p.opened, p.messages_in, p.answered,
+                                                     p.thanks_in, p.claims, p.replies,
+                                                     p.resolved, p.closed))}
+
+    counted = pairs()
+    assert counted[("topic", "penerangan_jalan", T0.date(), "operator",
+                    str(desk.ani.user.pk))][4:8] == (1, 1, 1, 3600)
+    PairSlice.objects.all().delete()
+    migration = importlib.import_module("tanggap.reports.migrations.0004_pair_slices")
+    migration.pairs_from_the_daily_rows(apps, None)
+    assert pairs() == counted

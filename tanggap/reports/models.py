@@ -224,6 +224,22 @@ class DurationSlice(models.Model):
                                 name="duration_slice_day_idx")]
 
 
+class ThanksFact(models.Model):
+    """A citizen message the desk's triage read as thanks, for the monthly report's notable
+    thanks (its words are read from the message itself when the report is made)."""
+
+    message_id = models.BigIntegerField(primary_key=True)
+    workspace_id = models.BigIntegerField()
+    case_id = models.BigIntegerField()
+    day = models.DateField()
+    platform = models.CharField(max_length=20)
+    confidence = models.FloatField(default=0)
+    length = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "day"], name="thanksfact_day_idx")]
+
+
 class SlaPolicyFact(models.Model):
     """A service-level policy in force, as the trail told it (sla.policy_set and
     sla.policy_removed): which cases it is for and which of their clocks it keeps."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from django.utils import formats
@@ -39,11 +39,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from tanggap.cases.models import Direction, Message
+from tanggap.cases.models import Message
 from tanggap.connectors.models import Platform
 from tanggap.reports import queries
 from tanggap.reports.filters import ReportFilter
-from tanggap.reports.models import ReferralFact
+from tanggap.reports.models import ReferralFact, ThanksFact
 
 STEPS = ("numbers", "volume", "topics", "times", "bodies", "thanks", "pdf")
 BRAND = colors.HexColor("#0b5394")
@@ -318,14 +318,14 @@ def _thanks(workspace_id: int, start: date, end: date, styles, font: str) -> lis
     from tanggap.reports.rollup import zone
 
     tz = zone()
-    since = datetime.combine(start, datetime.min.time(), tzinfo=tz)
-    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-    messages = (Message.objects.filter(workspace_id=workspace_id, direction=Direction.IN,
-                                       created_at__gte=since, created_at__lt=until,
-                                       triage__intent="apresiasi")
-                .select_related("channel").order_by("-created_at")[:200])
-    chosen = sorted(messages, key=lambda m: (-float((m.triage or {}).get("confidence") or 0),
-                                             -len(m.text)))[:5]
+    # The thanks the triage was surest of, the longer first (reports.ThanksFact, kept by the
+    # roll-up: the messages table has no index by day).
+    best = list(ThanksFact.objects.filter(workspace_id=workspace_id, day__gte=start,
+                                          day__lte=end)
+                .order_by("-confidence", "-length", "-message_id")
+                .values_list("message_id", flat=True)[:5])
+    by_id = {m.pk: m for m in Message.objects.filter(pk__in=best).select_related("channel")}
+    chosen = [by_id[pk] for pk in best if pk in by_id]
     if not chosen:
         return [Paragraph(_("No thanks were received this month."), styles["body"])]
     out = []

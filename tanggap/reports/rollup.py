@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models.functions import Length
 
 from tanggap.audit import feed
 from tanggap.audit.models import AuditEvent
@@ -65,6 +66,7 @@ from tanggap.reports.models import (
     ReferralFact,
     RollupSlice,
     SlaPolicyFact,
+    ThanksFact,
 )
 
 FEED = "reports.rollup"
@@ -99,7 +101,7 @@ def rebuild(*, now: datetime) -> feed.FeedRun:
     the roll-up rules, or of settings.TIME_ZONE)."""
     with transaction.atomic():
         for model in (CaseFact, DailyRollup, RollupSlice, PairSlice, DurationSlice,
-                      ReferralFact, SlaPolicyFact):
+                      ReferralFact, SlaPolicyFact, ThanksFact):
             model.objects.all().delete()
         row = feed.cursor(FEED)
         row.last_id, row.gaps = 0, {}
@@ -154,6 +156,7 @@ def apply_events(events: list[AuditEvent], now: datetime) -> None:
     _upsert_facts(changed)
     referrals.save()
     _upsert_rollups(deltas)
+    _keep_thanks(readings, cases)
 
 
 def _new_fact(case: Case) -> CaseFact:
@@ -424,7 +427,8 @@ def _additions(model, keys: tuple, counters: tuple, rows: list) -> None:
 
 
 def _message_readings(by_case: dict[int, list[AuditEvent]]) -> dict:
-    """{(case_id, created_at): triage} of the citizen messages the batch's events stored."""
+    """{(case_id, created_at): triage} of the citizen messages the batch's events stored (a
+    triage carries "_message" and "_length" here, for the thanks kept below)."""
     wanted = {(e.case_id, e.created_at) for events in by_case.values() for e in events
               if e.action in MESSAGE_ACTIONS}
     if not wanted:
@@ -433,11 +437,29 @@ def _message_readings(by_case: dict[int, list[AuditEvent]]) -> dict:
     found = {}
     rows = Message.objects.filter(case_id__in={case_id for case_id, _ in wanted},
                                   direction=Direction.IN, created_at__gte=since).values_list(
-        "case_id", "created_at", "triage")
-    for case_id, created_at, triage in rows:
-        if (case_id, created_at) in wanted:
-            found.setdefault((case_id, created_at), triage or {})
+        "id", "case_id", "created_at", "triage", Length("text"))
+    for message_id, case_id, created_at, triage, length in rows:
+        if (case_id, created_at) in wanted and (case_id, created_at) not in found:
+            found[(case_id, created_at)] = {**(triage or {}), "_message": message_id,
+                                            "_length": length or 0}
     return found
+
+
+def _keep_thanks(readings: dict, cases: dict) -> None:
+    thanks = []
+    for (case_id, at), reading in readings.items():
+        case = cases.get(case_id)
+        if reading.get("intent") != "apresiasi" or case is None:
+            continue
+        try:
+            confidence = float(reading.get("confidence") or 0)
+        except (TypeError, ValueError):
+            confidence = 0.0
+        thanks.append(ThanksFact(message_id=reading["_message"], workspace_id=case.workspace_id,
+                                 case_id=case_id, day=local_day(at),
+                                 platform=case.channel.platform, confidence=confidence,
+                                 length=reading["_length"]))
+    ThanksFact.objects.bulk_create(thanks, ignore_conflicts=True)
 
 
 def _areas(by_case: dict[int, list[AuditEvent]]) -> dict[int, str]:

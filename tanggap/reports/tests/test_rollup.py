@@ -339,3 +339,28 @@ def test_the_pair_slices_backfilled_from_the_daily_rows_equal_the_counted_ones(d
     migration = importlib.import_module("tanggap.reports.migrations.0004_pair_slices")
     migration.pairs_from_the_daily_rows(apps, None)
     assert pairs() == counted
+
+
+def test_the_thanks_backfilled_from_the_messages_equal_the_kept_ones(desk):
+    import importlib
+
+    from django.apps import apps
+
+    from tanggap.reports.models import ThanksFact
+
+    desk.inbound(text="Terima kasih pak, lampunya sudah menyala lagi. Mantap pelayanannya!",
+                 now=T0)
+    desk.inbound(text="Lampu jalan mati di Jl. Sudirman", author_id="w2", external_id="m2",
+                 now=T0)
+    rollup.catch_up(now=T0)
+
+    def kept():
+        return list(ThanksFact.objects.order_by("message_id").values_list(
+            "message_id", "workspace_id", "case_id", "day", "platform", "length"))
+
+    counted = kept()
+    assert len(counted) == 1 and counted[0][3:] == (T0.date(), "web", 67)
+    ThanksFact.objects.all().delete()
+    importlib.import_module("tanggap.reports.migrations.0005_thanks_facts"
+                            ).thanks_from_the_messages(apps, None)
+    assert kept() == counted

@@ -213,3 +213,25 @@ def test_the_sla_section_counts_met_and_breached(desk):
     section = response.context["report"].section("sla")
     assert not section.absent
     assert [row[1:] for row in section.table.rows] == [[2, 1, 66.7, 0, 0, None, 0]]
+
+
+def test_the_monthly_report_quotes_the_thanks_of_its_month(lived_in):
+    from datetime import date
+
+    from django.utils.translation import gettext
+
+    from tanggap.reports import monthly
+    from tanggap.reports.models import ThanksFact
+
+    desk = lived_in
+    thanks = ThanksFact.objects.get(workspace_id=desk.bpn.pk)
+    assert (thanks.day, thanks.platform) == (date(2026, 11, 18), "web")
+    regular, bold = monthly._fonts()
+    styles = monthly._styles(regular, bold)
+    november = [p.text for p in monthly._thanks(desk.bpn.pk, date(2026, 11, 1),
+                                                 date(2026, 11, 30), styles, regular)]
+    assert "jalannya sudah diperbaiki" in november[0]
+    assert not any("Warga" in text for text in november)  # never a name
+    october = [p.text for p in monthly._thanks(desk.bpn.pk, date(2026, 10, 1),
+                                                date(2026, 10, 31), styles, regular)]
+    assert october == [gettext("No thanks were received this month.")]

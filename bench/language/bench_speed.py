@@ -44,7 +44,7 @@ def clear_caches(model=None) -> None:
     for cached in (repair_word, _chunk_tokens, _suspicious, _word_features, affixed_root):
         cached.cache_clear()
     if model is not None:
-        model._word_ids.clear()
+        model.clear_caches()
 
 
 def replies() -> list[str]:

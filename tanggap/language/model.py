@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .normalize import EMOJI, MENTION, PUNCT, URL, Token
+from .normalize import EMOJI, MENTION, PUNCT, URL, Token, _chunk_tokens
 
 FORMAT = "tanggap-language-model"
 VERSION = 2
@@ -100,6 +100,25 @@ class _WordRows(dict):
         rows = [get(norm, -1), get(base, -1) if base != norm else -1]
         rows += [gram(padded[i:i + n], -1) for n in (3, 4, 5) for i in range(size - n + 1)]
         found = self[key] = tuple(filter((-1).__ne__, rows))
+        return found
+
+
+class _ChunkRows(dict):
+    """A space-separated chunk (``normalize.split_chunks``) → the vocabulary rows of its
+    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; none repeated, none
+    unknown) and its words for word pairs. Citizens repeat whole chunks ("jalan", "rusak,"),
+    so a message seen for the first time is mostly chunks seen before: one lookup each."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__()
+        self.model = model
+
+    def __missing__(self, chunk: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        tokens = _chunk_tokens(chunk)
+        rows: list[int] = []
+        self.model._token_rows(tokens, rows.extend)
+        rows = [row for row in dict.fromkeys(rows) if row >= 0]
+        found = self[chunk] = (tuple(rows), tuple(t[2] for t in tokens if t[5] not in _NOT_WORDS))
         return found
 
 
@@ -176,38 +195,43 @@ class Model:
     _index: dict[str, int] = field(default_factory=dict, repr=False)
     _word_ids: _WordRows = field(default_factory=lambda: _WordRows({}), repr=False)
     _is_word: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    _chunk_ids: _ChunkRows = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
         self._index = {word: i for i, word in enumerate(self.vocab)}
         self._word_ids = _WordRows(self._index)
+        self._chunk_ids = _ChunkRows(self)
         # Reasons name words and word pairs, not character grams or the rules' own verdicts.
         self._is_word = np.array([not word.startswith(("#", "rule:")) for word in self.vocab],
                                  dtype=bool)
 
-    def encode(self, docs: Sequence[tuple[list[Token], Sequence[str]]]) -> Encoded:
+    def encode(self, docs: Sequence[tuple[list[Token], Sequence[str]]],
+               chunks: Sequence[list[str] | None] | None = None) -> Encoded:
         """The vocabulary rows of ``features(tokens, extra)`` for each ``(tokens, extra)``,
-        without building the feature strings again (each word's rows are cached), and their
-        weighted sums (what ``features`` + a sparse product would give, in one pass)."""
+        without building the feature strings again (each word's rows are cached, and each
+        chunk's where ``chunks`` gives a message's ``split_chunks``), and their weighted sums
+        (what ``features`` + a sparse product would give, in one pass)."""
         self._bound_caches()
         flat: list[int] = []
         extend = flat.extend
         counts = []
-        for tokens, extra in docs:
+        for i, (tokens, extra) in enumerate(docs):
             before = len(flat)
-            self._rows(tokens, extra, extend)
+            self._rows(tokens, extra, extend, None if chunks is None else chunks[i])
             counts.append(len(flat) - before)
         if len(counts) == 1:
             return self._encoded_one(flat)
         return self._encoded(flat, counts)
 
-    def encode_one(self, tokens: list[Token], extra: Sequence[str]) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
-        """``encode([(tokens, extra)])`` for one message, as ``(ids, sums)`` (the row of
-        sums alone): the same arithmetic in the same order, without the batch's arrays."""
+    def encode_one(self, tokens: list[Token], extra: Sequence[str],
+                   chunks: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``encode([(tokens, extra)], [chunks])`` for one message, as ``(ids, sums)`` (the
+        row of sums alone): the same arithmetic in the same order, without the batch's
+        arrays."""
         self._bound_caches()
         found: set[int] = set()
-        self._rows(tokens, extra, found.update)
+        self._rows(tokens, extra, found.update, chunks)
         found.discard(-1)
         ids = np.fromiter(found, dtype=np.intp, count=len(found))
         ids.sort()  # the order of the sum below, as ``_encoded_one`` adds them
@@ -219,21 +243,39 @@ class Model:
     def _bound_caches(self) -> None:
         if len(self._word_ids) > 100_000:
             self._word_ids.clear()
+        if len(self._chunk_ids) > 100_000:
+            self._chunk_ids.clear()
 
-    def _rows(self, tokens: list[Token], extra: Sequence[str], add: Callable) -> None:
+    def clear_caches(self) -> None:
+        """Forget every word and chunk seen (as a freshly loaded model)."""
+        self._word_ids.clear()
+        self._chunk_ids.clear()
+
+    def _rows(self, tokens: list[Token], extra: Sequence[str], add: Callable,
+              chunks: list[str] | None = None) -> None:
         """``add`` the vocabulary rows of one message's features (-1 for those the model does
-        not know; repeats included: the caller dedupes)."""
+        not know; repeats included: the caller dedupes). ``chunks``: the message's
+        ``split_chunks``, whose tokens ``tokens`` are (None: look each token up)."""
         get = self._index.get
         add(map(get, extra, repeat(-1, len(extra))))
+        if chunks is None:
+            self._token_rows(tokens, add)
+            words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
+        else:
+            cached = list(map(self._chunk_ids.__getitem__, chunks))
+            add(chain.from_iterable([rows for rows, _words in cached]))
+            words = list(chain.from_iterable([words for _rows, words in cached]))
+        # Word pairs are mostly new to a message: joining them beats caching them.
+        add(map(get, map(" ".join, zip(words, words[1:], strict=False)), repeat(-1)))
+
+    def _token_rows(self, tokens: list[Token], add: Callable) -> None:
+        """``add`` the vocabulary rows of each token's own features (all but word pairs)."""
         # Word rows by C-level passes: the per-token Python loop was the hot spot.
         add(chain.from_iterable(map(self._word_ids.__getitem__, dict.fromkeys(
             [t[1:3] for t in tokens if t[5] not in _NOT_PLAIN_WORDS]))))
         others = [t for t in tokens if t[5] in _NOT_PLAIN_WORDS]
         if others:
             add([self._special_row(token) for token in others])
-        words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
-        # Word pairs are mostly new to a message: joining them beats caching them.
-        add(map(get, map(" ".join, zip(words, words[1:], strict=False)), repeat(-1)))
 
     def _special_row(self, token: Token) -> int:
         kind = token[5]

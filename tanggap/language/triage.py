@@ -20,7 +20,7 @@ import numpy as np
 from .matching import find_kasar
 from .model import HEADS, Encoded, Head, Model, _softmax_rows, features
 from .model import fit as fit_model
-from .normalize import normalize
+from .normalize import chunk_tokens, normalize, split_chunks
 from .rules import rule_verdicts
 
 TOPICS = (
@@ -117,7 +117,7 @@ def _score_many(read: list[_Read], model: Model | None) -> tuple[np.ndarray, ...
     if not heads:
         return topics, thresholds, intents, kasar, p_true
     encoded = model.encode([(r.tokens, _rule_features(r.topics, r.intents, r.kasar))
-                            for r in read])
+                            for r in read], [r.chunks for r in read])
     topic_head, intent_head, kasar_head = (heads.get(name) for name in HEADS)
     if topic_head is not None:
         spoke = encoded.known | topic_rules.any(axis=1)
@@ -161,15 +161,25 @@ class _Read:
     topics: dict[str, float]
     intents: dict[str, float]
     kasar: bool
+    chunks: list[str] | None = None  # ``split_chunks`` of the text, the model's cache key
 
 
 def _read(text: str) -> _Read:
-    tokens = normalize(text)
+    chunks = split_chunks(text)
+    # Classifying needs no spans, so tokens keep the offsets into their chunk (cheaper)...
+    tokens = normalize(text) if chunks is None else chunk_tokens(chunks)
     reasons: list[str] = []
     topics, intents = rule_verdicts(tokens, reasons)
     kasar_hits = find_kasar(tokens)
+    if kasar_hits and chunks is not None:
+        # ...but the kasar detector tells two hits apart by span and excuses names by where
+        # they stand. Offsets within chunks can only add hits (no span merged, no name
+        # excused wrongly), never remove one, so no hit there means none on the text's own
+        # spans; the rare message with one is read again with them.
+        tokens = normalize(text)
+        kasar_hits = find_kasar(tokens)
     reasons.extend(f"kasar:{tokens[hit.first].base}" for hit in kasar_hits)
-    return _Read(tokens, reasons, topics, intents, bool(kasar_hits))
+    return _Read(tokens, reasons, topics, intents, bool(kasar_hits), chunks)
 
 
 def _results(read: list[_Read], topics: np.ndarray, thresholds: np.ndarray,
@@ -274,7 +284,8 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     heads = model.heads if model is not None else None
     if not heads:
         return _Scored(topics, threshold, intents, kasar, None)
-    ids, sums = model.encode_one(r.tokens, _rule_features(rules_topics, rules_intents, kasar))
+    ids, sums = model.encode_one(r.tokens, _rule_features(rules_topics, rules_intents, kasar),
+                                 r.chunks)
     known = len(ids) > 0
     reasons = r.reasons
     topic_head = heads.get("topic")

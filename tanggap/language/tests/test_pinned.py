@@ -86,3 +86,45 @@ def test_numpys_pairwise_sum_is_reproduced_to_the_last_bit():
                 sparse = np.zeros(n)
                 sparse[rng.choice(n, kept, replace=False)] = values[:kept]
                 assert triage._sum(sparse.tolist()) == float(sparse.sum())
+
+
+SPACES = "jalan\u00a0rusak\x1cparah\u2028min\u3000tolong  \t\n lampu\u200bmati"
+
+
+def test_chunks_are_the_spans_normalize_tokenises_one_by_one():
+    from tanggap.language.normalize import _CHUNK, chunk_tokens, normalize, split_chunks
+
+    for text in [SPACES, *TEXTS]:
+        chunks = split_chunks(text)
+        if chunks is None:  # a spelled-out run crosses a space: tokenised whole
+            continue
+        assert chunks == _CHUNK.findall(text)
+        # The same tokens, with offsets into their chunk instead of into the text.
+        assert ([(t.text, t.base, t.norm, t.kind) for t in chunk_tokens(chunks)]
+                == [(t.text, t.base, t.norm, t.kind) for t in normalize(text)])
+    assert split_chunks("a n j i n g kalian") is None
+
+
+def test_kasar_hits_are_found_on_the_texts_own_spans():
+    # Within their chunks both words stand at 0: the detector must still see two words, and
+    # see that "Chi" stands inside the text (a name), not at its start.
+    assert [r for r in classify("tai tai").reasons if r.startswith("kasar:")] == [
+        "kasar:tai", "kasar:tai"]
+    assert classify("Latihan Tai Chi setiap pagi").kasar is False
+    assert classify("dasar tai, dasar tai!").kasar is True
+    read = triage._read("tai tai")
+    assert [t.start for t in read.tokens] == [0, 4]
+
+
+def test_a_messages_rows_are_the_same_from_its_chunks_and_from_its_tokens(model):
+    from tanggap.language.normalize import split_chunks
+
+    model.clear_caches()
+    for _ in range(2):  # first sight, then every chunk cached
+        for text in [SPACES, *TEXTS]:
+            read = triage._read(text)
+            extra = triage._rule_features(read.topics, read.intents, read.kasar)
+            ids, sums = model.encode_one(read.tokens, extra, split_chunks(text))
+            want_ids, want_sums = model.encode_one(read.tokens, extra)
+            assert ids.tolist() == want_ids.tolist()
+            assert sums.tolist() == want_sums.tolist()

@@ -922,7 +922,8 @@ def record_delivery_update(*, message: Message, status: str, platform_status: st
                            external_id: str, now: datetime) -> bool:
     """The platform reported later what became of a reply (a status webhook): move its shown
     status to `status` (sent or failed). False when it shows that already. Runs inside the
-    caller's transaction, which holds the lock of the platform's record of that send."""
+    caller's transaction, which holds the message's row lock (taken before the lock of the
+    platform's record of that send: the one lock order of connectors/delivery.py)."""
     if message.delivery_status == status:
         return False
     before = {"status": message.delivery_status}

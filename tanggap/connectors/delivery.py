@@ -13,6 +13,10 @@ a platform (on SQLite that would stall every webhook):
   3. finish (one transaction): the outbound record, and the delivery status, error and platform
      id on the message (cases.actions.record_delivery: an audit event, a live event on commit).
 
+Lock order: the message row, then its outbound record, and no other row (`of=("self",)`: a
+joined case or channel is read, not locked). The status and echo webhooks (actions/outbound.py)
+keep the same order, so they cannot deadlock with a finishing deliverer on PostgreSQL.
+
 A retryable failure (429, 5xx, timeout) does not sleep in the worker: the record waits in state
 `retry` and the task is queued again to run after the back-off (`run_after`), so a worker is
 never held by a platform's Retry-After. After CONNECTORS_MAX_ATTEMPTS attempts, a send whose
@@ -124,7 +128,7 @@ def _context(message: Message, now: datetime) -> SendContext:
 def _prepare(message_id: int, now: datetime) -> _Prepared | DeliveryOutcome | None:
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .filter(pk=message_id, direction=Direction.OUT, delivery_status=DeliveryStatus.PENDING)
             .select_related("channel")
             .first()
@@ -283,7 +287,7 @@ def _finish(prepared: _Prepared, result: DeliveryOutcome | _Retry,
             now: datetime) -> DeliveryOutcome:
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .filter(pk=prepared.message_id, delivery_status=DeliveryStatus.PENDING)
             .select_related("case")
             .first()

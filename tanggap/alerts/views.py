@@ -2,6 +2,8 @@
 
 - `/manifest.webmanifest`: name, icons, start URL and display mode, so a phone can add the desk
   to its home screen.
+- `/favicon.ico`: the desk's icon, where every browser looks for it first (the pages also name it
+  with `<link rel="icon">`; this keeps a 404 per new tab out of the log).
 - `/sw.js`: the service worker, served from the site's root so its scope is the whole desk (a
   script under /static/ could only control /static/). It shows pushed alerts and opens the case
   when one is tapped; it caches nothing (a desk must never show stale claims).
@@ -59,6 +61,13 @@ def manifest(request):
 @cache
 def _worker_source() -> bytes:
     return SERVICE_WORKER.read_bytes()
+
+
+@require_GET
+def favicon(request):
+    response = redirect(static("alerts/icon-192.png"))
+    response["Cache-Control"] = "max-age=86400"
+    return response
 
 
 @require_GET

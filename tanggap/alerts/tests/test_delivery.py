@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core import mail
+from django.templatetags.static import static
 
 from tanggap.alerts import actions, vapid
 from tanggap.alerts.delivery import deliver
@@ -177,6 +178,8 @@ def test_the_pwa_is_served_from_the_root(client):
     assert b'addEventListener("push"' in worker.content
     # Under the desk's CSP: no inline script on the page that registers it.
     assert "script-src 'self'" in worker["Content-Security-Policy"]
+    icon = client.get("/favicon.ico")
+    assert (icon.status_code, icon["Location"]) == (302, static("alerts/icon-192.png"))
 
 
 def test_the_subscription_endpoint_needs_a_login_and_csrf(zoned, client):

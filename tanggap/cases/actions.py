@@ -196,6 +196,10 @@ def ingest_inbound(
     if kind is not None and kind not in CaseKind.values:
         raise InvalidInput(_("Unknown kind %(kind)r.") % {"kind": kind})
     reading = desk_language.triage(text, workspace_id=channel.workspace_id, now=now)
+    # The search index's words of the text, read here like the triage: outside the write
+    # transaction, which on SQLite is every writer's turn (a group commit's leader runs its
+    # batch's pieces one after the other).
+    text_words = search.document_words(text)
     author_name = clean_name(author_name)
     for attempt in range(3):
         try:
@@ -207,7 +211,7 @@ def ingest_inbound(
                 author_name=author_name, text=text, now=now,
                 thread_id=thread_id, attachments=attachments or [],
                 platform_created_at=platform_created_at, kind=kind, reading=reading, actor=actor,
-                truncated_from=truncated_from,
+                truncated_from=truncated_from, text_words=text_words,
             ))
         except IntegrityError:
             # Our transaction rolled back whole. Either another one stored the same platform
@@ -296,7 +300,8 @@ def _topic_fields(reading: dict) -> dict:
 
 
 def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_id, attachments,
-            platform_created_at, kind, reading, actor, truncated_from=None) -> InboundResult:
+            platform_created_at, kind, reading, actor, truncated_from=None,
+            text_words=None) -> InboundResult:
     # The statements below are tanggap.conf.statements' precompiled ones, not the ORM's: this is
     # the hottest write path (every citizen message), and building the same SQL again on each
     # call was most of its CPU. They read and write the same rows and columns the ORM would.
@@ -346,7 +351,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
     if case is None:
         kind = kind or INTENT_TO_KIND.get(reading.get("intent"), CaseKind.LAINNYA)
         case = _new_case(channel, contact, thread_id, kind, reading, now)
-        search.index_new_case(case, contact, text)
+        search.index_new_case(case, contact, text, text_words=text_words)
         events.record(
             workspace_id=case.workspace_id, actor=actor, action="case.opened", now=now,
             case=case, obj=case, after=_snapshot(case),
@@ -393,7 +398,7 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
         # The name is in every document of the contact's cases (this message included).
         search.reindex_contact(contact.pk)
     elif not created_case:
-        search.add_text(case.pk, text)
+        search.add_text(case.pk, text, words=text_words)
     _publish(case, "inbound")
     return InboundResult(case, message, True)
 

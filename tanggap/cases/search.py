@@ -98,14 +98,19 @@ def case_document(*, name: str, handle: str, tracking_number: str, texts) -> str
 # Writing documents (inside the caller's transaction)
 
 
-def index_new_case(case, contact, text: str) -> None:
+def index_new_case(case, contact, text: str, *, text_words: str | None = None) -> None:
+    """`text_words`: `document_words(text)` if the caller read it already, outside its write
+    transaction (the inbound does, so the writers' lock is not held while the text is read)."""
     from tanggap.cases.models import CaseSearch
 
+    if text_words is None:
+        text_words = document_words(text)
+    # The same words as case_document(...): document_words is the words of each text in turn.
+    head = document_words(contact.display_name, contact.external_id, case.tracking_number)
     # On every new case: the precompiled INSERT (tanggap.conf.statements), not the ORM's.
     statements.insert(CaseSearch(
         case_id=case.pk, workspace_id=case.workspace_id,
-        words=case_document(name=contact.display_name, handle=contact.external_id,
-                            tracking_number=case.tracking_number, texts=[text])))
+        words=" ".join(part for part in (head, text_words) if part)))
 
 
 @cache
@@ -117,10 +122,11 @@ def _append_sql(vendor: str) -> str:
             f" WHERE {statements.column(CaseSearch, 'case')} = %s")
 
 
-def add_text(case_id: int, text: str) -> None:
-    """Append the words of a new message or note to the case's document."""
-
-    words = document_words(text)
+def add_text(case_id: int, text: str, *, words: str | None = None) -> None:
+    """Append the words of a new message or note to the case's document (`words`: its
+    `document_words(text)`, if the caller read them already)."""
+    if words is None:
+        words = document_words(text)
     if not words:
         return
     # On every follow-up: one UPDATE written once (the ORM's Concat was rebuilt per call).

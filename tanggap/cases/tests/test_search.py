@@ -109,6 +109,20 @@ def test_the_index_is_written_in_the_writer_transaction(desk):
     assert not CaseSearch.objects.exists()
 
 
+def test_the_inbound_writes_the_document_a_rebuild_from_the_rows_writes(desk, three):
+    """The inbound reads the text's words before its transaction and joins them to the name's,
+    handle's and tracking number's inside it: the same words, in the same order, as the
+    document rebuilt from the rows (a new case and a follow-up of the same author)."""
+    lampu, air, _other = three
+    actions.ingest_inbound(channel=desk.web, external_id="b2", author_id="w-air",
+                           author_name="Ibu Ñoño Café", text="Masih keruh, gak bisa dipakai",
+                           now=timezone.now() + timedelta(minutes=1))
+    written = dict(CaseSearch.objects.values_list("case_id", "words"))
+    assert "tidak" in written[air.pk].split() and "nono" in written[air.pk].split()
+    assert search.reindex_cases([lampu.pk, air.pk]) == 2
+    assert dict(CaseSearch.objects.values_list("case_id", "words")) == written
+
+
 def test_reindex_rebuilds_from_the_rows(desk, three):
     """What an erasure calls after it rewrote messages: the old words are gone from the index."""
     lampu, _air, _other = three

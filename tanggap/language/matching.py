@@ -16,7 +16,7 @@ from itertools import compress, count
 from typing import NamedTuple
 
 from . import lexicon
-from .normalize import EMOJI, PUNCT, URL, WORD, Token, normalize
+from .normalize import EMOJI, PUNCT, URL, WORD, Token, _chunk_tokens, normalize
 
 # Words that show an animal word is meant literally (a pig farm, a stray dog).
 LITERAL_CUES = frozenset(
@@ -169,6 +169,19 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
     # A slang expansion (jablay → jarang dibelai) gives several tokens one span: report it once.
     unique = {tokens[hit.first].start: hit for hit in sorted(hits, key=lambda h: -h.first)}
     return sorted(unique.values(), key=lambda hit: hit.first)
+
+
+def may_be_kasar(chunks: list[str]) -> bool:
+    """Whether ``find_kasar`` can find anything in the tokens of ``chunks``
+    (``normalize.split_chunks``): only where a word starts a kasar phrase or a spelling is
+    ``_suspicious``. One cached answer per chunk."""
+    return any(map(_chunk_may_be_kasar, chunks))
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_may_be_kasar(chunk: str) -> bool:
+    index = _kasar_index()
+    return any(t[2] in index or _suspicious(t[1]) for t in _chunk_tokens(chunk))
 
 
 @lru_cache(maxsize=1 << 16)

@@ -105,21 +105,41 @@ class _WordRows(dict):
 
 class _ChunkRows(dict):
     """A space-separated chunk (``normalize.split_chunks``) → the vocabulary rows of its
-    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; none repeated, none
-    unknown) and its words for word pairs. Citizens repeat whole chunks ("jalan", "rusak,"),
-    so a message seen for the first time is mostly chunks seen before: one lookup each."""
+    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; as an array, none
+    repeated, none unknown); a miss also puts the chunk's words (for word pairs) in
+    ``words``. Citizens repeat whole chunks ("jalan", "rusak,"), so a message seen for the
+    first time is mostly chunks seen before: one lookup each, and its rows are joined and
+    deduplicated by array calls."""
 
     def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
+        self.words: dict[str, tuple[str, ...]] = {}
 
-    def __missing__(self, chunk: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    def __missing__(self, chunk: str) -> np.ndarray:
         tokens = _chunk_tokens(chunk)
         rows: list[int] = []
         self.model._token_rows(tokens, rows.extend)
-        rows = [row for row in dict.fromkeys(rows) if row >= 0]
-        found = self[chunk] = (tuple(rows), tuple(t[2] for t in tokens if t[5] not in _NOT_WORDS))
+        self.words[chunk] = tuple(t[2] for t in tokens if t[5] not in _NOT_WORDS)
+        found = self[chunk] = np.array([row for row in dict.fromkeys(rows) if row >= 0],
+                                       dtype=np.intp)
         return found
+
+    def clear(self) -> None:
+        super().clear()
+        self.words.clear()
+
+
+def _unique(rows: np.ndarray) -> np.ndarray:
+    """The rows of ``rows`` that the model knows (>= 0), each once, sorted: one sort and a
+    comparison, cheaper than a Python set of a message's few hundred rows."""
+    rows = np.sort(rows)
+    if len(rows) > 1:
+        keep = np.empty(len(rows), dtype=bool)
+        keep[0] = True
+        np.not_equal(rows[1:], rows[:-1], out=keep[1:])
+        rows = rows[keep]
+    return rows[1:] if len(rows) and rows[0] < 0 else rows
 
 
 def _special(token: Token) -> str | None:
@@ -213,16 +233,11 @@ class Model:
         chunk's where ``chunks`` gives a message's ``split_chunks``), and their weighted sums
         (what ``features`` + a sparse product would give, in one pass)."""
         self._bound_caches()
-        flat: list[int] = []
-        extend = flat.extend
-        counts = []
-        for i, (tokens, extra) in enumerate(docs):
-            before = len(flat)
-            self._rows(tokens, extra, extend, None if chunks is None else chunks[i])
-            counts.append(len(flat) - before)
-        if len(counts) == 1:
-            return self._encoded_one(flat)
-        return self._encoded(flat, counts)
+        found = [self._rows(tokens, extra, None if chunks is None else chunks[i])
+                 for i, (tokens, extra) in enumerate(docs)]
+        if len(found) == 1:
+            return self._encoded_one(found[0])
+        return self._encoded(np.concatenate(found), [len(rows) for rows in found])
 
     def encode_one(self, tokens: list[Token], extra: Sequence[str],
                    chunks: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -230,15 +245,12 @@ class Model:
         row of sums alone): the same arithmetic in the same order, without the batch's
         arrays."""
         self._bound_caches()
-        found: set[int] = set()
-        self._rows(tokens, extra, found.update, chunks)
-        found.discard(-1)
-        ids = np.fromiter(found, dtype=np.intp, count=len(found))
-        ids.sort()  # the order of the sum below, as ``_encoded_one`` adds them
+        ids = _unique(self._rows(tokens, extra, chunks))  # sorted: the order of the sum below
         if not len(ids):
             return ids, np.zeros(self.weights.shape[1], dtype=np.float32)
-        return ids, (np.take(self.weights, ids, axis=0).sum(axis=0)
-                     / np.sqrt(self.idf_sq[ids].sum()))
+        # np.add.reduce is what .sum() calls, without its Python wrappers.
+        return ids, (np.add.reduce(np.take(self.weights, ids, axis=0), axis=0)
+                     / np.sqrt(np.add.reduce(self.idf_sq[ids])))
 
     def _bound_caches(self) -> None:
         if len(self._word_ids) > 100_000:
@@ -251,22 +263,24 @@ class Model:
         self._word_ids.clear()
         self._chunk_ids.clear()
 
-    def _rows(self, tokens: list[Token], extra: Sequence[str], add: Callable,
-              chunks: list[str] | None = None) -> None:
-        """``add`` the vocabulary rows of one message's features (-1 for those the model does
-        not know; repeats included: the caller dedupes). ``chunks``: the message's
+    def _rows(self, tokens: list[Token], extra: Sequence[str],
+              chunks: list[str] | None = None) -> np.ndarray:
+        """The vocabulary rows of one message's features (-1 for those the model does not
+        know; repeats included: the caller dedupes). ``chunks``: the message's
         ``split_chunks``, whose tokens ``tokens`` are (None: look each token up)."""
         get = self._index.get
-        add(map(get, extra, repeat(-1, len(extra))))
         if chunks is None:
-            self._token_rows(tokens, add)
+            rows: list[int] = []
+            self._token_rows(tokens, rows.extend)
+            parts = [np.array(rows, dtype=np.intp)]
             words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
         else:
-            cached = list(map(self._chunk_ids.__getitem__, chunks))
-            add(chain.from_iterable([rows for rows, _words in cached]))
-            words = list(chain.from_iterable([words for _rows, words in cached]))
+            parts = list(map(self._chunk_ids.__getitem__, chunks))  # fills .words too
+            words = list(chain.from_iterable(map(self._chunk_ids.words.__getitem__, chunks)))
         # Word pairs are mostly new to a message: joining them beats caching them.
-        add(map(get, map(" ".join, zip(words, words[1:], strict=False)), repeat(-1)))
+        parts.append(np.fromiter(map(get, chain(extra, map(
+            " ".join, zip(words, words[1:], strict=False))), repeat(-1)), dtype=np.intp))
+        return np.concatenate(parts)
 
     def _token_rows(self, tokens: list[Token], add: Callable) -> None:
         """``add`` the vocabulary rows of each token's own features (all but word pairs)."""
@@ -285,14 +299,14 @@ class Model:
             return self._index.get("?", -1) if token[2] == "?" else -1
         return self._index.get("<url>" if kind == URL else "<mention>", -1)
 
-    def _encoded(self, flat: list[int], counts: list[int]) -> Encoded:
+    def _encoded(self, flat: np.ndarray, counts: list[int]) -> Encoded:
         rows = len(counts)
         size = len(self.vocab) + 1
         # Sorting (message, id) keys dedupes features within a message (they are binary) and
         # groups each message's ids for one reduceat. 32-bit keys while they fit: NumPy sorts
         # them several times faster than 64-bit ones.
         dtype = np.int32 if rows * size < 2**31 else np.int64
-        ids = np.array(flat, dtype=dtype)
+        ids = flat.astype(dtype)
         owner = np.repeat(np.arange(rows, dtype=dtype), counts)
         found = ids >= 0
         keys = np.sort(owner[found] * dtype(size) + ids[found])
@@ -309,12 +323,10 @@ class Model:
             sums[known] = np.add.reduceat(gathered, starts, axis=0) / norms[:, None]
         return Encoded(ids=ids, owner=owner, known=known, sums=sums)
 
-    def _encoded_one(self, flat: list[int]) -> Encoded:
-        # One message (the desk triages each as it arrives): a set and three array calls,
-        # where the batch path's sorting and reduceat cost more than they save.
-        found = set(flat)
-        found.discard(-1)
-        ids = np.fromiter(sorted(found), dtype=np.intp, count=len(found))
+    def _encoded_one(self, flat: np.ndarray) -> Encoded:
+        # One message (the desk triages each as it arrives): three array calls, where the
+        # batch path's sorting and reduceat cost more than they save.
+        ids = _unique(flat)
         sums = np.zeros((1, self.weights.shape[1]), dtype=np.float32)
         if len(ids):
             sums[0] = (np.take(self.weights, ids, axis=0).sum(axis=0)

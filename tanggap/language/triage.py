@@ -17,7 +17,7 @@ from math import exp, log
 
 import numpy as np
 
-from .matching import find_kasar
+from .matching import find_kasar, may_be_kasar
 from .model import HEADS, Encoded, Head, Model, _softmax_rows, features
 from .model import fit as fit_model
 from .normalize import chunk_tokens, normalize, split_chunks
@@ -170,7 +170,7 @@ def _read(text: str) -> _Read:
     tokens = normalize(text) if chunks is None else chunk_tokens(chunks)
     reasons: list[str] = []
     topics, intents = rule_verdicts(tokens, reasons)
-    kasar_hits = find_kasar(tokens)
+    kasar_hits = find_kasar(tokens) if chunks is None or may_be_kasar(chunks) else []
     if kasar_hits and chunks is not None:
         # ...but the kasar detector tells two hits apart by span and excuses names by where
         # they stand. Offsets within chunks can only add hits (no span merged, no name
@@ -238,6 +238,7 @@ class _Layout:
     column_list: list[int]
     seen_list: list[bool]
     position: dict[str, int]
+    every: bool  # the head knows every label of the order
 
 
 def _layout(head: Head, order: tuple[str, ...]) -> _Layout:
@@ -249,7 +250,7 @@ def _layout(head: Head, order: tuple[str, ...]) -> _Layout:
         seen[columns] = True
         cached = head.orders[order] = _Layout(
             np.array(columns), seen, columns, seen.tolist(),
-            {label: j for j, label in enumerate(head.labels)})
+            {label: j for j, label in enumerate(head.labels)}, bool(seen.all()))
     return cached
 
 
@@ -276,19 +277,24 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     """
     rules_topics, rules_intents = r.topics, r.intents
     topic_scores = [rules_topics.get(label, 0.0) for label in TOPICS] if rules_topics else None
-    topics = _cold_topics_one(topic_scores) if topic_scores else [0.0] * len(TOPICS)
+    heads = model.heads if model is not None else None
+    topic_head = heads.get("topic") if heads else None
+    if not topic_scores:
+        topics = [0.0] * len(TOPICS)
+    elif topic_head is not None and _layout(topic_head, TOPICS).every:
+        topics = None  # a head that knows every topic replaces the rules' distribution whole
+    else:
+        topics = _cold_topics_one(topic_scores)
     intent_scores = [rules_intents.get(label, 0.0) for label in _INTENT_ORDER]
     intents = _shares_one(intent_scores) if rules_intents else list(_SILENT_INTENTS)
     threshold = COLD_TOPIC_THRESHOLD
     kasar = r.kasar
-    heads = model.heads if model is not None else None
     if not heads:
         return _Scored(topics, threshold, intents, kasar, None)
     ids, sums = model.encode_one(r.tokens, _rule_features(rules_topics, rules_intents, kasar),
                                  r.chunks)
     known = len(ids) > 0
     reasons = r.reasons
-    topic_head = heads.get("topic")
     if topic_head is not None and (known or rules_topics):
         topics = _blend_one(topic_head, sums, known, topic_scores or [0.0] * len(TOPICS),
                             topics, TOPICS)
@@ -320,8 +326,9 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
 
 
 def _blend_one(head: Head, sums: np.ndarray, known: bool, scores: list[float],
-               cold: list[float], order: tuple[str, ...]) -> list[float]:
-    """``_blend`` for one message that the model or the rules spoke on."""
+               cold: list[float] | None, order: tuple[str, ...]) -> list[float]:
+    """``_blend`` for one message that the model or the rules spoke on (``cold`` None: the
+    head knows every label, so no label keeps the rules' share)."""
     layout = _layout(head, order)
     columns = layout.column_list
     # float32, as in the batch: the SVM scores times the scale, then the rules' log prior
@@ -340,7 +347,8 @@ def _blend_one(head: Head, sums: np.ndarray, known: bool, scores: list[float],
                         else flat for j in columns])
     exps = np.exp(logits - _MAX(logits))
     probabilities = (exps / _ADD(exps)).tolist()
-    mixed = [0.0 if seen else share for seen, share in zip(layout.seen_list, cold, strict=True)]
+    mixed = [0.0] * len(order) if cold is None else [
+        0.0 if seen else share for seen, share in zip(layout.seen_list, cold, strict=True)]
     rest = 1.0 - _sum(mixed)
     for j, probability in zip(columns, probabilities, strict=True):
         mixed[j] = rest * probability

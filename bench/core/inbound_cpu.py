@@ -32,6 +32,8 @@ def main() -> None:
     p.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
     p.add_argument("--show-sql", action="store_true")
     p.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
+    p.add_argument("--profile-out", default="",
+                   help="also write the raw cProfile data here (for pstats' print_callers)")
     args = p.parse_args()
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
@@ -156,6 +158,8 @@ def run(args) -> None:
         print()
         pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(
             args.profile)
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
 
 
 async def _remember(remember) -> None:

@@ -455,6 +455,7 @@ def _claim(*, case_id: int, actor, now: datetime) -> Case:
         # A renewal is a heartbeat of the same claim: no new version, no audit row.
         case.claim_expires_at = now + _lease(case.workspace)
         statements.update_fields(case, ["claim_expires_at"])
+        case.claimed_by = actor  # the holder, already loaded: the answer names them
         return case
     before = _snapshot(case)
     case.claimed_by = actor

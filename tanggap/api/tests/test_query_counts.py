@@ -97,3 +97,21 @@ def test_inbound_query_count_is_fixed(desk, django_assert_num_queries):
     with django_assert_num_queries(5):
         same = desk.gerbang.post("/api/v1/inbound", _inbound_body(desk, "m2", "w1"))
     assert (same.status_code, same.json()["message_id"]) == (200, again.json()["message_id"])
+
+
+
+def test_claim_query_count_is_fixed(desk, django_assert_num_queries):
+    first, second = (desk.inbound(external_id=f"c{i}", author_id=f"k{i}").case for i in (1, 2))
+    desk.ani.post(f"/api/v1/cases/{first.pk}/claim")  # notes the token's first use
+    # token; the case's workspace and the caller's membership there (the access check); then,
+    # in a savepoint pair here (the test's transaction is open), the case under its lock, its
+    # workspace's lease, the UPDATE and the audit event
+    with django_assert_num_queries(9):
+        claimed = desk.ani.post(f"/api/v1/cases/{second.pk}/claim")
+    assert claimed.json()["claimed_by"] == "ani"
+    # a renewal (the desk's heartbeat while an operator keeps a case open): the same without
+    # the audit event, and the answer names the holder without loading them again
+    with django_assert_num_queries(8):
+        renewed = desk.ani.post(f"/api/v1/cases/{second.pk}/claim")
+    assert (renewed.json()["claimed_by"], renewed.json()["version"]) == (
+        "ani", claimed.json()["version"])

@@ -61,6 +61,19 @@ class StaleVersion(Conflict):
     default_message = _("The case changed since you opened it. Read the changes, then send again.")
 
 
+class HandedOver(Conflict):
+    """The conversation is handed over to a linked body's desk: it speaks to the citizen now;
+    `speaking_desk` names it."""
+
+    code = "handed_over"
+    default_message = _("Another desk speaks to the citizen on this case now.")
+
+
+class NotHandedOver(Conflict):
+    code = "not_handed_over"
+    default_message = _("The conversation is not handed over to your desk.")
+
+
 class AlreadyAnswered(Conflict):
     code = "already_answered"
     default_message = _(

@@ -171,6 +171,14 @@ def _schemas() -> dict:
         "NeedsApproval": _error(("approval_needed",), "The reply would wait for a supervisor's "
                                 "approval (tanggap workspace set --approve-warn, or a member in "
                                 "training), so nothing was done"),
+        "HandedOver": _error(("handed_over",), "The conversation with the citizen is handed "
+                             "over to another desk (`speaking_desk`, its name): only it replies "
+                             "until this desk takes the conversation back",
+                             speaking_desk=STRING),
+        "NotHandedOver": _error(("not_handed_over",), "The conversation with the citizen is not "
+                                "handed over (to this desk)"),
+        "NoLinkedDesk": _error(("no_linked_desk",), "The case has no open referral to a body "
+                               "with its own desk"),
         "AlreadyReferred": _error(("already_referred",), "The case has an open referral; "
                                   "`body` names its body", body=STRING),
         "MemberClaimed": _error(("claimed",), "Someone else holds one of the cases: "
@@ -255,6 +263,27 @@ def _schemas() -> dict:
                     "(422 naming it in `missing`)")},
                 "confirm_tone": {"type": "boolean", "description": (
                     "send a citizen_reply whose tone verdict is warn (audited)")},
+            },
+        },
+        "ConversationHandOver": {
+            "type": "object", "required": ["note", "base_version"],
+            "properties": {
+                "note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE_CHARS,
+                         "pattern": r"\S", "description": (
+                             "for the desk that takes the conversation over (audited on both "
+                             "cases)")},
+                "base_version": {"type": "integer", "description": (
+                    "the case's version the desk saw: a reply sent since makes it stale")},
+            },
+        },
+        "TakeBack": {"type": "object", "properties": {"note": _nullable({
+            "type": "string", "maxLength": MAX_NOTE_CHARS, "description": "why (audited)"})}},
+        "LinkedReply": {
+            "type": "object", "required": ["text", "idempotency_key"],
+            "properties": {
+                "text": text, "idempotency_key": key,
+                "confirm_tone": {"type": "boolean", "description": (
+                    "send a reply whose tone verdict is warn (audited)")},
             },
         },
         "CloseReferred": {
@@ -352,6 +381,21 @@ def _schemas() -> dict:
             "id": OBJECT_ID, "status": {"enum": ReferralStatus.values},
             "liaison_url": {"type": "string", "format": "uri", "description": (
                 "the body's signed, expiring page for this referral (no account needed)")}}),
+        "Speaking": _object({
+            "speaking_desk": _nullable(_object({"workspace": STRING, "name": STRING},
+                                               description="the desk that speaks to the "
+                                               "citizen now")),
+            "version": {"type": "integer", "minimum": 1}},
+            description="Who speaks to the citizen on the case: null, its own desk"),
+        "ConversationMessage": _object({
+            "id": OBJECT_ID, "direction": {"enum": Direction.values}, "text": STRING,
+            "author": STRING, "created_at": TIME,
+            "delivery_status": {"enum": DeliveryStatus.values}}),
+        "LinkedConversation": _object({
+            "from_desk": STRING, "tracking_number": STRING,
+            "messages": {"type": "array", "items": _ref("ConversationMessage")}},
+            description="The referring desk's conversation with the citizen, oldest first"),
+        "LinkedReplyResult": _object({"message": _ref("ConversationMessage")}),
         "CloseResult": _object({"message": _ref("Message"),
                                 "status": {"enum": CaseStatus.values},
                                 "version": {"type": "integer", "minimum": 1}}),
@@ -541,7 +585,8 @@ def _paths() -> dict:
                         "200": _json(_ref("ReplyResult"), "Sent before with this idempotency "
                                      "key: that reply, no new message")},
                        "401", "403", "404", "409", *_WITH_BODY,
-                       conflicts=("CaseClosed", "NotHolder", "StaleVersion", "AlreadyAnswered"),
+                       conflicts=("CaseClosed", "HandedOver", "NotHolder", "StaleVersion",
+                                  "AlreadyAnswered"),
                        invalid=("Invalid", "ToneRefused")),
             body="Reply", path_id=True)},
         "/cases/{id}/status": _edit(
@@ -585,6 +630,38 @@ def _paths() -> dict:
                        conflicts=("AlreadyReferred", "CaseClosed", "NotHolder", "NeedsApproval"),
                        invalid=("Invalid", "ToneRefused")),
             body="Referral", path_id=True)},
+        "/cases/{id}/conversation/hand-over": {"post": _operation(
+            "handOverConversation", "Hand the conversation with the citizen over to the desk of "
+            "the body the case is referred to (the holder or a supervisor; audited)",
+            _responses({"200": _json(_ref("Speaking"), "Handed over")},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("CaseClosed", "NotHolder", "HandedOver", "StaleVersion",
+                                  "NoLinkedDesk")),
+            body="ConversationHandOver", path_id=True)},
+        "/cases/{id}/conversation/take-back": {"post": _operation(
+            "takeBackConversation", "Take the conversation with the citizen back from the "
+            "linked desk (the holder or a supervisor; audited)",
+            _responses({"200": _json(_ref("Speaking"), "Taken back")},
+                       "401", "403", "404", "409", *_WITH_BODY,
+                       conflicts=("NotHandedOver", "NotHolder")),
+            body="TakeBack", path_id=True, optional_body=True)},
+        "/cases/{id}/linked-conversation": {
+            "get": _operation(
+                "getLinkedConversation", "On a case a referral opened in the body's own desk, "
+                "while the conversation is handed over to it: the citizen's conversation",
+                _responses({"200": _json(_ref("LinkedConversation"), "The conversation")},
+                           "401", "403", "404", "409", conflicts=("NotHandedOver",)),
+                path_id=True),
+            "post": _operation(
+                "replyFromLinkedCase", "Reply to the citizen on the referring desk's channel, "
+                "as the holder of the linked case, while the conversation is handed over",
+                _responses({"201": _json(_ref("LinkedReplyResult"), "Sent"),
+                            "200": _json(_ref("LinkedReplyResult"), "Sent before with this "
+                                         "idempotency key: that reply, no new message")},
+                           "401", "403", "404", "409", *_WITH_BODY,
+                           conflicts=("NotHandedOver", "NotHolder", "CaseClosed"),
+                           invalid=("Invalid", "ToneRefused")),
+                body="LinkedReply", path_id=True)},
         "/cases/{id}/referrals/close": {"post": _operation(
             "closeReferredCase", "Send the closing reply (what the body did) and mark the case "
             "done: both or neither",

@@ -131,7 +131,7 @@ def paths() -> dict:
             responses({"200": _json(_ref("Approval"), "Sent")}, "401", "403", "404", "409",
                       *base._WITH_BODY,
                       conflicts=("AlreadyDecided", "StaleVersion", "NotHolder", "CaseClosed",
-                                 "AlreadyAnswered"),
+                                 "AlreadyAnswered", "HandedOver"),
                       invalid=tone_invalid),
             body="Approve", path_id=True, optional_body=True)},
         "/approvals/{id}/reject": {"post": base._operation(

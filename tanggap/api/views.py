@@ -33,7 +33,7 @@ from tanggap.cases.access import access_case
 from tanggap.cases.cleaning import clean_text, parse_id, parse_int_param
 from tanggap.connectors.access import access_inbound_channel
 from tanggap.connectors.actions.moderation import hide_comment
-from tanggap.errors import InvalidInput, NotFound
+from tanggap.errors import InvalidInput, NotFound, NotHandedOver
 from tanggap.referrals import actions as referral_actions
 from tanggap.referrals import incidents as incident_actions
 from tanggap.referrals import queries as referral_queries
@@ -233,6 +233,66 @@ def referrals(request, case_id):
     return JsonResponse({"id": referral.pk, "status": referral.status,
                          "liaison_url": liaison_url(referral)},
                         status=201 if result.created else 200)
+
+
+def _speaking(case) -> dict:
+    desk = case.speaking_workspace
+    return {"speaking_desk": {"workspace": desk.slug, "name": desk.name} if desk else None,
+            "version": case.version}
+
+
+@api_view(("POST",))
+def conversation_hand_over(request, case_id):
+    """Hand the conversation with the citizen over to the desk of the body the case is
+    referred to."""
+    body = json_body(request)
+    _require(body, "note", "base_version")
+    case, membership = access_case(request.api_user, case_id, write=True, load=False)
+    case = referral_actions.hand_over_conversation(
+        case_id=case.pk, actor=request.api_user, membership=membership, note=body["note"],
+        base_version=body["base_version"], now=request.now)
+    return JsonResponse(_speaking(case))
+
+
+@api_view(("POST",))
+def conversation_take_back(request, case_id):
+    body = json_body(request) if request.body else {}  # the note is optional
+    case, membership = access_case(request.api_user, case_id, write=True, load=False)
+    case = referral_actions.take_back_conversation(
+        case_id=case.pk, actor=request.api_user, membership=membership, note=body.get("note"),
+        now=request.now)
+    return JsonResponse(_speaking(case))
+
+
+def _conversation_message(message) -> dict:
+    return {"id": message.pk, "direction": message.direction, "text": message.text,
+            "author": message.author_name, "created_at": message.created_at.isoformat(),
+            "delivery_status": message.delivery_status}
+
+
+@api_view(("GET", "POST"))
+def linked_conversation(request, case_id):
+    """On a linked case whose desk speaks for the referring desk: GET the citizen's
+    conversation; POST a reply to the citizen (holder of the linked case)."""
+    post = request.method == "POST"
+    body = json_body(request) if post else {}
+    if post:
+        _require(body, "text", "idempotency_key")
+    case, _membership = access_case(request.api_user, case_id, write=post)
+    if post:
+        result = referral_actions.reply_from_linked_case(
+            linked_case_id=case.pk, actor=request.api_user, text=body["text"],
+            idempotency_key=body["idempotency_key"],
+            confirm_tone=body.get("confirm_tone", False), now=request.now)
+        return JsonResponse({"message": _conversation_message(result.message)},
+                            status=201 if result.created else 200)
+    found = referral_queries.handed_over_conversation(case)
+    if found is None:
+        raise NotHandedOver()
+    referral, messages = found
+    return JsonResponse({"from_desk": referral.workspace.name,
+                         "tracking_number": referral.case.tracking_number,
+                         "messages": [_conversation_message(m) for m in messages]})
 
 
 @api_view(("POST",))

@@ -53,7 +53,9 @@ from tanggap.errors import (
     CaseClaimed,
     CaseClosed,
     Forbidden,
+    HandedOver,
     InvalidInput,
+    NotHandedOver,
     NotHolder,
     StaleVersion,
     ToneBlocked,
@@ -88,6 +90,13 @@ def _not_holder(case: Case) -> NotHolder:
     return NotHolder(_("%(name)s holds this case: only the holder can reply or release it.")
                      % {"name": holder_name(case.claimed_by)},
                      claimed_by=case.claimed_by.username)
+
+
+def handed_over_refusal(case: Case) -> HandedOver:
+    """The refusal of a send while a linked body's desk speaks to the citizen, naming it."""
+    name = case.speaking_workspace.name
+    return HandedOver(_("%(desk)s speaks to the citizen on this case now. Take the conversation "
+                        "back to reply.") % {"desk": name}, speaking_desk=name)
 
 
 def _snapshot(case: Case) -> dict:
@@ -611,17 +620,14 @@ def send_reply(
     clean_flag(override, field="override")
     clean_flag(confirm_tone, field="confirm_tone")
     with transaction.atomic():
-        case = _lock_case(case_id)
-        # A retry of a send that already happened answers with that send, whatever changed since.
-        earlier = Message.objects.filter(case=case, idempotency_key=idempotency_key).first()
+        case, earlier = _reply_turn(case_id, idempotency_key)
         if earlier is not None:
             return ReplyResult(case, earlier, False)
-        if case.status in CLOSED_STATUSES:
-            raise CaseClosed()
+        if case.speaking_workspace_id is not None:
+            raise handed_over_refusal(case)
         if case.claimed_by_id != actor.pk:
             raise _not_holder(case)
-        if base_version != case.version:
-            raise StaleVersion(version=case.version, changes=_changes_since(case, base_version))
+        check_version(case, base_version)
         if case.answered_by_id is not None and case.answered_by_id != actor.pk and not override:
             raise AlreadyAnswered(answered_by=case.answered_by.username)
         verdict = _tone_gate(case, text, confirm_tone=confirm_tone)
@@ -638,6 +644,70 @@ def send_reply(
                                audit_extra={"override": overriding, **approval},
                                lease_until=now + _lease(case.workspace))
         return ReplyResult(case, message, True)
+
+
+def _reply_turn(case_id: int, idempotency_key: str) -> tuple[Case, Message | None]:
+    """The case locked for a send, and the earlier send with this key: a retry of a send that
+    already happened answers with it, whatever changed since. CaseClosed for a new send to a
+    closed case."""
+    case = _lock_case(case_id)
+    earlier = Message.objects.filter(case=case, idempotency_key=idempotency_key).first()
+    if earlier is None and case.status in CLOSED_STATUSES:
+        raise CaseClosed()
+    return case, earlier
+
+
+def check_version(case: Case, base_version: int) -> None:
+    """StaleVersion, with what changed, unless the caller saw the case at its current version."""
+    if base_version != case.version:
+        raise StaleVersion(version=case.version, changes=_changes_since(case, base_version))
+
+
+def send_reply_as_speaking_desk(*, case_id: int, workspace: Workspace, actor, text: str,
+                                idempotency_key: str, now: datetime,
+                                confirm_tone: bool = False) -> ReplyResult:
+    """A reply to the citizen from the desk the conversation is handed over to (an operator of
+    `workspace`, which tanggap.referrals checked holds the linked case): the same outbox row,
+    tone guard and idempotency as the case's own desk's replies, audited on this case with the
+    operator and their workspace. NotHandedOver unless `workspace` speaks on the case now."""
+    text = clean_text(text)
+    clean_key(idempotency_key)
+    clean_flag(confirm_tone, field="confirm_tone")
+    with transaction.atomic():
+        case, earlier = _reply_turn(case_id, idempotency_key)
+        if earlier is not None:
+            return ReplyResult(case, earlier, False)
+        if case.speaking_workspace_id != workspace.pk:
+            raise NotHandedOver()
+        verdict = _tone_gate(case, text, confirm_tone=confirm_tone)
+        message = _store_reply(case, actor=actor, text=text, idempotency_key=idempotency_key,
+                               verdict=verdict, now=now, action="case.replied",
+                               audit_extra={"workspace": workspace.slug, "handed_over": True})
+        return ReplyResult(case, message, True)
+
+
+def set_speaking_desk(*, case: Case, workspace: Workspace | None, actor, now: datetime,
+                      extra: dict) -> None:
+    """Hand the conversation over to `workspace`'s desk, or (None) give it back to the case's
+    own desk. Bumps the version, so a reply drafted before is refused (StaleVersion or
+    HandedOver), never sent alongside the other desk's. The caller (tanggap.referrals) holds
+    the case's lock and decides who may."""
+    before = {**_snapshot(case), "speaking_desk": _speaking_slug(case)}
+    case.speaking_workspace = workspace
+    case.version += 1
+    case.updated_at = now
+    case.save(update_fields=["speaking_workspace", "version", "updated_at"])
+    events.record(
+        workspace_id=case.workspace_id, actor=actor, now=now, case=case, obj=case,
+        action=("case.conversation_handed_over" if workspace is not None
+                else "case.conversation_taken_back"),
+        before=before, after={**_snapshot(case), "speaking_desk": _speaking_slug(case), **extra},
+    )
+    _publish(case, "referral", actor)
+
+
+def _speaking_slug(case: Case) -> str | None:
+    return case.speaking_workspace.slug if case.speaking_workspace_id else None
 
 
 def _tone_gate(case: Case, text: str, *, confirm_tone: bool):
@@ -706,12 +776,11 @@ def send_announcement(*, case_id: int, actor, text: str, idempotency_key: str, n
     often. `source` names the announcement in the audit trail."""
     text = validate_text(text)
     with transaction.atomic():
-        case = _lock_case(case_id)
-        earlier = Message.objects.filter(case=case, idempotency_key=idempotency_key).first()
+        case, earlier = _reply_turn(case_id, idempotency_key)
         if earlier is not None:
             return ReplyResult(case, earlier, False)
-        if case.status in CLOSED_STATUSES:
-            raise CaseClosed()
+        if case.speaking_workspace_id is not None:
+            raise handed_over_refusal(case)
         holder_id = effective_holder_id(case, now)
         if holder_id is not None and holder_id != actor.pk:
             raise _claimed_by_other(case)

@@ -83,6 +83,11 @@ class Case(models.Model):
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # While the conversation is handed over (tanggap.referrals): the linked body's workspace,
+    # whose desk answers the citizen on this case's channel; this case's own desk may not send
+    # until it takes the conversation back. Null: the case's own desk speaks.
+    speaking_workspace = models.ForeignKey("workspaces.Workspace", null=True, blank=True,
+                                           on_delete=models.SET_NULL, related_name="+")
     last_inbound_at = models.DateTimeField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

@@ -37,6 +37,7 @@ from tanggap.errors import (
     InvalidInput,
     NeedsApproval,
     NotFound,
+    NotHandedOver,
     NotHolder,
 )
 from tanggap.live.fanout import publish_on_commit
@@ -72,6 +73,14 @@ class ReferralClosed(Conflict):
 
     def __init__(self):
         super().__init__(_("This referral is settled; it takes no more answers."))
+
+
+class NoLinkedDesk(Conflict):
+    code = "no_linked_desk"
+
+    def __init__(self):
+        super().__init__(_("This case has no open referral to a body with its own desk: there is "
+                           "no desk to hand the conversation over to."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,9 +409,7 @@ def _refer(*, case_id, body_id, actor, membership, note, key, citizen_reply, con
                 .select_related("body").first())
     if open_one is not None:
         raise AlreadyReferred(open_one.body.name)
-    holder = desk.effective_holder_id(case, now)
-    if holder != actor.pk and not (membership is not None and membership.can_supervise):
-        raise NotHolder(claimed_by=case.claimed_by.username if holder else None)
+    _require_holder_or_supervisor(case, actor, membership, now)
     workspace = Workspace.objects.get(pk=case.workspace_id)
     acknowledge_due, follow_up_due = deadlines(workspace, body, now)
     reply_id = None
@@ -445,6 +452,12 @@ def _refer(*, case_id, body_id, actor, membership, note, key, citizen_reply, con
 
         transaction.on_commit(lambda: tasks.enqueue_email(referral.pk))
     return ReferResult(referral, True, reply_id)
+
+
+def _require_holder_or_supervisor(case: Case, actor, membership, now: datetime) -> None:
+    holder = desk.effective_holder_id(case, now)
+    if holder != actor.pk and not (membership is not None and membership.can_supervise):
+        raise NotHolder(claimed_by=case.claimed_by.username if holder else None)
 
 
 def _display(user) -> str:
@@ -563,6 +576,8 @@ def record_body_answer(*, referral_id: int, status: str, text: str, now: datetim
                       obj=referral, action="referral.answered", before=before,
                       after={"status": status, "by": update.author_label,
                              "suggested_body": suggested.name if suggested else None})
+        if referral.closed_at is not None:
+            _end_hand_over_of(referral, case, now)
         if status == ReferralStatus.BUKAN_WEWENANG:
             desk.mark_referral_returned(case=case, actor=actor, now=now, reason=text)
         else:
@@ -578,9 +593,7 @@ def withdraw_referral(*, referral_id: int, actor, membership, reason: str,
     """The desk takes a referral back (sent to the wrong body, settled otherwise)."""
     with transaction.atomic():
         case, referral = _lock_open_referral(referral_id)
-        holder = desk.effective_holder_id(case, now)
-        if holder != actor.pk and not membership.can_supervise:
-            raise NotHolder(claimed_by=case.claimed_by.username if holder else None)
+        _require_holder_or_supervisor(case, actor, membership, now)
         referral.status = ReferralStatus.DITARIK
         referral.closed_at = referral.updated_at = now
         referral.save(update_fields=["status", "closed_at", "updated_at"])
@@ -592,8 +605,136 @@ def withdraw_referral(*, referral_id: int, actor, membership, reason: str,
                       # Whether a reason was given, not its words: they may quote the citizen,
                       # and the append-only trail cannot be erased (they stay on the update).
                       after={"has_reason": bool(reason)})
+        _end_hand_over_of(referral, case, now)
         desk.mark_referral_returned(case=case, actor=actor, now=now, reason="withdrawn")
     return referral
+
+
+# ---------------------------------------------------------------------------------------------
+# Handing the conversation over to the body's own desk (an internal body with a workspace)
+#
+# Lock order when both cases are locked: the referring desk's case, then the linked case.
+
+
+def _open_linked_referral(case: Case) -> Referral | None:
+    return (Referral.objects.filter(case=case, status__in=OPEN_REFERRAL_STATUSES,
+                                    linked_case__isnull=False,
+                                    body__linked_workspace__isnull=False)
+            .select_related("body__linked_workspace", "linked_case").first())
+
+
+def hand_over_conversation(*, case_id: int, actor, membership, note, base_version,
+                           now: datetime) -> Case:
+    """The referring desk's holder (or a supervisor) hands the conversation with the citizen
+    over to the desk of the body the case is referred to: from now on only that desk's holder
+    of the linked case replies to the citizen (on this case's channel), and this desk's sends
+    are refused until it takes the conversation back. `base_version` is the version the desk
+    saw: a reply sent meanwhile makes the hand-over stale, so of a reply and a hand-over racing,
+    exactly one goes through."""
+    note = clean_note(note)
+    if not note:
+        raise InvalidInput(_("Write a note for the desk that takes the conversation over."),
+                           field="note")
+    if isinstance(base_version, bool) or not isinstance(base_version, int):
+        raise InvalidInput(_("'base_version' must be an integer."), field="base_version")
+    with transaction.atomic():
+        case = desk.lock_case(case_id)
+        if case.status in CLOSED_STATUSES:
+            raise CaseClosed()
+        _require_holder_or_supervisor(case, actor, membership, now)
+        if case.speaking_workspace_id is not None:
+            raise desk.handed_over_refusal(case)
+        desk.check_version(case, base_version)
+        referral = _open_linked_referral(case)
+        if referral is None:
+            raise NoLinkedDesk()
+        target = referral.body.linked_workspace
+        referral.hand_over_note = note
+        referral.save(update_fields=["hand_over_note"])
+        # The note stays on the referral; the trails say only that there was one.
+        desk.set_speaking_desk(case=case, workspace=target, actor=actor, now=now, extra={
+            "referral_id": referral.pk, "desk_name": target.name, "has_note": True})
+        events.record(workspace_id=target.pk, actor=actor, now=now,
+                      case=referral.linked_case, obj=referral,
+                      action="referral.conversation_handed_over",
+                      after={"from": case.workspace.name, "has_note": True})
+        publish_on_commit(target.pk, {"kind": "case", "reason": "referral",
+                                      "case_id": referral.linked_case_id})
+    return case
+
+
+def take_back_conversation(*, case_id: int, actor, membership, note=None,
+                           now: datetime) -> Case:
+    """The referring desk's holder (or a supervisor) takes the conversation back: its own
+    sends work again, the linked desk's are refused."""
+    note = clean_note(note)
+    with transaction.atomic():
+        case = desk.lock_case(case_id)
+        if case.speaking_workspace_id is None:
+            raise NotHandedOver(_("The conversation is not handed over: this desk speaks to the "
+                                  "citizen already."))
+        _require_holder_or_supervisor(case, actor, membership, now)
+        _give_back(case, actor=actor, now=now, note=note)
+    return case
+
+
+def _end_hand_over_of(referral: Referral, case: Case, now: datetime) -> None:
+    """A settled referral ends its hand-over: the referring desk speaks again."""
+    if (case.speaking_workspace_id is not None and referral.linked_case_id
+            and case.speaking_workspace_id == referral.body.linked_workspace_id):
+        _give_back(case, actor=None, now=now, note="", reason="referral_settled")
+
+
+def _give_back(case: Case, *, actor, now: datetime, note: str, reason: str = "") -> None:
+    target_id = case.speaking_workspace_id
+    linked = (Referral.objects.filter(case=case, linked_case__workspace_id=target_id)
+              .select_related("linked_case").order_by("-pk").first())
+    extra = {"has_note": bool(note), **({"reason": reason} if reason else {})}
+    desk.set_speaking_desk(case=case, workspace=None, actor=actor, now=now, extra=extra)
+    if linked is not None:
+        linked.take_back_note = note
+        linked.save(update_fields=["take_back_note"])
+        events.record(workspace_id=target_id, actor=actor, now=now,
+                      case=linked.linked_case, obj=linked,
+                      action="referral.conversation_taken_back",
+                      after={"from": case.workspace.name, **extra})
+        publish_on_commit(target_id, {"kind": "case", "reason": "referral",
+                                      "case_id": linked.linked_case_id})
+
+
+def reply_from_linked_case(*, linked_case_id: int, actor, text, idempotency_key,
+                           now: datetime, confirm_tone: bool = False):
+    """The holder of a linked case answers the citizen while the conversation is handed over to
+    its desk: through the referring case's own reply path (its channel, outbox, tone guard,
+    exactly once per idempotency key), audited on both cases with the operator and their
+    workspace."""
+    clean_key(idempotency_key)
+    referral = (Referral.objects.filter(linked_case_id=linked_case_id)
+                .order_by("-pk").first())
+    if referral is None:
+        raise NotHandedOver()
+    key = reply_key("handover", f"{linked_case_id}:{idempotency_key}")
+    with transaction.atomic():
+        original = desk.lock_case(referral.case_id)
+        linked = desk.lock_case(linked_case_id)
+        if not original.messages.filter(idempotency_key=key).exists():  # a retry answers below
+            if original.speaking_workspace_id != linked.workspace_id:
+                raise NotHandedOver()
+            holder = desk.effective_holder_id(linked, now)
+            if holder != actor.pk:
+                raise NotHolder(claimed_by=linked.claimed_by.username if holder else None)
+        workspace = Workspace.objects.get(pk=linked.workspace_id)
+        result = desk.send_reply_as_speaking_desk(
+            case_id=original.pk, workspace=workspace, actor=actor, text=text,
+            idempotency_key=key, now=now, confirm_tone=confirm_tone)
+        if result.created:
+            events.record(workspace_id=linked.workspace_id, actor=actor, now=now,
+                          case=linked, obj=referral, action="referral.citizen_replied",
+                          after={"for": original.workspace.name,
+                                 "message_id": result.message.pk})
+            publish_on_commit(linked.workspace_id, {"kind": "case", "reason": "referral",
+                                                    "case_id": linked.pk})
+    return result
 
 
 def close_referred_case(*, case_id: int, actor, text: str, idempotency_key: str,

@@ -106,6 +106,11 @@ class Referral(models.Model):
     # The body's own desk (an internal body with a workspace): the case opened there.
     linked_case = models.ForeignKey("cases.Case", null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="referred_from")
+    # The referring desk's notes when it handed the conversation with the citizen over to the
+    # body's own desk, and when it took it back (the latest of each; the audit says only that
+    # there was one: a note may quote the citizen, and the trail cannot be erased).
+    hand_over_note = models.TextField(blank=True)
+    take_back_note = models.TextField(blank=True)
 
     class Meta:
         constraints = [

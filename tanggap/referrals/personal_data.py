@@ -1,4 +1,5 @@
-"""What the referrals room keeps about a citizen: the desk's note to the body, the body's answers
+"""What the referrals room keeps about a citizen: the desk's notes to the body (with the referral,
+and when it handed the conversation over or took it back), the body's answers
 and the reply they drafted for the citizen, and, for a body with its own desk, the case opened
 there, whose first message quotes the citizen's words. Registered with the privacy room's
 holders port, which calls it inside its own transaction when cases are anonymised (retention)
@@ -27,6 +28,8 @@ class ReferralsData(Holder):
         for referral in referrals:
             held.setdefault(referral.case_id, {"referrals": []})["referrals"].append({
                 "body": referral.body.name, "status": referral.status, "note": referral.note,
+                "hand_over_note": referral.hand_over_note,
+                "take_back_note": referral.take_back_note,
                 "referred_at": referral.created_at.isoformat(),
                 "updates": [{"status": update.status, "text": update.text,
                              "at": update.created_at.isoformat()}
@@ -40,6 +43,8 @@ class ReferralsData(Holder):
 
         referrals = Referral.objects.filter(case_id__in=scope.case_ids)
         notes = referrals.exclude(note="").update(note="")
+        notes += (referrals.exclude(hand_over_note="", take_back_note="")
+                  .update(hand_over_note="", take_back_note=""))
         updates = ReferralUpdate.objects.filter(referral__case_id__in=scope.case_ids)
         texts = updates.exclude(text="", draft="").update(text="", draft="")
         # The case a body's own desk received holds the citizen's words: anonymised with it,

@@ -65,6 +65,24 @@ def referral_linked_to(case_id: int) -> Referral | None:
             .select_related("body", "case", "workspace").first())
 
 
+_UNREAD = object()
+
+
+def handed_over_conversation(linked_case, referral=_UNREAD) -> tuple[Referral, list] | None:
+    """For a linked case whose desk the referring desk handed the conversation over to: the
+    referral and the referring case's messages (the one thing of the other workspace its
+    operators may read), oldest first. None when not handed over to this case's desk.
+    `referral`: referral_linked_to(linked_case.pk), when the caller has it already."""
+    from tanggap.cases.models import Message
+
+    if referral is _UNREAD:
+        referral = referral_linked_to(linked_case.pk)
+    if referral is None or referral.case.speaking_workspace_id != linked_case.workspace_id:
+        return None
+    return referral, list(Message.objects.filter(case_id=referral.case_id)
+                          .order_by("created_at", "id"))
+
+
 def overdue_case_ids(workspace_id: int, *, now: datetime, case_ids) -> set[int]:
     """Of these cases (an inbox page), those with an overdue open referral: one query."""
     rows = Referral.objects.filter(workspace_id=workspace_id, case_id__in=list(case_ids),

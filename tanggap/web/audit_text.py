@@ -32,7 +32,11 @@ def _account(label: str) -> str:
 
 
 def _replied(e, after) -> str:
-    text = _("%(actor)s replied to the citizen.") % e
+    if after.get("handed_over"):
+        text = _("%(actor)s of %(desk)s replied to the citizen (the conversation is handed over "
+                 "to that desk).") % {**e, "desk": after.get("workspace", "")}
+    else:
+        text = _("%(actor)s replied to the citizen.") % e
     if after.get("tone") == "warn" and after.get("tone_confirmed"):
         text += " " + _("The tone guard warned about it and the sender confirmed it.")
     if after.get("approved_by"):
@@ -98,6 +102,13 @@ SENTENCES = {
     "case.handed_over": lambda e, b, a: _("%(actor)s handed the case to %(name)s.") % {
         **e, "name": e["name"](a.get("to"))} + (
         " " + _("Note: %(note)s") % {"note": a["note"]} if a.get("note") else ""),
+    "case.conversation_handed_over": lambda e, b, a: _(
+        "%(actor)s handed the conversation with the citizen over to %(desk)s.") % {
+        **e, "desk": a.get("desk_name") or a.get("speaking_desk") or ""},
+    "case.conversation_taken_back": lambda e, b, a: (
+        _("%(actor)s took the conversation with the citizen back.") % e if e["actor_known"]
+        else _("The conversation with the citizen came back to the desk: the referral is "
+               "settled.")),
     "note.added": lambda e, b, a: _("%(actor)s added an internal note.") % e,
     "message.delivery_updated": lambda e, b, a: _("The platform reports the reply as "
                                                   "%(status)s.") % {
@@ -132,6 +143,13 @@ SENTENCES = {
                                             "supervisors."),
     "referral.withdrawn": lambda e, b, a: _("%(actor)s withdrew the referral.") % e,
     "referral.link_renewed": lambda e, b, a: _("%(actor)s made a new link for the body.") % e,
+    "referral.conversation_handed_over": lambda e, b, a: _(
+        "%(actor)s of %(desk)s handed the conversation with the citizen over to this desk: its "
+        "holder replies to the citizen from here.") % {**e, "desk": a.get("from", "")},
+    "referral.conversation_taken_back": lambda e, b, a: _(
+        "%(desk)s took the conversation with the citizen back.") % {"desk": a.get("from", "")},
+    "referral.citizen_replied": lambda e, b, a: _(
+        "%(actor)s replied to the citizen for %(desk)s.") % {**e, "desk": a.get("for", "")},
     "referral.linked_case_failed": lambda e, b, a: _("The referral could not open a case on the "
                                                      "body's own desk."),
     "incident.case_added": lambda e, b, a: _("The case joined the incident %(title)s.") % {

@@ -24,7 +24,7 @@ from tanggap.connectors.delivery import deliver_message_now
 from tanggap.connectors.testing.fakes import FakeAPI, add_proven_channel, fixture_bytes
 from tanggap.portal.tests.conftest import PNG_BYTES, form_data
 from tanggap.privacy.tests.helpers import admin_of, tables_holding
-from tanggap.referrals.actions import refer_case
+from tanggap.referrals.actions import hand_over_conversation, refer_case
 from tanggap.referrals.tests.conftest import make_directory
 from tanggap.reports.models import Open311Request
 from tanggap.reports.tests.test_open311 import EXAMPLE as OPEN311_EXAMPLE
@@ -295,6 +295,12 @@ def test_an_erasure_reaches_referrals_hand_overs_and_held_replies(desk):
         "idempotency_key": "k-budi", "base_version": case.version, "confirm_tone": True})
     assert held.status_code == 202, held.content
     approval = ReplyApproval.objects.get(case=case)
+    # The conversation handed over to DLH's desk, with a note that quotes the citizen.
+    hand_over_conversation(
+        case_id=case.pk, actor=desk.sari.user, now=now,
+        membership=Membership.objects.get(workspace=desk.bpn, user=desk.sari.user),
+        note="Pak Budi Santoso minta DLH yang menjawab",
+        base_version=Case.objects.get(pk=case.pk).version)
     before = tables_holding(BUDI)
     assert {"referrals_referral", "roster_offer", "alerts_notification",
             "approvals_replyapproval"} <= set().union(*before.values())

@@ -27,6 +27,9 @@ def referral_panel(context):
         for update in referral.updates.all():
             if update.draft or update.suggested_body_id:
                 latest = update
+    from_referral = queries.referral_linked_to(case.pk)
+    handed_over = (queries.handed_over_conversation(case, from_referral)
+                   if from_referral is not None else None)
     suggestion = None
     if open_referral is None and case.status not in CLOSED_STATUSES:
         suggestion = suggest_body(case)
@@ -37,7 +40,8 @@ def referral_panel(context):
         "can_refer": bool(membership and membership.can_write) and open_referral is None
         and case.status not in CLOSED_STATUSES,
         "template": CITIZEN_TEMPLATE_DEFAULT,
-        "from_referral": queries.referral_linked_to(case.pk),
+        "from_referral": from_referral,
+        "handed_over": handed_over[1] if handed_over else None,
         "workspace": context.get("workspace"),
     }
 

@@ -23,7 +23,7 @@
   }
   function key() { return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random(); }
   const desk = document.getElementById("desk");
-  let referKey = null;
+  let referKey = null, linkedKey = null;
 
   document.addEventListener("click", async (e) => {
     const el = e.target;
@@ -44,6 +44,23 @@
       const r = await post(desk.dataset.api + "/referrals/close",
         {text: el.dataset.draft, idempotency_key: key(), base_version: parseInt(head.dataset.version, 10)});
       if (r.status >= 400) say(r.data.message || r.data.error, true);
+      window.dispatchEvent(new Event("tanggap:refresh"));
+    } else if ((el.id === "hand-over" || el.id === "take-back") && desk) {
+      const head = document.querySelector(".case-head");
+      const r = el.id === "hand-over"
+        ? await post(desk.dataset.api + "/conversation/hand-over",
+            {note: document.getElementById("hand-over-note").value, base_version: parseInt(head.dataset.version, 10)})
+        : await post(desk.dataset.api + "/conversation/take-back",
+            {note: document.getElementById("take-back-note").value});
+      if (r.status >= 400) say(r.data.message || r.data.error, true);
+      window.dispatchEvent(new Event("tanggap:refresh"));
+    } else if (el.id === "linked-reply" && desk) {
+      // One key per reply until it is sent: pressing again after a lost answer sends nothing new.
+      if (!linkedKey) linkedKey = key();
+      const box = document.getElementById("linked-reply-text");
+      const r = await post(desk.dataset.api + "/linked-conversation", {text: box.value, idempotency_key: linkedKey});
+      if (r.status === 201 || r.status === 200) { linkedKey = null; box.value = ""; say(el.dataset.done || "OK"); }
+      else say(r.data.message || r.data.error, true);
       window.dispatchEvent(new Event("tanggap:refresh"));
     } else if (el.classList.contains("copy")) {
       el.select();

@@ -100,15 +100,19 @@
     const head = document.querySelector(".case-head");
     const composer = document.getElementById("composer");
     if (!head || !composer) return;
+    // Or the conversation is handed over to another desk (a referral's linked desk) and says which.
+    const speaking = head.dataset.speakingDesk || "";
     const other = !!head.dataset.holder && head.dataset.iHold !== "1";
-    composer.classList.toggle("locked", other);
+    const locked = other || !!speaking;
+    composer.classList.toggle("locked", locked);
     ["reply-text", "send", "tpl-open"].forEach((id) => {
       const el = document.getElementById(id);
-      if (el) el.disabled = other;
+      if (el) el.disabled = locked;
     });
     const note = document.getElementById("composer-locked");
-    note.hidden = !other;
-    note.textContent = other ? S.heldByOther.replace("{name}", head.dataset.holderName) : "";
+    note.hidden = !locked;
+    note.textContent = speaking ? S.handedOver.replace("{desk}", speaking)
+      : other ? S.heldByOther.replace("{name}", head.dataset.holderName) : "";
   }
   syncComposer();
 

@@ -377,3 +377,18 @@ def test_an_incident_announcement_skips_a_handed_over_member(desk, directory):
     assert sent.status_code == 201, sent.content
     assert sent.json() == {"sent": 1, "skipped": [{"case_id": case.pk, "reason": "handed_over"}]}
     assert case.messages.filter(direction=Direction.OUT).count() == 0
+
+
+def test_a_withdrawn_referral_gives_the_conversation_back(desk, directory):
+    from tanggap.referrals.actions import withdraw_referral
+    from tanggap.workspaces.models import Membership
+
+    case, referral = _referred_to_dlh(desk, directory)
+    assert _hand_over(desk.ani, case).status_code == 200
+    withdraw_referral(referral_id=referral.pk, actor=desk.ani.user, reason="Salah instansi",
+                      membership=Membership.objects.get(user=desk.ani.user), now=timezone.now())
+    case.refresh_from_db()
+    assert case.speaking_workspace_id is None
+    event = AuditEvent.objects.get(case=case, action="case.conversation_taken_back")
+    assert event.after == {**event.after, "reason": "referral_settled", "has_note": False}
+    assert _reply(desk.ani, case, key="after-withdrawal").status_code == 201

@@ -28,7 +28,6 @@ from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import Case, CaseKind, CaseStatus, Direction, Message
 from tanggap.reports import queries
 from tanggap.reports.filters import ReportFilter
-from tanggap.reports.models import CaseFact
 
 CHUNK = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -121,9 +120,16 @@ def case_rows(f: ReportFilter, *, personal: bool) -> Iterator[list]:
     """The cases opened in the period that match the filters, oldest first, one list per row."""
     from tanggap.reports.rollup import zone
 
-    facts = queries._facts(f, "opened_day")
-    cases = Case.objects.filter(pk__in=facts.values("case_id")).order_by("created_at", "pk")
+    # Driven by the facts (one row per case, with the case's opening time), a chunk at a time,
+    # and each chunk's cases fetched by their ids. A single query of the cases `IN` the facts'
+    # ids through a server-side cursor made PostgreSQL plan for the first rows: a 100,000-case
+    # export then ran for more than 15 minutes in one FETCH.
+    fact_fields = ("case_id", "opened_at", "channel_id", "kind", "intent", "topic", "kasar",
+                   "status", "first_response_at", "first_response_seconds", "resolved_at",
+                   "resolution_seconds", "body_id", "area")
+    facts = queries._facts(f, "opened_day").order_by("opened_at", "case_id")
     fields = ["pk", "tracking_number", "contact__display_name", "contact__external_id"]
+    cases = Case.objects.all()
     if personal:
         cases = cases.annotate(first_words=Subquery(
             Message.objects.filter(case=OuterRef("pk"), direction=Direction.IN)
@@ -133,19 +139,15 @@ def case_rows(f: ReportFilter, *, personal: bool) -> Iterator[list]:
     bodies = queries.body_names(f.workspace_id)
     kinds, statuses = dict(CaseKind.choices), dict(CaseStatus.choices)
     tz = zone()
-    fact_fields = ("case_id", "opened_at", "channel_id", "kind", "intent", "topic", "kasar",
-                   "status", "first_response_at", "first_response_seconds", "resolved_at",
-                   "resolution_seconds", "body_id", "area")
-    for chunk in _chunks(cases.values_list(*fields).iterator(chunk_size=CHUNK), CHUNK):
-        by_id = {row[0]: row for row in chunk}
-        fact_rows = CaseFact.objects.filter(case_id__in=list(by_id)).values_list(*fact_fields)
-        facts_by_id = {row[0]: row for row in fact_rows}
-        for case_id, row in by_id.items():
-            fact = facts_by_id.get(case_id)
-            if fact is None:
+    for chunk in _chunks(facts.values_list(*fact_fields).iterator(chunk_size=CHUNK), CHUNK):
+        case_by_id = {row[0]: row for row in
+                      cases.filter(pk__in=[fact[0] for fact in chunk]).values_list(*fields)}
+        for fact in chunk:
+            row = case_by_id.get(fact[0])
+            if row is None:
                 continue
-            (_id, opened, channel_id, kind, intent, topic, kasar, status, fr_at, fr_s, res_at,
-             res_s, body_id, area) = fact
+            (case_id, opened, channel_id, kind, intent, topic, kasar, status, fr_at, fr_s,
+             res_at, res_s, body_id, area) = fact
             out = [case_id, _local(opened, tz), channels.get(channel_id, channel_id),
                    kinds.get(kind, kind), str(INTENT_LABELS.get(intent, intent)),
                    str(TOPIC_LABELS.get(topic, topic)), _("yes") if kasar else _("no"),

@@ -216,6 +216,8 @@ class Model:
     _word_ids: _WordRows = field(default_factory=lambda: _WordRows({}), repr=False)
     _is_word: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _chunk_ids: _ChunkRows = field(default=None, repr=False)
+    _biases: np.ndarray | None = field(default=None, repr=False)
+    _scales: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
@@ -251,6 +253,18 @@ class Model:
         # np.add.reduce is what .sum() calls, without its Python wrappers.
         return ids, (np.add.reduce(np.take(self.weights, ids, axis=0), axis=0)
                      / np.sqrt(np.add.reduce(self.idf_sq[ids])))
+
+    def decisions(self, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every head's ``decision`` of one message's ``sums`` in one array (each head's
+        columns where ``Head.start`` says), and each column's head ``scale`` as float32."""
+        if self._biases is None:
+            self._biases = np.zeros(self.weights.shape[1], dtype=np.float32)
+            self._scales = np.zeros(self.weights.shape[1], dtype=np.float32)
+            for head in self.heads.values():
+                columns = slice(head.start, head.start + len(head.labels))
+                self._biases[columns] = head.bias
+                self._scales[columns] = head.scale
+        return sums + self._biases, self._scales
 
     def _bound_caches(self) -> None:
         if len(self._word_ids) > 100_000:

@@ -294,9 +294,13 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     ids, sums = model.encode_one(r.tokens, _rule_features(rules_topics, rules_intents, kasar),
                                  r.chunks)
     known = len(ids) > 0
+    # Every head's SVM scores times its scale, in two array calls for all heads (each
+    # float32 number as ``scale * head.decision(sums)`` rounds it).
+    biased, scales = model.decisions(sums)
+    scaled = biased * scales if known else None
     reasons = r.reasons
     if topic_head is not None and (known or rules_topics):
-        topics = _blend_one(topic_head, sums, known, topic_scores or [0.0] * len(TOPICS),
+        topics = _blend_one(topic_head, scaled, topic_scores or [0.0] * len(TOPICS),
                             topics, TOPICS)
         threshold = topic_head.threshold
         best = topics.index(max(topics))  # the first of equals, as argmax
@@ -307,7 +311,7 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     intent_head = heads.get("intent")
     if intent_head is not None and (known or rules_intents):
         cold = intents if rules_intents else [0.0] * len(_INTENT_ORDER)
-        intents = _blend_one(intent_head, sums, known, intent_scores, cold, _INTENT_ORDER)
+        intents = _blend_one(intent_head, scaled, intent_scores, cold, _INTENT_ORDER)
         best = intents.index(max(intents))
         reasons.append(f"model:intent {_INTENT_ORDER[best]} {intents[best]:.2f}")
     p_kasar = None
@@ -316,7 +320,9 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
         weight = kasar_head.scale * (1.0 if known else 0.0)
         prior = kasar_head.prior
         logits = [prior * rule + weight * score for rule, score in zip(
-            _KASAR_PRIOR_LIST[kasar], kasar_head.decision(sums).tolist(), strict=True)]
+            _KASAR_PRIOR_LIST[kasar],
+            biased[kasar_head.start:kasar_head.start + len(kasar_head.labels)].tolist(),
+            strict=True)]
         p_kasar = _softmax_one(logits)[kasar_head.labels.index("true")]
         learned = p_kasar >= kasar_head.cutoff
         if learned and not kasar:
@@ -325,16 +331,17 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     return _Scored(topics, threshold, intents, kasar, p_kasar)
 
 
-def _blend_one(head: Head, sums: np.ndarray, known: bool, scores: list[float],
+def _blend_one(head: Head, scaled: np.ndarray | None, scores: list[float],
                cold: list[float] | None, order: tuple[str, ...]) -> list[float]:
-    """``_blend`` for one message that the model or the rules spoke on (``cold`` None: the
-    head knows every label, so no label keeps the rules' share)."""
+    """``_blend`` for one message that the model or the rules spoke on. ``scaled``: every
+    head's scaled SVM scores (None: the model knew no feature of the message); ``cold``
+    None: the head knows every label, so no label keeps the rules' share."""
     layout = _layout(head, order)
     columns = layout.column_list
     # float32, as in the batch: the SVM scores times the scale, then the rules' log prior
     # added in float64 and rounded back, then a float32 softmax.
-    if known:
-        logits = head.scale * head.decision(sums)
+    if scaled is not None:
+        logits = scaled[head.start:head.start + len(columns)]  # a view: each head its own
     else:
         logits = np.zeros(len(columns), dtype=np.float32)
     top = max(scores)

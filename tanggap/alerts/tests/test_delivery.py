@@ -217,3 +217,69 @@ def test_quiet_hours_are_set_on_the_alerts_page_and_bad_ones_refused(zoned, clie
     assert (stored.quiet_start, stored.quiet_end, stored.email_fallback) == (
         time(22), time(6), True)
     assert AuditEvent.objects.filter(action="alerts.preferences_changed").count() == 1
+
+
+def _with_address_and_browser(desk):
+    ani = desk.ani.user
+    ani.email = "ani@example.go.id"
+    ani.save(update_fields=["email"])
+    browser = Browser()
+    actions.subscribe(user=ani, endpoint=ENDPOINT, p256dh=browser.p256dh,
+                      auth=b64(browser.auth), now=NOW)
+    return ani
+
+
+def test_mail_stands_in_only_when_no_browser_took_the_alert_and_the_member_wants_it(zoned):
+    ani, seen = _with_address_and_browser(zoned), []
+    # A browser took it: no mail besides.
+    assert deliver(notification_id=alert(zoned, ani).pk, now=NOW,
+                   http=push_service(201, seen)) == NotificationState.PUSHED
+    assert (len(seen), mail.outbox) == (1, [])
+    PushSubscription.objects.all().delete()
+    # No browser: the mail, with the link to the case.
+    assert deliver(notification_id=alert(zoned, ani).pk, now=NOW) == NotificationState.EMAILED
+    [sent] = mail.outbox
+    assert (sent.to, sent.subject) == (["ani@example.go.id"], "[Tanggap] Kasus untukmu")
+    assert sent.body.startswith("BPN-1 untukmu\n\n") and sent.body.endswith("/w/bpn/cases/1/")
+    # The fallback turned off: nothing, and the alert says it was not delivered.
+    actions.set_preferences(user=ani, quiet_start=None, quiet_end=None, email_fallback=False,
+                            now=NOW)
+    off = alert(zoned, ani)
+    assert deliver(notification_id=off.pk, now=NOW) == NotificationState.UNDELIVERED
+    assert len(mail.outbox) == 1
+    # Fallback on but no address: nothing either.
+    actions.set_preferences(user=ani, quiet_start=None, quiet_end=None, email_fallback=True,
+                            now=NOW)
+    ani.email = ""
+    ani.save(update_fields=["email"])
+    assert deliver(notification_id=alert(zoned, ani).pk, now=NOW) == \
+        NotificationState.UNDELIVERED
+    assert len(mail.outbox) == 1
+
+
+def test_an_alert_in_quiet_hours_is_neither_pushed_nor_mailed(
+        zoned, django_capture_on_commit_callbacks):
+    ani, seen = _with_address_and_browser(zoned), []
+    actions.set_preferences(user=ani, quiet_start="22:00", quiet_end="11:00",
+                            email_fallback=True, now=NOW)  # 10:00 WITA is inside, across midnight
+    with django_capture_on_commit_callbacks() as queued:
+        held = alert(zoned, ani)
+    assert (held.state, queued) == (NotificationState.QUIET, [])
+    assert deliver(notification_id=held.pk, now=NOW, http=push_service(201, seen)) is None
+    assert (seen, mail.outbox) == ([], [])
+    assert Notification.objects.get(pk=held.pk).state == NotificationState.QUIET
+
+
+def test_the_vapid_key_is_made_once_in_the_keys_directory_and_kept(tmp_path, settings):
+    settings.KEYS_DIR = tmp_path / "keys"
+    vapid._keys.cache_clear()
+    try:
+        first = vapid.public_key()
+        path = tmp_path / "keys" / "vapid_private.pem"
+        assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o600"
+        assert b"PRIVATE KEY" in path.read_bytes()
+        assert not (settings.DATA_DIR / "vapid_private.pem").exists()
+        vapid._keys.cache_clear()  # a restart reads the same file
+        assert vapid.public_key() == first
+    finally:
+        vapid._keys.cache_clear()

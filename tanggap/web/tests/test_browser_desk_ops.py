@@ -334,3 +334,86 @@ def test_use_my_location_fills_the_form_and_a_location_is_drawn_under_the_csp(de
     finally:
         context.close()
 
+
+
+def test_t_opens_the_template_picker_on_the_case_page(desk, people):
+    case_id, _name = desk.inbound("Lampu jalan di Gang Melati mati")
+    page = people("ani")
+    _claimed(page, desk, case_id)
+    page.locator("body").click(position={"x": 5, "y": 5})  # focus outside the reply box
+    page.keyboard.press("t")
+    page.wait_for_selector("#tpl-picker:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "tpl-search"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#tpl-picker", state="hidden")
+    assert page.evaluate("document.activeElement.id") == "reply-text"
+
+
+def test_use_the_suggestion_gives_a_reply_the_guard_passes_or_says_there_is_none(desk, people):
+    case_id, _name = desk.inbound("Lampu jalan di Gang Kenanga mati, tolong dicek")
+    page = people("ani")
+    _claimed(page, desk, case_id)
+    page.fill("#reply-text", "MOHON MAAF, LAPORAN ANDA SUDAH KAMI TERUSKAN KE PLN!!!")
+    page.wait_for_selector("#tone-verdict.v-block")
+    page.wait_for_selector("#tone-apply:visible")
+    assert page.is_hidden("#tone-no-suggestion")
+    page.click("#tone-apply")
+    page.wait_for_selector("#tone-verdict.v-ok")
+    suggestion = page.input_value("#reply-text")
+    assert suggestion == "Mohon maaf, laporan anda sudah kami teruskan ke PLN."
+    assert page.is_hidden("#tone-apply") and page.is_hidden("#tone-no-suggestion")
+    # Mostly an insult: nothing to offer, and the box says so instead of a missing button.
+    page.fill("#reply-text", "Dasar warga bego, baca dulu pengumumannya baru komplain.")
+    page.wait_for_selector("#tone-no-suggestion:visible")
+    assert page.is_hidden("#tone-apply")
+    assert page.inner_text("#tone-no-suggestion").startswith("Tidak ada saran")
+    page.click("#send")
+    page.wait_for_selector("#tone-verdict.v-block")
+    assert desk.outbound(case_id) == []
+
+
+# The page's visibility is what the browser reports; a headless browser always reports its pages
+# visible, so the test stands in for it (document.hidden and the visibilitychange event) and
+# records the app badge calls the installed app would show.
+_VISIBILITY = """
+  window.__hidden = false;
+  Object.defineProperty(Document.prototype, "hidden", {configurable: true,
+                        get() { return window.__hidden; }});
+  window.__badges = [];
+  Navigator.prototype.setAppBadge = function (n) { window.__badges.push(n); return Promise.resolve(); };
+  Navigator.prototype.clearAppBadge = function () { window.__badges.push(0); return Promise.resolve(); };
+  window.__look = (hidden) => { window.__hidden = hidden;
+                                document.dispatchEvent(new Event("visibilitychange")); };
+"""
+
+
+def test_unread_messages_count_in_the_title_and_badge_and_sound_is_off_until_turned_on(
+        desk, people):
+    page = people("ani")
+    page.context.add_init_script(_VISIBILITY)
+    _live(page, desk.url(""))
+    title = page.title()
+    assert page.get_attribute("#sound-toggle", "aria-pressed") == "false"
+    # Looked at: a new message adds nothing to the title; no sound (off by default).
+    seen, _name = desk.inbound("Air PDAM keruh di Jl. Mulawarman")
+    page.wait_for_selector(f'.case-row[data-case-id="{seen}"]')
+    assert (page.title(), page.evaluate("window.__badges")) == (title, [])
+    assert page.evaluate("document.documentElement.dataset.lastSound") is None
+    # Hidden: each new message counts, in the title and on the badge.
+    page.evaluate("window.__look(true)")
+    desk.inbound("Jalan berlubang di Jl. Soekarno Hatta")
+    page.wait_for_function("t => document.title === '(1) ' + t", arg=title)
+    desk.inbound("Sampah menumpuk di Pasar Klandasan")
+    page.wait_for_function("t => document.title === '(2) ' + t", arg=title)
+    assert page.evaluate("window.__badges") == [1, 2]
+    # Looked at again: both clear.
+    page.evaluate("window.__look(false)")
+    page.wait_for_function("t => document.title === t", arg=title)
+    assert page.evaluate("window.__badges") == [1, 2, 0]
+    # The operator turns the sound on (kept in this browser): the next message plays it.
+    page.click("#sound-toggle")
+    assert page.get_attribute("#sound-toggle", "aria-pressed") == "true"
+    assert page.evaluate("localStorage.getItem('tanggap.sound')") == "on"
+    desk.inbound("Lampu taman mati di Taman Bekapai")
+    page.wait_for_function("() => document.documentElement.dataset.lastSound !== undefined")
+    assert page.title() == title

@@ -243,6 +243,10 @@
     }
     lastSuggestion = result.suggestion;
     document.getElementById("tone-apply").hidden = !lastSuggestion;
+    // A refused reply with no rewrite the guard would pass says so, rather than leaving the
+    // operator looking for a button that is not there.
+    const none = document.getElementById("tone-no-suggestion");
+    if (none) none.hidden = !!lastSuggestion || result.verdict === "ok";
   }
   async function checkTone() {
     const box = document.getElementById("reply-text");

@@ -169,3 +169,19 @@ def test_the_engine_refuses_unknown_and_names_missing_values():
         templating.render("Halo {nama}", {})
     assert missing.value.extra["missing"] == ["nama"]
     assert templating.render("Halo {nama}", {"nama": "Budi"}) == "Halo Budi"
+
+
+def test_an_admin_saves_a_template_too(desk):
+    from django.test import Client
+
+    from tanggap.conftest import Persona
+    from tanggap.workspaces.actions.members import add_member
+    from tanggap.workspaces.actions.tokens import create_token
+
+    now = timezone.now()
+    admin = add_member(workspace=desk.bpn, username="adi", role="admin",
+                       password="kata-sandi-uji", now=now)
+    adi = Persona(admin.user, create_token(user=admin.user, now=now), Client())
+    created = _create(adi)
+    assert (created.status_code, created.json()["name"]) == (201, "Terima kasih")
+    assert AuditEvent.objects.filter(action="template.created", actor=admin.user).count() == 1

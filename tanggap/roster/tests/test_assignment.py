@@ -115,3 +115,30 @@ def test_a_hand_over_releases_the_claim_and_shows_untukmu_audited(two_on_duty):
     assert (event.actor, event.case_id, event.after) == (
         two_on_duty.ani.user, case.pk, {"to": "sari", "has_note": True})
     assert AuditEvent.objects.filter(action="case.released", case=case).count() == 1
+
+
+def test_the_offered_operator_sees_untukmu_on_the_row_and_the_case_and_others_see_to_whom(
+        two_on_duty, time_machine):
+    now = datetime(2026, 12, 7, 10, tzinfo=WITA)
+    time_machine.move_to(now, tick=False)
+    case = arrive(two_on_duty, 1, now)
+    claim_case(case_id=case.pk, actor=two_on_duty.ani.user, now=now)
+    assignment.hand_over(case_id=case.pk, actor=two_on_duty.ani.user,
+                         membership=membership(two_on_duty, two_on_duty.ani),
+                         to_username="sari", note="Warga minta ditelepon", now=now)
+    sari, ani = two_on_duty.sari.client, two_on_duty.ani.client
+    sari.force_login(two_on_duty.sari.user)
+    ani.force_login(two_on_duty.ani.user)
+    assert ('<span class="badge untukmu" title="Warga minta ditelepon">untukmu</span>'
+            in sari.get("/w/bpn/rows").content.decode())
+    panel = " ".join(sari.get(f"/w/bpn/cases/{case.pk}/panel").content.decode().split())
+    assert ('<strong class="badge untukmu">untukmu</strong> · diserahkan oleh ani: '
+            '“Warga minta ditelepon”') in panel
+    assert '<span class="badge offered">→ sari</span>' in ani.get("/w/bpn/rows").content.decode()
+    # The API's rows and the case say the same.
+    [row] = two_on_duty.ani.get("/api/v1/cases").json()["results"]
+    assert (row["id"], row["assigned_to"]) == (case.pk, "sari")
+    assert two_on_duty.sari.get(f"/api/v1/cases/{case.pk}").json()["assigned_to"] == "sari"
+    # The claim ends the offer: nobody reads "untukmu" on a held case.
+    claim_case(case_id=case.pk, actor=two_on_duty.sari.user, now=now)
+    assert "untukmu" not in sari.get("/w/bpn/rows").content.decode()

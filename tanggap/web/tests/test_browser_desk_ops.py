@@ -417,3 +417,17 @@ def test_unread_messages_count_in_the_title_and_badge_and_sound_is_off_until_tur
     desk.inbound("Lampu taman mati di Taman Bekapai")
     page.wait_for_function("() => document.documentElement.dataset.lastSound !== undefined")
     assert page.title() == title
+
+
+def test_a_clock_about_to_run_out_turns_amber_then_red_live(desk, people):
+    desk.server.cli("sla", "policy", desk.slug, "--name", "Dua menit", "--first-response", "2")
+    case_id, _name = desk.inbound("Pohon tumbang menutup Jl. Jenderal Sudirman")
+    page = people("ani")
+    page.clock.install()  # the page's own clock, moved by the test; the server's is real
+    _live(page, desk.url(f"cases/{case_id}/"))
+    page.wait_for_selector('#case-sla[data-sla-state="ok"]')
+    page.clock.fast_forward(100_000)  # past 80 % of the two minutes: the warning
+    page.wait_for_selector('#case-sla.sla-warn[data-sla-state="warn"]')
+    page.clock.fast_forward(30_000)  # past the due time
+    page.wait_for_selector('#case-sla.sla-breached[data-sla-state="breached"]')
+    assert _not_reloaded(page)

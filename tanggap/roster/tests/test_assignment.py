@@ -142,3 +142,17 @@ def test_the_offered_operator_sees_untukmu_on_the_row_and_the_case_and_others_se
     # The claim ends the offer: nobody reads "untukmu" on a held case.
     claim_case(case_id=case.pk, actor=two_on_duty.sari.user, now=now)
     assert "untukmu" not in sari.get("/w/bpn/rows").content.decode()
+
+
+def test_an_english_reader_sees_for_you(two_on_duty, time_machine):
+    now = datetime(2026, 12, 7, 10, tzinfo=WITA)
+    time_machine.move_to(now, tick=False)
+    case = arrive(two_on_duty, 1, now)
+    assert assignment.offer_case(case_id=case.pk, now=now).user.username == "ani"
+    ani = two_on_duty.ani.client
+    ani.force_login(two_on_duty.ani.user)
+    ani.cookies["django_language"] = "en"
+    assert '<span class="badge untukmu" title="">for you</span>' in ani.get(
+        "/w/bpn/rows").content.decode()
+    assert '<strong class="badge untukmu">for you</strong>' in ani.get(
+        f"/w/bpn/cases/{case.pk}/panel").content.decode()

@@ -129,8 +129,9 @@ def test_the_offered_operator_sees_untukmu_on_the_row_and_the_case_and_others_se
     sari, ani = two_on_duty.sari.client, two_on_duty.ani.client
     sari.force_login(two_on_duty.sari.user)
     ani.force_login(two_on_duty.ani.user)
-    assert ('<span class="badge untukmu" title="Warga minta ditelepon">untukmu</span>'
-            in sari.get("/w/bpn/rows").content.decode())
+    rows = sari.get("/w/bpn/rows").content.decode()
+    assert '<span class="badge untukmu" title="Warga minta ditelepon">untukmu</span>' in rows, (
+        " ".join(rows.split()), list(Offer.objects.values()))
     panel = " ".join(sari.get(f"/w/bpn/cases/{case.pk}/panel").content.decode().split())
     assert ('<strong class="badge untukmu">untukmu</strong> · diserahkan oleh ani: '
             '“Warga minta ditelepon”') in panel

@@ -6,6 +6,9 @@ whose role cannot write gets Forbidden (403).
 
 from __future__ import annotations
 
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Subquery
+
 from tanggap.cases.cleaning import object_id
 from tanggap.cases.models import Case, Contact, Message
 from tanggap.errors import NotFound
@@ -25,12 +28,17 @@ def access_case(user, case_id, *, write: bool = False, load: bool = True):
     With load=False only the case's id and workspace are read: enough for a view that hands the
     id to an action, which locks and reads the row itself.
     """
-    cases = Case.objects.filter(pk=_pk(case_id))
-    if load:
-        cases = cases.select_related("channel", "contact", "claimed_by", "workspace")
-    else:
-        cases = cases.only("id", "workspace_id")
-    case = cases.first()
+    pk = _pk(case_id)
+    if not load:
+        # One query: the caller's membership of the workspace that holds the case. No such case
+        # and no such membership are the same NotFound, as they are with the two reads.
+        membership = access_membership(
+            user, Subquery(Case.objects.filter(pk=pk).values("workspace_id")[:1]), write=write)
+        case = Case.from_db(DEFAULT_DB_ALIAS, ["id", "workspace_id"],
+                            [pk, membership.workspace_id])
+        return case, membership
+    case = (Case.objects.filter(pk=pk)
+            .select_related("channel", "contact", "claimed_by", "workspace").first())
     if case is None:
         raise NotFound()
     membership = access_membership(user, case.workspace_id, write=write)

@@ -203,13 +203,6 @@ def _times_per_bucket(f: ReportFilter, by_day: dict[date, dict]) -> dict[date, d
     return out
 
 
-def _all_times(by_day: dict[date, dict]) -> dict[int, int]:
-    found: dict[int, int] = {}
-    for counts in by_day.values():
-        durations.merge(found, counts)
-    return found
-
-
 # ---------------------------------------------------------------------------------------------
 # The report
 
@@ -219,8 +212,8 @@ def build_report(f: ReportFilter, *, with_previous: bool = True) -> Report:
     totals = reads.add_up(by_day.values())
     first = reads.times_by_day(f, FIRST_RESPONSE)
     resolved = reads.times_by_day(f, RESOLUTION)
-    fr_median, fr_p90 = durations.percentiles(_all_times(first))
-    res_median, res_p90 = durations.percentiles(_all_times(resolved))
+    fr_median, fr_p90 = durations.percentiles(reads.times_whole(f, FIRST_RESPONSE))
+    res_median, res_p90 = durations.percentiles(reads.times_whole(f, RESOLUTION))
     previous = _previous_numbers(f) if with_previous else {}
     open_now = _open_now(f)
 
@@ -268,8 +261,8 @@ def build_report(f: ReportFilter, *, with_previous: bool = True) -> Report:
 def _previous_numbers(f: ReportFilter) -> dict:
     p = f.previous()
     totals = reads.add_up(reads.counts_by_day(p).values())
-    fr_median, fr_p90 = durations.percentiles(_all_times(reads.times_by_day(p, FIRST_RESPONSE)))
-    res_median = durations.percentiles(_all_times(reads.times_by_day(p, RESOLUTION)))[0]
+    fr_median, fr_p90 = durations.percentiles(reads.times_whole(p, FIRST_RESPONSE))
+    res_median = durations.percentiles(reads.times_whole(p, RESOLUTION))[0]
     return {
         "opened": totals["opened"], "messages_in": totals["messages_in"],
         "replies": totals["replies"], "answered_share": share(totals["answered"], totals["opened"]),

@@ -198,3 +198,19 @@ def times_by_day(f: ReportFilter, metric: str) -> dict[date, dict[int, int]]:
             index = durations.bucket(seconds)
             found[day][index] = found[day].get(index, 0) + 1
     return found
+
+
+def times_whole(f: ReportFilter, metric: str) -> dict[int, int]:
+    """The histogram of the whole period: for a slice summed by the database (a year is some
+    8,000 rows a metric, which Python would add up one by one)."""
+    one = one_slice(f)
+    if one is None:
+        found: dict[int, int] = {}
+        for counts in times_by_day(f, metric).values():
+            durations.merge(found, counts)
+        return found
+    rows = (DurationSlice.objects.filter(workspace_id=f.workspace_id, dimension=one[0],
+                                         value=one[1], metric=metric, day__gte=f.start,
+                                         day__lte=f.end)
+            .values("bucket").annotate(n=Sum("count")).order_by())
+    return {row["bucket"]: row["n"] for row in rows if row["n"]}

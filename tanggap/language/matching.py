@@ -181,7 +181,10 @@ def may_be_kasar(chunks: list[str]) -> bool:
 @lru_cache(maxsize=1 << 16)
 def _chunk_may_be_kasar(chunk: str) -> bool:
     index = _kasar_index()
-    return any(t[2] in index or _suspicious(t[1]) for t in _chunk_tokens(chunk))
+    for token in _chunk_tokens(chunk):
+        if token[2] in index or _suspicious(token[1]):
+            return True
+    return False
 
 
 @lru_cache(maxsize=1 << 16)

@@ -105,8 +105,8 @@ class _WordRows(dict):
 
 class _ChunkRows(dict):
     """A space-separated chunk (``normalize.split_chunks``) → the vocabulary rows of its
-    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; as an array, none
-    repeated, none unknown); a miss also puts the chunk's words (for word pairs) in
+    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; as an array, -1 for
+    unknown ones); a miss also puts the chunk's words (for word pairs) in
     ``words``. Citizens repeat whole chunks ("jalan", "rusak,"), so a message seen for the
     first time is mostly chunks seen before: one lookup each, and its rows are joined and
     deduplicated by array calls."""
@@ -117,12 +117,22 @@ class _ChunkRows(dict):
         self.words: dict[str, tuple[str, ...]] = {}
 
     def __missing__(self, chunk: str) -> np.ndarray:
-        tokens = _chunk_tokens(chunk)
+        # Most chunks are one word: one pass, no deduplication (the message's rows are
+        # deduplicated, and their -1s dropped, once all are joined).
+        model = self.model
+        word_rows = model._word_ids
         rows: list[int] = []
-        self.model._token_rows(tokens, rows.extend)
-        self.words[chunk] = tuple(t[2] for t in tokens if t[5] not in _NOT_WORDS)
-        found = self[chunk] = np.array([row for row in dict.fromkeys(rows) if row >= 0],
-                                       dtype=np.intp)
+        words: list[str] = []
+        for token in _chunk_tokens(chunk):
+            kind = token[5]
+            if kind in _NOT_PLAIN_WORDS:
+                rows.append(model._special_row(token))
+            else:
+                rows.extend(word_rows[token[1:3]])
+            if kind not in _NOT_WORDS:
+                words.append(token[2])
+        self.words[chunk] = tuple(words)
+        found = self[chunk] = np.array(rows, dtype=np.intp)
         return found
 
     def clear(self) -> None:

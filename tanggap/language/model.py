@@ -114,7 +114,7 @@ class _ChunkRows(dict):
     def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
-        self.words: dict[str, tuple[str, ...]] = {}
+        self.words = _ChunkWords()
 
     def __missing__(self, chunk: str) -> np.ndarray:
         # Most chunks are one word: one pass, no deduplication (the message's rows are
@@ -138,6 +138,15 @@ class _ChunkRows(dict):
     def clear(self) -> None:
         super().clear()
         self.words.clear()
+
+
+class _ChunkWords(dict):
+    """A chunk → its words for word pairs. Filled with its rows by ``_ChunkRows``; a miss (the
+    caches were cleared, by another thread too, between the two lookups) computes them."""
+
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        found = self[chunk] = tuple(t[2] for t in _chunk_tokens(chunk) if t[5] not in _NOT_WORDS)
+        return found
 
 
 def _unique(rows: np.ndarray) -> np.ndarray:

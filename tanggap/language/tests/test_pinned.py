@@ -128,3 +128,18 @@ def test_a_messages_rows_are_the_same_from_its_chunks_and_from_its_tokens(model)
             want_ids, want_sums = model.encode_one(read.tokens, extra)
             assert ids.tolist() == want_ids.tolist()
             assert sums.tolist() == want_sums.tolist()
+
+
+def test_a_chunks_words_survive_the_caches_being_cleared_between_lookups(model):
+    # Another thread may clear the caches between a message's rows and its words.
+    from tanggap.language.normalize import split_chunks
+
+    text = "lampu jalan mati, tolong cepat diperbaiki"
+    chunks = split_chunks(text)
+    model.clear_caches()
+    want = model.encode_one(triage._read(text).tokens, [], chunks)[0].tolist()
+    model.clear_caches()
+    list(map(model._chunk_ids.__getitem__, chunks))
+    model._chunk_ids.words.clear()
+    assert model.encode_one(triage._read(text).tokens, [], chunks)[0].tolist() == want
+    assert model._chunk_ids.words["jalan"] == ("jalan",)

@@ -343,10 +343,11 @@ def test_t_opens_the_template_picker_on_the_case_page(desk, people):
     page.locator("body").click(position={"x": 5, "y": 5})  # focus outside the reply box
     page.keyboard.press("t")
     page.wait_for_selector("#tpl-picker:not([hidden])")
-    assert page.evaluate("document.activeElement.id") == "tpl-search"
+    # The picker focuses its search box once the templates have loaded.
+    page.wait_for_function("() => document.activeElement.id === 'tpl-search'")
     page.keyboard.press("Escape")
     page.wait_for_selector("#tpl-picker", state="hidden")
-    assert page.evaluate("document.activeElement.id") == "reply-text"
+    page.wait_for_function("() => document.activeElement.id === 'reply-text'")
 
 
 def test_use_the_suggestion_gives_a_reply_the_guard_passes_or_says_there_is_none(desk, people):

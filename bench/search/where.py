@@ -85,7 +85,8 @@ def main() -> None:
         api.close()
         done = subprocess.run(
             [sys.executable, "-c", IN_PROCESS, token, json.dumps(QUERIES), str(args.requests)],
-            env=server.env, cwd=server.data_dir, capture_output=True, text=True, timeout=1800)
+            env={**server.env, "DJANGO_SETTINGS_MODULE": "tanggap.settings"},
+            cwd=server.data_dir, capture_output=True, text=True, timeout=1800)
         if done.returncode:
             raise SystemExit(done.stderr[-3000:])
         in_process = json.loads(done.stdout.strip().splitlines()[-1])

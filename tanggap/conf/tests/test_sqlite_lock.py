@@ -3,6 +3,7 @@ fails with a clear error instead of hanging, and a writer that gave up leaks no 
 
 import fcntl
 import os
+import threading
 
 import pytest
 from django.db import OperationalError
@@ -44,11 +45,19 @@ def test_a_writer_without_a_turn_gets_a_clear_error(tmp_path, django_db_blocker)
         try:
             connection.ensure_connection()
             stuck = _holder(db_path + ".writelock")
+            before = set(threading.enumerate())
             with pytest.raises(OperationalError, match=(
                     r"database is locked: no write turn within 0 s \(another process holds the "
                     r"write lock of .*desk.sqlite3: a stuck or very long transaction\)")):
                 connection._start_transaction_under_autocommit()
+            waiting = [t for t in set(threading.enumerate()) - before
+                       if t.name == "sqlite-write-turn"]
             os.close(stuck)
+            # The writer that gave up left a helper blocked on the lock: it now takes the lock
+            # and lets it go. Until it has, the lock may still be busy, so wait for it to end.
+            assert waiting
+            for helper in waiting:
+                helper.join()
             connection._start_transaction_under_autocommit()  # its turn comes once free
             connection._rollback()
             # Rolled back: the lock is free again for another process.

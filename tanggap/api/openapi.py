@@ -249,8 +249,9 @@ def _schemas() -> dict:
             "type": "object", "required": ["body_id"],
             "properties": {
                 "body_id": body_id,
-                "note": {"type": "string", "maxLength": MAX_NOTE_CHARS,
-                         "description": "for the body (never shown to the citizen)"},
+                "note": {**_nullable({"type": "string", "maxLength": MAX_NOTE_CHARS}),
+                         "description": "for the body (never shown to the citizen); null or "
+                                        "absent: no note"},
                 "idempotency_key": {**_nullable(key), "description": (
                     "null or absent: every request refers anew; the same key again answers "
                     "with the same referral")},

@@ -72,8 +72,11 @@ def schemas() -> dict:
             "contact_id": OBJECT_ID,
             "tracking_number": {"type": "string", "description": "or: the contact of this "
                                 "case of the desk"},
-            "case_id": {**OBJECT_ID, "description": "the case whose audit trail records it"}}},
-        "Unlink": {"type": "object", "properties": {"case_id": OBJECT_ID}},
+            "case_id": {**_nullable(OBJECT_ID), "description": "the case whose audit trail "
+                        "records it; null or absent: audited with no case"}}},
+        "Unlink": {"type": "object", "properties": {"case_id": {
+            **_nullable(OBJECT_ID), "description": "the case whose audit trail records it; null "
+            "or absent: audited with no case"}}},
         "Reject": {"type": "object", "properties": {"note": {
             "type": "string", "maxLength": 1000, "description": "why, for the operator"}}},
     }

@@ -54,7 +54,10 @@ def _claimable(now: datetime) -> Q:
 def _claim(message_id: int, now: datetime) -> _Claim | str | None:
     with transaction.atomic():
         record = (
-            CommentModeration.objects.select_for_update()
+            # Only the record: the joined channel, message and case are read, not locked (a
+            # joined FOR UPDATE would also lock the channel that every send and token refresh
+            # of that account locks).
+            CommentModeration.objects.select_for_update(of=("self",))
             .filter(_claimable(now), message_id=message_id)
             .select_related("channel", "message__case")
             .first()
@@ -144,7 +147,8 @@ def _settle(record: CommentModeration, generation: int, error: str, now: datetim
 
 def _finish(claim: _Claim, result: str | _Again, now: datetime) -> str:
     with transaction.atomic():
-        record = (CommentModeration.objects.select_for_update().select_related("message__case")
+        record = (CommentModeration.objects.select_for_update(of=("self",))
+                  .select_related("message__case")
                   .get(pk=claim.record_id))
         if record.generation == claim.generation and record.state != ModerationState.IN_FLIGHT:
             return record.state  # settled meanwhile (a sweep after a long stall)

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -206,3 +208,17 @@ def test_case_page_shows_the_button_to_writers_only(desk, comment):
     web_case = desk.inbound().case
     assert "data-moderation-for" not in desk.ani.client.get(
         f"/w/bpn/cases/{web_case.pk}/").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks exist on PostgreSQL only")
+def test_the_worker_locks_only_the_moderation_record(desk, comment):
+    """The channel row is what every send and token refresh of the account locks; a joined
+    FOR UPDATE would make each moderation attempt wait for them (and they for it)."""
+    _hide(desk.ani, comment)
+    api = FakeAPI().on("POST", f"/{COMMENT}", {"success": True})
+    with CaptureQueriesContext(connection) as queries:
+        assert apply_moderation(message_id=comment.pk, now=timezone.now(),
+                                http=api.http()) == "done"
+    locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert [sql[sql.index("FOR UPDATE"):] for sql in locking] == [
+        'FOR UPDATE OF "connectors_commentmoderation"'] * 2

@@ -146,11 +146,86 @@ class Deadline:
         return time.monotonic() >= self.end
 
 
+# The status counted for a request that got no HTTP answer (refused, reset, timed out).
+NO_ANSWER = 0
+
+
+def warm_up(http, server: LiveServer, bound: float = 180) -> bool:
+    """Knock at GET /api/v1/health on `http` until it answers 200 (True) or `bound` seconds
+    pass (False): a client's first answer, outside any measurement."""
+    import httpx
+
+    limit = Deadline(bound)
+    while not limit.passed():
+        try:
+            if http.get(server.url + "/api/v1/health").status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class StartLine:
+    """A barrier for `clients` threads and the caller that starts the clock as it opens: the
+    measured window (`deadline`, `started`) begins only when every client is warm."""
+
+    def __init__(self, clients: int, seconds: float):
+        import threading
+
+        self.seconds = seconds
+        self.deadline: Deadline | None = None
+        self.started = 0.0
+        self.failures: list[str] = []
+        self._barrier = threading.Barrier(clients + 1, action=self._start_clock)
+
+    def _start_clock(self) -> None:
+        # Run by one thread as the barrier opens, before any thread passes it.
+        self.deadline = Deadline(self.seconds)
+        self.started = time.perf_counter()
+
+    def client_ready(self) -> bool:
+        """Called by a warm client; False if the run was called off."""
+        import threading
+
+        try:
+            self._barrier.wait()
+        except threading.BrokenBarrierError:
+            return False
+        return True
+
+    def client_failed(self, why: str) -> None:
+        self.failures.append(why)
+        self._barrier.abort()
+
+    def go(self, threads) -> None:
+        """Called by the caller once the threads are started: waits until all are warm, or
+        joins them and ends the run if one could not warm up."""
+        import threading
+
+        try:
+            self._barrier.wait()
+        except threading.BrokenBarrierError:
+            for t in threads:
+                t.join()
+            raise SystemExit("warm-up failed: " + "; ".join(self.failures)) from None
+
+    def wall(self) -> float:
+        return time.perf_counter() - self.started
+
+
 def run_clients(server: LiveServer, *, clients: int, total: int, seconds: float,
-                send, headers: dict | None = None) -> tuple[list[float], dict[int, int], float]:
+                send, headers: dict | None = None,
+                warm_up_bound: float = 180) -> tuple[list[float], dict[int, int], float]:
     """`clients` threads, each with its own keep-alive connection, call `send(http, n, worker)`
     (returning the HTTP status) for n = 0, 1, ... until `total` requests or `seconds` pass.
-    Returns the latencies in seconds, the count of each status, and the wall time."""
+    Returns the latencies in seconds, the count of each status, and the wall time.
+
+    The clock starts only once every client has had one answer from the server (`warm_up`):
+    with several web processes still importing on a busy machine the warm-up can take longer
+    than the whole window, which must not eat it. A request that gets no answer is counted
+    under NO_ANSWER (with the time it took to fail) rather than ending its client's thread; a
+    server that does not answer every client within `warm_up_bound` seconds ends the run."""
     import itertools
     import threading
 
@@ -160,20 +235,25 @@ def run_clients(server: LiveServer, *, clients: int, total: int, seconds: float,
     lock = threading.Lock()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    deadline = Deadline(seconds)
-    barrier = threading.Barrier(clients + 1)
+    start = StartLine(clients, seconds)
 
     def client(worker: int) -> None:
         with httpx.Client(headers=headers or {}, timeout=30) as http:
-            # Warm the connection and the server's code paths outside the measurement.
-            http.get(server.url + "/api/v1/health")
-            barrier.wait()
-            while not deadline.passed():
+            if not warm_up(http, server, warm_up_bound):
+                start.client_failed(f"client {worker}: no answer from the server within "
+                                    f"{warm_up_bound:.0f} s")
+                return
+            if not start.client_ready():
+                return
+            while not start.deadline.passed():
                 n = next(counter)
                 if n >= total:
                     return
                 t0 = time.perf_counter()
-                status = send(http, n, worker)
+                try:
+                    status = send(http, n, worker)
+                except httpx.HTTPError:
+                    status = NO_ANSWER
                 elapsed = time.perf_counter() - t0
                 with lock:
                     latencies.append(elapsed)
@@ -182,11 +262,14 @@ def run_clients(server: LiveServer, *, clients: int, total: int, seconds: float,
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
-    barrier.wait()
-    started = time.perf_counter()
+    start.go(threads)
     for t in threads:
         t.join()
-    return latencies, statuses, time.perf_counter() - started
+    wall = start.wall()
+    if statuses.get(NO_ANSWER):
+        print(f"{statuses[NO_ANSWER]} request(s) got no answer (counted as status "
+              f"{NO_ANSWER})", file=sys.stderr)
+    return latencies, statuses, wall
 
 
 async def listen_for_inbound(url: str, cookie: str, origin: str, index: int, arrivals: dict,

@@ -8,11 +8,18 @@
 For each process count N, on a fresh database: `tanggap serve --workers N --no-worker` (N web
 processes) and `tanggap worker --processes N --with-periodic` (N task workers and the periodic
 runner), live events through Redis, a fake Facebook/X on 127.0.0.1 (bench/connectors/harness.py).
+The phases start once the processes have finished starting (their CPU falls idle) and every
+client has had an answer.
 
 1. Inbound: `--clients` threads post POST /api/v1/inbound for `--seconds` (70 % new citizens,
    30 % follow-ups, every 50th a redelivery of the previous platform id), keep-alive connections.
 2. Replies: `--replies` cases opened on the Facebook and X channels and claimed by operators,
    then one reply each through the REST API, delivered by the workers to the fake platform.
+
+CPU seconds of each part are read from /proc (the web processes' group, the workers' group, the
+postmaster and its backends when the database server is on this host and we may read its data
+directory) and Redis INFO, before and after each phase, and printed per inbound request and per
+reply: the figures that size machines, where the rates depend on what else shares the cores.
 
 Checked after each run, straight in PostgreSQL and at the fake platform: every acknowledged
 inbound message stored exactly once (none lost, none doubled), every reply posted exactly once
@@ -25,10 +32,12 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -38,6 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "connectors"))
 from common import (  # noqa: E402
     LATENCY_HEADER,
+    NO_ANSWER,
     latency_row,
     parser,
     run_clients,
@@ -70,6 +80,93 @@ def _stop(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+# -- CPU time of the parts, from /proc (Linux): what sizes machines, not a rate on a shared box --
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    # Fields after the command name (which may hold spaces): state, ppid, pgrp, ...
+    return text[text.rindex(")") + 2:].split()
+
+
+def _cpu_of(fields: list[str]) -> float:
+    # utime + stime + cutime + cstime: a child that exited and was waited for is in its
+    # parent's cutime/cstime, one still running in its own utime/stime, never in both.
+    return sum(int(x) for x in fields[11:15]) / TICK
+
+
+def _all_stats() -> dict[int, list[str]]:
+    out = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (fields := _stat(int(name))) is not None:
+            out[int(name)] = fields
+    return out
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by a process group (a `tanggap serve` and its web processes)."""
+    return sum(_cpu_of(f) for f in _all_stats().values() if int(f[2]) == pgid)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (a postmaster and its backends)."""
+    return sum(_cpu_of(f) for p, f in _all_stats().items() if p == pid or int(f[1]) == pid)
+
+
+def _postmaster(database_url: str) -> int | None:
+    """The PostgreSQL server's pid, if we may see its data directory (a superuser, this host)."""
+    try:
+        with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+            data_dir = conn.execute("SHOW data_directory").fetchone()[0]
+        with open(Path(data_dir) / "postmaster.pid") as f:
+            return int(f.readline())
+    except (psycopg.Error, OSError, ValueError):
+        return None
+
+
+def _redis_cpu(redis_url: str) -> float:
+    import redis
+
+    info = redis.Redis.from_url(redis_url).info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+class CpuMeter:
+    """CPU seconds of the web processes, the task workers, PostgreSQL, Redis and this load
+    generator; `snapshot()` twice and subtract."""
+
+    def __init__(self, server, workers: subprocess.Popen, args):
+        self.web, self.workers = server.proc.pid, workers.pid
+        self.postmaster = _postmaster(server.database_url)
+        self.redis_url = args.redis_url
+
+    def snapshot(self) -> dict[str, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {"web": group_cpu(self.web), "workers": group_cpu(self.workers),
+                "postgres": tree_cpu(self.postmaster) if self.postmaster else float("nan"),
+                "redis": _redis_cpu(self.redis_url), "client": usage.ru_utime + usage.ru_stime}
+
+    def settle(self, *, bound: float = 180, idle: float = 0.1) -> float:
+        """Wait until the web processes and workers have finished starting (less than `idle`
+        CPU seconds in a second: importing Django takes whole seconds), so the measured window
+        does not share the cores with their start. Returns the seconds waited."""
+        t0 = time.monotonic()
+        before = self.snapshot()
+        while time.monotonic() - t0 < bound:
+            time.sleep(1)
+            now = self.snapshot()
+            if (now["web"] - before["web"]) + (now["workers"] - before["workers"]) < idle:
+                break
+            before = now
+        return time.monotonic() - t0
 
 
 def _inbound(server, desk, args) -> dict:
@@ -123,10 +220,16 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
         server.start(workers=processes, worker=False)
         workers = _workers(server, processes)
         try:
+            meter = CpuMeter(server, workers, args)
+            settled = meter.settle()
+            cpu0 = meter.snapshot()
             inbound = _inbound(server, desk, args)
+            cpu1 = meter.snapshot()
             cases = _cases(server, desk, channels, f"p{processes}", args.replies,
                            list(desk["tokens"].values()))
+            cpu2 = meter.snapshot()
             replies = _phase(server, fake, cases, seconds=args.reply_seconds)
+            cpu3 = meter.snapshot()
             replies["targets"] = [target for *_rest, target in cases]
         finally:
             _stop(workers)
@@ -138,7 +241,9 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
     posts = [per_target.get(t, 0) for t in replies["targets"]]
     return {"inbound": inbound, "replies": replies, "lost": lost, "doubled": doubled,
             "double_replies": sum(1 for n in posts if n > 1),
-            "unposted": sum(1 for n in posts if n == 0), "health": health}
+            "unposted": sum(1 for n in posts if n == 0), "health": health, "settled": settled,
+            "cpu_inbound": {k: cpu1[k] - cpu0[k] for k in cpu0},
+            "cpu_replies": {k: cpu3[k] - cpu2[k] for k in cpu2}}
 
 
 def main() -> None:
@@ -165,7 +270,8 @@ def main() -> None:
             results[n] = run_one(args, n, fake, platform.url)
             r = results[n]
             print(f"processes {n}: inbound {len(r['inbound']['latencies']) / r['inbound']['wall']:.0f}"
-                  f"/s, replies {r['replies']['replies']}, lost {len(r['lost'])}, doubled "
+                  f" requests/s over {r['inbound']['wall']:.1f} s (after {r['settled']:.0f} s of start)"
+                  f", replies {r['replies']['replies']}, lost {len(r['lost'])}, doubled "
                   f"{len(r['doubled'])}, double replies {r['double_replies']}", flush=True)
 
     load = os.getloadavg()
@@ -175,23 +281,54 @@ def main() -> None:
         done = len(inbound["latencies"])
         ok = inbound["statuses"].get(201, 0) + inbound["statuses"].get(200, 0)
         rows.append([
-            str(n), str(n), f"{done / inbound['wall']:.0f}", str(done), str(done - ok),
+            str(n), str(n), f"{ok / inbound['wall']:.0f}", str(done), str(done - ok),
+            str(inbound["statuses"].get(NO_ANSWER, 0)),
             str(len(inbound["acked"])), str(len(r["lost"])), str(len(r["doubled"])),
             f"{replies['replies'] / replies['last_post_s']:.1f}", str(replies["replies"]),
             str(r["double_replies"]), str(r["unposted"]),
         ])
     print_table(
         f"scale-out, PostgreSQL + Redis on 127.0.0.1, {args.clients} inbound clients, "
-        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-        ["web processes", "workers", "inbound msg/s", "requests", "errors", "acknowledged ids",
-         "lost", "doubled", "replies sent/s", "replies", "double replies", "unposted"], rows)
+        f"{args.seconds:g} s, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}",
+        ["web processes", "workers", "inbound msg/s", "requests", "errors", "no answer",
+         "acknowledged ids", "lost", "doubled", "replies sent/s", "replies", "double replies",
+         "unposted"], rows)
     print_table("POST /api/v1/inbound latency per process count", LATENCY_HEADER,
                 [latency_row(f"{n} process(es)", r["inbound"]["latencies"])
                  for n, r in results.items() if r["inbound"]["latencies"]])
+    parts = ("web", "postgres", "redis", "workers", "client")
+    rows = []
+    for n, r in results.items():
+        inbound = r["inbound"]
+        count = max(1, len(inbound["latencies"]))
+        cpu = r["cpu_inbound"]
+        rows.append([str(n), str(len(inbound["latencies"])),
+                     *(f"{cpu[k] * 1000 / count:.2f}" for k in parts),
+                     f"{cpu['web'] / inbound['wall']:.2f}", f"{r['settled']:.0f}"])
+    print_table(
+        "CPU ms per inbound request during the inbound phase (process CPU from /proc, Redis "
+        "from INFO; 'client' is this load generator)",
+        ["web processes", "requests", *(f"{k} ms" for k in parts), "web cores busy",
+         "start s"], rows)
+    rows = []
+    for n, r in results.items():
+        count = max(1, r["replies"]["replies"])
+        cpu = r["cpu_replies"]
+        rows.append([str(n), str(r["replies"]["replies"]),
+                     *(f"{cpu[k] * 1000 / count:.2f}" for k in parts)])
+    print_table(
+        "CPU ms per reply during the reply phase (web includes the API calls and the client's "
+        "polling of every case until its reply is final; workers is the delivery)",
+        ["workers", "replies", *(f"{k} ms" for k in parts)], rows)
     bad = [n for n, r in results.items()
            if r["lost"] or r["doubled"] or r["double_replies"] or r["unposted"]]
     if bad:
         raise SystemExit(f"a guarantee broke with {bad} process(es): see the table above")
+    idle = [n for n, r in results.items() if not r["inbound"]["acked"] or r["health"] != 200]
+    if idle:
+        raise SystemExit(f"no inbound message acknowledged, or the desk unhealthy after the run, "
+                         f"with {idle} process(es): the run measured nothing")
 
 
 if __name__ == "__main__":

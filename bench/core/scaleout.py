@@ -203,6 +203,13 @@ def _stored(database_url: str, channel_id: int) -> dict[str, int]:
     return dict(rows)
 
 
+def _database_bytes(database_url: str) -> int:
+    url = database_url.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        conn.execute("CHECKPOINT")  # the WAL's pages in the tables' files, so they count
+        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+
+
 def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dict:
     with server_for(args, f"scale{processes}") as server:
         server.extra_env.update({"META_GRAPH_BASE_URL": platform_url,
@@ -222,9 +229,11 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
         try:
             meter = CpuMeter(server, workers, args)
             settled = meter.settle()
+            size0 = _database_bytes(server.database_url)
             cpu0 = meter.snapshot()
             inbound = _inbound(server, desk, args)
             cpu1 = meter.snapshot()
+            size1 = _database_bytes(server.database_url)
             cases = _cases(server, desk, channels, f"p{processes}", args.replies,
                            list(desk["tokens"].values()))
             cpu2 = meter.snapshot()
@@ -243,6 +252,7 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
             "double_replies": sum(1 for n in posts if n > 1),
             "unposted": sum(1 for n in posts if n == 0), "health": health, "settled": settled,
             "cpu_inbound": {k: cpu1[k] - cpu0[k] for k in cpu0},
+            "bytes_inbound": size1 - size0,
             "cpu_replies": {k: cpu3[k] - cpu2[k] for k in cpu2}}
 
 
@@ -305,12 +315,13 @@ def main() -> None:
         cpu = r["cpu_inbound"]
         rows.append([str(n), str(len(inbound["latencies"])),
                      *(f"{cpu[k] * 1000 / count:.2f}" for k in parts),
-                     f"{cpu['web'] / inbound['wall']:.2f}", f"{r['settled']:.0f}"])
+                     f"{cpu['web'] / inbound['wall']:.2f}", f"{r['settled']:.0f}",
+                     f"{r['bytes_inbound'] / max(1, len(inbound['acked'])) / 1024:.1f}"])
     print_table(
         "CPU ms per inbound request during the inbound phase (process CPU from /proc, Redis "
         "from INFO; 'client' is this load generator)",
         ["web processes", "requests", *(f"{k} ms" for k in parts), "web cores busy",
-         "start s"], rows)
+         "start s", "database KiB per message"], rows)
     rows = []
     for n, r in results.items():
         count = max(1, r["replies"]["replies"])

@@ -19,8 +19,8 @@ from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
-from tanggap.sla import queries as sla_queries
 from tanggap.web.audit_text import audit_lines
+from tanggap.web.inbox_rows import page_texts, prepare_rows
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -42,8 +42,8 @@ def home(request):
     return redirect("inbox", slug=membership.workspace.slug)
 
 
-def _inbox_context(request, slug: str) -> dict:
-    membership = _or_404(access_workspace, request.user, slug)
+def _rows_context(request, membership) -> dict:
+    """What the rows need: the live re-render and the split view ask for nothing else."""
     now = timezone.now()
     params = request.GET
     claimed = params.get("claimed", "")
@@ -63,29 +63,13 @@ def _inbox_context(request, slug: str) -> dict:
         error = None
     except DeskError as exc:
         cases, error = [], exc.message
-    offers = roster_queries.open_offers(c.pk for c in cases)
-    clocks = sla_queries.clocks_for(cases, now)
-    for case in cases:
-        case.holder_active = effective_holder_id(case, now) is not None
-        case.shown_status = case.status_label(holder_active=case.holder_active)
-        case.topic_label = TOPIC_LABELS.get(case.topic, "")
-        case.offer = offers.get(case.pk)
-        case.sla = clocks.get(case.pk)
     return {
         "membership": membership,
         "workspace": membership.workspace,
-        "language_model": (queries.language_model_status(membership.workspace_id)
-                           if membership.can_supervise else None),
-        "workspaces": memberships_of(request.user).order_by("workspace__name"),
-        "cases": cases,
-        "channels": ChannelAccount.objects.filter(workspace_id=membership.workspace_id),
-        "statuses": CaseStatus.choices,
-        "kinds": CaseKind.choices,
-        "topics": list(TOPIC_LABELS.items()),
-        "intents": list(INTENT_LABELS.items()),
+        "rows": prepare_rows(cases, now=now, user=request.user, workspace=membership.workspace),
+        "texts": page_texts(),
         "filters": params,
         "shown_status": shown_status,
-        "colleagues": roster_queries.members(membership.workspace_id),
         "error": error,
         "now": now,
     }
@@ -94,13 +78,26 @@ def _inbox_context(request, slug: str) -> dict:
 @login_required
 @require_GET
 def inbox(request, slug):
-    return render(request, "web/inbox.html", _inbox_context(request, slug))
+    membership = _or_404(access_workspace, request.user, slug)
+    return render(request, "web/inbox.html", {
+        **_rows_context(request, membership),
+        "language_model": (queries.language_model_status(membership.workspace_id)
+                           if membership.can_supervise else None),
+        "workspaces": memberships_of(request.user).order_by("workspace__name"),
+        "channels": ChannelAccount.objects.filter(workspace_id=membership.workspace_id),
+        "statuses": CaseStatus.choices,
+        "kinds": CaseKind.choices,
+        "topics": list(TOPIC_LABELS.items()),
+        "intents": list(INTENT_LABELS.items()),
+        "colleagues": roster_queries.members(membership.workspace_id),
+    })
 
 
 @login_required
 @require_GET
 def inbox_rows(request, slug):
-    return render(request, "web/_inbox_rows.html", _inbox_context(request, slug))
+    membership = _or_404(access_workspace, request.user, slug)
+    return render(request, "web/_inbox_rows.html", _rows_context(request, membership))
 
 
 def _case_context(request, slug: str, case_id) -> dict:

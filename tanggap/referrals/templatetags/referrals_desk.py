@@ -1,6 +1,6 @@
-"""The referrals room's pieces of the desk's pages: `{% referral_panel %}` on the case page (the
-suggested body, the refer form, the trail with the body's answers, ready drafts for the citizen)
-and `{% referral_overdue case %}` on inbox rows (one query per page, not per row)."""
+"""The referrals room's piece of the case page: `{% referral_panel %}` (the suggested body, the
+refer form, the trail with the body's answers, ready drafts for the citizen). The inbox rows'
+overdue flag comes from `queries.overdue_case_ids`, one query per page (web/inbox_rows.py)."""
 
 from django import template
 
@@ -11,9 +11,6 @@ from tanggap.referrals.suggest import suggest_body
 from tanggap.referrals.tasks import liaison_url
 
 register = template.Library()
-
-_CACHE = "referrals.overdue"
-
 
 @register.inclusion_tag("referrals/_case_panel.html", takes_context=True)
 def referral_panel(context):
@@ -44,14 +41,3 @@ def referral_panel(context):
         "handed_over": handed_over[1] if handed_over else None,
         "workspace": context.get("workspace"),
     }
-
-
-@register.inclusion_tag("referrals/_overdue_badge.html", takes_context=True)
-def referral_overdue(context, case):
-    cache = context.render_context.get(_CACHE)
-    if cache is None:
-        cases = context.get("cases") or []
-        cache = queries.overdue_case_ids(case.workspace_id, now=context["now"],
-                                         case_ids=[c.pk for c in cases])
-        context.render_context[_CACHE] = cache
-    return {"overdue": case.pk in cache}

@@ -15,8 +15,3 @@ def case_clock(case):
     now = timezone.now()
     view = queries.clocks_for([case], now).get(case.pk)
     return {"sla": view, "state": view.state(now) if view else None, "now": now}
-
-
-@register.filter
-def sla_state(view, now):
-    return view.state(now) if view else ""

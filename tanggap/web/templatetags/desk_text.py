@@ -10,8 +10,3 @@ register = template.Library()
 @register.filter
 def reason(value) -> str:
     return reason_label(value)
-
-
-@register.filter
-def reasons(values) -> str:
-    return ", ".join(reason_label(value) for value in values or [])

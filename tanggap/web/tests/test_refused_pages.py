@@ -39,7 +39,7 @@ def test_a_server_error_is_the_desks_500_page_and_json_on_the_api(desk, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "_inbox_context", broken)
+    monkeypatch.setattr(views, "_rows_context", broken)
     client = Client(raise_request_exception=False)
     client.force_login(desk.ani.user)
     response = client.get("/w/bpn/")

@@ -1,0 +1,166 @@
+"""CPU and SQL queries of one inbox page, in-process (the WSGI application, no HTTP).
+
+    .venv/bin/python bench/core/inbox_cpu.py [--cases 20000] [--messages 100000] [--pages 60]
+                                             [--sla] [--profile 30]
+
+Seeds a fresh SQLite file in a temp data dir with seed.py (--mix: statuses spread, about half
+closed, some claims) and then asks the desk's own WSGI application (`tanggap serve`'s, with every
+middleware) for the same pages `bench/core/inbox.py` times from outside:
+  GET /w/<slug>/                  the HTML inbox (100 rows, logged-in session)
+  GET /w/<slug>/rows              the rows alone (the live re-render and the split view)
+  GET /api/v1/cases?status=open   the API's first page (50 rows, token)
+Prints CPU ms per page (process time: waiting on the disk is not counted), wall ms, and the SQL
+statements of one page. `--sla` first gives the workspace an SLA policy, so every open row also
+shows its clock. `--profile N` prints the N costliest functions of the HTML pages (cProfile).
+Targets (issue 9), from outside: HTML inbox p95 <= 25 ms, API list p95 <= 10 ms; this in-process
+figure is the part of them the desk's own code spends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import in_process_desk
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=20_000)
+    p.add_argument("--messages", type=int, default=100_000)
+    p.add_argument("--pages", type=int, default=60, help="pages timed per target")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--sla", action="store_true", help="give the workspace an SLA policy first")
+    p.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    p.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
+    p.add_argument("--show-sql", action="store_true", help="print each page's SQL statements")
+    args = p.parse_args()
+
+    with in_process_desk("tanggap-inbox-cpu-"):
+        run(args)
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from tanggap.conf.handler import DeskWSGIHandler
+    from tanggap.workspaces.models import Membership
+
+    call_command("migrate", verbosity=0)
+    connection.close()
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(HERE / "seed.py"), "--operators", "2", "--cases", str(args.cases),
+         "--messages", str(args.messages), "--mix"],
+        env=os.environ, capture_output=True, text=True, timeout=3600,
+    )
+    if done.returncode != 0:
+        sys.exit(f"seed.py failed:\n{done.stdout}\n{done.stderr}")
+    desk = json.loads(done.stdout.strip().splitlines()[-1])
+    seeded = time.monotonic() - t0
+    membership = Membership.objects.select_related("user", "workspace").get(
+        user__username="op01", workspace__slug=desk["slug"])
+    if args.sla:
+        from tanggap.sla.actions import set_policy
+        from tanggap.workspaces.actions.members import add_member
+
+        boss = add_member(workspace=membership.workspace, username="kepala", role="supervisor",
+                          password=desk["password"], now=timezone.now())
+        set_policy(membership=boss, actor=boss.user, now=timezone.now(), name="Standar",
+                   first_response=60, next_response=240, resolution=4320)
+    client = Client()
+    client.force_login(membership.user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    app = DeskWSGIHandler()
+
+    def get(path: str, query: str = "", **headers) -> bytes:
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
+            "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+            **headers,
+        }
+        status = []
+        content = b"".join(app(environ, lambda s, h, exc_info=None: status.append(s)))
+        if not status[0].startswith("200"):
+            sys.exit(f"GET {path}?{query} answered {status[0]}: {content[:300]!r}")
+        return content
+
+    slug = desk["slug"]
+    session = {"HTTP_COOKIE": cookie}
+    token = {"HTTP_AUTHORIZATION": f"Bearer {desk['tokens']['op01']}"}
+    targets = [
+        ("HTML inbox (100 rows)", f"/w/{slug}/", "", session, "case-row"),
+        ("HTML rows alone (100 rows)", f"/w/{slug}/rows", "", session, "case-row"),
+        ("API open, first page (50 rows)", "/api/v1/cases", "status=open", token, '"tracking_number"'),
+    ]
+    profiler = cProfile.Profile() if args.profile else None
+    rows = []
+    for label, path, query, headers, marker in targets:
+        for _ in range(args.warmup):
+            get(path, query, **headers)
+        # Counted by a wrapper: the request_started signal empties Django's own query log.
+        statements = []
+
+        def count(execute, sql, params, many, context, seen=statements):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            body = get(path, query, **headers)
+        shown = body.count(marker.encode())
+        if args.show_sql:
+            print(f"-- {label}: {len(statements)} statements", *statements, sep="\n")
+        cpu, wall = [], []
+        html = path.startswith("/w/")
+        for _ in range(args.pages):
+            if profiler and html:
+                profiler.enable()
+            c, w = time.process_time(), time.perf_counter()
+            get(path, query, **headers)
+            cpu.append(time.process_time() - c)
+            wall.append(time.perf_counter() - w)
+            if profiler and html:
+                profiler.disable()
+        rows.append((label, shown, cpu, wall, len(statements)))
+
+    load = os.getloadavg()[0]
+    print(f"## inbox pages in-process, sqlite, {desk['cases']:,} cases / {desk['messages']:,} "
+          f"messages (seeded in {seeded:.0f} s), {args.pages} pages each"
+          f"{', SLA policy' if args.sla else ''}, load average {load:.2f}")
+    print("| page | rows/markers | CPU ms/page (mean) | CPU ms (median) | wall ms/page | SQL |")
+    print("|---|---|---|---|---|---|")
+    for label, shown, cpu, wall, queries in rows:
+        print(f"| {label} | {shown} | **{1000 * statistics.fmean(cpu):.2f}** | "
+              f"{1000 * statistics.median(cpu):.2f} | {1000 * statistics.fmean(wall):.2f} | "
+              f"{queries} |")
+    print(json.dumps({"figure": "inbox_cpu_ms", "load": round(load, 2),
+                      **{label: round(1000 * statistics.fmean(cpu), 2)
+                         for label, _s, cpu, _w, _q in rows}}))
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.profile)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

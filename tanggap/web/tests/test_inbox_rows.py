@@ -1,0 +1,210 @@
+"""The inbox rows in every state a case can be in, as the desk's scripts read them.
+
+desk.js, bulk.js, split.js and sla.js find rows by `.case-row[data-case-id]`, read
+`data-version`, the `.pick` boxes, `.track`, `[data-presence-for]` and the clock's
+`data-sla-due/-warn/-state`; the browser tests and the live re-render (`/w/<slug>/rows`) use the
+same markup. Each row below is asserted whole, so a change of the rows' HTML shows here first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from tanggap.cases.actions import claim_case, set_case_status
+from tanggap.cases.models import Case
+from tanggap.referrals.models import Referral
+from tanggap.referrals.tests.conftest import make_directory
+from tanggap.roster.models import Offer, OfferKind
+from tanggap.roster.tests.conftest import WITA, membership
+from tanggap.sla.actions import set_policy
+
+NOW = datetime(2026, 12, 7, 10, tzinfo=WITA)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@pytest.fixture
+def varied(desk, time_machine):
+    """Cases in every state a row shows, seen by ani at NOW (one case per state, by name)."""
+    from django.utils import translation
+
+    time_machine.move_to(NOW - timedelta(hours=3), tick=False)
+    set_policy(membership=membership(desk, desk.sari), actor=desk.sari.user, now=timezone.now(),
+               name="Standar <kota>", first_response=60, resolution=24 * 60)
+    budi = desk.budi.user
+    budi.first_name, budi.last_name = "Budi", "<Santoso>"
+    budi.save()
+    cases = {}
+
+    def arrive(name, minutes_ago, **fields):
+        when = NOW - timedelta(minutes=minutes_ago)
+        time_machine.move_to(when, tick=False)
+        case = desk.inbound(text=fields.pop("text", f"Lampu jalan mati di gang {name}"),
+                            external_id=f"m-{name}", author_id=f"w-{name}",
+                            channel=fields.pop("channel", None), now=when).case
+        if fields:
+            Case.objects.filter(pk=case.pk).update(**fields)
+        cases[name] = case
+        return case
+
+    arrive("ok", 10, topic="penerangan_jalan", triage_reasons=["topik:lampu"],
+           triage_unsure=False, kasar=False, kind="pertanyaan")
+    arrive("warn", 50, topic="", triage_reasons=[], triage_unsure=False, kasar=False)
+    arrive("late", 125, topic="", triage_reasons=[], triage_unsure=False, kasar=False,
+           kind="aduan")
+    arrive("unsure", 20, topic="", triage_unsure=True, triage_confirmed=False, kasar=False,
+           triage_reasons=["topik:perlu dicek 0.45"])
+    arrive("kasar", 30, topic="", kasar=True, triage_unsure=False,
+           triage_reasons=["kasar:kata kasar"])
+    arrive("escaped", 40, channel=desk.x, topic="", kasar=False, triage_unsure=False,
+           triage_reasons=[],
+           text="<script>alert('x')</script> & \"kutip\" " + "panjang sekali " * 12)
+    for name, minutes_ago in (("mine", 5), ("budi", 6), ("sari", 3), ("lapsed", 170),
+                              ("offer_me", 7), ("offer_other", 8), ("referred", 9),
+                              ("waiting", 60), ("done", 90), ("done_early", 12)):
+        arrive(name, minutes_ago, topic="", kasar=False, triage_unsure=False, triage_reasons=[])
+    time_machine.move_to(NOW - timedelta(minutes=4), tick=False)
+    claim_case(case_id=cases["mine"].pk, actor=desk.ani.user, now=timezone.now())
+    claim_case(case_id=cases["budi"].pk, actor=budi, now=timezone.now())
+    claim_case(case_id=cases["lapsed"].pk, actor=budi, now=timezone.now())
+    claim_case(case_id=cases["sari"].pk, actor=desk.sari.user, now=timezone.now())
+    Case.objects.filter(pk=cases["lapsed"].pk).update(claim_expires_at=NOW - timedelta(minutes=1))
+    for name, user, note in (("offer_me", desk.ani.user, '<b>"Tolong" & cepat</b>'),
+                             ("offer_other", budi, "")):
+        Offer.objects.create(workspace=desk.bpn, case=cases[name], user=user,
+                             kind=OfferKind.HANDOVER, offered_by=desk.sari.user, note=note,
+                             offered_at=timezone.now())
+    directory = make_directory(desk)
+    desk.ani.post(f"/api/v1/cases/{cases['referred'].pk}/claim")
+    answer = desk.ani.post(f"/api/v1/cases/{cases['referred'].pk}/referrals",
+                           {"body_id": directory.pln.pk})
+    assert answer.status_code == 201, answer.content
+    desk.ani.post(f"/api/v1/cases/{cases['referred'].pk}/release")
+    Referral.objects.filter(case=cases["referred"]).update(
+        acknowledge_due_at=NOW - timedelta(hours=1))
+    set_case_status(case_id=cases["waiting"].pk, actor=desk.ani.user, status="menunggu",
+                    now=timezone.now())
+    for name in ("done", "done_early"):
+        set_case_status(case_id=cases[name].pk, actor=desk.ani.user, status="selesai",
+                        now=timezone.now())
+    time_machine.move_to(NOW, tick=False)
+    for case in cases.values():
+        case.refresh_from_db()
+    desk.cases = cases
+    with translation.override("id"):
+        yield desk
+
+
+def rows_of(client, query="status=all", slug="bpn") -> dict[int, str]:
+    """Each row's markup, whitespace collapsed, by case id."""
+    page = client.get(f"/w/{slug}/rows?{query}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = {}
+    for chunk in html.split('<li class="case-row')[1:]:
+        row = " ".join(('<li class="case-row' + chunk.split("</li>")[0] + "</li>").split())
+        case_id = int(row.split('data-case-id="')[1].split('"')[0])
+        rows[case_id] = row
+    return rows
+
+
+def test_every_row_carries_what_the_scripts_read(varied):
+    client = varied.ani.client
+    client.force_login(varied.ani.user)
+    rows = rows_of(client)
+    cases = varied.cases
+    assert set(rows) == {c.pk for c in cases.values()}
+    for case in cases.values():
+        row = rows[case.pk]
+        assert row.startswith(f'<li class="case-row status-{case.status}" '
+                              f'data-case-id="{case.pk}" data-version="{case.version}" '
+                              f'tabindex="-1">'), row
+        assert (f'<input type="checkbox" class="pick" data-case-id="{case.pk}" '
+                f'aria-label="Pilih {case.tracking_number}">') in row
+        assert f'<a href="/w/bpn/cases/{case.pk}/">' in row
+        assert f'<span class="presence" data-presence-for="{case.pk}"></span>' in row
+        assert f'<span class="track">{case.tracking_number}</span>' in row
+        assert (f'<time datetime="{case.last_inbound_at.isoformat()}">') in row
+
+
+def test_each_state_reads_as_before(varied):
+    client = varied.ani.client
+    client.force_login(varied.ani.user)
+    rows = rows_of(client)
+    c = varied.cases
+
+    def body(name):
+        return rows[c[name].pk].split("<a href=")[1]
+
+    assert body("ok") == (
+        f'"/w/bpn/cases/{c["ok"].pk}/"> <span class="line"> <span class="who">Warga Satu</span> '
+        '<span class="chan chan-web">Web</span> <span class="badge st-baru">Baru</span> '
+        '<span class="badge kind">Pertanyaan</span> '
+        '<span class="badge topic topic-penerangan_jalan" title="topik: lampu">'
+        'Penerangan jalan</span> '
+        f'<span class="badge sla sla-ok" data-sla-due="{_iso(NOW + timedelta(minutes=50))}" '
+        f'data-sla-warn="{_iso(NOW + timedelta(minutes=38))}" data-sla-state="ok" '
+        'title="Standar &lt;kota&gt;">⏱ 50 menit</span> <span class="grow"></span> '
+        f'<time datetime="{c["ok"].last_inbound_at.isoformat()}">10 menit</time> </span> '
+        '<span class="snippet">Lampu jalan mati di gang ok</span> <span class="line meta"> '
+        '<span class="holder"></span> '
+        f'<span class="presence" data-presence-for="{c["ok"].pk}"></span> '
+        f'<span class="grow"></span> <span class="track">{c["ok"].tracking_number}</span> '
+        '</span> </a> </li>')
+    assert 'class="badge sla sla-warn"' in body("warn")
+    assert ('<span class="badge kind">Aduan</span>' in body("late")
+            and 'data-sla-state="breached" title="Standar &lt;kota&gt;">⏰ terlambat</span>'
+            in body("late"))
+    assert ('<span class="badge check" title="perlu dicek (45%)">perlu dicek</span>'
+            in body("unsure"))
+    assert '<span class="badge kasar" title="' in body("kasar") and ">kasar</span>" in body(
+        "kasar")
+    escaped = body("escaped")
+    assert '<span class="chan chan-x">X</span>' in escaped
+    assert ('<span class="snippet">&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; '
+            '&quot;kutip&quot; panjang') in escaped and "<script>" not in escaped
+    assert escaped.split('<span class="snippet">')[1].split("</span>")[0].endswith("…")
+    assert '<span class="holder">Anda memegangnya</span>' in body("mine")
+    assert '<span class="badge st-diklaim">Diklaim</span>' in body("mine")
+    assert '<span class="holder">Dipegang oleh Budi &lt;Santoso&gt;</span>' in body("budi")
+    assert ('<span class="badge st-diklaim st-lapsed">Klaim berakhir</span>' in body("lapsed")
+            and '<span class="holder"></span>' in body("lapsed"))
+    assert ('<span class="badge untukmu" title="&lt;b&gt;&quot;Tolong&quot; &amp; cepat&lt;/b&gt;">'
+            'untukmu</span>') in body("offer_me")
+    assert '<span class="badge offered">→ budi</span>' in body("offer_other")
+    assert ('<span class="badge overdue" title="Rujukan kasus ini melewati batas waktu">'
+            'terlambat</span>') in body("referred")
+    assert 'data-sla-state="paused"' in body("waiting") and "⏸ berhenti sementara" in body("waiting")
+    assert '<span class="badge st-selesai">Selesai</span>' in body("done")
+    assert '<span class="holder">Dipegang oleh sari</span>' in body("sari")
+    assert ('<span class="badge sla sla-met" data-sla-due="" data-sla-warn="" data-sla-state="met" '
+            'title="Standar &lt;kota&gt;">✓ tepat waktu</span>') in body("done_early")
+
+
+def test_readers_who_may_not_write_get_no_boxes_and_english_readers_english(varied):
+    audi = varied.audi.client
+    audi.force_login(varied.audi.user)
+    rows = rows_of(audi)
+    assert len(rows) == len(varied.cases) and not any('class="pick"' in r for r in rows.values())
+    ani = varied.ani.client
+    ani.force_login(varied.ani.user)
+    ani.cookies["django_language"] = "en"
+    rows = rows_of(ani)
+    mine = rows[varied.cases["mine"].pk]
+    assert '<span class="holder">You hold it</span>' in mine and 'aria-label="Select ' in mine
+    assert '<span class="badge st-diklaim">Claimed</span>' in mine
+    assert '<span class="badge kind">Complaint</span>' in mine
+    assert "minutes</time>" in rows[varied.cases["ok"].pk]
+
+
+def test_the_outsider_sees_no_row(varied):
+    luar = varied.luar.client
+    luar.force_login(varied.luar.user)
+    assert luar.get("/w/bpn/rows").status_code == 404
+    assert luar.get("/w/bpn/").status_code == 404
+    assert rows_of(luar, slug="dlh") == {}

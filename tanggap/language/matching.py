@@ -16,7 +16,20 @@ from itertools import compress, count
 from typing import NamedTuple
 
 from . import lexicon
-from .normalize import EMOJI, PUNCT, URL, WORD, Token, _chunk_tokens, normalize
+from .normalize import (
+    BASE,
+    EMOJI,
+    HASHTAG,
+    KIND,
+    MENTION,
+    NORM,
+    NUMBER,
+    PUNCT,
+    WORD,
+    Token,
+    _chunk_tokens,
+    normalize,
+)
 
 # Words that show an animal word is meant literally (a pig farm, a stray dog).
 LITERAL_CUES = frozenset(
@@ -68,21 +81,26 @@ class Hit(NamedTuple):
         return tokens[self.first].start, tokens[self.last].end
 
 
-# First word → [(length, {phrase: [(label, weight, phrase joined by spaces)]})], longest first.
-PhraseIndex = dict[str, list[tuple[int, dict[tuple[str, ...], list[tuple[str, float, str]]]]]]
+# First word → (phrases of two words or more by length, longest first: [(length, {phrase:
+# [(label, weight, phrase joined by spaces)]})], the one-word phrase's [(label, weight, word)]
+# or None).
+PhraseIndex = dict[str, tuple[list[tuple[int, dict[tuple[str, ...], list[tuple[str, float, str]]]]],
+                              list[tuple[str, float, str]] | None]]
 
 
 def build_index(rows: list[tuple[str, tuple[str, ...], float]]) -> PhraseIndex:
     """First word → candidate phrases by length, longest first so that the longest match
     wins; at one position at most one phrase of each length can match, so each length is
-    one dictionary lookup."""
+    one dictionary lookup, and a one-word phrase none at all (its first word is the key)."""
     by_length: dict[str, dict[int, dict]] = {}
     for label, phrase, weight in rows:
         table = by_length.setdefault(phrase[0], {}).setdefault(len(phrase), {})
         labels = table.setdefault(phrase, [])
         if not any(known == label for known, _w, _p in labels):
             labels.append((label, weight, " ".join(phrase)))
-    return {first: sorted(tables.items(), key=lambda item: -item[0])
+    return {first: (sorted(((size, table) for size, table in tables.items() if size > 1),
+                           key=lambda item: -item[0]),
+                    tables[1][(first,)] if 1 in tables else None)
             for first, tables in by_length.items()}
 
 
@@ -109,19 +127,26 @@ def find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
     Every label a phrase carries is reported (``trotoar`` hints at two topics).
     """
     hits: list[Hit] = []
+    append, new = hits.append, tuple.__new__
     free = 0  # the first word not yet inside a match
     # Only positions whose word starts some phrase can match: find them in one C-level pass.
     for i in compress(count(), map(index.__contains__, words)):
         if i < free:
             continue
-        for size, table in index[words[i]]:
+        longer, single = index[words[i]]
+        for size, table in longer:
             labels = table.get(tuple(words[i : i + size]))
             if labels:
                 last = i + size - 1
-                hits.extend(Hit(label, joined, weight, i, last)
-                            for label, weight, joined in labels)
+                for label, weight, joined in labels:
+                    append(new(Hit, (label, joined, weight, i, last)))
                 free = i + size
                 break
+        else:
+            if single:  # most phrases are one word, and the word is the key: no lookup
+                for label, weight, joined in single:
+                    append(new(Hit, (label, joined, weight, i, i)))
+                free = i + 1
     return hits
 
 
@@ -143,8 +168,8 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
     A term is looked up on the formal words and, failing that, on the repaired spelling,
     because a slang table may turn a swear word into an innocent one.
     """
-    words = [t.norm for t in tokens]
-    bases = [t.base for t in tokens]
+    words = list(map(NORM, tokens))
+    bases = list(map(BASE, tokens))
     found = find_phrases(words, _kasar_index())
     hits = [h for h in found if _is_abusive(h, words, bases, tokens)]
     # A `bukan` phrase settles its words: "bodo amat" (never mind) must not be caught again on
@@ -297,7 +322,8 @@ def _is_aimed(hit: Hit, words: list[str], bases: list[str]) -> bool:
 
 def content_words(tokens: list[Token]) -> list[str]:
     """Normalised words for features and phrase matching: punctuation and links dropped."""
-    return [t[2] for t in tokens if t[5] not in _NOT_CONTENT]  # norm, kind: by index, faster
+    # C-level passes (map, compress): a comprehension costs a dozen bytecodes per token.
+    return list(compress(map(NORM, tokens), map(_CONTENT_KINDS.__contains__, map(KIND, tokens))))
 
 
-_NOT_CONTENT = frozenset({PUNCT, URL})
+_CONTENT_KINDS = frozenset({WORD, NUMBER, MENTION, HASHTAG, EMOJI})  # all but PUNCT and URL

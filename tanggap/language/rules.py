@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .matching import Hit, content_words, find_phrases, phrase_index
-from .normalize import MENTION, PUNCT, URL, Token
+from .normalize import KIND, MENTION, NORM, PUNCT, URL, Token
 
 
 def rule_verdicts(
@@ -19,9 +19,9 @@ def rule_verdicts(
     """The cold rules' topic and intent scores for ``tokens``, with their reasons."""
     words = content_words(tokens)
     topics = _rule_scores(find_phrases(words, phrase_index("topics")), reasons, "topik")
-    kinds = [token[5] for token in tokens]
+    kinds = list(map(KIND, tokens))
     # Most messages ask nothing: skip the sentence walk for them.
-    questions = _questions(tokens) if "?" in [token[2] for token in tokens] else []
+    questions = _questions(tokens) if "?" in map(NORM, tokens) else []
     intent_hits = find_phrases(words, phrase_index("intents"))
     intents = _rule_scores(_placed(intent_hits, words, questions), reasons, "intent")
     _sentence_function(questions, intents, reasons)

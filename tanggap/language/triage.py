@@ -11,9 +11,12 @@ answers were 90 % right on held-out rows: the desk then shows "perlu dicek", not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from math import exp, log
+from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,6 +50,7 @@ _KASAR_PRIOR_LIST = {hit: prior.tolist() for hit, prior in _KASAR_PRIOR.items()}
 _TOP = 3
 # A topic below this share is noise (the rules' spread doubt), not a suggestion.
 _SUGGESTION_FLOOR = 0.05
+_ZEROS = repeat(0.0)  # endless: map(get, labels, _ZEROS) stops with the labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +243,9 @@ class _Layout:
     seen_list: list[bool]
     position: dict[str, int]
     every: bool  # the head knows every label of the order
+    # The head's probabilities (in its label order) → the order's, for a head that knows
+    # every label: one C-level call instead of a Python loop placing each.
+    gather: Callable[[list[float]], tuple[float, ...]] | None
 
 
 def _layout(head: Head, order: tuple[str, ...]) -> _Layout:
@@ -248,14 +255,18 @@ def _layout(head: Head, order: tuple[str, ...]) -> _Layout:
         columns = [order.index(label) for label in head.labels]
         seen = np.zeros(len(order), dtype=bool)
         seen[columns] = True
+        every = bool(seen.all())
+        gather = None
+        if every:
+            inverse = [columns.index(j) for j in range(len(order))]
+            gather = itemgetter(*inverse) if len(inverse) > 1 else (lambda values: (values[0],))
         cached = head.orders[order] = _Layout(
             np.array(columns), seen, columns, seen.tolist(),
-            {label: j for j, label in enumerate(head.labels)}, bool(seen.all()))
+            {label: j for j, label in enumerate(head.labels)}, every, gather)
     return cached
 
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
+class _Scored(NamedTuple):
     """One message's distributions before they become a ``Triage``: topics (over
     ``TOPICS``), the confidence under which it abstains, intents (over ``_INTENT_ORDER``),
     kasar, and the kasar head's probability of "true" (None without one)."""
@@ -276,7 +287,8 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     place (``math.exp`` and ``math.log`` against NumPy's own), and the tests pin them.
     """
     rules_topics, rules_intents = r.topics, r.intents
-    topic_scores = [rules_topics.get(label, 0.0) for label in TOPICS] if rules_topics else None
+    # map(get, labels, zeros): each label's score (0.0 for none) without a Python loop.
+    topic_scores = list(map(rules_topics.get, TOPICS, _ZEROS)) if rules_topics else None
     heads = model.heads if model is not None else None
     topic_head = heads.get("topic") if heads else None
     if not topic_scores:
@@ -285,7 +297,7 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
         topics = None  # a head that knows every topic replaces the rules' distribution whole
     else:
         topics = _cold_topics_one(topic_scores)
-    intent_scores = [rules_intents.get(label, 0.0) for label in _INTENT_ORDER]
+    intent_scores = list(map(rules_intents.get, _INTENT_ORDER, _ZEROS))
     intents = _shares_one(intent_scores) if rules_intents else list(_SILENT_INTENTS)
     threshold = COLD_TOPIC_THRESHOLD
     kasar = r.kasar
@@ -300,8 +312,8 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     scaled = biased * scales if known else None
     reasons = r.reasons
     if topic_head is not None and (known or rules_topics):
-        topics = _blend_one(topic_head, scaled, topic_scores or [0.0] * len(TOPICS),
-                            topics, TOPICS)
+        topics = _blend_one(topic_head, scaled, rules_topics,
+                            topic_scores or [0.0] * len(TOPICS), topics, TOPICS)
         threshold = topic_head.threshold
         best = topics.index(max(topics))  # the first of equals, as argmax
         column = _layout(topic_head, TOPICS).position.get(TOPICS[best], -1)
@@ -311,7 +323,8 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     intent_head = heads.get("intent")
     if intent_head is not None and (known or rules_intents):
         cold = intents if rules_intents else [0.0] * len(_INTENT_ORDER)
-        intents = _blend_one(intent_head, scaled, intent_scores, cold, _INTENT_ORDER)
+        intents = _blend_one(intent_head, scaled, rules_intents, intent_scores, cold,
+                             _INTENT_ORDER)
         best = intents.index(max(intents))
         reasons.append(f"model:intent {_INTENT_ORDER[best]} {intents[best]:.2f}")
     p_kasar = None
@@ -331,11 +344,13 @@ def _score_one(r: _Read, model: Model | None) -> _Scored:
     return _Scored(topics, threshold, intents, kasar, p_kasar)
 
 
-def _blend_one(head: Head, scaled: np.ndarray | None, scores: list[float],
-               cold: list[float] | None, order: tuple[str, ...]) -> list[float]:
+def _blend_one(head: Head, scaled: np.ndarray | None, rules: dict[str, float],
+               scores: list[float], cold: list[float] | None,
+               order: tuple[str, ...]) -> list[float]:
     """``_blend`` for one message that the model or the rules spoke on. ``scaled``: every
-    head's scaled SVM scores (None: the model knew no feature of the message); ``cold``
-    None: the head knows every label, so no label keeps the rules' share."""
+    head's scaled SVM scores (None: the model knew no feature of the message); ``rules``
+    the rules' scores by label (each above zero) and ``scores`` the same over ``order``;
+    ``cold`` None: the head knows every label, so no label keeps the rules' share."""
     layout = _layout(head, order)
     columns = layout.column_list
     # float32, as in the batch: the SVM scores times the scale, then the rules' log prior
@@ -349,11 +364,19 @@ def _blend_one(head: Head, scaled: np.ndarray | None, scores: list[float],
     certainty = top / (top + 2.0)
     doubt = (1.0 - certainty) / len(columns)
     prior = head.prior
-    flat = prior * log(doubt)  # every label no rule named (doubt + c·0/total is doubt)
-    logits += np.array([prior * log(doubt + certainty * scores[j] / total) if scores[j]
-                        else flat for j in columns])
+    # Every label no rule named gets the same (doubt + c·0/total is doubt); the few the rules
+    # named (``rules``) their own: one pass over those rather than over every label.
+    add = [prior * log(doubt)] * len(columns)
+    position = layout.position
+    for label, score in rules.items():
+        j = position.get(label)
+        if j is not None:
+            add[j] = prior * log(doubt + certainty * score / total)
+    logits += np.array(add)
     exps = np.exp(logits - _MAX(logits))
     probabilities = (exps / _ADD(exps)).tolist()
+    if cold is None and layout.gather is not None:
+        return list(layout.gather(probabilities))  # the rest, 1.0 - 0.0, times each is each
     mixed = [0.0] * len(order) if cold is None else [
         0.0 if seen else share for seen, share in zip(layout.seen_list, cold, strict=True)]
     rest = 1.0 - _sum(mixed)
@@ -397,7 +420,7 @@ def _sum(values: list[float]) -> float:
     if n > 2 and values.count(0.0) >= n - 2:
         # Adding zero changes nothing, so at most two non-zero numbers meet once, in any
         # order (the rules' scores of most messages).
-        return 0.0 + sum([value for value in values if value])
+        return 0.0 + sum(filter(None, values))
     if n < 8:
         total = -0.0
         for value in values:

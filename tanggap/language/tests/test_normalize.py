@@ -94,3 +94,22 @@ def test_slang_keys_that_are_standard_words_keep_their_meaning():
     assert [t.norm for t in normalize("air luber togel spam teh malang")] == [
         "air", "meluap", "togel", "spam", "teh", "malang"]
     assert [t.norm for t in normalize("su ee apes dodol")] == ["su", "ee", "apes", "dodol"]
+
+
+def test_the_spaced_run_search_finds_what_the_plain_pattern_finds():
+    # _SPACED_ACROSS starts at the space for speed; it must agree with the plain reading: a
+    # lone letter, a separator holding a space, a lone letter.
+    import random
+    import re
+
+    plain = re.compile(r"(?<![^\W_])[^\W_](?: [ .*_-]?|[.*_-] )[^\W_](?![^\W_])")
+    rng = random.Random(5)
+    texts = ["a n j i n g", "g. o. b", "a  b", "a -b", "x-a b", "ab c", "RT 3 RW 5", "é _ b"]
+    texts += ["".join(rng.choice("ab3 .*_-\t\né!?") for _ in range(rng.randint(1, 9)))
+              for _ in range(20_000)]
+    from tanggap.language.normalize import _SPACED_ACROSS
+
+    found = [bool(_SPACED_ACROSS.search(text)) for text in texts]
+    assert found == [bool(plain.search(text)) for text in texts]
+    assert found[:8] == [True, True, True, True, True, False, False, False]
+    assert 100 < sum(found) < 19_000  # both outcomes are exercised

@@ -194,6 +194,61 @@ def _inbound(server, desk, args) -> dict:
     return {"latencies": latencies, "statuses": statuses, "wall": wall, "acked": acked}
 
 
+WEBHOOK_SECRET = "bench-meta-app-secret"
+
+
+def _webhooks(server, args, processes: int, fb_channel: int) -> dict:
+    """Signed Facebook comment webhooks for `--webhook-seconds` (a burst as the platform sends
+    it: the desk acknowledges once the raw body is stored), then wait until the workers have
+    parsed and ingested every one of them."""
+    import json
+
+    from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign
+
+    acked: set[str] = set()
+    lock = threading.Lock()
+    url = server.url + "/webhooks/meta"
+
+    def send(http, n: int, _worker: int) -> int:
+        comment = f"{PAGE}_w{processes}c{n}"
+        data = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1764300000,
+                           "changes": [{"field": "feed", "value": {
+                               "from": {"id": f"user-{n % 500}", "name": f"Warga {n % 500}"},
+                               "post_id": f"{PAGE}_1", "comment_id": comment,
+                               "created_time": 1764299990, "item": "comment", "verb": "add",
+                               "parent_id": f"{PAGE}_1",
+                               "message": "Banjir di Jl. Ahmad Yani, air setinggi lutut."}}]}]}
+                          ).encode()
+        r = http.post(url, content=data, headers={SIGNATURE_HEADER: sign(data, WEBHOOK_SECRET),
+                                                  "Content-Type": "application/json"})
+        if r.status_code == 200:
+            with lock:
+                acked.add(comment)
+        return r.status_code
+
+    latencies, statuses, wall = run_clients(server, clients=args.clients, total=10**7,
+                                            seconds=args.webhook_seconds, send=send)
+    # The drain: until no delivery waits for the workers (or the bound passes).
+    db = server.database_url.replace("postgres://", "postgresql://", 1)
+    t0 = time.perf_counter()
+    pending = dead = -1
+    with psycopg.connect(db, autocommit=True) as conn:
+        while time.perf_counter() - t0 < args.drain_seconds:
+            pending, dead = conn.execute(
+                "SELECT count(*) FILTER (WHERE processed_at IS NULL AND dead_at IS NULL),"
+                " count(*) FILTER (WHERE dead_at IS NOT NULL) FROM connectors_webhookdelivery"
+            ).fetchone()
+            if not pending:
+                break
+            time.sleep(0.5)
+    drain = time.perf_counter() - t0
+    stored = _stored(server.database_url, fb_channel)
+    return {"latencies": latencies, "statuses": statuses, "wall": wall, "drain": drain,
+            "pending": pending, "dead": dead, "acked": len(acked),
+            "lost": [c for c in acked if stored.get(c, 0) == 0],
+            "doubled": [c for c in acked if stored.get(c, 0) > 1]}
+
+
 def _stored(database_url: str, channel_id: int) -> dict[str, int]:
     url = database_url.replace("postgres://", "postgresql://", 1)
     with psycopg.connect(url) as conn:
@@ -212,7 +267,8 @@ def _database_bytes(database_url: str) -> int:
 
 def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dict:
     with server_for(args, f"scale{processes}") as server:
-        server.extra_env.update({"META_GRAPH_BASE_URL": platform_url,
+        server.extra_env.update({"META_APP_SECRET": WEBHOOK_SECRET,
+                                 "META_GRAPH_BASE_URL": platform_url,
                                  "X_API_BASE_URL": platform_url,
                                  "INSTAGRAM_GRAPH_BASE_URL": platform_url})
         desk = seed(server, "--operators", str(args.operators))
@@ -234,6 +290,10 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
             inbound = _inbound(server, desk, args)
             cpu1 = meter.snapshot()
             size1 = _database_bytes(server.database_url)
+            webhooks = None
+            if args.webhook_seconds > 0:
+                webhooks = _webhooks(server, args, processes, channels["facebook"])
+            cpu_w = meter.snapshot()
             cases = _cases(server, desk, channels, f"p{processes}", args.replies,
                            list(desk["tokens"].values()))
             cpu2 = meter.snapshot()
@@ -252,7 +312,8 @@ def run_one(args, processes: int, fake: FlakyPlatform, platform_url: str) -> dic
             "double_replies": sum(1 for n in posts if n > 1),
             "unposted": sum(1 for n in posts if n == 0), "health": health, "settled": settled,
             "cpu_inbound": {k: cpu1[k] - cpu0[k] for k in cpu0},
-            "bytes_inbound": size1 - size0,
+            "bytes_inbound": size1 - size0, "webhooks": webhooks,
+            "cpu_webhooks": {k: cpu_w[k] - cpu1[k] for k in cpu1},
             "cpu_replies": {k: cpu3[k] - cpu2[k] for k in cpu2}}
 
 
@@ -262,6 +323,10 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=15, help="inbound phase per process count")
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--replies", type=int, default=100)
+    p.add_argument("--webhook-seconds", type=float, default=None,
+                   help="signed Facebook webhooks phase (default: as --seconds; 0: none)")
+    p.add_argument("--drain-seconds", type=float, default=300,
+                   help="bound on the wait for the workers to ingest the webhooks")
     p.add_argument("--reply-seconds", type=float, default=120, help="bound on the reply phase")
     p.add_argument("--operators", type=int, default=4)
     args = p.parse_args()
@@ -270,6 +335,8 @@ def main() -> None:
                  "(bench/core/scaleout.sh starts both)")
     if args.quick:
         args.seconds, args.replies = 6, 30
+    if args.webhook_seconds is None:
+        args.webhook_seconds = args.seconds
     counts = [int(x) for x in args.processes.split(",") if x.strip()]
     results = {}
     for n in counts:
@@ -324,6 +391,26 @@ def main() -> None:
          "start s", "database KiB per message"], rows)
     rows = []
     for n, r in results.items():
+        w = r["webhooks"]
+        if not w:
+            continue
+        done = len(w["latencies"])
+        ok = w["statuses"].get(200, 0)
+        count = max(1, done)
+        cpu = r["cpu_webhooks"]
+        rows.append([str(n), f"{ok / w['wall']:.0f}", str(done), str(done - ok), str(w["acked"]),
+                     f"{w['drain']:.1f}", f"{w['acked'] / (w['wall'] + w['drain']):.0f}",
+                     str(w["pending"]), str(w["dead"]), str(len(w["lost"])),
+                     str(len(w["doubled"])), *(f"{cpu[k] * 1000 / count:.2f}" for k in parts)])
+    if rows:
+        print_table(
+            "signed Facebook webhooks: acknowledged, then ingested by the workers (CPU ms per "
+            "webhook over both, workers including their idle polling)",
+            ["processes", "acked/s", "requests", "errors", "acknowledged", "drain s",
+             "ingested/s", "still pending", "dead", "lost", "doubled",
+             *(f"{k} ms" for k in parts)], rows)
+    rows = []
+    for n, r in results.items():
         count = max(1, r["replies"]["replies"])
         cpu = r["cpu_replies"]
         rows.append([str(n), str(r["replies"]["replies"]),
@@ -333,7 +420,8 @@ def main() -> None:
         "polling of every case until its reply is final; workers is the delivery)",
         ["workers", "replies", *(f"{k} ms" for k in parts)], rows)
     bad = [n for n, r in results.items()
-           if r["lost"] or r["doubled"] or r["double_replies"] or r["unposted"]]
+           if r["lost"] or r["doubled"] or r["double_replies"] or r["unposted"]
+           or (r["webhooks"] and (r["webhooks"]["lost"] or r["webhooks"]["doubled"]))]
     if bad:
         raise SystemExit(f"a guarantee broke with {bad} process(es): see the table above")
     idle = [n for n, r in results.items() if not r["inbound"]["acked"] or r["health"] != 200]

@@ -11,7 +11,8 @@ middleware) for the same pages `bench/core/inbox.py` times from outside:
   GET /api/v1/cases?status=open   the API's first page (50 rows, token)
 Prints CPU ms per page (process time: waiting on the disk is not counted), wall ms, and the SQL
 statements of one page. `--sla` first gives the workspace an SLA policy, so every open row also
-shows its clock. `--profile N` prints the N costliest functions of the HTML pages (cProfile).
+shows its clock. `--profile N` prints the N costliest functions of the HTML pages (cProfile;
+`--profile-what API` for the API's).
 Targets (issue 9), from outside: HTML inbox p95 <= 25 ms, API list p95 <= 10 ms; this in-process
 figure is the part of them the desk's own code spends.
 """
@@ -44,6 +45,8 @@ def main() -> None:
     p.add_argument("--sla", action="store_true", help="give the workspace an SLA policy first")
     p.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
     p.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
+    p.add_argument("--profile-what", default="HTML",
+                   help="profile the pages whose label holds this text (HTML, API)")
     p.add_argument("--show-sql", action="store_true", help="print each page's SQL statements")
     args = p.parse_args()
 
@@ -131,15 +134,15 @@ def run(args) -> None:
         if args.show_sql:
             print(f"-- {label}: {len(statements)} statements", *statements, sep="\n")
         cpu, wall = [], []
-        html = path.startswith("/w/")
+        profiled = args.profile_what in label
         for _ in range(args.pages):
-            if profiler and html:
+            if profiler and profiled:
                 profiler.enable()
             c, w = time.process_time(), time.perf_counter()
             get(path, query, **headers)
             cpu.append(time.process_time() - c)
             wall.append(time.perf_counter() - w)
-            if profiler and html:
+            if profiler and profiled:
                 profiler.disable()
         rows.append((label, shown, cpu, wall, len(statements)))
 

@@ -24,6 +24,15 @@ from tanggap.referrals import queries as referral_queries
 from tanggap.roster import queries as roster_queries
 from tanggap.sla import queries as sla_queries
 
+# The columns the rows and their SLA clocks read (tanggap.sla.queries: kind, topic, status,
+# created_at, updated_at), for the page's one query: not whole rows of cases, holders (password
+# hashes included), contacts and channels (their credentials and options).
+ROW_FIELDS = (
+    "workspace", "status", "version", "tracking_number", "kind", "topic", "kasar",
+    "triage_reasons", "triage_unsure", "triage_confirmed", "last_inbound_at", "created_at",
+    "updated_at", "claim_expires_at", "claimed_by__username", "claimed_by__first_name",
+    "claimed_by__last_name", "contact__display_name", "contact__external_id", "channel__platform",
+)
 _PLACEHOLDER = 2_147_483_647
 SNIPPET = 160
 

@@ -20,7 +20,7 @@ from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
 from tanggap.web.audit_text import audit_lines
-from tanggap.web.inbox_rows import page_texts, prepare_rows
+from tanggap.web.inbox_rows import ROW_FIELDS, page_texts, prepare_rows
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -57,7 +57,7 @@ def _rows_context(request, membership) -> dict:
                 channel=params.get("channel"), kind=params.get("kind"),
                 topic=params.get("topic"), intent=params.get("intent"),
                 kasar=params.get("kasar"),
-            ).select_related("claimed_by", "contact", "channel")
+            ).select_related("claimed_by", "contact", "channel").only(*ROW_FIELDS)
             .annotate(last_text=queries.last_inbound_text())[:INBOX_PAGE]
         )
         error = None

@@ -208,3 +208,25 @@ def test_the_outsider_sees_no_row(varied):
     assert luar.get("/w/bpn/rows").status_code == 404
     assert luar.get("/w/bpn/").status_code == 404
     assert rows_of(luar, slug="dlh") == {}
+
+
+def test_the_rows_cost_the_same_queries_for_more_cases(varied, time_machine):
+    """Holders, contacts, channels, offers, clocks and referrals come a page at a time: no
+    query per row (and none for a column the page's query left out)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = varied.ani.client
+    client.force_login(varied.ani.user)
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/w/bpn/rows?status=all").status_code == 200
+        return len(queries)
+
+    before = counted()
+    for i in range(6):
+        case = varied.inbound(external_id=f"more-{i}", author_id=f"more-{i}", now=NOW).case
+        claim_case(case_id=case.pk, actor=varied.budi.user, now=NOW)
+    assert len(rows_of(client)) == len(varied.cases) + 6
+    assert counted() == before

@@ -8,7 +8,8 @@ the server, then times, one request after another after a short warm-up:
   GET /api/v1/cases?status=open&cursor (a page deep in the list, token)
   GET /api/v1/cases?status=open&claimed=false
   GET /w/<slug>/                        (the HTML inbox, logged-in session)
-Target: p95 <= 100 ms.
+Targets (issue 9): API p95 <= 10 ms, HTML p95 <= 25 ms. bench/core/inbox_cpu.py measures the
+same pages in-process (CPU per page, SQL statements, a profile) on a smaller seed, no HTTP.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils.timesince import TIME_STRINGS, timesince, timeuntil
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tanggap.cases.actions import effective_holder_id
@@ -38,20 +39,25 @@ SNIPPET = 160
 
 
 class _Unit:
-    """One of Django's time units ("%(num)d minute(s)"), each count translated once per page:
-    `timesince` with these gives its own words and numbers without a gettext per row."""
+    """One of Django's time units ("%(num)d minute(s)") whose words, per language and count,
+    are translated once per process: `timesince` with these gives its own words and numbers
+    without an ngettext per row."""
 
-    __slots__ = ("lazy", "seen")
+    __slots__ = ("name", "lazy")
+    texts: dict[tuple[str, str, int], str] = {}
 
-    def __init__(self, lazy):
-        self.lazy, self.seen = lazy, {}
+    def __init__(self, name: str, lazy):
+        self.name, self.lazy = name, lazy
 
     def __mod__(self, values: dict) -> str:
-        num = values["num"]
-        text = self.seen.get(num)
+        key = (get_language(), self.name, values["num"])
+        text = self.texts.get(key)
         if text is None:
-            text = self.seen[num] = str(self.lazy % values)
+            text = self.texts[key] = str(self.lazy % values)
         return text
+
+
+UNITS = {name: _Unit(name, lazy) for name, lazy in TIME_STRINGS.items()}
 
 
 def _snippet(text: str | None) -> str:
@@ -87,7 +93,6 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
     statuses = {value: str(label) for value, label in CaseStatus.choices}
     kinds = {value: str(label) for value, label in CaseKind.choices}
     lapsed_label = _("Claim lapsed")
-    units = {name: _Unit(lazy) for name, lazy in TIME_STRINGS.items()}
     platforms: dict[int, str] = {}
     holders: dict[int, str] = {}
     select, you_hold, held_by = _("Select %(number)s"), _("You hold it"), _("Held by")
@@ -125,7 +130,7 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
                         if (needs_check or topic_label or case.kasar) else ""),
             "overdue": case.pk in overdue,
             "waiting_since": case.last_inbound_at.isoformat(),
-            "waited": timesince(case.last_inbound_at, now, time_strings=units),
+            "waited": timesince(case.last_inbound_at, now, time_strings=UNITS),
             "snippet": _snippet(case.last_text),
             "holder": "",
             # Every key is always there: a missing one costs the template three exceptions.
@@ -154,7 +159,7 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
                 "warn": clock.warn_at.isoformat() if clock.warn_at else "",
                 "policy": clock.policy_name,
                 "text": clock_texts.get(state) or (
-                    "⏱ " + timeuntil(clock.next_due_at, now, time_strings=units)
+                    "⏱ " + timeuntil(clock.next_due_at, now, time_strings=UNITS)
                     if clock.next_due_at else "⏱ "),
             }
         rows.append(row)

@@ -61,7 +61,11 @@ def receive_webhook(*, source: str, body: bytes, now: datetime) -> Receipt:
         delivery = groupcommit.run(store)
     except IntegrityError:
         # The very same bytes again (Meta retried, or someone replays): stored once, ack again.
-        existing = WebhookDelivery.objects.only("id").get(body_sha256=digest)
+        # Any other constraint is not a redelivery: it fails the request (no 200, so the
+        # platform sends it again).
+        existing = WebhookDelivery.objects.only("id").filter(body_sha256=digest).first()
+        if existing is None:
+            raise
         return Receipt(existing.pk, False)
     return Receipt(delivery.pk, True)
 
@@ -72,20 +76,27 @@ def queue_drain(source: str, *, force: bool = False) -> None:
     # are serialised anyway.
     # Asked by every webhook intake (precompiled, tanggap.conf.statements); after the first of a
     # burst it answers "queued" and nothing more is written.
-    found = statements.rows(IntakeQueue, f"{statements.column(IntakeQueue, 'source')} = %s",
-                            [source], tail="LIMIT 1" + (
-                                " FOR UPDATE" if connection.features.has_select_for_update
-                                else ""))
-    queued = found[0].drain_queued if found else None
-    if queued and not force:
+    found = _locked_intake_queue(source)
+    if not found:
+        # The source's first webhook: a burst's first few arrive together, and each would insert
+        # the row. ON CONFLICT DO NOTHING lets one insert it; the others wait for its commit and
+        # then read its row (a plain INSERT failed them with an IntegrityError: a 500).
+        IntakeQueue.objects.bulk_create([IntakeQueue(source=source, drain_queued=False)],
+                                        ignore_conflicts=True)
+        found = _locked_intake_queue(source)
+    if found[0].drain_queued and not force:
         return
-    if queued is None:
-        IntakeQueue.objects.create(source=source, drain_queued=True)
-    else:
-        IntakeQueue.objects.filter(source=source).update(drain_queued=True)
+    IntakeQueue.objects.filter(source=source).update(drain_queued=True)
     from tanggap.connectors.tasks import drain_webhooks
 
     enqueue_with_transaction(drain_webhooks, source)
+
+
+def _locked_intake_queue(source: str) -> list[IntakeQueue]:
+    return statements.rows(IntakeQueue, f"{statements.column(IntakeQueue, 'source')} = %s",
+                           [source], tail="LIMIT 1" + (
+                               " FOR UPDATE" if connection.features.has_select_for_update
+                               else ""))
 
 
 @dataclass(frozen=True)

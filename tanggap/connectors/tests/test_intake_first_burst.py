@@ -1,0 +1,106 @@
+"""The first webhooks of a source arriving together on a fresh database.
+
+Each intake makes sure a drain is queued through the source's IntakeQueue row; the first
+webhook of a source inserts that row. Two first webhooks at once both tried to insert it, and
+the second failed with an IntegrityError that the intake took for a redelivered body: a 500
+for the first 5-10 webhooks of a burst on PostgreSQL. The test drives the exact interleaving:
+one intake holds its uninserted-yet-uncommitted row, the other is seen blocked on it in
+pg_stat_activity, then the first commits. Both must be stored and acknowledged, with one row
+and one drain.
+
+PostgreSQL only: SQLite has one writer at a time, so two intakes never overlap there.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tanggap.connectors.actions.webhooks import Receipt, receive_webhook
+from tanggap.connectors.models import IntakeQueue, WebhookDelivery
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="two intakes overlap only on PostgreSQL"),
+]
+
+
+def _body(n: int) -> bytes:
+    return json.dumps({"object": "page", "entry": [{"id": "104512345678901", "changes": [{
+        "field": "feed", "value": {"comment_id": f"1_{n}", "message": f"Lampu mati {n}"}}]}]
+    }).encode()
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _waits_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+def test_two_first_webhooks_at_once_are_both_stored_with_one_drain():
+    now = timezone.now()
+    receipts: dict[str, Receipt] = {}
+    errors: list[Exception] = []
+    first_holds, release_first = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    pid_known = threading.Event()
+
+    def first():
+        try:
+            with transaction.atomic():
+                receipts["first"] = receive_webhook(source="meta", body=_body(1), now=now)
+                first_holds.set()
+                release_first.wait()
+        except Exception as exc:  # noqa: BLE001 - the test reports what a thread raised
+            errors.append(exc)
+        finally:
+            first_holds.set()
+            connections.close_all()
+
+    def second():
+        try:
+            second_pid.append(_backend_pid())
+            pid_known.set()
+            receipts["second"] = receive_webhook(source="meta", body=_body(2), now=now)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            pid_known.set()
+            connections.close_all()
+
+    one, two = threading.Thread(target=first), threading.Thread(target=second)
+    one.start()
+    first_holds.wait()
+    two.start()
+    pid_known.wait()
+    # The second intake must wait for the first's row; it cannot finish before the first
+    # commits, so this loop ends by one or the other.
+    while two.is_alive() and second_pid and not _waits_on_a_lock(second_pid[0]):
+        pass
+    blocked = two.is_alive()
+    release_first.set()
+    one.join()
+    two.join()
+
+    assert blocked, "the second intake never waited for the first one's row"
+    assert errors == []
+    assert (receipts["first"].created, receipts["second"].created) == (True, True)
+    assert sorted(WebhookDelivery.objects.values_list("pk", flat=True)) == sorted(
+        [receipts["first"].delivery_id, receipts["second"].delivery_id])
+    assert list(IntakeQueue.objects.values_list("source", "drain_queued")) == [("meta", True)]
+    assert list(DBTaskResult.objects.filter(
+        task_path="tanggap.connectors.tasks.drain_webhooks").values_list(
+        "args_kwargs", flat=True)) == [{"args": ["meta"], "kwargs": {}}]

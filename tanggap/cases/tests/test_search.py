@@ -199,3 +199,19 @@ def test_broad_and_narrow_queries_find_the_same_cases_in_the_same_order(desk, th
     assert broad == narrow == {"lampu": [later.pk, lampu.pk], "lamp mati": [later.pk],
                                "keruh": [air.pk], "xylofon": []}
     assert other.pk not in broad["lampu"]
+
+
+@pytest.mark.parametrize("text", [
+    "Min, lampu PJU di Jl. Sudirman gak nyala sejak kemarin",
+    "Ibu Ñoño Café: AIR pdam KERUH!!! makasih @pdam_bpp #AirBersih",
+    "dasar a n j i n g, g.o.b.l.o.k semua",  # spelled-out runs that cross a space
+    "lampu2 mati, tg-abcd-efgh-jkmn, https://contoh.id/x, 081234 :)",
+    "  spasi\tberlebih\n\nbaris baru  ",
+])
+def test_a_texts_words_are_those_of_the_folded_text_read_whole(text):
+    """The document's words come chunk by chunk (each chunk's computed once); they equal the
+    words of the folded text read whole by the language engine, in the same order."""
+    whole = [word for token in search.language.normalize(search.fold(text))
+             for form in search._token_forms(token) for word in form]
+    assert search.document_words(text) == " ".join(whole)
+    assert search.document_words(text) == search.document_words(text)  # from the cache

@@ -323,9 +323,9 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
         # No get_or_create: its savepoint costs two statements on every new citizen, and a
         # concurrent insert (PostgreSQL; SQLite serialises writers) is handled by
         # ingest_inbound's retry of the whole transaction.
-        contact = statements.insert(Contact(
-            workspace_id=channel.workspace_id, platform=channel.platform,
-            external_id=author_id, display_name=author_name, created_at=now))
+        contact = statements.create(Contact, {
+            "workspace_id": channel.workspace_id, "platform": channel.platform,
+            "external_id": author_id, "display_name": author_name, "created_at": now})
         case = None  # a citizen we never heard from has no open case
         renamed = False
     else:
@@ -388,21 +388,22 @@ def _ingest(*, channel, external_id, author_id, author_name, text, now, thread_i
         )
         if case.status == CaseStatus.BARU and before["status"] != CaseStatus.BARU:
             arrivals.case_waiting(case.pk)
-    message = statements.insert(Message(
-        workspace_id=case.workspace_id,
-        case=case,
-        channel=channel,
-        direction=Direction.IN,
-        external_id=external_id,
-        text=text,
-        truncated_from=truncated_from,
-        author_name=author_name or contact.display_name,
-        attachments=attachments,
-        delivery_status=DeliveryStatus.RECEIVED,
-        platform_created_at=platform_created_at,
-        created_at=now,
-        triage=reading,
-    ))
+    # Built from its values, not through Model.__init__'s keyword handling (statements.create).
+    message = statements.create(Message, {
+        "workspace_id": case.workspace_id,
+        "case_id": case.pk,
+        "channel_id": channel.pk,
+        "direction": Direction.IN,
+        "external_id": external_id,
+        "text": text,
+        "truncated_from": truncated_from,
+        "author_name": author_name or contact.display_name,
+        "attachments": attachments,
+        "delivery_status": DeliveryStatus.RECEIVED,
+        "platform_created_at": platform_created_at,
+        "created_at": now,
+        "triage": reading,
+    }, related={"case": case, "channel": channel})
     if renamed:
         # The name is in every document of the contact's cases (this message included).
         search.reindex_contact(contact.pk)
@@ -416,22 +417,22 @@ def _new_case(channel, contact, thread_id: str, kind: str, reading: dict,
               now: datetime) -> Case:
     # A tracking-number collision (1 in 2^60) raises IntegrityError; ingest_inbound retries the
     # whole transaction with a fresh draw rather than paying a savepoint on every new case.
-    return statements.insert(Case(
-        workspace_id=channel.workspace_id,
-        channel=channel,
-        contact=contact,
-        thread_id=thread_id,
-        kind=kind,
+    return statements.create(Case, {
+        "workspace_id": channel.workspace_id,
+        "channel_id": channel.pk,
+        "contact_id": contact.pk,
+        "thread_id": thread_id,
+        "kind": kind,
         **_topic_fields(reading),
-        intent=reading.get("intent", ""),
-        kasar=bool(reading.get("kasar")),
-        triage_reasons=list(reading.get("reasons", [])),
-        status=CaseStatus.BARU,
-        tracking_number=new_tracking_number(),
-        last_inbound_at=now,
-        created_at=now,
-        updated_at=now,
-    ))
+        "intent": reading.get("intent", ""),
+        "kasar": bool(reading.get("kasar")),
+        "triage_reasons": list(reading.get("reasons", [])),
+        "status": CaseStatus.BARU,
+        "tracking_number": new_tracking_number(),
+        "last_inbound_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }, related={"channel": channel, "contact": contact})
 
 
 def note_citizen_words_changed(case: Case) -> list[str]:

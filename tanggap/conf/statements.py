@@ -15,10 +15,12 @@ on have none that matter for an insert (AuditEvent's refuses only updates).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cache
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Model
 
 
@@ -58,6 +60,117 @@ def insert(obj: Model) -> Model:
             obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     obj._state.adding = False
     obj._state.db = conn.alias
+    return obj
+
+
+# Django's own field classes whose conversion of a value of the given exact type, on SQLite, is
+# the value itself (get_prep_value's to_python and the backend's adapt_integerfield_value are
+# identities there). Exact classes only: a subclass may convert differently.
+_SAME_ON_SQLITE = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool,
+    models.FloatField: float,
+    models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int, models.AutoField: int, models.BigAutoField: int,
+}
+
+
+def _converter(field, vendor: str) -> Callable[[Any, Any], Any]:
+    """The field's conversion of a value to its query parameter: `get_db_prep_save` itself,
+    or on SQLite, for Django's own plain field classes, the few steps it comes down to for the
+    value types the hot paths pass (the others still go through `get_db_prep_save`). On every
+    other database the ORM's own conversion is kept whole (PostgreSQL types its integers and
+    JSON for the driver)."""
+    slow = field.get_db_prep_save
+    if vendor != "sqlite":
+        return slow
+    kind = type(field)
+    if kind in (models.ForeignKey, models.OneToOneField):
+        target = field.target_field
+        kind = type(target) if type(target) in (models.AutoField, models.BigAutoField) else None
+    same = _SAME_ON_SQLITE.get(kind)
+    if same is str:  # to_python keeps any str, a TextChoices member included
+        return lambda value, conn: value if value is None or isinstance(value, str) else slow(
+            value, conn)
+    if same is not None:
+        return lambda value, conn: value if value is None or type(value) is same else slow(
+            value, conn)
+    if kind is models.DateTimeField:
+        def datetime_value(value, conn):
+            if value is None:
+                return None
+            if type(value) is datetime and value.tzinfo is not None:
+                return conn.ops.adapt_datetimefield_value(value)
+            return slow(value, conn)  # a naive or odd value: Django's warning and conversion
+        return datetime_value
+    if kind is models.JSONField:
+        encoder = field.encoder
+        return lambda value, conn: (conn.ops.adapt_json_value(value, encoder)
+                                    if type(value) in (dict, list) else slow(value, conn))
+    return slow
+
+
+@cache
+def _insert_plan(model: type[Model], vendor: str, returning: bool):
+    meta = model._meta
+    if meta.parents:
+        raise ValueError(f"{model.__name__} inherits a table: use insert()")
+    sql, fields, generated = _insert_sql(model, vendor, returning)
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            # Its pre_save reads the clock; the desk passes `now` in (insert() runs pre_save).
+            raise ValueError(f"{model.__name__}.{field.name} is auto_now: use insert()")
+    steps = tuple((f.attname, f, _converter(f, vendor)) for f in fields)
+    return sql, steps, generated, frozenset(f.attname for f in fields)
+
+
+_MISSING = object()
+
+
+def _insert_row(model: type[Model], values: dict[str, Any]) -> tuple[int | None, list]:
+    """INSERT the row; (its generated pk or None, the value of each column as inserted, in the
+    plan's order: what was given, else the field's default, computed once)."""
+    conn = _connection()
+    returning = conn.features.can_return_columns_from_insert
+    sql, steps, generated, attnames = _insert_plan(model, conn.vendor, returning)
+    if not values.keys() <= attnames:
+        raise TypeError(f"{model.__name__} has no column(s) {sorted(values.keys() - attnames)}")
+    row, params = [], []
+    for attname, field, convert in steps:
+        value = values.get(attname, _MISSING)
+        if value is _MISSING:
+            value = field.get_default()
+        row.append(value)
+        params.append(convert(value, conn))
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        if not generated:
+            return None, row
+        return (cursor.fetchone()[0] if returning else cursor.lastrowid), row
+
+
+def insert_values(model: type[Model], values: dict[str, Any]) -> int | None:
+    """INSERT one row of `model` from `values` (by attname: `case_id`, not `case`; a column not
+    given takes its field's default) without building a model instance; the generated pk, if
+    the model has one. For rows nobody reads back in the same request (audit events, search
+    documents)."""
+    return _insert_row(model, values)[0]
+
+
+def create(model: type[Model], values: dict[str, Any],
+           related: dict[str, Model] | None = None) -> Model:
+    """`insert_values`, and the instance `objects.create` would return, built the way a query's
+    rows are (`from_db`: each column set once, no keyword handling). `related`: the objects of
+    foreign keys already at hand (`{"case": case}`), cached on the instance so that reading
+    them costs no query, as after `objects.create(case=case)`."""
+    pk, row = _insert_row(model, values)
+    meta = model._meta
+    if meta.auto_field is not None:
+        # The plan's columns are the concrete ones without the generated key; put it back.
+        row.insert(meta.concrete_fields.index(meta.auto_field), pk)
+    obj = model.from_db(_connection().alias, None, row)
+    for name, other in (related or {}).items():
+        meta.get_field(name).set_cached_value(obj, other)
     return obj
 
 

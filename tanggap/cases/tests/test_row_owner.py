@@ -40,14 +40,20 @@ def desk_writes(source: str) -> list[tuple[int, str]]:
               and isinstance(node.args[0].func, ast.Name)
               and node.args[0].func.id in DESK_MODELS):
             found.append((node.lineno, f"{node.args[0].func.id}.insert"))
+        elif (node.func.attr in ("insert_values", "create") and node.args
+              and isinstance(node.args[0], ast.Name) and node.args[0].id in DESK_MODELS):
+            found.append((node.lineno, f"{node.args[0].id}.{node.func.attr}"))
     return found
 
 
 def test_the_check_sees_writes_written_over_several_lines():
     assert desk_writes("Message.objects.filter(pk=1)\\\n    .update(text='x')\n"
                        "statements.insert(Case(pk=1))\nContact.objects.get_or_create(pk=1)\n"
-                       "Message.objects.filter(pk=1).count()\nBody.objects.create()\n") == [
-        (1, "Message.update"), (3, "Case.insert"), (4, "Contact.get_or_create")]
+                       "Message.objects.filter(pk=1).count()\nBody.objects.create()\n"
+                       "statements.insert_values(Message, {})\nstatements.create(\n  Case, {})\n"
+                       ) == [
+        (1, "Message.update"), (3, "Case.insert"), (4, "Contact.get_or_create"),
+        (7, "Message.insert_values"), (8, "Case.create")]
 
 
 def test_no_other_room_writes_the_desks_rows():

@@ -12,6 +12,10 @@ engine also answers the same: the script stops if one triage differs.
 
     git worktree add /tmp/before <commit>
     python bench/language/bench_against.py /tmp/before
+
+It also counts, for each engine, the interpreter's steps (bytecodes, through
+``sys.monitoring``) per new text classified one by one: a figure that does not move with the
+load, though it leaves out the time spent in C (NumPy, dictionaries, regular expressions).
 """
 
 from __future__ import annotations
@@ -90,6 +94,34 @@ def compare(name: str, engines, texts: list[str], warm: list[str]) -> None:
               f"second ({this_rate / other_rate:.2f} times)")
 
 
+def steps(engines, texts: list[str]) -> None:
+    """Bytecodes per message of each engine classifying ``texts`` one by one (caches warm)."""
+    monitoring = sys.monitoring
+    tool = monitoring.PROFILER_ID
+    for engine, model in engines:
+        for text in texts:  # every chunk and word seen: the steady state
+            engine.classify(text, model=model)
+    counted = []
+    for engine, model in engines:
+        count = [0]
+
+        def step(_code, _offset, count=count):
+            count[0] += 1
+
+        monitoring.use_tool_id(tool, "bench_against")
+        monitoring.register_callback(tool, monitoring.events.INSTRUCTION, step)
+        monitoring.set_events(tool, monitoring.events.INSTRUCTION)
+        try:
+            for text in texts:
+                engine.classify(text, model=model)
+        finally:
+            monitoring.set_events(tool, 0)
+            monitoring.free_tool_id(tool)
+        counted.append(count[0] / len(texts))
+    print(f"new texts, interpreter steps per message one by one: this {counted[0]:,.0f}, "
+          f"other {counted[1]:,.0f} ({counted[1] / counted[0]:.2f} times fewer)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkout", type=Path, help="a checkout of the other version")
@@ -108,6 +140,7 @@ def main() -> None:
     previous, following = year("train", 7000, 2025), year("test", 2000, 2025)
     compare(f"new texts ({len(following)}, after {len(previous)})", engines,
             [row["text"] for row in following], [row["text"] for row in previous])
+    steps(engines, [row["text"] for row in following[:300]])
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

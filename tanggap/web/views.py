@@ -68,6 +68,8 @@ def _rows_context(request, membership) -> dict:
         "workspace": membership.workspace,
         "rows": prepare_rows(cases, now=now, user=request.user, workspace=membership.workspace),
         "texts": page_texts(),
+        # Read once here, not through the membership's property on every row.
+        "can_write": membership.can_write,
         "filters": params,
         "shown_status": shown_status,
         "error": error,

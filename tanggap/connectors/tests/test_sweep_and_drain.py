@@ -2,6 +2,7 @@
 again what stalled (webhooks never processed, replies stuck pending, hides not applied)."""
 
 import json
+import os
 from datetime import timedelta
 from unittest import mock
 
@@ -200,3 +201,14 @@ def test_parsing_steps_aside_while_webhooks_pour_in(desk, settings):
     receive_webhook(source="meta", body=_body(999), now=now)
     look(newest, seen_at, 103.25)
     assert pauses == [2.0, 2.0]
+
+
+def test_parsing_steps_aside_by_default_only_on_the_embedded_database(monkeypatch):
+    """On SQLite the drain and the acknowledgements share the cores and the write lock; on
+    PostgreSQL the workers run apart and a pause only delays the inbox (the suite runs on both,
+    so both defaults are checked)."""
+    from django.conf import settings as live
+    from django.db import connection
+
+    assert "CONNECTORS_DRAIN_YIELD_RATE" not in os.environ
+    assert live.CONNECTORS_DRAIN_YIELD_RATE == (100 if connection.vendor == "sqlite" else 0)

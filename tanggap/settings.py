@@ -409,6 +409,12 @@ X_POLL_INTERVAL_SECONDS = env_int("X_POLL_INTERVAL_SECONDS", 120, minimum=15)
 CONNECTORS_WEBHOOK_MAX_ATTEMPTS = env_int("CONNECTORS_WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
 # How many stored webhooks one drain task processes before it queues its successor.
 CONNECTORS_DRAIN_BATCH = env_int("CONNECTORS_DRAIN_BATCH", 500, minimum=1)
+# How many drains parse one source's stored webhooks at once when at least
+# CONNECTORS_DRAIN_FANOUT_AT wait (PostgreSQL only: SQLite has one writer at a time).
+CONNECTORS_DRAIN_TASKS = env_int(
+    "CONNECTORS_DRAIN_TASKS",
+    1 if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite" else 4, minimum=1)
+CONNECTORS_DRAIN_FANOUT_AT = env_int("CONNECTORS_DRAIN_FANOUT_AT", 200, minimum=1)
 # While more webhooks a second than this arrive, parsing pauses CONNECTORS_DRAIN_YIELD_SECONDS
 # between batches so acknowledging them keeps the CPU (0 turns it off). On by default only for
 # the embedded SQLite, where the drain and the acknowledgements share one machine's cores and

@@ -44,15 +44,16 @@ def process_webhook(delivery_id: int) -> int | None:
 
 
 @task()
-def drain_webhooks(source: str) -> int:
+def drain_webhooks(source: str, helper: bool = False) -> int:
     """Process every stored, unprocessed webhook of `source` (queued by intake, at most one
-    queued at a time per source)."""
+    queued at a time per source; `helper` drains are queued by a drain for a large backlog)."""
     from django.conf import settings
 
     from tanggap.connectors.actions.webhooks import drain_webhook_deliveries
 
     return drain_webhook_deliveries(source=source, clock=timezone.now,
-                                    limit=settings.CONNECTORS_DRAIN_BATCH).processed
+                                    limit=settings.CONNECTORS_DRAIN_BATCH,
+                                    helper=helper).processed
 
 
 @task()

@@ -126,7 +126,7 @@ def _yield_to_a_burst(source: str, newest_seen: int | None, seen_at: float | Non
 
 
 def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep,
-                             ticks=time.monotonic) -> DrainResult:
+                             ticks=time.monotonic, helper: bool = False) -> DrainResult:
     """Process stored deliveries of `source`, oldest first, each in its own transaction.
 
     `clock` gives the `now` each delivery is stored with; `ticks` (a monotonic clock) and `pause`
@@ -138,21 +138,36 @@ def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep
     one poison body cannot stall the queue; the sweep offers it again later, and after
     CONNECTORS_WEBHOOK_MAX_ATTEMPTS runs it is dead-lettered (dead_letter_delivery). After
     `limit` deliveries we queue a successor and stop, so other tasks (replies) are not starved.
+
+    Several drains of one source can run at once on PostgreSQL: each locks a delivery with SKIP
+    LOCKED and passes over those another drain holds. A drain that finds a backlog of at least
+    CONNECTORS_DRAIN_FANOUT_AT queues CONNECTORS_DRAIN_TASKS - 1 `helper` drains, which neither
+    clear the queued flag nor queue successors (the queued drain's chain does both), so a burst
+    is parsed by as many workers as there are. On SQLite one writer at a time makes that
+    pointless: CONNECTORS_DRAIN_TASKS is 1 there.
     """
-    IntakeQueue.objects.filter(source=source).update(drain_queued=False)
-    processed, failed = 0, []
+    if not helper:
+        IntakeQueue.objects.filter(source=source).update(drain_queued=False)
+        _fan_out(source)
+    processed, failed, after = 0, [], 0
     newest_seen, seen_at = None, None
     while processed < limit:
+        # Oldest first, each looked at once: what fails here is the sweep's to offer again, and
+        # a body committed after our flag was cleared has queued the next drain.
         ids = list(WebhookDelivery.objects.filter(source=source, processed_at__isnull=True,
-                                                  dead_at__isnull=True)
-                   .exclude(pk__in=failed).order_by("id").values_list("id", flat=True)[:50])
+                                                  dead_at__isnull=True, pk__gt=after)
+                   .order_by("id").values_list("id", flat=True)[:50])
         if not ids:
             return DrainResult(processed, failed, False)
         newest_seen, seen_at = _yield_to_a_burst(source, newest_seen, seen_at, now=ticks(),
                                                  pause=pause)
         for delivery_id in ids:
+            after = delivery_id
             try:
-                process_webhook_delivery(delivery_id=delivery_id, now=clock())
+                if process_webhook_delivery(delivery_id=delivery_id, now=clock(),
+                                            skip_locked=True) is None:
+                    continue  # another drain holds it (or just finished it): its work
+
             except Exception as exc:
                 logger.exception("webhook delivery %s could not be processed", delivery_id)
                 failed.append(delivery_id)
@@ -160,9 +175,28 @@ def drain_webhook_deliveries(*, source: str, clock, limit: int, pause=time.sleep
             processed += 1
             if processed >= limit:
                 break
-    with transaction.atomic():
-        queue_drain(source, force=True)
+    if not helper:
+        with transaction.atomic():
+            queue_drain(source, force=True)
     return DrainResult(processed, failed, True)
+
+
+def _fan_out(source: str) -> int:
+    """Queue helper drains for a large backlog (PostgreSQL); how many were queued."""
+    helpers = settings.CONNECTORS_DRAIN_TASKS - 1
+    if helpers < 1 or not connection.features.has_select_for_update_skip_locked:
+        return 0
+    backlog = (WebhookDelivery.objects.filter(source=source, processed_at__isnull=True,
+                                              dead_at__isnull=True)
+               [:settings.CONNECTORS_DRAIN_FANOUT_AT].count())
+    if backlog < settings.CONNECTORS_DRAIN_FANOUT_AT:
+        return 0
+    from tanggap.connectors.tasks import drain_webhooks
+
+    with transaction.atomic():
+        for _ in range(helpers):
+            enqueue_with_transaction(drain_webhooks, source, True)
+    return helpers
 
 
 def _count_failure(delivery_id: int, exc: Exception, now: datetime) -> None:
@@ -214,11 +248,13 @@ class Router:
         return [c.pk for c in self.channels.values() if c is not None]
 
 
-def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResult | None:
+def process_webhook_delivery(*, delivery_id: int, now: datetime,
+                             skip_locked: bool = False) -> ProcessResult | None:
     """Parse one stored delivery and store what it says, in one transaction, each event in a
     savepoint of its own.
 
-    None if it was processed already. A malformed body is marked processed with its error (it
+    None if it was processed already (or, with `skip_locked`, another drain is processing it).
+    A malformed body is marked processed with its error (it
     will never parse better); an unknown account is noted and its events dropped, since nobody
     in this desk asked for them. An event that cannot be stored (a text the database refuses, a
     parser or ingest bug) is rolled back alone and kept as a FailedWebhookEvent of its channel
@@ -227,12 +263,14 @@ def process_webhook_delivery(*, delivery_id: int, now: datetime) -> ProcessResul
     """
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
+            WebhookDelivery.objects.select_for_update(
+                skip_locked=skip_locked
+                and connection.features.has_select_for_update_skip_locked)
             .filter(pk=delivery_id, processed_at__isnull=True)
             .first()
         )
         if delivery is None:
-            return None
+            return None  # processed already, or (skip_locked) another drain holds it
         result = ProcessResult()
         try:
             raws = meta.split(json.loads(bytes(delivery.body).decode("utf-8")))

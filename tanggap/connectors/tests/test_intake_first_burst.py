@@ -104,3 +104,92 @@ def test_two_first_webhooks_at_once_are_both_stored_with_one_drain():
     assert list(DBTaskResult.objects.filter(
         task_path="tanggap.connectors.tasks.drain_webhooks").values_list(
         "args_kwargs", flat=True)) == [{"args": ["meta"], "kwargs": {}}]
+
+
+def _facebook_page(desk, now):
+    from tanggap.connectors.testing.fakes import add_proven_channel
+
+    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle="104512345678901",
+                              now=now, token="EAAG-t")
+
+
+def _comment_body(n: int) -> bytes:
+    return json.dumps({"object": "page", "entry": [{"id": "104512345678901", "time": 1764300000,
+                                                    "changes": [{"field": "feed", "value": {
+        "from": {"id": f"warga-{n}", "name": "Warga"}, "post_id": "104512345678901_1",
+        "comment_id": f"1_{n}", "created_time": 1764299990, "item": "comment", "verb": "add",
+        "message": f"Lampu jalan mati nomor {n}"}}]}]}).encode()
+
+
+def test_a_drain_passes_over_the_delivery_another_drain_holds(tx_desk):
+    """Helper drains share a burst: each takes what no other drain holds, without waiting."""
+    from tanggap.cases.models import Message
+    from tanggap.connectors.actions.webhooks import drain_webhook_deliveries
+
+    now = timezone.now()
+    _facebook_page(tx_desk, now)
+    ids = [receive_webhook(source="meta", body=_comment_body(n), now=now).delivery_id
+           for n in range(3)]
+    holds, release = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def other_drain():  # stands for a drain in another worker, busy with the first delivery
+        try:
+            with transaction.atomic():
+                WebhookDelivery.objects.select_for_update().get(pk=ids[0])
+                holds.set()
+                release.wait()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            holds.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=other_drain)
+    thread.start()
+    holds.wait()
+    try:
+        with connection.cursor() as cursor:
+            # Only a bound on a broken build (a drain that waits for the lock fails after it
+            # instead of hanging the suite); a working one never waits.
+            cursor.execute("SET lock_timeout = '20s'")
+        result = drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100,
+                                          helper=True)
+    finally:
+        release.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert errors == []
+    assert (result.processed, result.failed, result.more) == (2, [], False)
+    assert list(WebhookDelivery.objects.order_by("pk").values_list(
+        "pk", "processed_at")) == [(ids[0], None), (ids[1], now), (ids[2], now)]
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["1_1", "1_2"]
+    # The queued drain's chain picks up what was left: nothing is lost.
+    result = drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100)
+    assert (result.processed, result.failed) == (1, [])
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == [
+        "1_0", "1_1", "1_2"]
+
+
+def test_a_backlog_queues_helper_drains(tx_desk, settings):
+    from tanggap.connectors.actions.webhooks import drain_webhook_deliveries
+
+    settings.CONNECTORS_DRAIN_TASKS, settings.CONNECTORS_DRAIN_FANOUT_AT = 3, 4
+    now = timezone.now()
+    _facebook_page(tx_desk, now)
+    for n in range(3):
+        receive_webhook(source="meta", body=_comment_body(n), now=now)
+
+    def queued():
+        return list(DBTaskResult.objects.filter(
+            task_path="tanggap.connectors.tasks.drain_webhooks").order_by("enqueued_at", "id")
+            .values_list("args_kwargs", flat=True))
+
+    drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100)
+    assert queued() == [{"args": ["meta"], "kwargs": {}}]  # three waiting: under the mark
+    for n in range(3, 7):
+        receive_webhook(source="meta", body=_comment_body(n), now=now)
+    assert drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100).processed == 4
+    assert queued() == [{"args": ["meta"], "kwargs": {}}] * 2 + [
+        {"args": ["meta", True], "kwargs": {}}] * 2

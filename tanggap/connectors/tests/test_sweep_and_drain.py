@@ -79,10 +79,10 @@ def test_a_body_that_breaks_processing_does_not_stall_the_others(desk):
 
     real = webhooks.process_webhook_delivery
 
-    def flaky(*, delivery_id, now):
+    def flaky(*, delivery_id, now, skip_locked):
         if delivery_id == first:
             raise RuntimeError("a bug")
-        return real(delivery_id=delivery_id, now=now)
+        return real(delivery_id=delivery_id, now=now, skip_locked=skip_locked)
 
     with mock.patch.object(webhooks, "process_webhook_delivery", flaky):
         result = drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100)

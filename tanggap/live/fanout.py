@@ -62,6 +62,11 @@ def remember_server_loop() -> None:
     _server_loop = asyncio.get_running_loop()
 
 
+def server_loop() -> asyncio.AbstractEventLoop | None:
+    """The ASGI server's event loop in this process (None before it served anything)."""
+    return _server_loop
+
+
 def _group_send(layer, group: str, message: dict[str, Any]) -> None:
     loop = _server_loop
     if loop is not None and loop.is_running():

@@ -20,6 +20,8 @@ import threading
 
 from channels.layers import InMemoryChannelLayer
 
+from tanggap.live.fanout import server_loop
+
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE = b"SUB\n"
@@ -87,6 +89,10 @@ class HubChannelLayer(InMemoryChannelLayer):
         self._subscriber: asyncio.StreamWriter | None = None
         self._subscriber_loop: asyncio.AbstractEventLoop | None = None
         self._subscribing: asyncio.Task | None = None
+        # The connection this process publishes on when it has no subscription, kept open on
+        # the server's loop (see group_send).
+        self._publisher: asyncio.StreamWriter | None = None
+        self._publisher_loop: asyncio.AbstractEventLoop | None = None
 
     async def group_add(self, group, channel):
         await super().group_add(group, channel)
@@ -141,7 +147,28 @@ class HubChannelLayer(InMemoryChannelLayer):
             writer.write(line)  # the hub echoes it back to us too, through _listen
             await writer.drain()
             return
-        # A process without websockets (the worker, the simulator) publishes and hangs up.
+        if loop is server_loop():
+            # A web process without websockets (yet) publishes every inbound's event: on the
+            # server's loop, which lives as long as the process, one connection is kept for
+            # them all (a connection per event cost a connect, an accept and a close on both
+            # sides of the socket per message).
+            writer = self._publisher
+            if writer is None or self._publisher_loop is not loop or writer.is_closing():
+                try:
+                    _reader, writer = await asyncio.open_unix_connection(self.path)
+                except OSError:
+                    await super().group_send(group, message)
+                    return
+                self._publisher, self._publisher_loop = writer, loop
+            try:
+                writer.write(line)
+                await writer.drain()
+            except ConnectionError:
+                self._publisher = None
+                logger.warning("live hub %s closed the connection; event not relayed", self.path)
+            return
+        # Any other loop (the worker's, the simulator's: asgiref's one per call) publishes and
+        # hangs up, so no connection outlives its loop.
         try:
             _reader, writer = await asyncio.open_unix_connection(self.path)
         except OSError:

@@ -68,3 +68,33 @@ async def test_without_a_hub_events_stay_local(tmp_path):
     await layer.group_add("workspace.1", channel)
     await layer.group_send("workspace.1", {"type": "desk.event", "event": {"n": 1}})
     assert (await _received(layer, channel))["event"] == {"n": 1}
+
+
+async def test_the_server_loop_publishes_on_one_connection_the_others_hang_up(tmp_path,
+                                                                              monkeypatch):
+    """A web process without websockets keeps one publishing connection on its server loop
+    (not one per event); a publisher on any other loop connects and hangs up each time."""
+    from tanggap.live import fanout
+
+    hub = _hub(tmp_path)
+    web, other, publisher = (HubChannelLayer(hub.path) for _ in range(3))
+    channel = await web.new_channel()
+    await web.group_add("workspace.1", channel)
+    connected = []
+    connect = asyncio.open_unix_connection
+
+    async def counting(path, **kwargs):
+        connected.append(path)
+        return await connect(path, **kwargs)
+
+    monkeypatch.setattr(asyncio, "open_unix_connection", counting)
+    monkeypatch.setattr(fanout, "_server_loop", asyncio.get_running_loop())
+    for n in range(3):
+        await publisher.group_send("workspace.1", {"type": "desk.event", "event": {"n": n}})
+    assert [(await _received(web, channel))["event"]["n"] for _ in range(3)] == [0, 1, 2]
+    assert len(connected) == 1
+    monkeypatch.setattr(fanout, "_server_loop", None)
+    for n in range(3, 5):
+        await other.group_send("workspace.1", {"type": "desk.event", "event": {"n": n}})
+    assert [(await _received(web, channel))["event"]["n"] for _ in range(2)] == [3, 4]
+    assert len(connected) == 3

@@ -140,6 +140,7 @@ def run(args) -> None:
     blocks = sorted(sum(b) / len(b) for b in
                     (ordered[i:i + 100] for i in range(0, len(ordered), 100)) if len(b) == 100)
     median = statistics.median(blocks) if blocks else cpu / args.requests
+    floor = _floor(app, token, body(False).encode(), args.requests)
 
     load = os.getloadavg()[0]
     print(f"## inbound in-process, sqlite synchronous="
@@ -157,8 +158,11 @@ def run(args) -> None:
     print(json.dumps({"figure": "inbound_cpu_ms", "value": round(1000 * cpu / args.requests, 3),
                       "median_block_ms": round(1000 * median, 3),
                       "wall_ms": round(1000 * wall / args.requests, 3), "load": round(load, 2),
+                      "floor_ms": round(1000 * floor, 3),
                       "queries_new": len(statements["new"]),
                       "queries_follow_up": len(statements["follow-up"])}))
+    print(f"the floor, a bare Django view on the same machine chain (JSON body in, JSON out, no "
+          f"database): {1000 * floor:.2f} CPU ms/request (median of blocks of 100)")
     if args.show_sql:
         for kind, sqls in statements.items():
             print(f"\n### SQL of one {kind} inbound")
@@ -170,6 +174,48 @@ def run(args) -> None:
             args.profile)
         if args.profile_out:
             profiler.dump_stats(args.profile_out)
+
+
+def _floor(app, token: str, raw: bytes, requests: int) -> float:
+    """CPU seconds per request of a view that only reads the JSON body and answers JSON, called
+    through the same WSGI application and middleware chain: what Django itself costs here,
+    below which no inbound can go on this stack."""
+    import io
+    import types
+
+    from django.conf import settings
+    from django.http import JsonResponse
+    from django.urls import path
+
+    def bare(request):
+        body = json.loads(request.body)
+        return JsonResponse({"case_id": 1, "tracking_number": "TG-AAAA-BBBB-CCCC",
+                             "message_id": len(body), "created": True}, status=201)
+
+    urls = types.ModuleType("inbound_cpu_floor_urls")
+    urls.urlpatterns = [path("api/v1/floor", bare)]
+    sys.modules[urls.__name__] = urls
+    kept, settings.ROOT_URLCONF = settings.ROOT_URLCONF, urls.__name__
+    try:
+        samples, status = [], []
+        for _ in range(max(requests, 1000)):
+            environ = {
+                "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/floor", "QUERY_STRING": "",
+                "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
+                "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+                "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+                "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(raw),
+                "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+            }
+            c = time.process_time()
+            b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+            samples.append(time.process_time() - c)
+            if not status[-1].startswith("201"):
+                sys.exit(f"the bare view answered {status[0]}")
+    finally:
+        settings.ROOT_URLCONF = kept
+    blocks = [sum(samples[i:i + 100]) / 100 for i in range(0, len(samples) - 99, 100)]
+    return statistics.median(blocks)
 
 
 async def _remember(remember) -> None:

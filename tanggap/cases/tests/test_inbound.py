@@ -93,3 +93,15 @@ def test_tracking_number_collision_is_drawn_again(desk, monkeypatch):
     assert second.tracking_number == "TG-ZZZZ-ZZZZ"
     assert Case.objects.count() == 2
     assert Contact.objects.filter(external_id="w2").count() == 1
+
+
+def test_a_tracking_number_spells_its_sixty_bits_in_order(monkeypatch):
+    """Every 5 bits of the one draw is one character: all 32 letters of the alphabet are
+    reachable in every position, and nothing else is."""
+    from tanggap.cases import tracking
+
+    monkeypatch.setattr(tracking.secrets, "randbits",
+                        lambda n: sum(i << (5 * i) for i in range(12)) if n == 60 else None)
+    assert tracking.new_tracking_number() == "TG-0123-4567-89AB"
+    monkeypatch.setattr(tracking.secrets, "randbits", lambda n: (1 << n) - 1)
+    assert tracking.new_tracking_number() == "TG-ZZZZ-ZZZZ-ZZZZ"

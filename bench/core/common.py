@@ -116,6 +116,20 @@ def server_for(args, name: str) -> Iterator[LiveServer]:
             server.close()
 
 
+def wait_for_quiet(max_load: float | None, *, poll_s: float = 5, max_wait_s: float = 3600) -> str:
+    """Before measuring: wait until the 1-minute load average is below `max_load` (None: do
+    not wait). Returns what happened, for the printout; never measures on a timeout silently."""
+    if max_load is None:
+        return f"not waited for (load {os.getloadavg()[0]:.1f})"
+    waited = 0.0
+    while os.getloadavg()[0] >= max_load:
+        if waited >= max_wait_s:
+            return f"still {os.getloadavg()[0]:.1f} after waiting {waited:.0f} s (measured anyway)"
+        time.sleep(poll_s)
+        waited += poll_s
+    return f"{os.getloadavg()[0]:.1f} after waiting {waited:.0f} s"
+
+
 def seed(server: LiveServer, *args: str, timeout: float = 1800) -> dict:
     """Run seed.py with the server's environment; return the JSON it prints last."""
     done = subprocess.run(

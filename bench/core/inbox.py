@@ -17,7 +17,16 @@ from __future__ import annotations
 import time
 
 import httpx
-from common import LATENCY_HEADER, Deadline, backend_label, latency_row, parser, seed, server_for
+from common import (
+    LATENCY_HEADER,
+    Deadline,
+    backend_label,
+    latency_row,
+    parser,
+    seed,
+    server_for,
+    wait_for_quiet,
+)
 from common import table as print_table
 
 from tanggap.testing.liveserver import session_login
@@ -29,6 +38,8 @@ def main() -> None:
     p.add_argument("--messages", type=int, default=None, help="default 500000, quick 100000")
     p.add_argument("--requests", type=int, default=None, help="per endpoint; default 200, quick 50")
     p.add_argument("--seconds", type=float, default=60, help="time bound per endpoint")
+    p.add_argument("--quiet-load", type=float, default=None,
+                   help="after the bulk load, wait until the load average is below this")
     args = p.parse_args()
     n_cases = args.cases or (20_000 if args.quick else 100_000)
     n_messages = args.messages or (100_000 if args.quick else 500_000)
@@ -39,6 +50,8 @@ def main() -> None:
         desk = seed(server, "--operators", "2", "--cases", str(n_cases),
                     "--messages", str(n_messages), "--mix")
         load_seconds = time.monotonic() - t0
+        quiet = wait_for_quiet(args.quiet_load)
+        print(f"load average before measuring: {quiet}", flush=True)
         server.start(workers=args.server_workers, worker=not args.no_worker)
         api = httpx.Client(base_url=server.url, timeout=30,
                            headers={"Authorization": f"Bearer {desk['tokens']['op01']}"})

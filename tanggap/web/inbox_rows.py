@@ -21,19 +21,48 @@ from django.utils.translation import gettext as _
 from tanggap.cases.actions import effective_holder_id
 from tanggap.cases.language import TOPIC_LABELS, reason_label
 from tanggap.cases.models import CaseKind, CaseStatus
+from tanggap.connectors.models import Platform
 from tanggap.referrals import queries as referral_queries
 from tanggap.roster import queries as roster_queries
 from tanggap.sla import queries as sla_queries
 
 # The columns the rows and their SLA clocks read (tanggap.sla.queries: kind, topic, status,
-# created_at, updated_at), for the page's one query: not whole rows of cases, holders (password
-# hashes included), contacts and channels (their credentials and options).
-ROW_FIELDS = (
-    "workspace", "status", "version", "tracking_number", "kind", "topic", "kasar",
+# created_at, updated_at), for the page's one query, read as plain values: turning 100 rows into
+# cases, holders, contacts and channels was most of that query's cost. Not whole rows either:
+# holders carry password hashes, channels their credentials and options.
+ROW_VALUES = (
+    "pk", "workspace_id", "status", "version", "tracking_number", "kind", "topic", "kasar",
     "triage_reasons", "triage_unsure", "triage_confirmed", "last_inbound_at", "created_at",
-    "updated_at", "claim_expires_at", "claimed_by__username", "claimed_by__first_name",
-    "claimed_by__last_name", "contact__display_name", "contact__external_id", "channel__platform",
+    "updated_at", "claimed_by_id", "claim_expires_at", "claimed_by__username",
+    "claimed_by__first_name", "claimed_by__last_name", "contact__display_name",
+    "contact__external_id", "channel__platform", "last_text",
 )
+
+
+class CaseRow:
+    """One inbox line's columns, named as on `Case` for what reads them (the SLA clocks,
+    `effective_holder_id`): a tuple of `ROW_VALUES` in, no model instance built."""
+
+    __slots__ = ("pk", "workspace_id", "status", "version", "tracking_number", "kind", "topic",
+                 "kasar", "triage_reasons", "triage_unsure", "triage_confirmed",
+                 "last_inbound_at", "created_at", "updated_at", "claimed_by_id",
+                 "claim_expires_at", "holder_username", "holder_first_name", "holder_last_name",
+                 "contact_display_name", "contact_external_id", "platform", "last_text")
+
+    def __init__(self, values: tuple):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def needs_check(self) -> bool:
+        """As `Case.needs_check`."""
+        return self.triage_unsure and not self.triage_confirmed
+
+
 _PLACEHOLDER = 2_147_483_647
 SNIPPET = 160
 
@@ -81,7 +110,7 @@ def page_texts() -> dict:
     }
 
 
-def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
+def prepare_rows(cases: list[CaseRow], *, now: datetime, user, workspace) -> list[dict]:
     """One dict per case, in order: what `web/_inbox_rows.html` prints for it."""
     offers = roster_queries.open_offers(c.pk for c in cases)
     clocks = sla_queries.clocks_for(cases, now)
@@ -93,7 +122,7 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
     statuses = {value: str(label) for value, label in CaseStatus.choices}
     kinds = {value: str(label) for value, label in CaseKind.choices}
     lapsed_label = _("Claim lapsed")
-    platforms: dict[int, str] = {}
+    platforms = {value: str(label) for value, label in Platform.choices}
     holders: dict[int, str] = {}
     select, you_hold, held_by = _("Select %(number)s"), _("You hold it"), _("Held by")
     clock_texts = {"paused": "⏸ " + _("paused"), "met": "✓ " + _("on time"),
@@ -102,9 +131,6 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
     for case in cases:
         holder_active = effective_holder_id(case, now) is not None
         lapsed = case.status == CaseStatus.DIKLAIM and not holder_active
-        channel = case.channel
-        if channel.pk not in platforms:
-            platforms[channel.pk] = channel.get_platform_display()
         reasons = case.triage_reasons
         needs_check = case.needs_check
         topic_label = "" if needs_check else str(TOPIC_LABELS.get(case.topic, ""))
@@ -116,9 +142,10 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
             "tracking_number": case.tracking_number,
             "select": select % {"number": case.tracking_number},
             "url": f"{head}{case.pk}{tail}",
-            "who": str(case.contact),
-            "platform": channel.platform,
-            "platform_label": platforms[channel.pk],
+            # As `str(contact)` and `get_platform_display()`.
+            "who": case.contact_display_name or case.contact_external_id,
+            "platform": case.platform,
+            "platform_label": platforms.get(case.platform, case.platform),
             "status_class": f"st-{case.status} st-lapsed" if lapsed else f"st-{case.status}",
             "shown_status": lapsed_label if lapsed else statuses.get(case.status, case.status),
             "kind": kinds.get(case.kind, case.kind),
@@ -141,9 +168,10 @@ def prepare_rows(cases: list, *, now: datetime, user, workspace) -> list[dict]:
                 row["holder"] = you_hold
             else:
                 if case.claimed_by_id not in holders:
-                    holder = case.claimed_by
+                    # As `get_full_name() or username`.
+                    full_name = f"{case.holder_first_name} {case.holder_last_name}".strip()
                     holders[case.claimed_by_id] = (
-                        f"{held_by} {holder.get_full_name() or holder.username}")
+                        f"{held_by} {full_name or case.holder_username}")
                 row["holder"] = holders[case.claimed_by_id]
         offer = offers.get(case.pk)
         if offer is not None and not holder_active:

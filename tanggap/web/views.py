@@ -20,7 +20,7 @@ from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
 from tanggap.web.audit_text import audit_lines
-from tanggap.web.inbox_rows import ROW_FIELDS, page_texts, prepare_rows
+from tanggap.web.inbox_rows import ROW_VALUES, CaseRow, page_texts, prepare_rows
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -50,16 +50,16 @@ def _rows_context(request, membership) -> dict:
     # A search looks through every status unless one is chosen.
     shown_status = params.get("status") or ("all" if params.get("q", "").strip() else "open")
     try:
-        cases = list(
+        cases = [CaseRow(values) for values in (
             queries.inbox_cases(
                 workspace_ids=[membership.workspace_id], now=now, user=request.user,
                 status=shown_status, claimed=claimed, q=params.get("q"),
                 channel=params.get("channel"), kind=params.get("kind"),
                 topic=params.get("topic"), intent=params.get("intent"),
                 kasar=params.get("kasar"),
-            ).select_related("claimed_by", "contact", "channel").only(*ROW_FIELDS)
-            .annotate(last_text=queries.last_inbound_text())[:INBOX_PAGE]
-        )
+            ).annotate(last_text=queries.last_inbound_text())
+            .values_list(*ROW_VALUES)[:INBOX_PAGE]
+        )]
         error = None
     except DeskError as exc:
         cases, error = [], exc.message

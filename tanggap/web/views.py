@@ -20,7 +20,7 @@ from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
 from tanggap.web.audit_text import audit_lines
-from tanggap.web.inbox_rows import ROW_VALUES, CaseRow, page_texts, prepare_rows
+from tanggap.web.inbox_rows import ROW_VALUES, CaseRow, page_texts, prepare_rows, rows_html
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -63,13 +63,17 @@ def _rows_context(request, membership) -> dict:
         error = None
     except DeskError as exc:
         cases, error = [], exc.message
+    rows = prepare_rows(cases, now=now, user=request.user, workspace=membership.workspace)
+    texts = page_texts()
+    # Read once here, not through the membership's property on every row.
+    can_write = membership.can_write
     return {
         "membership": membership,
         "workspace": membership.workspace,
-        "rows": prepare_rows(cases, now=now, user=request.user, workspace=membership.workspace),
-        "texts": page_texts(),
-        # Read once here, not through the membership's property on every row.
-        "can_write": membership.can_write,
+        "rows": rows,
+        "rows_html": rows_html(rows, texts=texts, can_write=can_write),
+        "texts": texts,
+        "can_write": can_write,
         "filters": params,
         "shown_status": shown_status,
         "error": error,

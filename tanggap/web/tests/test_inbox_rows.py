@@ -230,3 +230,61 @@ def test_the_rows_cost_the_same_queries_for_more_cases(varied, time_machine):
         claim_case(case_id=case.pk, actor=varied.budi.user, now=NOW)
     assert len(rows_of(client)) == len(varied.cases) + 6
     assert counted() == before
+
+
+# The rows' template before `rows_html` printed them from Python: the page must stay these bytes.
+TEMPLATE_ROWS = """\
+{% if error %}<p class="error">{{ error }}</p>{% endif %}
+<ul class="queue" id="queue">
+{% for row in rows %}
+  <li class="case-row status-{{ row.status }}" data-case-id="{{ row.pk }}" data-version="{{ row.version }}" tabindex="-1">
+    {% if can_write %}<input type="checkbox" class="pick" data-case-id="{{ row.pk }}" aria-label="{{ row.select }}">{% endif %}
+    <a href="{{ row.url }}">
+      <span class="line">
+        <span class="who">{{ row.who }}</span>
+        <span class="chan chan-{{ row.platform }}">{{ row.platform_label }}</span>
+        <span class="badge {{ row.status_class }}">{{ row.shown_status }}</span>
+        <span class="badge kind">{{ row.kind }}</span>
+        {% if row.needs_check %}<span class="badge check" title="{{ row.reasons }}">{{ texts.needs_check }}</span>{% elif row.topic_label %}<span class="badge topic topic-{{ row.topic }}" title="{{ row.reasons }}">{{ row.topic_label }}</span>{% endif %}
+        {% if row.overdue %}<span class="badge overdue" title="{{ texts.overdue_referral }}">{{ texts.overdue }}</span>{% endif %}
+
+        {% if row.kasar %}<span class="badge kasar" title="{{ row.reasons }}">{{ texts.abusive }}</span>{% endif %}
+        {% if row.offer_to %}{% if row.offer_mine %}<span class="badge untukmu" title="{{ row.offer_note }}">{{ texts.for_you }}</span>{% else %}<span class="badge offered">→ {{ row.offer_to }}</span>{% endif %}{% endif %}
+{% if row.sla %}<span class="badge sla sla-{{ row.sla.state }}" data-sla-due="{{ row.sla.due }}" data-sla-warn="{{ row.sla.warn }}" data-sla-state="{{ row.sla.state }}" title="{{ row.sla.policy }}">{{ row.sla.text }}</span>{% endif %}
+
+        <span class="grow"></span>
+        <time datetime="{{ row.waiting_since }}">{{ row.waited }}</time>
+      </span>
+      <span class="snippet">{{ row.snippet }}</span>
+      <span class="line meta">
+        <span class="holder">{{ row.holder }}</span>
+        <span class="presence" data-presence-for="{{ row.pk }}"></span>
+        <span class="grow"></span>
+        <span class="track">{{ row.tracking_number }}</span>
+      </span>
+    </a>
+  </li>
+{% empty %}
+  <li class="empty">{{ texts.empty }}</li>
+{% endfor %}
+</ul>
+"""
+
+
+@pytest.mark.parametrize(("reader", "language"), [("ani", "id"), ("audi", "id"), ("ani", "en")])
+def test_the_rows_are_the_templates_bytes(varied, reader, language):
+    from django.template import engines
+
+    client = getattr(varied, reader).client
+    client.force_login(getattr(varied, reader).user)
+    client.cookies["django_language"] = language
+    shown = {}
+    for query in ("status=all", "status=open", "q=tidak-ada-kasus-begini"):
+        page = client.get(f"/w/bpn/rows?{query}")
+        assert page.status_code == 200
+        context = {name: page.context[name]
+                   for name in ("rows", "texts", "can_write", "error")}
+        expected = engines["django"].from_string(TEMPLATE_ROWS).render(context)
+        assert page.content.decode() == expected
+        shown[query] = expected.count('<li class="case-row')
+    assert shown["status=all"] == len(varied.cases) and shown["q=tidak-ada-kasus-begini"] == 0

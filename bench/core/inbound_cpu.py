@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import io
 import json
 import os
 import pstats
@@ -24,6 +25,18 @@ import statistics
 import sys
 import tempfile
 import time
+
+
+def post_environ(path: str, raw: bytes, token: str) -> dict:
+    """A WSGI environ for `POST path` with a JSON body and a Bearer token, as uvicorn builds one."""
+    return {
+        "REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(raw),
+        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+    }
 
 
 def main() -> None:
@@ -54,7 +67,6 @@ def run(args) -> None:
 
     django.setup()
     import asyncio
-    import io
     import threading
 
     from django.core.management import call_command
@@ -97,14 +109,7 @@ def run(args) -> None:
 
     def post(follow_up: bool):
         raw = body(follow_up).encode()
-        environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/inbound", "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
-            "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
-            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
-            "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(raw),
-            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
-        }
+        environ = post_environ("/api/v1/inbound", raw, token)
         status = []
         chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
         content = b"".join(chunks)
@@ -180,7 +185,6 @@ def _floor(app, token: str, raw: bytes, requests: int) -> float:
     """CPU seconds per request of a view that only reads the JSON body and answers JSON, called
     through the same WSGI application and middleware chain: what Django itself costs here,
     below which no inbound can go on this stack."""
-    import io
     import types
 
     from django.conf import settings
@@ -199,14 +203,7 @@ def _floor(app, token: str, raw: bytes, requests: int) -> float:
     try:
         samples, status = [], []
         for _ in range(max(requests, 1000)):
-            environ = {
-                "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/floor", "QUERY_STRING": "",
-                "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
-                "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
-                "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
-                "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(raw),
-                "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
-            }
+            environ = post_environ("/api/v1/floor", raw, token)
             c = time.process_time()
             b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
             samples.append(time.process_time() - c)

@@ -33,6 +33,15 @@ def fixture(platform: str, name: str) -> Any:
     return json.loads(fixture_bytes(platform, name))
 
 
+def facebook_comment_body(page: str, n: int) -> bytes:
+    """A Page webhook delivery with one new citizen comment, numbered `n` (its own author)."""
+    return json.dumps({"object": "page", "entry": [{"id": page, "time": 1764300000, "changes": [{
+        "field": "feed", "value": {
+            "from": {"id": f"warga-{n}", "name": "Warga"}, "post_id": f"{page}_1",
+            "comment_id": f"1_{n}", "created_time": 1764299990, "item": "comment",
+            "verb": "add", "message": f"Lampu jalan mati nomor {n}"}}]}]}).encode()
+
+
 def post_meta_webhook(client, body: bytes, *, secret: str = APP_SECRET, signature=None):
     header = sign(body, secret) if signature is None else signature
     return client.post("/webhooks/meta", data=body, content_type="application/json",

@@ -26,6 +26,7 @@ from tanggap.connectors.actions.outbound import apply_status
 from tanggap.connectors.models import Outbound
 from tanggap.connectors.platforms.base import StatusUpdate
 from tanggap.connectors.testing.fakes import add_proven_channel, pending_reply
+from tanggap.testing.pglocks import backend_pid, waits_on_a_lock
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -35,19 +36,6 @@ pytestmark = [
 
 PHONE_ID = "106540352242922"
 WA_ID = "6281234567890"
-
-
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def _waits_on_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "Lock"
 
 
 def _in_thread(errors: list, fn, *, on_exit: threading.Event):
@@ -91,7 +79,7 @@ def test_a_status_webhook_and_a_finishing_deliverer_both_commit(tx_desk, monkeyp
     pid_known = threading.Event()
 
     def webhook():
-        webhook_pid.append(_backend_pid())
+        webhook_pid.append(backend_pid())
         pid_known.set()
         with transaction.atomic():
             apply_status(channel=channel, now=now, update=StatusUpdate(
@@ -105,7 +93,7 @@ def test_a_status_webhook_and_a_finishing_deliverer_both_commit(tx_desk, monkeyp
     pid_known.wait()
     # The webhook blocks on a row the finisher holds: wait until PostgreSQL says so (it cannot
     # finish first, so this loop ends by one or the other).
-    while status.is_alive() and not _waits_on_a_lock(webhook_pid[0]):
+    while status.is_alive() and not waits_on_a_lock(webhook_pid[0]):
         pass
     blocked = status.is_alive()
     webhook_blocked.set()

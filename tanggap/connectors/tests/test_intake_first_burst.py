@@ -13,7 +13,6 @@ PostgreSQL only: SQLite has one writer at a time, so two intakes never overlap t
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -21,8 +20,11 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tanggap.connectors.actions.webhooks import Receipt, receive_webhook
+from tanggap.cases.models import Message
+from tanggap.connectors.actions.webhooks import Receipt, drain_webhook_deliveries, receive_webhook
 from tanggap.connectors.models import IntakeQueue, WebhookDelivery
+from tanggap.connectors.testing.fakes import add_proven_channel, facebook_comment_body
+from tanggap.testing.pglocks import backend_pid, waits_on_a_lock
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,23 +33,11 @@ pytestmark = [
 ]
 
 
+PAGE = "104512345678901"
+
+
 def _body(n: int) -> bytes:
-    return json.dumps({"object": "page", "entry": [{"id": "104512345678901", "changes": [{
-        "field": "feed", "value": {"comment_id": f"1_{n}", "message": f"Lampu mati {n}"}}]}]
-    }).encode()
-
-
-def _backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def _waits_on_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "Lock"
+    return facebook_comment_body(PAGE, n)
 
 
 def test_two_first_webhooks_at_once_are_both_stored_with_one_drain():
@@ -72,7 +62,7 @@ def test_two_first_webhooks_at_once_are_both_stored_with_one_drain():
 
     def second():
         try:
-            second_pid.append(_backend_pid())
+            second_pid.append(backend_pid())
             pid_known.set()
             receipts["second"] = receive_webhook(source="meta", body=_body(2), now=now)
         except Exception as exc:  # noqa: BLE001
@@ -88,7 +78,7 @@ def test_two_first_webhooks_at_once_are_both_stored_with_one_drain():
     pid_known.wait()
     # The second intake must wait for the first's row; it cannot finish before the first
     # commits, so this loop ends by one or the other.
-    while two.is_alive() and second_pid and not _waits_on_a_lock(second_pid[0]):
+    while two.is_alive() and second_pid and not waits_on_a_lock(second_pid[0]):
         pass
     blocked = two.is_alive()
     release_first.set()
@@ -107,28 +97,16 @@ def test_two_first_webhooks_at_once_are_both_stored_with_one_drain():
 
 
 def _facebook_page(desk, now):
-    from tanggap.connectors.testing.fakes import add_proven_channel
-
-    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle="104512345678901",
-                              now=now, token="EAAG-t")
-
-
-def _comment_body(n: int) -> bytes:
-    return json.dumps({"object": "page", "entry": [{"id": "104512345678901", "time": 1764300000,
-                                                    "changes": [{"field": "feed", "value": {
-        "from": {"id": f"warga-{n}", "name": "Warga"}, "post_id": "104512345678901_1",
-        "comment_id": f"1_{n}", "created_time": 1764299990, "item": "comment", "verb": "add",
-        "message": f"Lampu jalan mati nomor {n}"}}]}]}).encode()
+    return add_proven_channel(workspace=desk.bpn, platform="facebook", handle=PAGE, now=now,
+                              token="EAAG-t")
 
 
 def test_a_drain_passes_over_the_delivery_another_drain_holds(tx_desk):
     """Helper drains share a burst: each takes what no other drain holds, without waiting."""
-    from tanggap.cases.models import Message
-    from tanggap.connectors.actions.webhooks import drain_webhook_deliveries
 
     now = timezone.now()
     _facebook_page(tx_desk, now)
-    ids = [receive_webhook(source="meta", body=_comment_body(n), now=now).delivery_id
+    ids = [receive_webhook(source="meta", body=_body(n), now=now).delivery_id
            for n in range(3)]
     holds, release = threading.Event(), threading.Event()
     errors: list[Exception] = []
@@ -173,13 +151,11 @@ def test_a_drain_passes_over_the_delivery_another_drain_holds(tx_desk):
 
 
 def test_a_backlog_queues_helper_drains(tx_desk, settings):
-    from tanggap.connectors.actions.webhooks import drain_webhook_deliveries
-
     settings.CONNECTORS_DRAIN_TASKS, settings.CONNECTORS_DRAIN_FANOUT_AT = 3, 4
     now = timezone.now()
     _facebook_page(tx_desk, now)
     for n in range(3):
-        receive_webhook(source="meta", body=_comment_body(n), now=now)
+        receive_webhook(source="meta", body=_body(n), now=now)
 
     def queued():
         return list(DBTaskResult.objects.filter(
@@ -189,7 +165,7 @@ def test_a_backlog_queues_helper_drains(tx_desk, settings):
     drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100)
     assert queued() == [{"args": ["meta"], "kwargs": {}}]  # three waiting: under the mark
     for n in range(3, 7):
-        receive_webhook(source="meta", body=_comment_body(n), now=now)
+        receive_webhook(source="meta", body=_body(n), now=now)
     assert drain_webhook_deliveries(source="meta", clock=lambda: now, limit=100).processed == 4
     assert queued() == [{"args": ["meta"], "kwargs": {}}] * 2 + [
         {"args": ["meta", True], "kwargs": {}}] * 2

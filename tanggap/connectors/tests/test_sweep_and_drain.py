@@ -1,7 +1,6 @@
 """Intake queues one drain per source; the drain processes everything stored; the sweep queues
 again what stalled (webhooks never processed, replies stuck pending, hides not applied)."""
 
-import json
 import os
 from datetime import timedelta
 from unittest import mock
@@ -19,6 +18,7 @@ from tanggap.connectors.testing.fakes import (
     FakeAPI,
     add_proven_channel,
     deliver_until_done,
+    facebook_comment_body,
     pending_reply,
 )
 
@@ -26,11 +26,7 @@ PAGE = "104512345678901"
 
 
 def _body(n: int) -> bytes:
-    return json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1764300000, "changes": [{
-        "field": "feed", "value": {
-            "from": {"id": f"warga-{n}", "name": "Warga"}, "post_id": f"{PAGE}_1",
-            "comment_id": f"1_{n}", "created_time": 1764299990, "item": "comment",
-            "verb": "add", "message": f"Lampu jalan mati nomor {n}"}}]}]}).encode()
+    return facebook_comment_body(PAGE, n)
 
 
 def _queued(name):

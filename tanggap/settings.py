@@ -149,6 +149,8 @@ TANGGAP_GROUP_COMMIT = env_bool("TANGGAP_GROUP_COMMIT", True)
 TANGGAP_SQLITE_SYNCHRONOUS = env_choice("TANGGAP_SQLITE_SYNCHRONOUS", "full", SQLITE_SYNCHRONOUS)
 DATABASES = {"default": parse_database_url(DATABASE_URL, base_dir=str(BASE_DIR.parent),
                                            synchronous=TANGGAP_SQLITE_SYNCHRONOUS)}
+# The embedded default (one machine, one SQLite writer) rather than PostgreSQL at scale.
+_embedded = DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite"
 files.private_dir(DATA_DIR, name="TANGGAP_DATA_DIR")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -361,7 +363,7 @@ TANGGAP_SLA_CHECK_SECONDS = env_int("TANGGAP_SLA_CHECK_SECONDS", 30, minimum=5)
 for _change in files.secure_paths([
     DATA_DIR, TANGGAP_UPLOAD_DIR, KEYS_DIR, KEYS_DIR / "secret_key",
     *(files.sqlite_files(DATABASES["default"]["NAME"])
-      if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite" else []),
+      if _embedded else []),
 ]):
     files.notice(_change)
 
@@ -377,7 +379,7 @@ LOGGING = {
 }
 
 
-if TESTING and DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite":
+if TESTING and _embedded:
     # A file, not :memory:, so the race tests' separate processes share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 
@@ -413,7 +415,7 @@ CONNECTORS_DRAIN_BATCH = env_int("CONNECTORS_DRAIN_BATCH", 500, minimum=1)
 # CONNECTORS_DRAIN_FANOUT_AT wait (PostgreSQL only: SQLite has one writer at a time).
 CONNECTORS_DRAIN_TASKS = env_int(
     "CONNECTORS_DRAIN_TASKS",
-    1 if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite" else 4, minimum=1)
+    1 if _embedded else 4, minimum=1)
 CONNECTORS_DRAIN_FANOUT_AT = env_int("CONNECTORS_DRAIN_FANOUT_AT", 200, minimum=1)
 # While more webhooks a second than this arrive, parsing pauses CONNECTORS_DRAIN_YIELD_SECONDS
 # between batches so acknowledging them keeps the CPU (0 turns it off). On by default only for
@@ -422,7 +424,7 @@ CONNECTORS_DRAIN_FANOUT_AT = env_int("CONNECTORS_DRAIN_FANOUT_AT", 200, minimum=
 # a burst reach the inbox later (2 s per 50 webhooks: 25 a second however many workers).
 CONNECTORS_DRAIN_YIELD_RATE = env_int(
     "CONNECTORS_DRAIN_YIELD_RATE",
-    100 if DATABASES["default"]["ENGINE"] == "tanggap.conf.sqlite" else 0, minimum=0)
+    100 if _embedded else 0, minimum=0)
 CONNECTORS_DRAIN_YIELD_SECONDS = env_int("CONNECTORS_DRAIN_YIELD_MS", 2000, minimum=1) / 1000
 # `tanggap sweep`: work older than this and still not done counts as stalled and is queued again;
 # with --loop, how often to look.

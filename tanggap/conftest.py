@@ -8,9 +8,12 @@ desk with its own operator, `luar`, the outsider of every isolation test.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -89,5 +92,9 @@ def desk(db) -> Desk:
 
 
 @pytest.fixture
-def tx_desk(transactional_db) -> Desk:
-    return make_desk()
+def tx_desk(transactional_db) -> Iterator[Desk]:
+    yield make_desk()
+    # The async tests (websockets) reach the database from asgiref's one shared worker thread,
+    # whose connection would outlive the test; on PostgreSQL an open connection stops the test
+    # database from being dropped at the end of the run. A connection is closed by its thread.
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()

@@ -232,6 +232,46 @@ def test_the_rows_cost_the_same_queries_for_more_cases(varied, time_machine):
     assert counted() == before
 
 
+def _moments(now: datetime) -> list[datetime]:
+    """Each side of every minute up to three days from `now`, then every 7 minutes and each
+    day's and week's edge to 40 days (past the months `Ages` leaves to `timesince`), both ways."""
+    minutes = [*range(3 * 24 * 60), *range(3 * 24 * 60, 40 * 24 * 60, 7),
+               *(d * 24 * 60 + e for d in range(41) for e in (-1, 0, 1))]
+    moments = []
+    for m in minutes:
+        for seconds in (m * 60 - 1, m * 60, m * 60 + 1):
+            for sign in (1, -1):
+                moments.append(now - sign * timedelta(seconds=seconds, microseconds=999_999))
+                moments.append(now - sign * timedelta(seconds=seconds))
+    return moments
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_ages_are_timesinces_words(language):
+    """`Ages` prints what `timesince`/`timeuntil` print, with the rows' unit words."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import translation
+    from django.utils.timesince import timesince, timeuntil
+
+    from tanggap.web.inbox_rows import UNITS, Ages
+
+    now = datetime(2026, 3, 1, 0, 0, 30, 250_000, tzinfo=UTC)
+    with translation.override(language):
+        ages = Ages(now)
+        for moment in _moments(now):
+            assert ages.since(moment) == timesince(moment, now, time_strings=UNITS), moment
+            assert ages.until(moment) == timeuntil(moment, now, time_strings=UNITS), moment
+        # Wall clocks with summer time go to timesince itself: the same words there too.
+        summer = ZoneInfo("Europe/Amsterdam")
+        for moment in (datetime(2026, 3, 29, 1, 30, tzinfo=summer),
+                       datetime(2026, 3, 28, 23, 0, tzinfo=summer)):
+            later = Ages(datetime(2026, 3, 29, 4, 0, tzinfo=summer))
+            assert later.since(moment) == timesince(moment, later.now, time_strings=UNITS)
+        assert Ages(now).since(now - timedelta(days=1, hours=2, minutes=3)) == (
+            "1\xa0hari, 2\xa0jam" if language == "id" else "1\xa0day, 2\xa0hours")
+
+
 # The rows' template before `rows_html` printed them from Python: the page must stay these bytes.
 TEMPLATE_ROWS = """\
 {% if error %}<p class="error">{{ error }}</p>{% endif %}

@@ -1,7 +1,7 @@
 """CPU and SQL queries of one inbox page, in-process (the WSGI application, no HTTP).
 
     .venv/bin/python bench/core/inbox_cpu.py [--cases 20000] [--messages 100000] [--pages 60]
-                                             [--sla] [--profile 30]
+                                             [--sla] [--profile 30] [--data-dir DIR]
 
 Seeds a fresh SQLite file in a temp data dir with seed.py (--mix: statuses spread, about half
 closed, some claims) and then asks the desk's own WSGI application (`tanggap serve`'s, with every
@@ -13,6 +13,11 @@ Prints CPU ms per page (process time: waiting on the disk is not counted), wall 
 statements of one page. `--sla` first gives the workspace an SLA policy, so every open row also
 shows its clock. `--profile N` prints the N costliest functions of the HTML pages (cProfile;
 `--profile-what API` for the API's).
+`--data-dir DIR` keeps the seeded desk in DIR (seeded on the first run, reused after), so a
+before/after comparison alternates two checkouts on the same rows in one sitting:
+    for tree in /tmp/before . /tmp/before .; do
+        PYTHONPATH=$tree .venv/bin/python bench/core/inbox_cpu.py --data-dir /tmp/inbox-desk
+    done
 Targets (issue 9), from outside: HTML inbox p95 <= 25 ms, API list p95 <= 10 ms; this in-process
 figure is the part of them the desk's own code spends.
 """
@@ -48,10 +53,20 @@ def main() -> None:
     p.add_argument("--profile-what", default="HTML",
                    help="profile the pages whose label holds this text (HTML, API)")
     p.add_argument("--show-sql", action="store_true", help="print each page's SQL statements")
+    p.add_argument("--data-dir", default="",
+                   help="keep the seeded desk here: seeded when the dir holds none, else reused "
+                        "(--cases, --messages and --sla then come from the first run)")
     args = p.parse_args()
 
-    with in_process_desk("tanggap-inbox-cpu-"):
-        run(args)
+    if args.data_dir:
+        os.makedirs(args.data_dir, exist_ok=True)
+        with in_process_desk("tanggap-inbox-cpu-"):
+            # The kept dir replaces the temp one that the context manager removes after.
+            os.environ["TANGGAP_DATA_DIR"] = os.path.abspath(args.data_dir)
+            run(args)
+    else:
+        with in_process_desk("tanggap-inbox-cpu-"):
+            run(args)
 
 
 def run(args) -> None:
@@ -67,21 +82,26 @@ def run(args) -> None:
     from tanggap.conf.handler import DeskWSGIHandler
     from tanggap.workspaces.models import Membership
 
-    call_command("migrate", verbosity=0)
-    connection.close()
-    t0 = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, str(HERE / "seed.py"), "--operators", "2", "--cases", str(args.cases),
-         "--messages", str(args.messages), "--mix"],
-        env=os.environ, capture_output=True, text=True, timeout=3600,
-    )
-    if done.returncode != 0:
-        sys.exit(f"seed.py failed:\n{done.stdout}\n{done.stderr}")
-    desk = json.loads(done.stdout.strip().splitlines()[-1])
-    seeded = time.monotonic() - t0
+    kept = Path(os.environ["TANGGAP_DATA_DIR"], "inbox-cpu-desk.json")
+    seeded = 0.0
+    if args.data_dir and kept.exists():
+        desk = json.loads(kept.read_text())
+    else:
+        call_command("migrate", verbosity=0)
+        connection.close()
+        t0 = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, str(HERE / "seed.py"), "--operators", "2", "--cases",
+             str(args.cases), "--messages", str(args.messages), "--mix"],
+            env=os.environ, capture_output=True, text=True, timeout=3600,
+        )
+        if done.returncode != 0:
+            sys.exit(f"seed.py failed:\n{done.stdout}\n{done.stderr}")
+        desk = json.loads(done.stdout.strip().splitlines()[-1])
+        seeded = time.monotonic() - t0
     membership = Membership.objects.select_related("user", "workspace").get(
         user__username="op01", workspace__slug=desk["slug"])
-    if args.sla:
+    if args.sla and not kept.exists():
         from tanggap.sla.actions import set_policy
         from tanggap.workspaces.actions.members import add_member
 
@@ -89,6 +109,8 @@ def run(args) -> None:
                           password=desk["password"], now=timezone.now())
         set_policy(membership=boss, actor=boss.user, now=timezone.now(), name="Standar",
                    first_response=60, next_response=240, resolution=4320)
+    if args.data_dir and not kept.exists():
+        kept.write_text(json.dumps(desk))
     client = Client()
     client.force_login(membership.user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -147,8 +169,9 @@ def run(args) -> None:
         rows.append((label, shown, cpu, wall, len(statements)))
 
     load = os.getloadavg()[0]
+    origin = f"seeded in {seeded:.0f} s" if seeded else f"seed kept in {args.data_dir}"
     print(f"## inbox pages in-process, sqlite, {desk['cases']:,} cases / {desk['messages']:,} "
-          f"messages (seeded in {seeded:.0f} s), {args.pages} pages each"
+          f"messages ({origin}), {args.pages} pages each"
           f"{', SLA policy' if args.sla else ''}, load average {load:.2f}")
     print("| page | rows/markers | CPU ms/page (mean) | CPU ms (median) | wall ms/page | SQL |")
     print("|---|---|---|---|---|---|")

@@ -196,20 +196,73 @@ def find_kasar(tokens: list[Token]) -> list[Hit]:
     return sorted(unique.values(), key=lambda hit: hit.first)
 
 
-def may_be_kasar(chunks: list[str]) -> bool:
-    """Whether ``find_kasar`` can find anything in the tokens of ``chunks``
-    (``normalize.split_chunks``): only where a word starts a kasar phrase or a spelling is
-    ``_suspicious``. One cached answer per chunk."""
-    return any(map(_chunk_may_be_kasar, chunks))
+def may_be_kasar(chunks: list[str], tokens: list[Token]) -> bool:
+    """Whether ``find_kasar`` can find anything in ``tokens``, the tokens of ``chunks``
+    (``normalize.split_chunks``): a word or spelling that is abusive unless excused, an
+    everyday word (``sebutan``: ``sampah``, ``busuk``) where a word could aim it at someone,
+    or the first two words of a kasar phrase side by side. One cached answer per chunk, and
+    a pass over the word pairs only where a chunk holds a phrase's first word: most messages
+    name rubbish, houses or children ("tidak", "rumah" and "anak" start kasar phrases) and
+    need no detector at all."""
+    cues = 0
+    for found in map(_chunk_kasar_cues, chunks):
+        cues |= found
+    if cues & _ABUSIVE or cues & _AIMABLE and cues & _AIMING:
+        return True
+    if not cues & _PHRASE_START:
+        return False
+    words = list(map(NORM, tokens))
+    return not _kasar_pairs().isdisjoint(zip(words, words[1:], strict=False))
+
+
+# What a chunk holds, for ``may_be_kasar``: bits of ``_chunk_kasar_cues``.
+_ABUSIVE, _AIMABLE, _AIMING, _PHRASE_START = 1, 2, 4, 8
 
 
 @lru_cache(maxsize=1 << 16)
-def _chunk_may_be_kasar(chunk: str) -> bool:
-    index = _kasar_index()
-    for token in _chunk_tokens(chunk):
-        if token[2] in index or _suspicious(token[1]):
-            return True
-    return False
+def _chunk_kasar_cues(chunk: str) -> int:
+    """The ``may_be_kasar`` bits of a chunk's tokens, each as ``find_kasar`` would judge it:
+    a one-word kasar phrase on its formal word, a kasar term on its spelling, an affixed
+    form, a kasar emoji (``_ABUSIVE``, or ``_AIMABLE`` for a ``sebutan``, which only aiming
+    makes abusive); a word that can aim (``_AIMING``); the first word of a longer phrase
+    (``_PHRASE_START``)."""
+    by_norm, by_spelling = _kasar_cue_bits()
+    cues = 0
+    for text, base, norm, _start, _end, kind in _chunk_tokens(chunk):
+        cues |= by_norm.get(norm, 0)
+        if base in RUDE_AFTER:
+            cues |= _AIMING
+        if base != norm and base in by_spelling:
+            cues |= by_spelling[base]
+        elif kind == WORD and len(base) > 5 and affixed_root(base):
+            cues |= _ABUSIVE
+        elif kind == EMOJI and text in KASAR_EMOJI:
+            cues |= _ABUSIVE
+    return cues
+
+
+@cache
+def _kasar_cue_bits() -> tuple[dict[str, int], dict[str, int]]:
+    """``_chunk_kasar_cues``' bits of a formal word, and of a spelling that differs from it."""
+
+    def bits(classes: set[str]) -> int:
+        classes = classes - {"bukan"}
+        return (_AIMABLE if "sebutan" in classes else 0) | (
+            _ABUSIVE if classes - {"sebutan"} else 0)
+
+    by_norm: dict[str, int] = dict.fromkeys(AIMING_BEFORE, _AIMING)
+    for word, (longer, single) in _kasar_index().items():
+        found = bits({label for label, _weight, _phrase in single or ()})
+        by_norm[word] = by_norm.get(word, 0) | found | (_PHRASE_START if longer else 0)
+    by_spelling = {word: bits({kind}) for word, kind in _kasar_words().items()}
+    return by_norm, by_spelling
+
+
+@cache
+def _kasar_pairs() -> frozenset[tuple[str, str]]:
+    """The first two words of every kasar phrase of two words or more."""
+    return frozenset(phrase[:2] for longer, _single in _kasar_index().values()
+                     for _size, table in longer for phrase in table)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -237,9 +237,15 @@ class Model:
     _chunk_ids: _ChunkRows = field(default=None, repr=False)
     _biases: np.ndarray | None = field(default=None, repr=False)
     _scales: np.ndarray | None = field(default=None, repr=False)
+    _table: np.ndarray | None = field(default=None, repr=False)
+    _ones: np.ndarray = field(default_factory=lambda: np.ones(1024), repr=False)
 
     def __post_init__(self) -> None:
         self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
+        # Each feature's weights and, last, its squared idf: one row to fetch per feature of
+        # a message (float32: a float64 table, twice the memory, fetched slower on a busy
+        # machine). Its rows are summed in float64 (``_sums``).
+        self._table = np.hstack([self.weights, self.idf_sq.astype(np.float32)[:, None]])
         self._index = {word: i for i, word in enumerate(self.vocab)}
         self._word_ids = _WordRows(self._index)
         self._chunk_ids = _ChunkRows(self)
@@ -266,12 +272,28 @@ class Model:
         row of sums alone): the same arithmetic in the same order, without the batch's
         arrays."""
         self._bound_caches()
-        ids = _unique(self._rows(tokens, extra, chunks))  # sorted: the order of the sum below
+        ids = _unique(self._rows(tokens, extra, chunks))
         if not len(ids):
             return ids, np.zeros(self.weights.shape[1], dtype=np.float32)
-        # np.add.reduce is what .sum() calls, without its Python wrappers.
-        return ids, (np.add.reduce(np.take(self.weights, ids, axis=0), axis=0)
-                     / np.sqrt(np.add.reduce(self.idf_sq[ids])))
+        return ids, self._sums(ids)
+
+    def _sums(self, ids: np.ndarray) -> np.ndarray:
+        """The weights of the features ``ids`` (known, each once, at least one) summed and
+        divided by the l2 norm of their idf, as float32.
+
+        The sums are exact to float64 (a few hundred float32 numbers) and then rounded once,
+        so every path gets the same float32 numbers whatever order it adds in: one product
+        with a vector of ones, where NumPy's float32 sum over rows (sequential, with a fixed
+        cost per row) took four times as long."""
+        totals = np.dot(self._ones_for(len(ids))[:len(ids)],
+                        np.take(self._table, ids, axis=0)).astype(np.float32)
+        return totals[:-1] / np.sqrt(totals[-1])
+
+    def _ones_for(self, count: int) -> np.ndarray:
+        """At least ``count`` float64 ones (kept: most messages need fewer than the last)."""
+        if len(self._ones) < count:
+            self._ones = np.ones(2 * count)
+        return self._ones
 
     def decisions(self, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every head's ``decision`` of one message's ``sums`` in one array (each head's
@@ -336,8 +358,8 @@ class Model:
         rows = len(counts)
         size = len(self.vocab) + 1
         # Sorting (message, id) keys dedupes features within a message (they are binary) and
-        # groups each message's ids for one reduceat. 32-bit keys while they fit: NumPy sorts
-        # them several times faster than 64-bit ones.
+        # groups each message's ids. 32-bit keys while they fit: NumPy sorts them several
+        # times faster than 64-bit ones.
         dtype = np.int32 if rows * size < 2**31 else np.int64
         ids = flat.astype(dtype)
         owner = np.repeat(np.arange(rows, dtype=dtype), counts)
@@ -350,10 +372,17 @@ class Model:
         known = per_row > 0
         sums = np.zeros((rows, self.weights.shape[1]), dtype=np.float32)
         if len(ids):
-            starts = (np.cumsum(per_row) - per_row)[known]
-            norms = np.sqrt(np.add.reduceat(self.idf_sq[ids], starts))
-            gathered = np.take(self.weights, ids, axis=0)  # faster than weights[ids]
-            sums[known] = np.add.reduceat(gathered, starts, axis=0) / norms[:, None]
+            # One product per message, as ``_sums`` (so the same float32 numbers), over rows
+            # fetched at once. NumPy's sums of row blocks (reduceat) pay a fixed cost per row.
+            gathered = np.take(self._table, ids, axis=0)
+            totals = np.empty((int(known.sum()), gathered.shape[1]))
+            ones = self._ones_for(int(per_row.max()))
+            end = 0
+            for row, count in enumerate(per_row[known].tolist()):
+                totals[row] = np.dot(ones[:count], gathered[end:end + count])
+                end += count
+            totals = totals.astype(np.float32)
+            sums[known] = totals[:, :-1] / np.sqrt(totals[:, -1:])
         return Encoded(ids=ids, owner=owner, known=known, sums=sums)
 
     def _encoded_one(self, flat: np.ndarray) -> Encoded:
@@ -362,8 +391,7 @@ class Model:
         ids = _unique(flat)
         sums = np.zeros((1, self.weights.shape[1]), dtype=np.float32)
         if len(ids):
-            sums[0] = (np.take(self.weights, ids, axis=0).sum(axis=0)
-                       / np.sqrt(self.idf_sq[ids].sum()))
+            sums[0] = self._sums(ids)
         return Encoded(ids=ids, owner=np.zeros(len(ids), dtype=np.intp),
                        known=np.array([len(ids) > 0]), sums=sums)
 

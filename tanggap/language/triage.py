@@ -174,7 +174,7 @@ def _read(text: str) -> _Read:
     tokens = normalize(text) if chunks is None else chunk_tokens(chunks)
     reasons: list[str] = []
     topics, intents = rule_verdicts(tokens, reasons)
-    kasar_hits = find_kasar(tokens) if chunks is None or may_be_kasar(chunks) else []
+    kasar_hits = find_kasar(tokens) if chunks is None or may_be_kasar(chunks, tokens) else []
     if kasar_hits and chunks is not None:
         # ...but the kasar detector tells two hits apart by span and excuses names by where
         # they stand. Offsets within chunks can only add hits (no span merged, no name

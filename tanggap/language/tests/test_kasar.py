@@ -94,3 +94,32 @@ def test_no_slang_entry_turns_an_innocent_word_into_a_swear_word():
         key for key, formal in lexicon.slang().lower.items()
         if key not in always and key not in rude_spellings and set(formal.split()) & always)
     assert innocent == []
+
+
+def test_the_quick_check_never_rules_out_a_message_the_detector_flags():
+    # may_be_kasar spares most messages the detector ("sampah", "tidak", "rumah" start or are
+    # kasar terms): it must say yes wherever find_kasar finds a hit, and no on a plain
+    # complaint about rubbish, or it spares nothing.
+    from tanggap.language import lexicon
+    from tanggap.language.matching import find_kasar, may_be_kasar
+    from tanggap.language.normalize import chunk_tokens, split_chunks
+
+    texts = []
+    for term in lexicon.kasar_terms():
+        words = " ".join(term)
+        texts += [words, f"dasar {words}", f"{words} lu", f"kamu memang {words}!",
+                  f"ke{words}an", f"di{words}in", words.upper(), f"jalan {words} rusak",
+                  f"ini {words} kali"]
+    flagged = 0
+    for text in texts:
+        chunks = split_chunks(text)
+        if chunks is None:
+            continue
+        tokens = chunk_tokens(chunks)
+        if find_kasar(tokens):
+            flagged += 1
+            assert may_be_kasar(chunks, tokens), text
+    assert flagged > 1000
+    for text in ("Sampah menumpuk di TPS pasar, tidak diangkut", "rumah anak saya banjir"):
+        chunks = split_chunks(text)
+        assert not may_be_kasar(chunks, chunk_tokens(chunks))

@@ -20,7 +20,14 @@ from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
 from tanggap.web.audit_text import audit_lines
-from tanggap.web.inbox_rows import ROW_VALUES, CaseRow, page_texts, prepare_rows, rows_html
+from tanggap.web.inbox_rows import (
+    ROW_VALUES,
+    CaseRow,
+    options_html,
+    page_texts,
+    prepare_rows,
+    rows_html,
+)
 from tanggap.workspaces.access import access_workspace, memberships_of
 from tanggap.workspaces.models import Membership, Role
 
@@ -85,17 +92,29 @@ def _rows_context(request, membership) -> dict:
 @require_GET
 def inbox(request, slug):
     membership = _or_404(access_workspace, request.user, slug)
+    context = _rows_context(request, membership)
+    params = request.GET
+    channels = ChannelAccount.objects.filter(
+        workspace_id=membership.workspace_id).only("pk", "platform", "handle")
+    # The menus' options as prepared markup (the template printed them option by option).
+    topics = list(TOPIC_LABELS.items())
+    context["menus"] = {
+        "channels": options_html(((str(ch.pk), ch) for ch in channels), params.get("channel")),
+        "statuses": options_html(CaseStatus.choices, context["shown_status"]),
+        "kinds": options_html(CaseKind.choices, params.get("kind")),
+        "topics": options_html(topics, params.get("topic")),
+        "intents": options_html(INTENT_LABELS.items(), params.get("intent")),
+        "bulk_topics": options_html(topics) if context["can_write"] else "",
+        # As `{{ person.get_full_name|default:person.username }}`.
+        "colleagues": options_html(
+            ((person.username, person.get_full_name() or person.username)
+             for person in roster_queries.members(membership.workspace_id)),
+        ) if context["can_write"] else "",
+    }
     return render(request, "web/inbox.html", {
-        **_rows_context(request, membership),
+        **context,
         "language_model": (queries.language_model_status(membership.workspace_id)
                            if membership.can_supervise else None),
-        "workspaces": memberships_of(request.user).order_by("workspace__name"),
-        "channels": ChannelAccount.objects.filter(workspace_id=membership.workspace_id),
-        "statuses": CaseStatus.choices,
-        "kinds": CaseKind.choices,
-        "topics": list(TOPIC_LABELS.items()),
-        "intents": list(INTENT_LABELS.items()),
-        "colleagues": roster_queries.members(membership.workspace_id),
     })
 
 

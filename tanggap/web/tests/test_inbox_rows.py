@@ -328,3 +328,64 @@ def test_the_rows_are_the_templates_bytes(varied, reader, language):
         assert page.content.decode() == expected
         shown[query] = expected.count('<li class="case-row')
     assert shown["status=all"] == len(varied.cases) and shown["q=tidak-ada-kasus-begini"] == 0
+
+
+# The loops the menus had before `options_html` printed their options from Python: the page's
+# form must stay what the template printed with them in place of the prepared markup.
+MENU_LOOPS = {
+    "{{ menus.channels }}": '{% for ch in channels %}<option value="{{ ch.pk }}"{% if filters.channel == ch.pk|stringformat:"d" %} selected{% endif %}>{{ ch }}</option>{% endfor %}',  # noqa: E501
+    "{{ menus.statuses }}": '{% for v, label in statuses %}<option value="{{ v }}"{% if shown_status == v %} selected{% endif %}>{{ label }}</option>{% endfor %}',  # noqa: E501
+    "{{ menus.kinds }}": '{% for v, label in kinds %}<option value="{{ v }}"{% if filters.kind == v %} selected{% endif %}>{{ label }}</option>{% endfor %}',  # noqa: E501
+    "{{ menus.topics }}": '{% for v, label in topics %}<option value="{{ v }}"{% if filters.topic == v %} selected{% endif %}>{{ label }}</option>{% endfor %}',  # noqa: E501
+    "{{ menus.intents }}": '{% for v, label in intents %}<option value="{{ v }}"{% if filters.intent == v %} selected{% endif %}>{{ label }}</option>{% endfor %}',  # noqa: E501
+    "{{ menus.bulk_topics }}": '{% for v, label in topics %}<option value="{{ v }}">{{ label }}</option>{% endfor %}',  # noqa: E501
+    "{{ menus.colleagues }}": '{% for person in colleagues %}<option value="{{ person.username }}">{{ person.get_full_name|default:person.username }}</option>{% endfor %}',  # noqa: E501
+}
+
+
+def _menus_template() -> str:
+    """`web/inbox.html`'s filter form and bulk bar with the loops back in place."""
+    from pathlib import Path
+
+    source = (Path(__file__).parents[1] / "templates" / "web" / "inbox.html").read_text()
+    form = source[source.index('<form class="filters"'):source.index('<div id="rows">')]
+    for prepared, loop in MENU_LOOPS.items():
+        assert form.count(prepared) == 1, prepared
+        form = form.replace(prepared, loop)
+    return "{% load i18n %}" + form
+
+
+@pytest.mark.parametrize(("reader", "language"), [("ani", "id"), ("audi", "id"), ("ani", "en")])
+def test_the_menus_are_the_templates_bytes(varied, reader, language):
+    """The whole page's filter menus and bulk bar, against the template's loops, with each
+    menu's choice picked (a colleague's name holds markup, from the fixture)."""
+    from django.template import engines
+
+    from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
+    from tanggap.cases.models import CaseKind, CaseStatus
+    from tanggap.connectors.models import ChannelAccount
+    from tanggap.roster import queries as roster_queries
+
+    client = getattr(varied, reader).client
+    client.force_login(getattr(varied, reader).user)
+    client.cookies["django_language"] = language
+    picked = (f"channel={varied.x.pk}&status=menunggu&kind=aduan&topic=penerangan_jalan"
+              "&intent=saran&kasar=true&claimed=me&q=%3Cb%3E")
+    for query in ("", picked, "status=all&channel=0&topic=tidak-ada"):
+        page = client.get(f"/w/bpn/?{query}")
+        assert page.status_code == 200
+        context = {name: page.context[name] for name in (
+            "filters", "shown_status", "membership")}
+        context.update(
+            channels=ChannelAccount.objects.filter(workspace_id=varied.bpn.pk),
+            statuses=CaseStatus.choices, kinds=CaseKind.choices,
+            topics=list(TOPIC_LABELS.items()), intents=list(INTENT_LABELS.items()),
+            colleagues=roster_queries.members(varied.bpn.pk))
+        expected = engines["django"].from_string(_menus_template()).render(context)
+        html = page.content.decode()
+        shown = html[html.index('<form class="filters"'):html.index('<div id="rows">')]
+        assert shown == expected
+        assert ('id="bulk-assign"' in shown) == (reader == "ani")
+        if query == picked:
+            assert f'<option value="{varied.x.pk}" selected>X PemkotBPN</option>' in shown
+            assert shown.count(" selected>") == 7  # channel … claimed, each picked once

@@ -81,6 +81,27 @@ def inbox_cases(
     return qs.order_by("-last_inbound_at", "-id")
 
 
+class ValuesRow:
+    """A list line read as plain values (`values_list()` in the order of `__slots__`), whose
+    attributes carry `Case`'s names for what reads them as a case (the SLA clocks, the
+    cursor, `effective_holder_id`): the inbox and the API's list build no model per row."""
+
+    __slots__ = ()
+
+    def __init__(self, values: tuple):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def needs_check(self) -> bool:
+        """As `Case.needs_check`."""
+        return self.triage_unsure and not self.triage_confirmed
+
+
 def case_messages(case: Case) -> QuerySet[Message]:
     return case.messages.select_related("sent_by").order_by("created_at", "id")
 

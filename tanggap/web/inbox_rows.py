@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from tanggap.cases.actions import effective_holder_id
 from tanggap.cases.language import TOPIC_LABELS, reason_label
 from tanggap.cases.models import CaseKind, CaseStatus
+from tanggap.cases.queries import ValuesRow
 from tanggap.connectors.models import Platform
 from tanggap.referrals import queries as referral_queries
 from tanggap.roster import queries as roster_queries
@@ -42,28 +43,14 @@ ROW_VALUES = (
 )
 
 
-class CaseRow:
-    """One inbox line's columns, named as on `Case` for what reads them (the SLA clocks,
-    `effective_holder_id`): a tuple of `ROW_VALUES` in, no model instance built."""
+class CaseRow(ValuesRow):
+    """One inbox line's columns: a tuple of `ROW_VALUES` in."""
 
     __slots__ = ("pk", "workspace_id", "status", "version", "tracking_number", "kind", "topic",
                  "kasar", "triage_reasons", "triage_unsure", "triage_confirmed",
                  "last_inbound_at", "created_at", "updated_at", "claimed_by_id",
                  "claim_expires_at", "holder_username", "holder_first_name", "holder_last_name",
                  "contact_display_name", "contact_external_id", "platform", "last_text")
-
-    def __init__(self, values: tuple):
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
-
-    @property
-    def id(self) -> int:
-        return self.pk
-
-    @property
-    def needs_check(self) -> bool:
-        """As `Case.needs_check`."""
-        return self.triage_unsure and not self.triage_confirmed
 
 
 _PLACEHOLDER = 2_147_483_647

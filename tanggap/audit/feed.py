@@ -5,11 +5,23 @@ queued task to the desk's hot path (an inbound message, a claim, a reply).
     from tanggap.audit import feed
     feed.read("reports.rollup", handle, now=now)
 
-`handle(events, now)` is called inside the batch's transaction with the events after the reader's
-cursor (in id order), and the cursor moves past them in that same transaction: what the reader
-wrote and the cursor that says it was written commit together or not at all, so a batch is
-handled exactly once even when two runners read at the same moment (the cursor row is locked;
-the second waits and then sees the first one's cursor).
+`handle(events, now)` is given the events after the reader's cursor (in id order) and prepares
+the batch: it reads and computes what it needs and returns its writes (a function, or None when
+there is nothing to write). The writes run in the batch's transaction, and the cursor moves past
+the events in that same transaction: what the reader wrote and the cursor that says it was
+written commit together or not at all, so a batch is handled exactly once even when two runners
+read at the same moment (the cursor row is locked; the second waits and then sees the first
+one's cursor).
+
+Reading and preparing happen before that transaction, because on the embedded SQLite a write
+transaction holds the desk's one write lock: a roll-up of 200 events prepared inside it held the
+lock for 150-300 ms every 5 s, and every claim or inbound message that arrived meanwhile waited
+that long (the claim's p99, docs/performance.md "Claims"). Only the writes hold it now. What a
+handler prepares from stays valid until its writes: the events never change; the rows only
+this reader writes (its facts) cannot change while the cursor stays where it was, which the
+transaction checks first (if another reader moved it, the batch is read and prepared again,
+under the lock); a case row read a moment early is no harm, since whatever changed it left an
+event after this batch, and the next batch reads the case again.
 
 Ids are drawn when a row is inserted and become visible when its transaction commits, so on
 PostgreSQL an event can appear below the cursor after the cursor passed it. The ids skipped over
@@ -33,7 +45,8 @@ from django.db.models import Q
 
 from tanggap.audit.models import AuditEvent, FeedCursor
 
-Handler = Callable[[list[AuditEvent], datetime], None]
+Writes = Callable[[], None]
+Handler = Callable[[list[AuditEvent], datetime], Writes | None]
 
 # More gaps than this means something other than transactions in flight (a bulk import rolled
 # back): the oldest are given up first.
@@ -83,31 +96,49 @@ def read(name: str, handle: Handler, *, now: datetime, batch_size: int | None = 
             return FeedRun(handled, batches, False, last_id)
 
 
+@dataclass
+class _Batch:
+    events: list[AuditEvent]
+    fresh: list[AuditEvent]
+    gaps: dict[str, float]
+    writes: Writes | None
+
+
 def _one_batch(name: str, handle: Handler, *, now: datetime, size: int) -> tuple[int, int, bool]:
+    seen = FeedCursor.objects.get(name=name)
+    batch = _prepare(seen, handle, now=now, size=size)
     with transaction.atomic():
         row = FeedCursor.objects.select_for_update().get(name=name)
-        gaps: dict[str, float] = dict(row.gaps or {})
-        found_in_gaps = (list(AuditEvent.objects.filter(pk__in=[int(i) for i in gaps])
-                              .order_by("pk")) if gaps else [])
-        for event in found_in_gaps:
-            gaps.pop(str(event.pk), None)
-        fresh = list(AuditEvent.objects.filter(pk__gt=row.last_id).order_by("pk")[:size])
-        expected = row.last_id + 1
-        stamp = now.timestamp()
-        for event in fresh:
-            for missing in range(expected, event.pk):
-                gaps[str(missing)] = stamp
-            expected = event.pk + 1
-        gaps = _live_gaps(gaps, now)
-        events = found_in_gaps + fresh
-        if events:
-            handle(events, now)
-        if fresh:
-            row.last_id = fresh[-1].pk
-        row.gaps = gaps
+        if (row.last_id, row.gaps or {}) != (seen.last_id, seen.gaps or {}):
+            batch = _prepare(row, handle, now=now, size=size)  # another reader went first
+        if batch.writes is not None:
+            batch.writes()
+        if batch.fresh:
+            row.last_id = batch.fresh[-1].pk
+        row.gaps = batch.gaps
         row.updated_at = now
         row.save(update_fields=["last_id", "gaps", "updated_at"])
-        return len(events), row.last_id, len(fresh) == size
+        return len(batch.events), row.last_id, len(batch.fresh) == size
+
+
+def _prepare(row: FeedCursor, handle: Handler, *, now: datetime, size: int) -> _Batch:
+    """The events after `row`'s cursor (and those of its gaps that appeared), the gaps left,
+    and what `handle` will write for them."""
+    gaps: dict[str, float] = dict(row.gaps or {})
+    found_in_gaps = (list(AuditEvent.objects.filter(pk__in=[int(i) for i in gaps])
+                          .order_by("pk")) if gaps else [])
+    for event in found_in_gaps:
+        gaps.pop(str(event.pk), None)
+    fresh = list(AuditEvent.objects.filter(pk__gt=row.last_id).order_by("pk")[:size])
+    expected = row.last_id + 1
+    stamp = now.timestamp()
+    for event in fresh:
+        for missing in range(expected, event.pk):
+            gaps[str(missing)] = stamp
+        expected = event.pk + 1
+    events = found_in_gaps + fresh
+    writes = handle(events, now) if events else None
+    return _Batch(events, fresh, _live_gaps(gaps, now), writes)
 
 
 def _live_gaps(gaps: dict[str, float], now: datetime) -> dict[str, float]:

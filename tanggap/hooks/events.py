@@ -40,17 +40,19 @@ def catch_up(*, now: datetime, keep_going=lambda: True) -> feed.FeedRun:
     return feed.read(FEED, make_deliveries, now=now, keep_going=keep_going)
 
 
-def make_deliveries(events: list[AuditEvent], now: datetime) -> None:
+def make_deliveries(events: list[AuditEvent], now: datetime) -> feed.Writes | None:
+    """The feed handler: the deliveries of a batch of events, built before the batch's write
+    transaction (tanggap.audit.feed says why); what it returns stores them inside it."""
     typed = [(e, event_type(e)) for e in events if e.case_id is not None]
     typed = [(e, t) for e, t in typed if t is not None]
     if not typed:
-        return
+        return None
     endpoints: dict[int, list[Endpoint]] = defaultdict(list)
     for endpoint in Endpoint.objects.filter(
             workspace_id__in={e.workspace_id for e, _ in typed}).select_related("workspace"):
         endpoints[endpoint.workspace_id].append(endpoint)
     if not endpoints:
-        return
+        return None
     cases = {c.pk: c for c in Case.objects.filter(
         pk__in={e.case_id for e, _ in typed if e.workspace_id in endpoints}).select_related(
         "channel")}
@@ -67,7 +69,17 @@ def make_deliveries(events: list[AuditEvent], now: datetime) -> None:
                 body=body(event, kind, endpoint.workspace, cases[event.case_id],
                           actors.get(event.actor_id)),
                 next_attempt_at=now, created_at=now))
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    if not deliveries:
+        return None
+
+    def writes() -> None:
+        # An endpoint removed since the deliveries were built gets none.
+        kept = set(Endpoint.objects.filter(pk__in={d.endpoint_id for d in deliveries})
+                   .values_list("pk", flat=True))
+        Delivery.objects.bulk_create([d for d in deliveries if d.endpoint_id in kept],
+                                     ignore_conflicts=True)
+
+    return writes
 
 
 def body(event: AuditEvent, kind: str, workspace, case: Case, actor: str | None) -> str:

@@ -112,16 +112,17 @@ def rebuild(*, now: datetime) -> feed.FeedRun:
 # ---------------------------------------------------------------------------------------------
 
 
-def apply_events(events: list[AuditEvent], now: datetime) -> None:
-    """The feed handler: fold one batch of events into facts and roll-ups (inside the batch's
-    transaction)."""
+def apply_events(events: list[AuditEvent], now: datetime) -> feed.Writes:
+    """The feed handler: fold one batch of events into facts and roll-ups. Everything is read
+    and computed here, before the batch's write transaction; the writes it returns are all that
+    runs inside it (tanggap.audit.feed says why)."""
     policies = _PolicyBook(events)
     by_case: dict[int, list[AuditEvent]] = defaultdict(list)
     for event in events:
         if event.case_id is not None:
             by_case[event.case_id].append(event)
     if not by_case:
-        return
+        return policies.save
     cases = {case.pk: case for case in Case.objects.filter(pk__in=list(by_case)).only(
         "id", "workspace_id", "channel_id", "channel__platform", "kind", "intent", "topic",
         "kasar", "status", "created_at").select_related("channel")}
@@ -153,10 +154,19 @@ def apply_events(events: list[AuditEvent], now: datetime) -> None:
         _emit(deltas, fact.workspace_id, _dims(fact), fact.contrib, +1)
         changed.append(fact)
 
-    _upsert_facts(changed)
-    referrals.save()
-    _upsert_rollups(deltas)
-    _keep_thanks(readings, cases)
+    fact_rows = prepared_rows(CaseFact._meta.concrete_fields, changed)
+    rollup_rows = _rollup_rows(deltas)
+    thanks = _thanks(readings, cases)
+
+    def writes() -> None:
+        policies.save()
+        _upsert_facts(fact_rows)
+        referrals.save()
+        for model, keys, counters, rows in rollup_rows:
+            _additions(model, keys, counters, rows)
+        ThanksFact.objects.bulk_create(thanks, ignore_conflicts=True)
+
+    return writes
 
 
 def _new_fact(case: Case) -> CaseFact:
@@ -298,11 +308,11 @@ def _emit(deltas: dict, workspace_id: int, dims: tuple, contrib: dict, sign: int
             row[counter] += sign * n
 
 
-def _upsert_facts(facts: list[CaseFact]) -> None:
-    """Insert new facts and overwrite changed ones in one executemany (Django's bulk_create
-    and bulk_update spend most of their time building SQL; a catch-up of a long trail writes
-    thousands of facts a second)."""
-    if not facts:
+def _upsert_facts(rows: list[list]) -> None:
+    """Insert new facts and overwrite changed ones (`prepared_rows` of them) in one executemany
+    (Django's bulk_create and bulk_update spend most of their time building SQL; a catch-up of
+    a long trail writes thousands of facts a second)."""
+    if not rows:
         return
     fields = CaseFact._meta.concrete_fields
     quote = connection.ops.quote_name
@@ -312,7 +322,7 @@ def _upsert_facts(facts: list[CaseFact]) -> None:
            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({pk}) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared_rows(fields, facts))
+        cursor.executemany(sql, rows)
 
 
 # Fields whose Python value the database driver takes as it is; the others are converted the
@@ -351,7 +361,8 @@ def _converter(field):
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
+def _rollup_rows(deltas: dict[tuple, Counter]) -> list[tuple]:
+    """What the deltas add to each roll-up table: (model, key columns, counters, rows)."""
     rows = []
     slices: dict[tuple, Counter] = defaultdict(Counter)
     pairs: dict[tuple, Counter] = defaultdict(Counter)
@@ -390,15 +401,17 @@ def _upsert_rollups(deltas: dict[tuple, Counter]) -> None:
                 slices[(workspace_id, day, dimension, value)].update(own)
             for metric, index, n in hist:
                 times[(workspace_id, dimension, value, metric, day, index)] += n
-    _additions(DailyRollup, ("workspace_id", "day", *DIMENSIONS, "operator_id"), COUNTERS, rows)
-    _additions(RollupSlice, ("workspace_id", "day", "dimension", "value"), COUNTERS,
-               [(*key, *(c.get(name, 0) for name in COUNTERS))
-                for key, c in slices.items() if any(c.values())])
-    _additions(PairSlice, ("workspace_id", "dimension", "value", "day", "by", "by_value"),
-               PAIR_COUNTERS, [(*key, *(c.get(name, 0) for name in PAIR_COUNTERS))
-                               for key, c in pairs.items() if any(c.values())])
-    _additions(DurationSlice, ("workspace_id", "dimension", "value", "metric", "day", "bucket"),
-               ("count",), [(*key, n) for key, n in times.items() if n])
+    return [
+        (DailyRollup, ("workspace_id", "day", *DIMENSIONS, "operator_id"), COUNTERS, rows),
+        (RollupSlice, ("workspace_id", "day", "dimension", "value"), COUNTERS,
+         [(*key, *(c.get(name, 0) for name in COUNTERS))
+          for key, c in slices.items() if any(c.values())]),
+        (PairSlice, ("workspace_id", "dimension", "value", "day", "by", "by_value"),
+         PAIR_COUNTERS, [(*key, *(c.get(name, 0) for name in PAIR_COUNTERS))
+                         for key, c in pairs.items() if any(c.values())]),
+        (DurationSlice, ("workspace_id", "dimension", "value", "metric", "day", "bucket"),
+         ("count",), [(*key, n) for key, n in times.items() if n]),
+    ]
 
 
 PAIR_COUNTERS = (*BREAKDOWN_COUNTERS, *OPERATOR_COUNTERS)
@@ -445,7 +458,7 @@ def _message_readings(by_case: dict[int, list[AuditEvent]]) -> dict:
     return found
 
 
-def _keep_thanks(readings: dict, cases: dict) -> None:
+def _thanks(readings: dict, cases: dict) -> list[ThanksFact]:
     thanks = []
     for (case_id, at), reading in readings.items():
         case = cases.get(case_id)
@@ -459,7 +472,7 @@ def _keep_thanks(readings: dict, cases: dict) -> None:
                                  case_id=case_id, day=local_day(at),
                                  platform=case.channel.platform, confidence=confidence,
                                  length=reading["_length"]))
-    ThanksFact.objects.bulk_create(thanks, ignore_conflicts=True)
+    return thanks
 
 
 def _areas(by_case: dict[int, list[AuditEvent]]) -> dict[int, str]:
@@ -532,9 +545,11 @@ def _parse_time(value) -> datetime | None:
 
 class _PolicyBook:
     """The service-level policies in force in the batch's workspaces, as the trail told them;
-    the batch's own policy events applied first."""
+    the batch's own policy events applied first (and written by `save`, with the batch's other
+    writes)."""
 
     def __init__(self, events: list[AuditEvent]) -> None:
+        self.pending: list[tuple[int, SlaPolicyFact | None]] = []  # in order; None: removed
         workspaces = {e.workspace_id for e in events if e.case_id is not None
                       or e.action.startswith("sla.policy_")}
         self.policies = {p.policy_id: p for p in SlaPolicyFact.objects.filter(
@@ -548,7 +563,7 @@ class _PolicyBook:
         policy_id = int(event.object_id)
         if event.action == "sla.policy_removed":
             self.policies.pop(policy_id, None)
-            SlaPolicyFact.objects.filter(policy_id=policy_id).delete()
+            self.pending.append((policy_id, None))
             return
         after = event.after if isinstance(event.after, dict) else {}
         policy = SlaPolicyFact(
@@ -556,8 +571,15 @@ class _PolicyBook:
             kind=str(after.get("kind") or ""), topic=str(after.get("topic") or ""),
             first_response=after.get("first_response_minutes") is not None,
             resolution=after.get("resolution_minutes") is not None)
-        policy.save()
+        self.pending.append((policy_id, policy))
         self.policies[policy_id] = policy
+
+    def save(self) -> None:
+        for policy_id, policy in self.pending:
+            if policy is None:
+                SlaPolicyFact.objects.filter(policy_id=policy_id).delete()
+            else:
+                policy.save()
 
     def keeps(self, fact: CaseFact, clock: str) -> bool:
         """Whether the policy the case falls under keeps `clock`: the most specific of its

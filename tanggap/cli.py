@@ -176,7 +176,7 @@ def worker(argv: list[str]) -> int:
     extra = ["--batch"] if args.batch else []
     extra += ["--interval", str(args.interval)]
     if args.processes == 1 and not args.with_periodic:
-        return _manage(["db_worker", "--queue-name", "*", "--no-reload", "-v", "0", *extra])
+        return _manage(["task_worker", "--queue-name", "*", "--no-reload", "-v", "0", *extra])
     if args.batch:
         children = [_spawn(["worker", *extra]) for _ in range(args.processes)]
         codes = [child.wait() for child in children]

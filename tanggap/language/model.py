@@ -241,11 +241,13 @@ class Model:
     _ones: np.ndarray = field(default_factory=lambda: np.ones(1024), repr=False)
 
     def __post_init__(self) -> None:
-        self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
         # Each feature's weights and, last, its squared idf: one row to fetch per feature of
-        # a message (float32: a float64 table, twice the memory, fetched slower on a busy
-        # machine). Its rows are summed in float64 (``_sums``).
-        self._table = np.hstack([self.weights, self.idf_sq.astype(np.float32)[:, None]])
+        # a message (float32: a float64 table, twice the memory, was fetched slower on a busy
+        # machine). Its rows are summed in float64 (``_sums``). ``weights`` is a view of it.
+        table = np.empty((len(self.idf_sq), self.weights.shape[1] + 1), dtype=np.float32)
+        table[:, :-1] = self.weights
+        table[:, -1] = self.idf_sq
+        self._table, self.weights = table, table[:, :-1]
         self._index = {word: i for i, word in enumerate(self.vocab)}
         self._word_ids = _WordRows(self._index)
         self._chunk_ids = _ChunkRows(self)

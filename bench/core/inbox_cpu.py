@@ -13,11 +13,13 @@ Prints CPU ms per page (process time: waiting on the disk is not counted), wall 
 statements of one page. `--sla` first gives the workspace an SLA policy, so every open row also
 shows its clock. `--profile N` prints the N costliest functions of the HTML pages (cProfile;
 `--profile-what API` for the API's).
-`--data-dir DIR` keeps the seeded desk in DIR (seeded on the first run, reused after), so a
-before/after comparison alternates two checkouts on the same rows in one sitting:
-    for tree in /tmp/before . /tmp/before .; do
-        PYTHONPATH=$tree .venv/bin/python bench/core/inbox_cpu.py --data-dir /tmp/inbox-desk
-    done
+`--data-dir DIR` keeps the seeded desk in DIR (seeded on the first run, reused after).
+`--against CHECKOUT` (with `--data-dir`) compares with another checkout page by page: its
+`tanggap` runs the same pages in a second process on the same seed, the two taking turns for
+every page, so the others' load on a shared machine falls on both alike; it prints both and
+the median of the paired ratios. Before/after, e.g. with main's tree in /tmp/before:
+    git archive main tanggap | tar -x -C /tmp/before
+    .venv/bin/python bench/core/inbox_cpu.py --data-dir /tmp/inbox-desk --against /tmp/before
 Targets (issue 9), from outside: HTML inbox p95 <= 25 ms, API list p95 <= 10 ms; this in-process
 figure is the part of them the desk's own code spends.
 """
@@ -56,7 +58,13 @@ def main() -> None:
     p.add_argument("--data-dir", default="",
                    help="keep the seeded desk here: seeded when the dir holds none, else reused "
                         "(--cases, --messages and --sla then come from the first run)")
+    p.add_argument("--against", default="",
+                   help="a checkout whose tanggap package runs the same pages in turn with this "
+                        "one (needs --data-dir)")
+    p.add_argument("--serve-turns", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.against and not args.data_dir:
+        p.error("--against needs --data-dir (both checkouts read the same seed)")
 
     if args.data_dir:
         os.makedirs(args.data_dir, exist_ok=True)
@@ -138,9 +146,23 @@ def run(args) -> None:
         ("HTML rows alone (100 rows)", f"/w/{slug}/rows", "", session, "case-row"),
         ("API open, first page (50 rows)", "/api/v1/cases", "status=open", token, '"tracking_number"'),
     ]
+    if args.serve_turns:
+        # The other checkout's side of --against: one page per line read, its CPU time back.
+        for _label, path, query, headers, _marker in targets:
+            for _ in range(args.warmup):
+                get(path, query, **headers)
+        print("ready", flush=True)
+        for line in sys.stdin:
+            _label, path, query, headers, _marker = targets[int(line)]
+            c = time.process_time()
+            get(path, query, **headers)
+            print(time.process_time() - c, flush=True)
+        return
+    other = _other_checkout(args) if args.against else None
+    paired = []
     profiler = cProfile.Profile() if args.profile else None
     rows = []
-    for label, path, query, headers, marker in targets:
+    for index, (label, path, query, headers, marker) in enumerate(targets):
         for _ in range(args.warmup):
             get(path, query, **headers)
         # Counted by a wrapper: the request_started signal empties Django's own query log.
@@ -155,9 +177,11 @@ def run(args) -> None:
         shown = body.count(marker.encode())
         if args.show_sql:
             print(f"-- {label}: {len(statements)} statements", *statements, sep="\n")
-        cpu, wall = [], []
+        cpu, wall, theirs = [], [], []
         profiled = args.profile_what in label
-        for _ in range(args.pages):
+        for page in range(args.pages):
+            if other and page % 2:
+                theirs.append(_their_turn(other, index))
             if profiler and profiled:
                 profiler.enable()
             c, w = time.process_time(), time.perf_counter()
@@ -166,7 +190,11 @@ def run(args) -> None:
             wall.append(time.perf_counter() - w)
             if profiler and profiled:
                 profiler.disable()
+            if other and not page % 2:
+                theirs.append(_their_turn(other, index))
         rows.append((label, shown, cpu, wall, len(statements)))
+        if other:
+            paired.append((label, theirs, cpu))
 
     load = os.getloadavg()[0]
     origin = f"seeded in {seeded:.0f} s" if seeded else f"seed kept in {args.data_dir}"
@@ -186,10 +214,44 @@ def run(args) -> None:
     print(json.dumps({"figure": "inbox_cpu_ms", "load": round(load, 2),
                       **{label: round(1000 * statistics.fmean(cpu), 2)
                          for label, _s, cpu, _w, _q in rows}}))
+    if other:
+        other.stdin.close()
+        other.wait()
+        print(f"\n## page by page against {args.against} (A), this checkout (B), in turns")
+        print("| page | A CPU ms (median) | B CPU ms (median) | A fastest 10% | B fastest 10% "
+              "| B/A (median of the pairs) |")
+        print("|---|---|---|---|---|---|")
+        for label, a, b in paired:
+            ratio = statistics.median(y / x for x, y in zip(a, b, strict=True))
+            print(f"| {label} | {1000 * statistics.median(a):.2f} | "
+                  f"{1000 * statistics.median(b):.2f} | "
+                  f"{1000 * statistics.quantiles(a, n=10)[0]:.2f} | "
+                  f"{1000 * statistics.quantiles(b, n=10)[0]:.2f} | **{ratio:.2f}** |")
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.profile)
         print(out.getvalue())
+
+
+def _other_checkout(args) -> subprocess.Popen:
+    """This script again, on the same seed, with the other checkout's `tanggap` first on the
+    path; it answers once it has warmed up."""
+    env = {**os.environ, "PYTHONPATH": os.path.abspath(args.against)}
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--data-dir", args.data_dir, "--warmup", str(args.warmup),
+         "--serve-turns"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=args.against)
+    for line in child.stdout:
+        if line.strip() == "ready":
+            return child
+    child.kill()
+    sys.exit(f"the checkout in {args.against} did not start its pages")
+
+
+def _their_turn(child: subprocess.Popen, index: int) -> float:
+    child.stdin.write(f"{index}\n")
+    child.stdin.flush()
+    return float(child.stdout.readline())
 
 
 if __name__ == "__main__":

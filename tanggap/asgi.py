@@ -1,5 +1,6 @@
-"""ASGI entry point: websockets through Channels (session-authenticated), HTTP through Django's
-WSGI handler in a thread pool.
+"""ASGI entry point: websockets through Channels (session-authenticated), signed webhooks through
+the intake's own fast path (tanggap/connectors/intake.py), other HTTP through Django's WSGI
+handler in a thread pool.
 
 Why WSGI for HTTP: every view and middleware here is synchronous. Under Django's ASGI handler each
 request pays for several sync/async hops and a fresh thread (ThreadSensitiveContext), which
@@ -20,16 +21,22 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from tanggap.conf.handler import DeskWSGIHandler  # noqa: E402
+from tanggap.connectors import intake  # noqa: E402
 from tanggap.live.fanout import remember_server_loop  # noqa: E402
 from tanggap.live.origin import SameOriginValidator  # noqa: E402
 from tanggap.live.routing import websocket_urlpatterns  # noqa: E402
 
 http_application = WSGIMiddleware(DeskWSGIHandler(), workers=8)
+webhook_intake = intake.WebhookIntake()
 
 
 async def http(scope, receive, send):
     remember_server_loop()
-    await http_application(scope, receive, send)
+    taken = intake.takes(scope)
+    if taken is not None:
+        await webhook_intake(taken, receive, send)
+    else:
+        await http_application(scope, receive, send)
 
 
 async def websocket(scope, receive, send):

@@ -119,6 +119,9 @@ TANGGAP_MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tanggap.web.locale.DeskLocaleMiddleware",
 ]
+# Signed Meta webhooks verified and stored by the ASGI server itself, not through the chain
+# above (tanggap/connectors/intake.py); 0 sends them through Django like any other request.
+TANGGAP_FAST_INTAKE = env_bool("TANGGAP_FAST_INTAKE", True)
 
 ROOT_URLCONF = "tanggap.urls"
 ASGI_APPLICATION = "tanggap.asgi.application"

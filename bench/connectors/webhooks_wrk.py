@@ -1,7 +1,7 @@
 """Signed Meta webhooks acknowledged and stored per second, with wrk as the load generator.
 
     .venv/bin/python bench/connectors/webhooks_wrk.py [--seconds 15] [--connections 16]
-        [--bodies 40000] [--server-workers N] [--no-worker]
+        [--bodies 40000] [--server-workers N] [--no-worker] [--set NAME=VALUE ...]
 
 webhooks.py's Python clients share the 2 cores with the server; wrk (a C client, Debian's
 package) leaves them to it, as ingest_wrk.sh does for the inbound API. The bodies (distinct
@@ -11,7 +11,9 @@ connections; each of wrk's two threads walks its own half, so no body is sent tw
 than --bodies requests are made. A 200 means the raw body is committed. Afterwards the stored
 rows are counted in the database and compared with the 200s wrk counted. `tanggap serve` runs
 as users run it (its task workers parse the stored bodies meanwhile; --no-worker leaves them
-out). Bounded by --seconds; talks to 127.0.0.1 only. Target (issue 9): >= 2,000/s on SQLite.
+out). `--set` passes settings to the server (`--set TANGGAP_FAST_INTAKE=0` sends the webhooks
+through Django's WSGI path, for a before/after in one run). Bounded by --seconds; talks to
+127.0.0.1 only. Target (issue 9): >= 2,000/s on SQLite.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "core"))
+from ceiling import add_set_option, parts_cpu, settings_of, settle  # noqa: E402
 from common import parser, server_for  # noqa: E402
 from common import table as print_table  # noqa: E402
 from harness import connect_facebook_page  # noqa: E402
@@ -80,20 +83,26 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--bodies", type=int, default=40000)
+    add_set_option(p)
     args = p.parse_args()
+    settings = settings_of(args)
     if args.database_url:
         sys.exit("webhooks_wrk.py counts the stored rows in the embedded SQLite only")
     with server_for(args, "webhooks-wrk") as server:
-        server.extra_env["META_APP_SECRET"] = SECRET
+        server.extra_env.update(settings, META_APP_SECRET=SECRET)
         server.cli("workspace", "create", "bench", "--name", "Bench")
         connect_facebook_page(server, "bench", PAGE)
         script = server.data_dir / "webhooks.lua"
         lua_script(script, args.bodies)
         server.start(workers=args.server_workers, worker=not args.no_worker)
+        settle(server.proc.pid)
+        cpu_before = parts_cpu(server.proc.pid)
         done = subprocess.run(
             ["wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{args.seconds:g}s",
              "--latency", "-s", str(script), server.url], capture_output=True, text=True,
             timeout=args.seconds + 120)
+        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in parts_cpu(server.proc.pid).items()}
+        cpu["worker"] = cpu.get("worker", 0.0) + cpu.get("periodic", 0.0)
         print(done.stdout)
         if done.returncode != 0 or done.stderr:
             # A Lua error makes wrk fall back to plain GET / requests: never a figure.
@@ -109,9 +118,14 @@ def main() -> None:
     print_table(
         f"signed webhooks acknowledged and stored, wrk, sqlite, {args.server_workers} web "
         f"process(es){'' if args.no_worker else ' + task workers'}, {args.connections} "
-        f"connections, load average {load[0]:.2f}",
-        ["requests", "acknowledged (200)", "stored rows", "acknowledged/s"],
-        [[str(requests), str(acknowledged), str(stored), f"{rate:.0f}"]])
+        f"connections, load average {load[0]:.2f}"
+        + "".join(f", {k}={v}" for k, v in settings.items()),
+        ["requests", "acknowledged (200)", "stored rows", "acknowledged/s",
+         "web CPU ms each", "workers CPU ms each", "web cores", "workers cores"],
+        [[str(requests), str(acknowledged), str(stored), f"{rate:.0f}",
+          f"{cpu.get('web', 0) * 1000 / max(acknowledged, 1):.3f}",
+          f"{cpu.get('worker', 0) * 1000 / max(acknowledged, 1):.3f}",
+          f"{cpu.get('web', 0) / seconds:.2f}", f"{cpu.get('worker', 0) / seconds:.2f}"]])
     # wrk counts only the answers it read; a request cut off by the end of the run may still
     # have been stored. An acknowledged body that is not stored would be a bug.
     if stored < acknowledged:

@@ -2,7 +2,7 @@
 (almost) nothing, with wrk as the load generator, and the CPU of each of the server's processes.
 
     .venv/bin/python bench/core/ceiling.py [--seconds 10] [--connections 16]
-        [--server-workers N] [--no-worker] [--only NAME ...]
+        [--server-workers N] [--no-worker] [--only NAME ...] [--set NAME=VALUE ...]
 
 What the inbound (`ingest_wrk.sh`) and the webhook intake (`bench/connectors/webhooks_wrk.py`)
 can reach through HTTP is bounded by what the server spends on a request before any of the
@@ -12,11 +12,12 @@ target below is measured for --seconds on keep-alive connections, as those two b
 - `health, page chain`: GET /api/v1/health with no token, so the whole middleware chain of pages;
 - `health, machine chain`: the same with a Bearer header, the short chain of API machines;
 - `webhook, bad signature`: a signed-looking POST /webhooks/meta refused with 401, the webhook
-  intake's path with everything but the storing.
+  intake's path with everything but the storing (its ASGI fast path, tanggap/connectors/intake.py;
+  `--set TANGGAP_FAST_INTAKE=0` for Django's).
 
 For each: requests/s, latency, and the CPU seconds each part of `tanggap serve` used during the
-window (web processes, task workers, periodic runner, the supervising parent; from /proc) plus
-wrk's own, so "CPU ms per request" of the web processes is the stack's cost. Runs `tanggap
+window (the web processes with `tanggap serve` itself, the task workers with the periodic
+runner; from /proc) plus wrk's own, so "CPU ms per request" of the web processes is the stack's cost. Runs `tanggap
 serve` as users run it (`--no-worker` leaves out the task workers and the periodic runner).
 Bounded; talks to 127.0.0.1 only.
 """
@@ -48,6 +49,19 @@ TARGETS = {
 }
 EXPECTED_STATUS = {"health, page chain": 200, "health, machine chain": 200,
                    "webhook, bad signature": 401}
+
+
+def add_set_option(p) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment setting of the server (repeatable), e.g. "
+                        "TANGGAP_FAST_INTAKE=0 for a before/after in one run")
+
+
+def settings_of(args) -> dict[str, str]:
+    """--set's NAME=VALUE pairs; exits on one without '='."""
+    if bad := [item for item in args.set if "=" not in item]:
+        sys.exit(f"--set takes NAME=VALUE, not {bad[0]!r}")
+    return dict(item.split("=", 1) for item in args.set)
 
 
 def lua(method: str, path: str, headers: dict[str, str], body: str, status: int) -> str:
@@ -84,9 +98,9 @@ def part_of(pid: int) -> str:
     for name in ("worker", "periodic"):
         if f"tanggap.cli {name}" in text:
             return name
-    if " serve " in text + " ":
-        return "parent"
-    return "other"
+    # `tanggap serve` itself: the web server with --workers 1, else uvicorn's supervisor (and
+    # the live hub, the task workers' supervisor: little CPU).
+    return "web" if " serve " in text + " " else "other"
 
 
 def parts_cpu(pgid: int) -> dict[str, float]:
@@ -143,7 +157,7 @@ def run_one(server, name: str, seconds: float, connections: int) -> list[str]:
     return [name, f"{requests / wall:.0f}", p50, p99, f"{web_ms:.3f}",
             f"{used.get('web', 0.0) / wall:.2f}",
             f"{(used.get('worker', 0.0) + used.get('periodic', 0.0)) / wall:.2f}",
-            f"{used.get('parent', 0.0) / wall:.2f}", f"{wrk_cpu / wall:.2f}", f"{load:.2f}"]
+            f"{wrk_cpu / wall:.2f}", f"{load:.2f}"]
 
 
 def main() -> None:
@@ -152,9 +166,11 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--only", nargs="*", choices=sorted(TARGETS), default=sorted(TARGETS))
+    add_set_option(p)
     args = p.parse_args()
+    settings = settings_of(args)
     with server_for(args, "ceiling") as server:
-        server.extra_env["META_APP_SECRET"] = "ceiling-secret"
+        server.extra_env.update(settings, META_APP_SECRET="ceiling-secret")
         server.start(workers=args.server_workers, worker=not args.no_worker)
         settle(server.proc.pid)
         rows = [run_one(server, name, args.seconds, args.connections) for name in args.only]
@@ -162,9 +178,9 @@ def main() -> None:
         f"the HTTP stack's ceiling, wrk -t2 -c{args.connections}, {args.seconds:g} s each, "
         f"{args.server_workers} web process(es)"
         f"{'' if args.no_worker else ' + task workers and periodic runner'}, "
-        f"{os.cpu_count()} cores",
+        f"{os.cpu_count()} cores" + "".join(f", {k}={v}" for k, v in settings.items()),
         ["endpoint", "req/s", "p50", "p99", "web CPU ms/req", "web cores",
-         "workers+periodic cores", "parent cores", "wrk cores", "load1 before"], rows)
+         "workers+periodic cores", "wrk cores", "load1 before"], rows)
 
 
 if __name__ == "__main__":

@@ -148,8 +148,8 @@ def run_one(server, name: str, seconds: float, connections: int) -> list[str]:
     wrong = int(re.search(r"unexpected status: (\d+)", out).group(1))
     if wrong:
         sys.exit(f"{name}: {wrong} answers were not {EXPECTED_STATUS[name]}:\n{out}")
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     used = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
     wrk_cpu = ((wrk_after.ru_utime + wrk_after.ru_stime)
                - (wrk_before.ru_utime + wrk_before.ru_stime))

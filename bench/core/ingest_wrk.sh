@@ -42,9 +42,27 @@ setsid "$T" serve --host 127.0.0.1 --port "$PORT" --no-migrate > "$TANGGAP_DATA_
 SERVER_PID=$!
 # Up to a minute: on a loaded machine the web processes take a while to import.
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.2; done
+# CPU seconds of each part of the server (web processes, task workers, periodic runner), from /proc.
+cpu() {
+  "$ROOT/.venv/bin/python" -c "import json, sys; sys.path.insert(0, 'bench/core')
+from ceiling import parts_cpu, settle
+if sys.argv[2] == 'settle': settle(int(sys.argv[1]))
+print(json.dumps(parts_cpu(int(sys.argv[1]))))" "$SERVER_PID" "${1:-}"
+}
 echo "## inbound ingest with wrk, sqlite, tanggap serve defaults ($(nproc) cores)"
 for c in "${CONNECTIONS[@]}"; do
-  echo "### $c connections, ${SECONDS_PER_RUN}s"
+  echo "### $c connections, ${SECONDS_PER_RUN}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  BEFORE=$(cpu settle)
   wrk -t2 -c"$c" -d"${SECONDS_PER_RUN}s" --latency -s "$TANGGAP_DATA_DIR/post.lua" \
-    "http://127.0.0.1:$PORT" | grep -E "Requests/sec|Latency|50%|99%|Non-2xx|errors"
+    "http://127.0.0.1:$PORT" > "$TANGGAP_DATA_DIR/wrk.out"
+  AFTER=$(cpu)
+  grep -E "Requests/sec|Latency|50%|99%|Non-2xx|errors|requests in" "$TANGGAP_DATA_DIR/wrk.out"
+  "$ROOT/.venv/bin/python" -c "import json, re, sys
+before, after = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+n = int(re.search(r'(\d+) requests in', open(sys.argv[3]).read()).group(1))
+used = {k: v - before.get(k, 0.0) for k, v in after.items()}
+workers = used.get('worker', 0.0) + used.get('periodic', 0.0)
+print(f'CPU ms per request: web processes {used.get(\"web\", 0.0) * 1000 / max(n, 1):.2f}, '
+      f'task workers and periodic runner {workers * 1000 / max(n, 1):.2f}')" \
+    "$BEFORE" "$AFTER" "$TANGGAP_DATA_DIR/wrk.out"
 done

@@ -27,8 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "core"))
-from ceiling import add_set_option, parts_cpu, settings_of, settle  # noqa: E402
-from common import parser, server_for  # noqa: E402
+from ceiling import parts_cpu, settle  # noqa: E402
+from common import parser, server_for, settings_title  # noqa: E402
 from common import table as print_table  # noqa: E402
 from harness import connect_facebook_page  # noqa: E402
 from webhooks import PAGE, SECRET, body  # noqa: E402
@@ -83,13 +83,11 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--bodies", type=int, default=40000)
-    add_set_option(p)
     args = p.parse_args()
-    settings = settings_of(args)
     if args.database_url:
         sys.exit("webhooks_wrk.py counts the stored rows in the embedded SQLite only")
     with server_for(args, "webhooks-wrk") as server:
-        server.extra_env.update(settings, META_APP_SECRET=SECRET)
+        server.extra_env.update(META_APP_SECRET=SECRET)
         server.cli("workspace", "create", "bench", "--name", "Bench")
         connect_facebook_page(server, "bench", PAGE)
         script = server.data_dir / "webhooks.lua"
@@ -119,7 +117,7 @@ def main() -> None:
         f"signed webhooks acknowledged and stored, wrk, sqlite, {args.server_workers} web "
         f"process(es){'' if args.no_worker else ' + task workers'}, {args.connections} "
         f"connections, load average {load[0]:.2f}"
-        + "".join(f", {k}={v}" for k, v in settings.items()),
+        + settings_title(args),
         ["requests", "acknowledged (200)", "stored rows", "acknowledged/s",
          "web CPU ms each", "workers CPU ms each", "web cores", "workers cores"],
         [[str(requests), str(acknowledged), str(stored), f"{rate:.0f}",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import parser, server_for  # noqa: E402
+from common import parser, server_for, settings_title  # noqa: E402
 from common import table as print_table  # noqa: E402
 from scaleout import _cpu_of, _stat  # noqa: E402
 
@@ -49,19 +49,6 @@ TARGETS = {
 }
 EXPECTED_STATUS = {"health, page chain": 200, "health, machine chain": 200,
                    "webhook, bad signature": 401}
-
-
-def add_set_option(p) -> None:
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="an environment setting of the server (repeatable), e.g. "
-                        "TANGGAP_FAST_INTAKE=0 for a before/after in one run")
-
-
-def settings_of(args) -> dict[str, str]:
-    """--set's NAME=VALUE pairs; exits on one without '='."""
-    if bad := [item for item in args.set if "=" not in item]:
-        sys.exit(f"--set takes NAME=VALUE, not {bad[0]!r}")
-    return dict(item.split("=", 1) for item in args.set)
 
 
 def lua(method: str, path: str, headers: dict[str, str], body: str, status: int) -> str:
@@ -166,11 +153,9 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--only", nargs="*", choices=sorted(TARGETS), default=sorted(TARGETS))
-    add_set_option(p)
     args = p.parse_args()
-    settings = settings_of(args)
     with server_for(args, "ceiling") as server:
-        server.extra_env.update(settings, META_APP_SECRET="ceiling-secret")
+        server.extra_env.update(META_APP_SECRET="ceiling-secret")
         server.start(workers=args.server_workers, worker=not args.no_worker)
         settle(server.proc.pid)
         rows = [run_one(server, name, args.seconds, args.connections) for name in args.only]
@@ -178,7 +163,7 @@ def main() -> None:
         f"the HTTP stack's ceiling, wrk -t2 -c{args.connections}, {args.seconds:g} s each, "
         f"{args.server_workers} web process(es)"
         f"{'' if args.no_worker else ' + task workers and periodic runner'}, "
-        f"{os.cpu_count()} cores" + "".join(f", {k}={v}" for k, v in settings.items()),
+        f"{os.cpu_count()} cores" + settings_title(args),
         ["endpoint", "req/s", "p50", "p99", "web CPU ms/req", "web cores",
          "workers+periodic cores", "wrk cores", "load1 before"], rows)
 

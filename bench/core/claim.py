@@ -15,7 +15,8 @@ Any answer but 200 (or no answer at all) is an error and makes the run exit non-
 
 The server does not inherit TANGGAP_* variables from this shell (tanggap.testing.liveserver
 keeps them out, so a developer's settings never leak into a figure): give a setting to the
-server under test with --server-env, e.g. --server-env TANGGAP_SQLITE_SYNCHRONOUS=normal.
+server under test with --set (or --server-env), e.g. --set TANGGAP_SQLITE_SYNCHRONOUS=normal;
+every benchmark built on common.py takes it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from common import (
     percentile,
     seed,
     server_for,
+    settings_title,
     warm_up,
 )
 from common import table as print_table
@@ -46,15 +48,11 @@ def main() -> None:
     p.add_argument("--per-operator", type=int, default=None, help="default 50, quick 15")
     p.add_argument("--think", type=float, default=0.5, help="pause of the paced run, seconds")
     p.add_argument("--seconds", type=float, default=60, help="time bound of each run")
-    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                   help="a setting for the server under test (repeatable)")
     args = p.parse_args()
-    server_env = dict(_setting(p, item) for item in args.server_env)
     per = args.per_operator or (15 if args.quick else 50)
     n_cases = per * args.operators * 2
 
     with server_for(args, "claim") as server:
-        server.extra_env.update(server_env)
         desk = seed(server, "--operators", str(args.operators), "--cases", str(n_cases))
         server.start(workers=args.server_workers, worker=not args.no_worker)
         tokens = list(desk["tokens"].values())
@@ -68,7 +66,7 @@ def main() -> None:
     print_table(
         f"claim latency, {label}, {args.operators} concurrent operators, "
         f"{args.server_workers} server process(es)"
-        f"{''.join(f', {k}={v}' for k, v in server_env.items())}, load average {load[0]:.2f} {load[1]:.2f} "
+        f"{settings_title(args)}, load average {load[0]:.2f} {load[1]:.2f} "
         f"{load[2]:.2f}",
         [*LATENCY_HEADER, "claims/s", "codes"],
         [[*latency_row(f"claim, {name}", lat), f"{len(lat) / wall:.0f}",
@@ -82,13 +80,6 @@ def main() -> None:
     wrong = {name: codes for name, _lat, _wall, codes in results if set(codes) - {200}}
     if wrong:
         raise SystemExit(f"claims that did not answer 200: {wrong}")
-
-
-def _setting(p, item: str) -> tuple[str, str]:
-    name, sep, value = item.partition("=")
-    if not sep or not name:
-        p.error(f"--server-env takes NAME=VALUE, not {item!r}")
-    return name, value
 
 
 def _run(server, tokens: list[str], case_ids: list[int], think: float, args):

@@ -41,7 +41,25 @@ def parser(description: str) -> argparse.ArgumentParser:
                    help="web server processes (`tanggap serve --workers N`)")
     p.add_argument("--no-worker", action="store_true",
                    help="serve without the task worker (default: with, as users run it)")
+    # The server is started by tanggap.testing.liveserver, which keeps the caller's TANGGAP_*
+    # variables out of it: a setting under test must be passed on explicitly.
+    p.add_argument("--set", "--server-env", dest="settings", type=_setting, action="append",
+                   default=[], metavar="NAME=VALUE",
+                   help="an environment setting of the server under test (repeatable), e.g. "
+                        "TANGGAP_FAST_INTAKE=0 for a before/after in one run")
     return p
+
+
+def _setting(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"takes NAME=VALUE, not {item!r}")
+    return name, value
+
+
+def settings_title(args) -> str:
+    """The --set settings for a table's title: ", NAME=VALUE" each."""
+    return "".join(f", {name}={value}" for name, value in args.settings)
 
 
 @contextlib.contextmanager
@@ -100,6 +118,7 @@ def server_for(args, name: str) -> Iterator[LiveServer]:
     with fresh_database(args.database_url, name) as db_url:
         server = LiveServer.temporary(database_url=db_url, redis_url=args.redis_url,
                                       prefix=f"tanggap-bench-{name}-")
+        server.extra_env.update(args.settings)
         try:
             server.cli("migrate", "-v", "0", timeout=600)
             yield server

@@ -150,7 +150,7 @@ def _as_id(value, name: str, *, allow_empty: bool = False) -> str:
 @api_view(("GET",))
 def case_list(request):
     params = request.GET
-    qs = queries.inbox_cases(
+    found = queries.inbox_filter(
         workspace_ids=workspace_ids_of(request.api_user),
         now=request.now,
         user=request.api_user,
@@ -167,9 +167,8 @@ def case_list(request):
     limit = min(limit or settings.TANGGAP_API_PAGE_SIZE, MAX_PAGE)
     # No join to the workspace: on SQLite it makes the planner scan workspaces first and sort
     # every open case (257 ms at 100k cases instead of 3 ms); the slugs come from a small map.
-    page = [SummaryRow(values) for values in (
-        queries.after_cursor(qs, params.get("cursor")).values_list(*SUMMARY_VALUES)[: limit + 1]
-    )]
+    page = [SummaryRow(values) for values in queries.inbox_rows(
+        found, SUMMARY_VALUES, limit + 1, key="api.cases", cursor=params.get("cursor"))]
     slugs = dict(Workspace.objects.filter(pk__in={c.workspace_id for c in page})
                  .values_list("pk", "slug"))
     next_url = None

@@ -13,11 +13,22 @@ from tanggap.audit.models import AuditEvent
 from tanggap.cases import search
 from tanggap.cases.cleaning import object_id, parse_int_param
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseKind, CaseStatus, Message
+from tanggap.conf import compiled
 from tanggap.errors import InvalidInput
 from tanggap.language import INTENTS, TOPICS
 
 
-def inbox_cases(
+class InboxFilter:
+    """A checked inbox filter: `shape` says which filters apply and how (hashable, without the
+    request's values: the page's statement is compiled once per shape), `values` fill it."""
+
+    __slots__ = ("shape", "values", "q")
+
+    def __init__(self, shape: tuple, values: dict, q=None):
+        self.shape, self.values, self.q = shape, values, q
+
+
+def inbox_filter(
     *,
     workspace_ids: list[int],
     now: datetime,
@@ -30,39 +41,38 @@ def inbox_cases(
     intent: str | None = None,
     kasar: str | None = None,
     q: str | None = None,
-) -> QuerySet[Case]:
-    """Cases in the inbox order: the newest citizen message first. With `q`, only the cases
-    whose words hold every word of it (cases.search), of every status unless one is given."""
-    qs = Case.objects.filter(workspace_id__in=workspace_ids)
-    if q is not None and (not isinstance(q, str) or q.strip()):  # blank: no search
-        qs = qs.filter(search.matching(q))
-        if status in (None, ""):
-            status = "all"
+) -> InboxFilter:
+    """The inbox's filters checked (InvalidInput says what is wrong), for `inbox_cases` and
+    `inbox_rows`. With `q`, only the cases whose words hold every word of it (cases.search), of
+    every status unless one is given."""
+    values: dict = {"workspace_ids": list(workspace_ids)}
+    searching = q is not None and (not isinstance(q, str) or bool(q.strip()))  # blank: no search
+    if searching and status in (None, ""):
+        status = "all"
     if status in (None, "", "open"):
-        qs = qs.exclude(status__in=CLOSED_STATUSES)
+        status_shape = "open"
     elif status == "all":
-        pass
+        status_shape = "all"
     elif status in CaseStatus.values:
-        qs = qs.filter(status=status)
+        status_shape, values["status"] = "one", str(status)
     else:
         raise InvalidInput(_("Unknown status %(status)r; use open, all or one of %(choices)s.")
                            % {"status": status, "choices": ", ".join(CaseStatus.values)})
-    held = Q(claimed_by__isnull=False, claim_expires_at__gt=now)
     if claimed in (None, ""):
-        pass
+        claimed_shape = ""
     elif claimed in ("true", "1", "yes"):
-        qs = qs.filter(held)
+        claimed_shape, values["now"] = "held", now
     elif claimed in ("false", "0", "no"):
-        qs = qs.exclude(held)
+        claimed_shape, values["now"] = "free", now
     elif claimed == "me":
         if user is None:
             raise InvalidInput(_("claimed=me needs a user."))
-        qs = qs.filter(held, claimed_by=user)
+        claimed_shape, values["now"], values["user_id"] = "me", now, user.pk
     else:
         raise InvalidInput(_("'claimed' must be true, false or me."))
     channel_id = parse_int_param(channel, field="channel", minimum=1)
     if channel_id is not None:
-        qs = qs.filter(channel_id=channel_id)
+        values["channel_id"] = channel_id
     for field, value, choices in (("kind", kind, CaseKind.values), ("topic", topic, TOPICS),
                                   ("intent", intent, INTENTS)):
         if value in (None, ""):
@@ -71,14 +81,81 @@ def inbox_cases(
             raise InvalidInput(_("Unknown %(field)s %(value)r; use one of %(choices)s.")
                                % {"field": field, "value": value, "choices": ", ".join(choices)},
                                field=field)
-        qs = qs.filter(**{field: value})
+        values[field] = str(value)
     if kasar in ("true", "1", "yes"):
-        qs = qs.filter(kasar=True)
+        kasar_shape = True
     elif kasar in ("false", "0", "no"):
-        qs = qs.filter(kasar=False)
+        kasar_shape = False
     elif kasar not in (None, ""):
         raise InvalidInput(_("'kasar' must be true or false."))
+    else:
+        kasar_shape = None
+    shape = (searching, status_shape, claimed_shape, kasar_shape, tuple(values))
+    return InboxFilter(shape, values, q if searching else None)
+
+
+def filtered_cases(found: InboxFilter, values: dict | None = None) -> QuerySet[Case]:
+    """The cases of a checked filter in the inbox order, the newest citizen message first;
+    `values` in place of its own (the compiled statements' markers)."""
+    values = found.values if values is None else values
+    searching, status_shape, claimed_shape, kasar_shape = found.shape[:4]
+    qs = Case.objects.filter(workspace_id__in=values["workspace_ids"])
+    if searching:
+        qs = qs.filter(search.matching(found.q))
+    if status_shape == "open":
+        qs = qs.exclude(status__in=CLOSED_STATUSES)
+    elif status_shape == "one":
+        qs = qs.filter(status=values["status"])
+    if claimed_shape:
+        held = Q(claimed_by__isnull=False, claim_expires_at__gt=values["now"])
+        if claimed_shape == "held":
+            qs = qs.filter(held)
+        elif claimed_shape == "free":
+            qs = qs.exclude(held)
+        else:
+            qs = qs.filter(held, claimed_by_id=values["user_id"])
+    if "channel_id" in values:
+        qs = qs.filter(channel_id=values["channel_id"])
+    for field in ("kind", "topic", "intent"):
+        if field in values:
+            qs = qs.filter(**{field: values[field]})
+    if kasar_shape is not None:
+        qs = qs.filter(kasar=kasar_shape)
+    if "cursor_at" in values:
+        when, last_id = values["cursor_at"], values["cursor_id"]
+        qs = qs.filter(Q(last_inbound_at__lt=when) | Q(last_inbound_at=when, id__lt=last_id))
     return qs.order_by("-last_inbound_at", "-id")
+
+
+def inbox_cases(**filters) -> QuerySet[Case]:
+    """Cases in the inbox order: the newest citizen message first (the filters of
+    `inbox_filter`)."""
+    return filtered_cases(inbox_filter(**filters))
+
+
+def inbox_rows(found: InboxFilter, columns: tuple[str, ...], limit: int, *, key: str,
+               cursor: str | None = None, annotate: dict | None = None) -> list:
+    """One page of the inbox as tuples of `columns` (`annotate`: name to a function giving the
+    expression), after `cursor` when given. The statement is compiled once per shape and `key`
+    (which names the caller's columns and annotations) and reused (tanggap.conf.compiled): it
+    was most of the page's CPU. A search runs through the ORM each time (its SQL depends on how
+    many cases match)."""
+    if not found.values["workspace_ids"]:
+        return []
+    values = dict(found.values)
+    if cursor:
+        values["cursor_at"], values["cursor_id"] = parse_cursor(cursor)
+    page = InboxFilter(found.shape + (tuple(values),), values, found.q)
+
+    def build(markers: dict) -> QuerySet:
+        qs = filtered_cases(page, markers)
+        if annotate:
+            qs = qs.annotate(**{name: expression() for name, expression in annotate.items()})
+        return qs.values_list(*columns)[:limit]
+
+    if found.q is not None:
+        return list(build(values))
+    return compiled.rows((key, page.shape, columns, limit), build, values)
 
 
 class ValuesRow:
@@ -136,10 +213,8 @@ CURSOR_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-
 _CURSOR = re.compile(CURSOR_PATTERN)
 
 
-def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
-    """Keyset pagination on (last_inbound_at, id) descending: stable while cases arrive."""
-    if not cursor:
-        return qs
+def parse_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (last_inbound_at, id) a cursor of `cursor_of` stands for; InvalidInput otherwise."""
     stamp, _sep, raw_id = cursor.rpartition("_")
     try:
         if not _CURSOR.fullmatch(cursor):
@@ -150,6 +225,14 @@ def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
     last_id = object_id(raw_id)
     if last_id is None:
         raise InvalidInput(_("The cursor is not valid."), field="cursor")
+    return when, last_id
+
+
+def after_cursor(qs: QuerySet[Case], cursor: str | None) -> QuerySet[Case]:
+    """Keyset pagination on (last_inbound_at, id) descending: stable while cases arrive."""
+    if not cursor:
+        return qs
+    when, last_id = parse_cursor(cursor)
     return qs.filter(Q(last_inbound_at__lt=when) | Q(last_inbound_at=when, id__lt=last_id))
 
 

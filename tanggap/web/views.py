@@ -57,16 +57,16 @@ def _rows_context(request, membership) -> dict:
     # A search looks through every status unless one is chosen.
     shown_status = params.get("status") or ("all" if params.get("q", "").strip() else "open")
     try:
-        cases = [CaseRow(values) for values in (
-            queries.inbox_cases(
-                workspace_ids=[membership.workspace_id], now=now, user=request.user,
-                status=shown_status, claimed=claimed, q=params.get("q"),
-                channel=params.get("channel"), kind=params.get("kind"),
-                topic=params.get("topic"), intent=params.get("intent"),
-                kasar=params.get("kasar"),
-            ).annotate(last_text=queries.last_inbound_text())
-            .values_list(*ROW_VALUES)[:INBOX_PAGE]
-        )]
+        found = queries.inbox_filter(
+            workspace_ids=[membership.workspace_id], now=now, user=request.user,
+            status=shown_status, claimed=claimed, q=params.get("q"),
+            channel=params.get("channel"), kind=params.get("kind"),
+            topic=params.get("topic"), intent=params.get("intent"),
+            kasar=params.get("kasar"),
+        )
+        cases = [CaseRow(values) for values in queries.inbox_rows(
+            found, ROW_VALUES, INBOX_PAGE, key="web.inbox",
+            annotate={"last_text": queries.last_inbound_text})]
         error = None
     except DeskError as exc:
         cases, error = [], exc.message

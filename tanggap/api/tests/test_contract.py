@@ -94,14 +94,14 @@ def test_a_server_error_on_an_api_path_is_json_and_says_nothing_more(desk, monke
     def explode(**kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(views.queries, "inbox_cases", explode)
+    monkeypatch.setattr(views.queries, "inbox_filter", explode)
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {desk.ani.token}")
     assert response.status_code == 500
     assert response.json() == {"error": "server_error",
                                "message": "Terjadi kesalahan di server."}
     client.force_login(desk.ani.user)
-    monkeypatch.setattr("tanggap.web.views.queries.inbox_cases", explode)
+    monkeypatch.setattr("tanggap.web.views.queries.inbox_filter", explode)
     page = client.get("/w/bpn/")
     assert page.status_code == 500
     assert page["Content-Type"].startswith("text/html")

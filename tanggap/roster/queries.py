@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
-from tanggap.conf import statements
+from tanggap.conf import compiled, statements
 from tanggap.roster import schedule
 from tanggap.roster.models import (
     ChangeKind,
@@ -100,12 +100,12 @@ def needs_offer(case_id: int) -> bool:
 
 def is_rostered(workspace_id: int) -> bool:
     """Whether the workspace keeps a roster at all (a desk without one is everyone's, always).
-    One query: it runs on every page's duty bar."""
-    return Workspace.objects.filter(
+    One query, compiled once (tanggap.conf.compiled): it runs on every page's duty bar."""
+    return bool(compiled.rows("roster.is_rostered", lambda values: Workspace.objects.filter(
         Exists(PatternSlot.objects.filter(workspace_id=OuterRef("pk")))
         | Exists(DayChange.objects.filter(workspace_id=OuterRef("pk"), change=ChangeKind.ADD)),
-        pk=workspace_id,
-    ).exists()
+        pk=values["workspace_id"],
+    ).values_list("pk")[:1], {"workspace_id": int(workspace_id)}))
 
 
 @dataclass(frozen=True)
@@ -175,10 +175,36 @@ def members(workspace_id: int):
         .select_related("user").order_by("user__username")]
 
 
-def open_offers(case_ids) -> dict:
-    """The open offer of each of these cases (one query), by case id."""
+class OpenOffer:
+    """An open offer as the lists print it: its case, the colleague offered (`user.username`)
+    and the note."""
+
+    __slots__ = ("case_id", "user_id", "note", "user")
+
+    def __init__(self, case_id: int, user_id: int, note: str, username: str):
+        self.case_id, self.user_id, self.note = case_id, user_id, note
+        self.user = _Colleague(username)
+
+
+class _Colleague:
+    __slots__ = ("username",)
+
+    def __init__(self, username: str):
+        self.username = username
+
+
+def open_offers(case_ids) -> dict[int, OpenOffer]:
+    """The open offer of each of these cases (one query), by case id. Its statement is compiled
+    once per number of cases (tanggap.conf.compiled): building an `IN` of a hundred ids was
+    most of its cost on every inbox page, which usually finds no offer at all."""
     from tanggap.roster.models import Offer
 
-    return {o.case_id: o for o in Offer.objects.filter(case_id__in=list(case_ids),
-                                                       ended_at__isnull=True)
-            .select_related("user")}
+    ids = [int(pk) for pk in case_ids]
+    if not ids:
+        return {}
+    found = compiled.rows(
+        "roster.open_offers",
+        lambda values: Offer.objects.filter(case_id__in=values["ids"], ended_at__isnull=True)
+        .values_list("case_id", "user_id", "note", "user__username"),
+        {"ids": ids})
+    return {row[0]: OpenOffer(*row) for row in found}

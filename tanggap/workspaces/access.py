@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from tanggap.conf import statements
 from tanggap.errors import Forbidden, NotFound
 from tanggap.workspaces.actions.tokens import LAST_USE_GRANULARITY
-from tanggap.workspaces.models import ApiToken, Membership, Role, Workspace, hash_token
+from tanggap.workspaces.models import ApiToken, Membership, Role, hash_token
 
 
 def memberships_of(user) -> QuerySet[Membership]:
@@ -57,7 +57,10 @@ def _desk_member(membership: Membership | None) -> Membership:
 
 
 def access_membership(user, workspace_id: int, *, write: bool = False) -> Membership:
-    membership = _membership(user, workspace_id)
+    return _may(_membership(user, workspace_id), write=write)
+
+
+def _may(membership: Membership, *, write: bool) -> Membership:
     if not membership.can_read or (write and not membership.can_write):
         raise Forbidden()
     return membership
@@ -79,10 +82,13 @@ def inbound_member(membership: Membership | None) -> Membership:
 
 
 def access_workspace(user, slug: str, *, write: bool = False) -> Membership:
-    workspace = Workspace.objects.filter(slug=slug).only("id").first()
-    if workspace is None:
+    """The user's membership of the workspace `slug` (one query, on every desk page): an
+    unknown slug and a workspace the user is not a member of are both NotFound."""
+    if user is None or not user.is_authenticated or not user.is_active:
         raise NotFound()
-    return access_membership(user, workspace.id, write=write)
+    membership = (Membership.objects.filter(user=user, workspace__slug=slug)
+                  .select_related("workspace").first())
+    return _may(_desk_member(membership), write=write)
 
 
 def access_workspace_admin(user, slug: str) -> Membership:

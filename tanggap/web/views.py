@@ -106,10 +106,8 @@ def inbox(request, slug):
         "intents": options_html(INTENT_LABELS.items(), params.get("intent")),
         "bulk_topics": options_html(topics) if context["can_write"] else "",
         # As `{{ person.get_full_name|default:person.username }}`.
-        "colleagues": options_html(
-            ((person.username, person.get_full_name() or person.username)
-             for person in roster_queries.members(membership.workspace_id)),
-        ) if context["can_write"] else "",
+        "colleagues": (options_html(roster_queries.colleague_names(membership.workspace_id))
+                       if context["can_write"] else ""),
     }
     return render(request, "web/inbox.html", {
         **context,

@@ -15,7 +15,6 @@ from tanggap.cases.access import access_case
 from tanggap.cases.actions import effective_holder_id, holder_name
 from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
-from tanggap.connectors.models import ChannelAccount
 from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
 from tanggap.roster import queries as roster_queries
@@ -23,6 +22,7 @@ from tanggap.web.audit_text import audit_lines
 from tanggap.web.inbox_rows import (
     ROW_VALUES,
     CaseRow,
+    channel_choices,
     options_html,
     page_texts,
     prepare_rows,
@@ -94,12 +94,10 @@ def inbox(request, slug):
     membership = _or_404(access_workspace, request.user, slug)
     context = _rows_context(request, membership)
     params = request.GET
-    channels = ChannelAccount.objects.filter(
-        workspace_id=membership.workspace_id).only("pk", "platform", "handle")
     # The menus' options as prepared markup (the template printed them option by option).
     topics = list(TOPIC_LABELS.items())
     context["menus"] = {
-        "channels": options_html(((str(ch.pk), ch) for ch in channels), params.get("channel")),
+        "channels": options_html(channel_choices(membership.workspace_id), params.get("channel")),
         "statuses": options_html(CaseStatus.choices, context["shown_status"]),
         "kinds": options_html(CaseKind.choices, params.get("kind")),
         "topics": options_html(topics, params.get("topic")),

@@ -258,11 +258,8 @@ def _arrival_sql(vendor: str) -> str:
 def _arrival(channel, external_id: str, author_id: str) -> tuple[int | None, int | None, str]:
     """(id of the message already stored under this platform id, the author's contact id, its
     display name)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_arrival_sql(connection.vendor), [
-            channel.pk, Direction.IN, external_id,
-            channel.workspace_id, channel.platform, author_id])
-        return cursor.fetchone()
+    return statements.fetchone(_arrival_sql(connection.vendor), [
+        channel.pk, Direction.IN, external_id, channel.workspace_id, channel.platform, author_id])
 
 
 def _redelivered(message_id: int) -> InboundResult:

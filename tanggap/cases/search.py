@@ -152,10 +152,8 @@ def add_text(case_id: int, text: str, *, words: str | None = None) -> None:
     if not words:
         return
     # On every follow-up: one UPDATE written once (the ORM's Concat was rebuilt per call).
-    with connection.cursor() as cursor:
-        cursor.execute(_append_sql(connection.vendor), [" " + words, case_id])
-        updated = cursor.rowcount
-    if not updated:  # a case from before the index: build its document whole
+    if not statements.execute(_append_sql(connection.vendor), [" " + words, case_id]):
+        # A case from before the index: build its document whole.
         reindex_cases([case_id])
 
 

@@ -11,13 +11,23 @@ few hot statements only; everything else keeps the ORM.
 They do nothing about transactions: callers run them inside their own action's transaction, as
 with the ORM calls they replace. Model `save()` overrides are not run: the models they are used
 on have none that matter for an insert (AuditEvent's refuses only updates).
+
+On SQLite they run on the driver's own connection (`fetchone`, `fetchall`, `execute` below),
+not through Django's cursor wrappers: those wrappers (a cursor object per statement, the
+placeholder rewrite, the thread and debug checks) cost about as much CPU as SQLite executing
+the hot path's small statements. Errors are still Django's (an IntegrityError stays
+`django.db.IntegrityError`), a broken transaction is still refused, and whenever Django would
+record or wrap the statement (DEBUG, `CaptureQueriesContext`, `connection.execute_wrapper`)
+the statement goes through Django's cursor as before, so query counts in tests see every one.
+PostgreSQL always takes Django's cursor (its driver adapts the parameters there).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -33,6 +43,56 @@ def _connection():
 
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+# Django's SQLite cursor's own rewrite of its "%s" placeholders to the driver's "?".
+_FORMAT_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+@lru_cache(maxsize=1024)
+def _qmark(sql: str) -> str:
+    return _FORMAT_PLACEHOLDER.sub("?", sql).replace("%%", "%")
+
+
+def _run(sql: str, params: Sequence, read: Callable[[Any], Any]) -> Any:
+    """Execute `sql` ("%s" placeholders) and return `read(cursor)`: on SQLite's own cursor when
+    nothing asks Django to see the statement (see the module's docstring), else on Django's."""
+    conn = _connection()
+    raw = conn.connection
+    if (raw is not None and conn.vendor == "sqlite" and not conn.execute_wrappers
+            and not conn.queries_logged):
+        conn.validate_no_broken_transaction()
+        with conn.wrap_database_errors:
+            return read(raw.execute(_qmark(sql), params))
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return read(cursor)
+
+
+def _one(cursor):
+    return cursor.fetchone()
+
+
+def _all(cursor):
+    return cursor.fetchall()
+
+
+def _rowcount(cursor) -> int:
+    return cursor.rowcount
+
+
+def fetchone(sql: str, params: Sequence) -> tuple | None:
+    """The first row of a hand-written statement ("%s" placeholders), as `cursor.fetchone()`."""
+    return _run(sql, params, _one)
+
+
+def fetchall(sql: str, params: Sequence) -> list[tuple]:
+    return _run(sql, params, _all)
+
+
+def execute(sql: str, params: Sequence) -> int:
+    """Run a hand-written INSERT, UPDATE or DELETE; the number of rows it changed."""
+    return _run(sql, params, _rowcount)
 
 
 @cache
@@ -54,10 +114,9 @@ def insert(obj: Model) -> Model:
     returning = conn.features.can_return_columns_from_insert
     sql, fields, generated = _insert_sql(type(obj), conn.vendor, returning)
     params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        if generated:
-            obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    pk = _run(sql, params, _pk_reader(generated, returning))
+    if generated:
+        obj.pk = pk
     obj._state.adding = False
     obj._state.db = conn.alias
     return obj
@@ -127,6 +186,26 @@ def _insert_plan(model: type[Model], vendor: str, returning: bool):
 _MISSING = object()
 
 
+def _returned_pk(cursor):
+    row = cursor.fetchone()  # INSERT ... RETURNING id
+    return row[0] if row else None
+
+
+def _last_rowid(cursor):
+    return cursor.lastrowid
+
+
+def _nothing(cursor) -> None:
+    return None
+
+
+def _pk_reader(generated: bool, returning: bool):
+    """How to read the generated pk after an insert (none when the pk was given)."""
+    if not generated:
+        return _nothing
+    return _returned_pk if returning else _last_rowid
+
+
 def _insert_row(model: type[Model], values: dict[str, Any]) -> tuple[int | None, list]:
     """INSERT the row; (its generated pk or None, the value of each column as inserted, in the
     plan's order: what was given, else the field's default, computed once)."""
@@ -142,11 +221,7 @@ def _insert_row(model: type[Model], values: dict[str, Any]) -> tuple[int | None,
             value = field.get_default()
         row.append(value)
         params.append(convert(value, conn))
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        if not generated:
-            return None, row
-        return (cursor.fetchone()[0] if returning else cursor.lastrowid), row
+    return _run(sql, params, _pk_reader(generated, returning)), row
 
 
 def insert_values(model: type[Model], values: dict[str, Any]) -> int | None:
@@ -187,8 +262,7 @@ def update_fields(obj: Model, names: Sequence[str]) -> None:
         _quote(meta.pk.column))
     params = [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields]
     params.append(meta.pk.get_db_prep_value(obj.pk, conn))
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
+    _run(sql, params, _rowcount)
 
 
 @cache
@@ -210,9 +284,7 @@ def rows(model: type[Model], where: str, params: Sequence, *, tail: str = "") ->
     (`tail`: ORDER BY, LIMIT, FOR UPDATE), converted as the ORM converts them."""
     conn = _connection()
     sql, attnames, converters = _select(model, conn.vendor)
-    with conn.cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {where} {tail}", params)
-        found = cursor.fetchall()
+    found = _run(f"{sql} WHERE {where} {tail}", params, _all)
     result = []
     for row in found:
         values = []

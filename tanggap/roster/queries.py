@@ -92,9 +92,7 @@ def needs_offer(case_id: int) -> bool:
     """Whether the case's workspace assigns cases or keeps a roster: otherwise the offer task
     (assignment.offer_case, coverage.alert_unattended) would find nothing to do. One query,
     asked inside the transaction that made the case wait, on every citizen message."""
-    with connection.cursor() as cursor:
-        cursor.execute(_needs_offer_sql(connection.vendor), [True, ChangeKind.ADD, case_id])
-        row = cursor.fetchone()
+    row = statements.fetchone(_needs_offer_sql(connection.vendor), [True, ChangeKind.ADD, case_id])
     return bool(row and row[0])
 
 

@@ -141,9 +141,7 @@ def bearer_row(raw: str, *, now: datetime | None, channel_table: str = "",
     if channel_table:
         params.append(channel_pk)
     params += [hash_token(raw), True]
-    with connection.cursor() as cursor:
-        cursor.execute(_bearer_sql(connection.vendor, channel_table), params)
-        return cursor.fetchone()
+    return statements.fetchone(_bearer_sql(connection.vendor, channel_table), params)
 
 
 def token_from_row(row: tuple) -> ApiToken:

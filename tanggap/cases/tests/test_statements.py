@@ -83,3 +83,52 @@ def test_an_unknown_column_is_refused_before_anything_is_written(desk):
     with pytest.raises(TypeError, match="no column"):
         statements.insert_values(AuditEvent, {"workspace_id": desk.bpn.pk, "case": None})
     assert not AuditEvent.objects.filter(workspace_id=desk.bpn.pk, action="").exists()
+
+
+def test_a_duplicate_raises_djangos_integrity_error_and_writes_nothing(desk, contact):
+    # ingest_inbound retries on django.db.IntegrityError: the driver's own error must not leak
+    # from the statements that bypass Django's cursor on SQLite.
+    from django.db import IntegrityError, transaction
+
+    duplicate = {"workspace_id": desk.bpn.pk, "platform": "web", "external_id": "w-1",
+                 "display_name": "Lagi", "created_at": datetime.now(UTC)}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        statements.insert_values(Contact, duplicate)
+    assert list(Contact.objects.filter(workspace=desk.bpn).values_list("display_name",
+                                                                       flat=True)) == ["Warga"]
+
+
+def test_a_broken_transaction_is_refused_as_by_djangos_cursor(desk, contact):
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    sql = f"SELECT display_name FROM {statements.table(Contact)} WHERE id = %s"
+    with transaction.atomic():
+        assert statements.fetchone(sql, [contact.pk]) == ("Warga",)
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            statements.fetchone(sql, [contact.pk])
+
+
+def test_every_statement_is_seen_where_django_is_asked_to_see_it(desk, contact):
+    # Query-count tests and execute wrappers see the statements that run on the driver's own
+    # cursor otherwise (SQLite), with their "%s" placeholders as Django's cursor has them.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sql = f"SELECT display_name FROM {statements.table(Contact)} WHERE id = %s AND '%%' = '%%'"
+    assert statements.fetchone(sql, [contact.pk]) == ("Warga",)  # "%%" is a literal "%"
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert statements.fetchall(sql, [contact.pk]) == [("Warga",)]
+    with CaptureQueriesContext(connection) as captured:
+        assert statements.fetchone(sql, [contact.pk]) == ("Warga",)
+    assert seen == [sql]
+    assert len(captured.captured_queries) == 1
+    assert captured.captured_queries[0]["sql"].startswith(
+        f"SELECT display_name FROM {statements.table(Contact)} WHERE id = {contact.pk}")

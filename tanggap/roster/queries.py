@@ -8,13 +8,13 @@ who left keeps their past duties in the fairness view, never a present one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from tanggap.conf import compiled, statements
 from tanggap.roster import schedule
@@ -44,26 +44,102 @@ def shift_specs(workspace_id: int, *,
     return {s.pk: schedule.ShiftSpec(s.pk, s.name, s.starts, s.ends) for s in shifts}
 
 
+@cache
+def _roster_sql(vendor: str, one_user: bool) -> str:
+    """The roster of a span of days in one statement: whether the desk keeps a roster at all
+    (as `is_rostered`), its shifts, and the pattern slots, day changes and approved time off of
+    the span (as the ORM filters of `duties` read them before). Dates and times come back as
+    text on both databases (a `UNION` column has no declared type for SQLite's driver to parse
+    by), read back by `_roster_inputs`."""
+    t, c = statements.table, statements.column
+    user = " AND {} = %s" if one_user else ""
+    slot, change, away = (f"{user.format(c(m, 'user'))}" for m in (PatternSlot, DayChange,
+                                                                     TimeOff))
+
+    def text(model, name):
+        return f"CAST({c(model, name)} AS TEXT)"
+
+    return " UNION ALL ".join((
+        f"SELECT 0, CASE WHEN EXISTS(SELECT 1 FROM {t(PatternSlot)}"
+        f" WHERE {c(PatternSlot, 'workspace')} = %s)"
+        f" OR EXISTS(SELECT 1 FROM {t(DayChange)} WHERE {c(DayChange, 'workspace')} = %s"
+        f" AND {c(DayChange, 'change')} = %s) THEN 1 ELSE 0 END,"
+        # Typed: PostgreSQL gives a column of untyped NULLs in the first two parts the type
+        # text, which the later parts' integers would not match.
+        f" CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS TEXT), CAST(NULL AS TEXT),"
+        f" CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)",
+        f"SELECT 1, {c(Shift, 'id')}, NULL, NULL, {c(Shift, 'name')}, NULL, NULL,"
+        f" {text(Shift, 'starts')}, {text(Shift, 'ends')}"
+        f" FROM {t(Shift)} WHERE {c(Shift, 'workspace')} = %s",
+        f"SELECT 2, {c(PatternSlot, 'user')}, {c(PatternSlot, 'shift')},"
+        f" {c(PatternSlot, 'weekday')}, {c(PatternSlot, 'kind')},"
+        f" {text(PatternSlot, 'valid_from')}, {text(PatternSlot, 'valid_until')}, NULL, NULL"
+        f" FROM {t(PatternSlot)} WHERE {c(PatternSlot, 'workspace')} = %s"
+        f" AND {c(PatternSlot, 'valid_from')} <= %s AND ({c(PatternSlot, 'valid_until')} IS NULL"
+        f" OR {c(PatternSlot, 'valid_until')} > %s){slot}",
+        f"SELECT 3, {c(DayChange, 'user')}, {c(DayChange, 'shift')}, NULL,"
+        f" {c(DayChange, 'kind')}, {text(DayChange, 'day')}, NULL, {c(DayChange, 'change')},"
+        f" NULL FROM {t(DayChange)} WHERE {c(DayChange, 'workspace')} = %s"
+        f" AND {c(DayChange, 'day')} >= %s AND {c(DayChange, 'day')} <= %s{change}",
+        f"SELECT 4, {c(TimeOff, 'user')}, NULL, NULL, NULL, {text(TimeOff, 'first_day')},"
+        f" {text(TimeOff, 'last_day')}, NULL, NULL FROM {t(TimeOff)}"
+        f" WHERE {c(TimeOff, 'workspace')} = %s AND {c(TimeOff, 'status')} = %s"
+        f" AND {c(TimeOff, 'first_day')} <= %s AND {c(TimeOff, 'last_day')} >= %s{away}",
+    ))
+
+
+@dataclass
+class _RosterInputs:
+    rostered: bool
+    shifts: dict[int, schedule.ShiftSpec]
+    slots: list[schedule.SlotSpec]
+    changes: list[schedule.ChangeSpec]
+    time_off: list[tuple[int, date, date]]
+
+
+def _roster_inputs(workspace_id: int, first_day: date, last_day: date,
+                   user_id: int | None = None) -> _RosterInputs:
+    """What `schedule.duties` needs for these days, and whether the desk keeps a roster: one
+    query (it was six on every page's duty bar of a rostered desk)."""
+    day = connection.ops.adapt_datefield_value
+    first, last = day(first_day), day(last_day)
+    one = [user_id] if user_id is not None else []
+    params = [workspace_id, workspace_id, ChangeKind.ADD.value, workspace_id,
+              workspace_id, last, first, *one,
+              workspace_id, first, last, *one,
+              workspace_id, RequestStatus.APPROVED.value, last, first, *one]
+    with connection.cursor() as cursor:
+        cursor.execute(_roster_sql(connection.vendor, user_id is not None), params)
+        fetched = cursor.fetchall()
+    found = _RosterInputs(False, {}, [], [], [])
+    for part, a, b, weekday, kind, d1, d2, t1, t2 in fetched:
+        if part == 0:
+            found.rostered = bool(a)
+        elif part == 1:
+            found.shifts[a] = schedule.ShiftSpec(a, kind, time.fromisoformat(t1),
+                                                 time.fromisoformat(t2))
+        elif part == 2:
+            found.slots.append(schedule.SlotSpec(
+                a, b, weekday, kind, date.fromisoformat(d1),
+                date.fromisoformat(d2) if d2 is not None else None))
+        elif part == 3:
+            found.changes.append(schedule.ChangeSpec(a, b, date.fromisoformat(d1), t1, kind))
+        else:
+            found.time_off.append((a, date.fromisoformat(d1), date.fromisoformat(d2)))
+    return found
+
+
 def duties(workspace: Workspace, first_day: date, last_day: date, *,
            user_id: int | None = None, zone: ZoneInfo | None = None,
-           extra_slots=(), extra_changes=()) -> list[schedule.Duty]:
-    """The duties starting on local days `first_day`..`last_day` (four queries)."""
-    slots = PatternSlot.objects.filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gt=first_day),
-        workspace_id=workspace.pk, valid_from__lte=last_day)
-    changes = DayChange.objects.filter(workspace_id=workspace.pk, day__gte=first_day,
-                                       day__lte=last_day)
-    away = TimeOff.objects.filter(workspace_id=workspace.pk, status=RequestStatus.APPROVED,
-                                  first_day__lte=last_day, last_day__gte=first_day)
-    if user_id is not None:
-        slots, changes, away = (q.filter(user_id=user_id) for q in (slots, changes, away))
+           extra_slots=(), extra_changes=(), inputs: _RosterInputs | None = None,
+           ) -> list[schedule.Duty]:
+    """The duties starting on local days `first_day`..`last_day` (one query, none when
+    `inputs` of those days are given)."""
+    if inputs is None:
+        inputs = _roster_inputs(workspace.pk, first_day, last_day, user_id)
     return schedule.duties(
-        shifts=shift_specs(workspace.pk),
-        slots=[*(schedule.SlotSpec(s.user_id, s.shift_id, s.weekday, s.kind, s.valid_from,
-                                   s.valid_until) for s in slots), *extra_slots],
-        changes=[*(schedule.ChangeSpec(c.user_id, c.shift_id, c.day, c.change, c.kind)
-                   for c in changes), *extra_changes],
-        time_off=away.values_list("user_id", "first_day", "last_day"),
+        shifts=inputs.shifts, slots=[*inputs.slots, *extra_slots],
+        changes=[*inputs.changes, *extra_changes], time_off=inputs.time_off,
         first_day=first_day, last_day=last_day, zone=zone or zone_of(workspace))
 
 
@@ -120,16 +196,21 @@ class NowOnDuty:
 
 
 def on_duty(workspace: Workspace, now: datetime) -> NowOnDuty:
-    # A desk without pattern slots or added days has no duties at all: one query instead of
-    # seven on every page's duty bar of such a desk.
-    if not is_rostered(workspace.pk):
-        return NowOnDuty(rostered=False, desk=[], on_call=[], duties=[])
+    """Who is at the desk and on call now: one query for the roster of the days around `now`
+    (which also says whether the desk keeps one) and, when someone is on duty, one for those
+    who are still writers of the desk."""
     zone = zone_of(workspace)
     first, last = schedule.days_around(now, zone)
-    current = [d for d in schedule.on_duty_at(duties(workspace, first, last, zone=zone), now)]
-    members = writer_ids(workspace.pk)
-    current = [d for d in current if d.user_id in members]
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in={d.user_id for d in current})}
+    inputs = _roster_inputs(workspace.pk, first, last)
+    if not inputs.rostered:
+        return NowOnDuty(rostered=False, desk=[], on_call=[], duties=[])
+    current = list(schedule.on_duty_at(
+        duties(workspace, first, last, zone=zone, inputs=inputs), now))
+    ids = {d.user_id for d in current}
+    users = {u.pk: u for u in get_user_model().objects.filter(
+        pk__in=ids, is_active=True, memberships__workspace_id=workspace.pk,
+        memberships__role__in=WRITER_ROLES)} if ids else {}
+    current = [d for d in current if d.user_id in users]
     desk = sorted({users[d.user_id] for d in current if d.kind == schedule.DESK},
                   key=lambda u: u.username)
     on_call = sorted({users[d.user_id] for d in current if d.kind == schedule.ON_CALL}

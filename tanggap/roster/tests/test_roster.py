@@ -29,6 +29,22 @@ def test_who_is_on_duty_follows_the_shifts_across_midnight(rostered):
     assert (names(saturday.desk), names(saturday.on_call), saturday.nobody) == ([], ["sari"], True)
 
 
+def test_the_duty_bar_asks_one_query_and_one_more_when_someone_is_on_duty(
+        rostered, django_assert_num_queries):
+    """The roster of the days around now in one query (which also says whether the desk keeps
+    one), then the writers among those on duty: on every desk page's duty bar."""
+    with django_assert_num_queries(2):
+        now_on = queries.on_duty(rostered.bpn, MONDAY_10)
+    assert (names(now_on.desk), now_on.rostered) == (["ani"], True)
+    DayChange.objects.all().delete()
+    PatternSlot.objects.filter(user=rostered.ani.user).delete()
+    with django_assert_num_queries(1):
+        nobody = queries.on_duty(rostered.bpn, MONDAY_10)
+    assert (nobody.desk, nobody.on_call, nobody.nobody) == ([], [], True)
+    with django_assert_num_queries(1):
+        assert queries.on_duty(rostered.dlh, MONDAY_10).rostered is False
+
+
 def test_a_zone_change_moves_who_is_on_duty_with_the_wall_clock(rostered):
     # 06:30 WITA is 05:30 WIB: under WITA ani's Pagi (07-15) has not begun, budi's night runs.
     instant = datetime(2026, 12, 8, 7, 30, tzinfo=WITA)

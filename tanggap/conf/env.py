@@ -162,6 +162,9 @@ def sqlite_database(path: str, *, synchronous: str = "full") -> dict:
                 f"PRAGMA synchronous={synchronous.upper()};"
                 "PRAGMA foreign_keys=ON;"
                 "PRAGMA busy_timeout=30000;"
+                # Checkpoints run in a thread of their own, never inside a commit that holds
+                # the write lock (tanggap.conf.sqlite.checkpoint).
+                "PRAGMA wal_autocheckpoint=0;"
             ),
         },
     }

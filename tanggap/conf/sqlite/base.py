@@ -26,6 +26,8 @@ import threading
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
+from tanggap.conf.sqlite import checkpoint
+
 _THREAD_LOCK = threading.Lock()
 _DEFAULT_WAIT_SECONDS = 30.0
 _lock_files: dict[str, tuple[int, int]] = {}  # database path -> (pid, fd)
@@ -40,8 +42,12 @@ def _fresh_lock_in_child() -> None:
 os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
+def _on_disk(path: str) -> bool:
+    return bool(path) and path != ":memory:" and not path.startswith("file:")
+
+
 def _lock_fd(path: str) -> int | None:
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if not _on_disk(path):
         return None
     pid = os.getpid()
     known = _lock_files.get(path)
@@ -139,10 +145,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
             _THREAD_LOCK.release()
 
     def _commit(self):
+        wrote = self._holds_write_lock
         try:
-            return super()._commit()
+            result = super()._commit()
         finally:
             self._release_write_lock()
+        if wrote and _on_disk(path := str(self.settings_dict["NAME"])):
+            checkpoint.checkpointer(path).note_commit()
+        return result
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        if _on_disk(path := str(self.settings_dict["NAME"])):
+            checkpoint.checkpointer(path).start()
+        return connection
 
     def _rollback(self):
         try:

@@ -79,9 +79,12 @@ def backlog(name: str) -> int:
 
 def read(name: str, handle: Handler, *, now: datetime, batch_size: int | None = None,
          max_batches: int | None = None,
-         keep_going: Callable[[], bool] = lambda: True) -> FeedRun:
+         keep_going: Callable[[], bool] = lambda: True,
+         after_batch: Callable[[], object] | None = None) -> FeedRun:
     """Hand every event after `name`'s cursor to `handle`, a batch per transaction, until caught
-    up, `max_batches` were handled, or `keep_going()` says stop (a periodic job's lost lease)."""
+    up, `max_batches` were handled, or `keep_going()` says stop (a periodic job's lost lease).
+    `after_batch()` runs once each batch has committed, before the next is read (the roll-up
+    applies there what its batch left for later transactions: tanggap.reports.rollup)."""
     size = batch_size or settings.TANGGAP_AUDIT_FEED_BATCH
     cursor(name)
     handled = batches = 0
@@ -90,6 +93,8 @@ def read(name: str, handle: Handler, *, now: datetime, batch_size: int | None = 
         count, last_id, full = _one_batch(name, handle, now=now, size=size)
         handled += count
         batches += 1
+        if after_batch is not None:
+            after_batch()
         if not full:
             return FeedRun(handled, batches, True, last_id)
         if (max_batches is not None and batches >= max_batches) or not keep_going():

@@ -203,6 +203,17 @@ class PairSlice(models.Model):
             name="pair_slice_key")]
 
 
+class PendingAdditions(models.Model):
+    """Additions to one roll-up table that a batch of the roll-up committed to, in the
+    transaction that moved its cursor, and that a later transaction of their own applies and
+    deletes (tanggap.reports.rollup: `settle`): so no transaction of the roll-up holds SQLite's
+    write lock for more than a few hundred rows."""
+
+    table = models.CharField(max_length=40)
+    # The rows, as `_additions` takes them (key columns, then counters), in JSON.
+    rows = models.TextField()
+
+
 class DurationSlice(models.Model):
     """How many first responses (metric "fr") or resolutions ("rs") of one day, in one slice
     (as RollupSlice), took a time in one histogram bucket (reports.durations)."""

@@ -36,6 +36,7 @@ seconds as a case's first reply may or may not count for it.
 
 from __future__ import annotations
 
+import json
 import operator
 from collections import Counter, defaultdict
 from datetime import date, datetime
@@ -63,6 +64,7 @@ from tanggap.reports.models import (
     DailyRollup,
     DurationSlice,
     PairSlice,
+    PendingAdditions,
     ReferralFact,
     RollupSlice,
     SlaPolicyFact,
@@ -73,6 +75,11 @@ FEED = "reports.rollup"
 # A rebuild reads the whole trail: fewer, larger transactions (each holds SQLite's write lock
 # for a moment longer; the desk's writers wait that long, not more).
 REBUILD_BATCH = 2000
+# The most roll-up rows one transaction adds to: a batch with more leaves them, in chunks, to
+# transactions of their own (`settle`). On SQLite each transaction holds the desk's one write
+# lock; 5 s of paced claims made ~4,400 roll-up rows, whose upserts held it 60-130 ms in one go
+# (docs/performance.md, "Claims"), against a few ms per chunk.
+CHUNK_ROWS = 400
 
 REPLY_ACTIONS = frozenset({"case.replied", "case.announced"})
 CLAIM_ACTIONS = frozenset({"case.claimed", "case.taken_over"})
@@ -92,8 +99,36 @@ def local_day(moment: datetime) -> date:
 
 def catch_up(*, now: datetime, max_batches: int | None = None, batch_size: int | None = None,
              keep_going=lambda: True) -> feed.FeedRun:
+    settle()  # what a run that stopped half-way (a crash, a kill) left
     return feed.read(FEED, apply_events, now=now, max_batches=max_batches,
-                     batch_size=batch_size, keep_going=keep_going)
+                     batch_size=batch_size, keep_going=keep_going, after_batch=settle)
+
+
+def settle() -> int:
+    """Apply the additions batches left for later (PendingAdditions), each chunk in a
+    transaction of its own that also deletes it: a chunk is applied exactly once, whoever settles
+    and whenever a run stopped. Additions commute, so their order does not matter. Returns how
+    many chunks this call applied."""
+    applied = 0
+    while True:
+        chunk = PendingAdditions.objects.order_by("pk").first()
+        if chunk is None:
+            return applied
+        applied += apply_chunk(chunk)
+
+
+def apply_chunk(chunk: PendingAdditions) -> bool:
+    """Apply and delete one chunk in one transaction; False if another settler had."""
+    # Decoded before the transaction: only the upserts hold the lock.
+    model, keys, counters = ROLLUP_TABLES[chunk.table]
+    rows = json.loads(chunk.rows)
+    with transaction.atomic():
+        # Another settler that took it first leaves nothing to delete (on PostgreSQL the delete
+        # waits for that one's commit): then it is not applied twice.
+        if not PendingAdditions.objects.filter(pk=chunk.pk).delete()[0]:
+            return False
+        _additions(model, keys, counters, rows)
+        return True
 
 
 def rebuild(*, now: datetime) -> feed.FeedRun:
@@ -101,7 +136,7 @@ def rebuild(*, now: datetime) -> feed.FeedRun:
     the roll-up rules, or of settings.TIME_ZONE)."""
     with transaction.atomic():
         for model in (CaseFact, DailyRollup, RollupSlice, PairSlice, DurationSlice,
-                      ReferralFact, SlaPolicyFact, ThanksFact):
+                      ReferralFact, SlaPolicyFact, ThanksFact, PendingAdditions):
             model.objects.all().delete()
         row = feed.cursor(FEED)
         row.last_id, row.gaps = 0, {}
@@ -156,17 +191,28 @@ def apply_events(events: list[AuditEvent], now: datetime) -> feed.Writes:
 
     fact_rows = prepared_rows(CaseFact._meta.concrete_fields, changed)
     rollup_rows = _rollup_rows(deltas)
+    later = _chunks(rollup_rows) if sum(len(r) for _, r in rollup_rows) > CHUNK_ROWS else []
     thanks = _thanks(readings, cases)
 
     def writes() -> None:
         policies.save()
         _upsert_facts(fact_rows)
         referrals.save()
-        for model, keys, counters, rows in rollup_rows:
-            _additions(model, keys, counters, rows)
+        if later:
+            # Committed with the facts and the cursor: the facts already count these additions,
+            # so they must not be lost; `settle` applies them right after.
+            PendingAdditions.objects.bulk_create(later)
+        else:
+            for table, rows in rollup_rows:
+                _additions(*ROLLUP_TABLES[table], rows)
         ThanksFact.objects.bulk_create(thanks, ignore_conflicts=True)
 
     return writes
+
+
+def _chunks(rollup_rows: list[tuple[str, list]]) -> list[PendingAdditions]:
+    return [PendingAdditions(table=table, rows=json.dumps(rows[start:start + CHUNK_ROWS]))
+            for table, rows in rollup_rows for start in range(0, len(rows), CHUNK_ROWS)]
 
 
 def _new_fact(case: Case) -> CaseFact:
@@ -361,8 +407,8 @@ def _converter(field):
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def _rollup_rows(deltas: dict[tuple, Counter]) -> list[tuple]:
-    """What the deltas add to each roll-up table: (model, key columns, counters, rows)."""
+def _rollup_rows(deltas: dict[tuple, Counter]) -> list[tuple[str, list]]:
+    """What the deltas add to each roll-up table: (name in ROLLUP_TABLES, rows)."""
     rows = []
     slices: dict[tuple, Counter] = defaultdict(Counter)
     pairs: dict[tuple, Counter] = defaultdict(Counter)
@@ -402,19 +448,26 @@ def _rollup_rows(deltas: dict[tuple, Counter]) -> list[tuple]:
             for metric, index, n in hist:
                 times[(workspace_id, dimension, value, metric, day, index)] += n
     return [
-        (DailyRollup, ("workspace_id", "day", *DIMENSIONS, "operator_id"), COUNTERS, rows),
-        (RollupSlice, ("workspace_id", "day", "dimension", "value"), COUNTERS,
-         [(*key, *(c.get(name, 0) for name in COUNTERS))
-          for key, c in slices.items() if any(c.values())]),
-        (PairSlice, ("workspace_id", "dimension", "value", "day", "by", "by_value"),
-         PAIR_COUNTERS, [(*key, *(c.get(name, 0) for name in PAIR_COUNTERS))
-                         for key, c in pairs.items() if any(c.values())]),
-        (DurationSlice, ("workspace_id", "dimension", "value", "metric", "day", "bucket"),
-         ("count",), [(*key, n) for key, n in times.items() if n]),
+        ("DailyRollup", rows),
+        ("RollupSlice", [(*key, *(c.get(name, 0) for name in COUNTERS))
+                         for key, c in slices.items() if any(c.values())]),
+        ("PairSlice", [(*key, *(c.get(name, 0) for name in PAIR_COUNTERS))
+                       for key, c in pairs.items() if any(c.values())]),
+        ("DurationSlice", [(*key, n) for key, n in times.items() if n]),
     ]
 
 
 PAIR_COUNTERS = (*BREAKDOWN_COUNTERS, *OPERATOR_COUNTERS)
+# Each roll-up table's model, key columns and counters, by the name its rows go under.
+ROLLUP_TABLES = {
+    "DailyRollup": (DailyRollup, ("workspace_id", "day", *DIMENSIONS, "operator_id"), COUNTERS),
+    "RollupSlice": (RollupSlice, ("workspace_id", "day", "dimension", "value"), COUNTERS),
+    "PairSlice": (PairSlice, ("workspace_id", "dimension", "value", "day", "by", "by_value"),
+                  PAIR_COUNTERS),
+    "DurationSlice": (DurationSlice,
+                      ("workspace_id", "dimension", "value", "metric", "day", "bucket"),
+                      ("count",)),
+}
 
 
 def slice_value(value) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
 from tanggap.audit import events, feed
@@ -23,9 +24,11 @@ from tanggap.reports.models import (
     CaseFact,
     DailyRollup,
     DurationSlice,
+    PendingAdditions,
     ReferralFact,
     RollupSlice,
 )
+from tanggap.reports.rollup import settle
 
 # 02:00 UTC is 10:00 in Balikpapan (WITA, UTC+8): the same calendar day in both.
 T0 = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
@@ -364,3 +367,104 @@ def test_the_thanks_backfilled_from_the_messages_equal_the_kept_ones(desk):
     importlib.import_module("tanggap.reports.migrations.0005_thanks_facts"
                             ).thanks_from_the_messages(apps, None)
     assert kept() == counted
+
+
+def _every_rollup_row() -> dict:
+    """Every roll-up table's rows, without their ids (a rebuild numbers them anew)."""
+    tables = {}
+    for table, (model, keys, counters) in rollup.ROLLUP_TABLES.items():
+        tables[table] = sorted(model.objects.values_list(*keys, *counters))
+    return tables
+
+
+def _a_busy_morning(desk) -> None:
+    for n in range(4):
+        case = desk.inbound(text=f"Lampu jalan nomor {n} di Jl. Sudirman mati",
+                            external_id=f"lamp-{n}", author_id=f"warga-{n}",
+                            now=T0 + timedelta(minutes=n)).case
+        operator = desk.ani if n % 2 else desk.budi
+        claim_case(case_id=case.pk, actor=operator.user, now=T0 + timedelta(minutes=10 + n))
+        reply(desk, case, operator, at=T0 + timedelta(minutes=20 + n), key=f"r{n}")
+
+
+def test_no_transaction_of_the_rollup_adds_to_more_than_a_chunk_of_rows(desk, monkeypatch):
+    # On SQLite a transaction holds the desk's one write lock: a batch's thousands of
+    # additions must go in short transactions, or every claim meanwhile waits for them all.
+    monkeypatch.setattr(rollup, "CHUNK_ROWS", 5)
+    _a_busy_morning(desk)
+    written = []  # (the transaction, rows), in the order written
+    add = rollup._additions
+
+    def counted(model, keys, counters, rows):
+        written.append((connection.atomic_blocks[-1], len(rows)))
+        add(model, keys, counters, rows)
+
+    monkeypatch.setattr(rollup, "_additions", counted)
+    rollup.catch_up(now=T0 + timedelta(hours=1))
+
+    per_transaction = {}
+    for block, n in written:
+        per_transaction[id(block)] = per_transaction.get(id(block), 0) + n
+    assert sum(per_transaction.values()) > 5 * 10  # the morning made many chunks' worth
+    assert max(per_transaction.values()) <= 5
+    assert not PendingAdditions.objects.exists()
+    # Chunked or not, the numbers are those of a rebuild (one batch, the same chunks) and of
+    # the report's own expectations.
+    chunked = _every_rollup_row()
+    assert totals(operator_id=0) == {"opened": 4, "messages_in": 4, "first_responses": 4,
+                                     "answered": 4}
+    assert totals(operator_id=desk.ani.user.pk) == {"claims": 2, "replies": 2,
+                                                    "first_responses": 2}
+    monkeypatch.setattr(rollup, "CHUNK_ROWS", 100_000)
+    rollup.rebuild(now=T0 + timedelta(hours=1))
+    assert _every_rollup_row() == chunked
+
+
+class Killed(BaseException):
+    """The process dying between two transactions of the roll-up."""
+
+
+def test_a_crash_between_chunks_neither_loses_nor_doubles_a_count(desk, monkeypatch):
+    monkeypatch.setattr(rollup, "CHUNK_ROWS", 5)
+    _a_busy_morning(desk)
+    add = rollup._additions
+    calls = []
+
+    def dies_at_the_third_chunk(model, keys, counters, rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise Killed()
+        add(model, keys, counters, rows)
+
+    monkeypatch.setattr(rollup, "_additions", dies_at_the_third_chunk)
+    with pytest.raises(Killed):
+        rollup.catch_up(now=T0 + timedelta(hours=1))
+    # The batch itself committed (its facts, its cursor and the chunks still to apply); two
+    # chunks were applied, the third's transaction rolled back.
+    assert feed.backlog(rollup.FEED) == 0
+    left = PendingAdditions.objects.count()
+    assert left > 1
+
+    monkeypatch.setattr(rollup, "_additions", add)
+    rollup.catch_up(now=T0 + timedelta(hours=1))  # the next run (the periodic job, a report)
+    assert not PendingAdditions.objects.exists()
+    settled = _every_rollup_row()
+    monkeypatch.setattr(rollup, "CHUNK_ROWS", 100_000)
+    rollup.rebuild(now=T0 + timedelta(hours=1))
+    assert _every_rollup_row() == settled
+
+
+def test_a_chunk_another_settler_applied_is_not_applied_again(desk, monkeypatch):
+    monkeypatch.setattr(rollup, "CHUNK_ROWS", 5)
+    _a_busy_morning(desk)
+    monkeypatch.setattr(rollup, "settle", lambda: 0)  # leave every chunk pending
+    rollup.catch_up(now=T0 + timedelta(hours=1))
+    monkeypatch.setattr(rollup, "settle", settle)
+    chunk = PendingAdditions.objects.order_by("pk").first()
+    assert rollup.apply_chunk(chunk)  # another settler
+    assert not rollup.apply_chunk(chunk)  # this one, which had read it too
+    rollup.settle()
+    settled = _every_rollup_row()
+    monkeypatch.setattr(rollup, "CHUNK_ROWS", 100_000)
+    rollup.rebuild(now=T0 + timedelta(hours=1))
+    assert _every_rollup_row() == settled

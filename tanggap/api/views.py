@@ -388,8 +388,10 @@ def roster_now(request):
 
 @api_view(("POST",))
 def claim(request, case_id):
-    case, _membership = access_case(request.api_user, case_id, write=True, load=False)
-    case = actions.claim_case(case_id=case.pk, actor=request.api_user, now=request.now)
+    case, membership = access_case(request.api_user, case_id, write=True, load=False)
+    # The access check read the workspace with the membership: the claim takes its lease from it.
+    case = actions.claim_case(case_id=case.pk, actor=request.api_user, now=request.now,
+                              workspace=membership.workspace)
     return JsonResponse(case_state(case))
 
 

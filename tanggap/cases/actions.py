@@ -444,15 +444,20 @@ def note_citizen_words_changed(case: Case) -> list[str]:
 # Claims
 
 
-def claim_case(*, case_id: int, actor, now: datetime) -> Case:
-    """Claim the case for `actor`, or renew the lease if `actor` already holds it."""
+def claim_case(*, case_id: int, actor, now: datetime, workspace: Workspace | None = None) -> Case:
+    """Claim the case for `actor`, or renew the lease if `actor` already holds it. `workspace`:
+    the case's workspace as the caller's access check already read it (its lease), which spares
+    reading it again under the lock."""
     # Claims arriving together share a transaction on SQLite (tanggap.conf.groupcommit); each
     # is decided under the case's lock in turn, so two claims of one case still have one winner.
-    return groupcommit.run(lambda: _claim(case_id=case_id, actor=actor, now=now))
+    return groupcommit.run(lambda: _claim(case_id=case_id, actor=actor, now=now,
+                                          workspace=workspace))
 
 
-def _claim(*, case_id: int, actor, now: datetime) -> Case:
+def _claim(*, case_id: int, actor, now: datetime, workspace: Workspace | None) -> Case:
     case = _lock_case(case_id)
+    if workspace is not None and workspace.pk == case.workspace_id:
+        case.workspace = workspace
     if case.status in CLOSED_STATUSES:
         raise CaseClosed()
     holder_id = effective_holder_id(case, now)

@@ -103,15 +103,15 @@ def test_inbound_query_count_is_fixed(desk, django_assert_num_queries):
 def test_claim_query_count_is_fixed(desk, django_assert_num_queries):
     first, second = (desk.inbound(external_id=f"c{i}", author_id=f"k{i}").case for i in (1, 2))
     desk.ani.post(f"/api/v1/cases/{first.pk}/claim")  # notes the token's first use
-    # token; the caller's membership of the case's workspace (the access check, one query);
-    # then, in a savepoint pair here (the test's transaction is open), the case under its lock,
-    # its workspace's lease, the UPDATE and the audit event
-    with django_assert_num_queries(8):
+    # token; the caller's membership of the case's workspace, with the workspace and so its
+    # lease (the access check, one query); then, in a savepoint pair here (the test's
+    # transaction is open), the case under its lock, the UPDATE and the audit event
+    with django_assert_num_queries(7):
         claimed = desk.ani.post(f"/api/v1/cases/{second.pk}/claim")
     assert claimed.json()["claimed_by"] == "ani"
     # a renewal (the desk's heartbeat while an operator keeps a case open): the same without
     # the audit event, and the answer names the holder without loading them again
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         renewed = desk.ani.post(f"/api/v1/cases/{second.pk}/claim")
     assert (renewed.json()["claimed_by"], renewed.json()["version"]) == (
         "ani", claimed.json()["version"])

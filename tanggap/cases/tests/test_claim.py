@@ -109,3 +109,21 @@ def test_closed_case_cannot_be_claimed(desk):
     set_case_status(case_id=case.pk, actor=desk.sari.user, status="ditutup", now=now)
     with pytest.raises(CaseClosed):
         claim_case(case_id=case.pk, actor=desk.ani.user, now=now)
+
+
+def test_a_claim_through_the_api_takes_the_lease_its_access_check_read(desk):
+    desk.bpn.claim_lease_minutes = 3
+    desk.bpn.save(update_fields=["claim_lease_minutes"])
+    case = desk.inbound().case
+    answer = desk.ani.post(f"/api/v1/cases/{case.pk}/claim")
+    assert answer.status_code == 200
+    case.refresh_from_db()
+    assert case.claim_expires_at - case.updated_at == timedelta(minutes=3)
+
+
+def test_a_workspace_that_is_not_the_cases_gives_no_lease(desk):
+    desk.dlh.claim_lease_minutes = 600
+    case = desk.inbound().case
+    now = timezone.now()
+    claimed = claim_case(case_id=case.pk, actor=desk.ani.user, now=now, workspace=desk.dlh)
+    assert claimed.claim_expires_at == now + timedelta(minutes=desk.bpn.claim_lease_minutes)

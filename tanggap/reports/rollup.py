@@ -49,6 +49,7 @@ from django.db.models.functions import Length
 from tanggap.audit import feed
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import CLOSED_STATUSES, Case, CaseStatus, Direction, Message
+from tanggap.conf.sqlite.durability import without_fsync
 from tanggap.reports import durations, locations
 from tanggap.reports.models import (
     ALL_ROWS_COUNTERS,
@@ -78,8 +79,8 @@ REBUILD_BATCH = 2000
 # The most roll-up rows one transaction adds to: a batch with more leaves them, in chunks, to
 # transactions of their own (`settle`). On SQLite each transaction holds the desk's one write
 # lock; 5 s of paced claims made ~4,400 roll-up rows, whose upserts held it 60-130 ms in one go
-# (docs/performance.md, "Claims"), against a few ms per chunk.
-CHUNK_ROWS = 400
+# (docs/performance.md, "Claims"), against a few ms per chunk (committed without an fsync).
+CHUNK_ROWS = 200
 
 REPLY_ACTIONS = frozenset({"case.replied", "case.announced"})
 CLAIM_ACTIONS = frozenset({"case.claimed", "case.taken_over"})
@@ -99,9 +100,12 @@ def local_day(moment: datetime) -> date:
 
 def catch_up(*, now: datetime, max_batches: int | None = None, batch_size: int | None = None,
              keep_going=lambda: True) -> feed.FeedRun:
-    settle()  # what a run that stopped half-way (a crash, a kill) left
-    return feed.read(FEED, apply_events, now=now, max_batches=max_batches,
-                     batch_size=batch_size, keep_going=keep_going, after_batch=settle)
+    # Derived rows, committed with the cursor that says how far they got: a power cut that
+    # undoes the last of them has them read again from the trail (durability says why).
+    with without_fsync():
+        settle()  # what a run that stopped half-way (a crash, a kill) left
+        return feed.read(FEED, apply_events, now=now, max_batches=max_batches,
+                         batch_size=batch_size, keep_going=keep_going, after_batch=settle)
 
 
 def settle() -> int:

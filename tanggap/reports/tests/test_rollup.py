@@ -3,6 +3,7 @@ dimension changes, and is counted once however often the feed is read."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -468,3 +469,28 @@ def test_a_chunk_another_settler_applied_is_not_applied_again(desk, monkeypatch)
     monkeypatch.setattr(rollup, "CHUNK_ROWS", 100_000)
     rollup.rebuild(now=T0 + timedelta(hours=1))
     assert _every_rollup_row() == settled
+
+
+def test_the_rollup_commits_without_an_fsync_of_its_own(desk, monkeypatch):
+    # Its transactions follow the trail, which is durable already (tanggap.conf.sqlite.durability):
+    # on SQLite their fsyncs made every claim wait behind them.
+    inside = []
+    real_settle = rollup.settle
+
+    @contextlib.contextmanager
+    def recorded():
+        inside.append(True)
+        yield
+        inside.append(False)
+
+    def settle():
+        inside.append("settle inside" if inside.count(True) > inside.count(False)
+                      else "settle outside")
+        return real_settle()
+
+    monkeypatch.setattr(rollup, "without_fsync", recorded)
+    monkeypatch.setattr(rollup, "settle", settle)
+    desk.inbound(now=T0)
+    rollup.catch_up(now=T0)
+    # settle before the batch, and after it (from feed.read): both inside
+    assert inside == [True, "settle inside", "settle inside", False]

@@ -1,6 +1,6 @@
-"""ASGI entry point: websockets through Channels (session-authenticated), signed webhooks through
-the intake's own fast path (tanggap/connectors/intake.py), other HTTP through Django's WSGI
-handler in a thread pool.
+"""ASGI entry point: websockets through Channels (session-authenticated), signed webhooks and the
+common inbound API call through their fast paths (tanggap/connectors/intake.py,
+tanggap/api/intake.py), other HTTP through Django's WSGI handler in a thread pool.
 
 Why WSGI for HTTP: every view and middleware here is synchronous. Under Django's ASGI handler each
 request pays for several sync/async hops and a fresh thread (ThreadSensitiveContext), which
@@ -20,6 +20,7 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from tanggap.api import intake as inbound_intake  # noqa: E402
 from tanggap.conf.handler import DeskWSGIHandler  # noqa: E402
 from tanggap.connectors import intake  # noqa: E402
 from tanggap.live.fanout import remember_server_loop  # noqa: E402
@@ -30,13 +31,25 @@ http_application = WSGIMiddleware(DeskWSGIHandler(), workers=8)
 webhook_intake = intake.WebhookIntake()
 
 
+async def _django(scope, receive, send):
+    # Looked up at each call, so that tests can stand in for it.
+    await http_application(scope, receive, send)
+
+
+fast_inbound = inbound_intake.InboundIntake(_django)
+
+
 async def http(scope, receive, send):
     remember_server_loop()
     taken = intake.takes(scope)
     if taken is not None:
         await webhook_intake(taken, receive, send)
-    else:
-        await http_application(scope, receive, send)
+        return
+    inbound = inbound_intake.takes(scope)
+    if inbound is not None:
+        await fast_inbound(scope, inbound, receive, send)
+        return
+    await http_application(scope, receive, send)
 
 
 async def websocket(scope, receive, send):

@@ -167,10 +167,16 @@ def _json_body(request: HttpRequest) -> dict:
         length = 0
     if length > MAX_BODY_BYTES:
         raise body_too_large()
+    return parse_json(request.body)
+
+
+def parse_json(raw: bytes) -> dict:
+    """json_body's checks of the bytes themselves, for a body read without a request (the
+    inbound's fast path, api/intake.py, which takes only bodies within MAX_BODY_BYTES)."""
     try:
         # Decoded here, strictly: json.loads would decode bytes with "surrogatepass", letting
         # UTF-8-encoded surrogates through; and JSON between systems is UTF-8 (RFC 8259).
-        text = (request.body or b"null").decode("utf-8-sig")  # a leading BOM is forgiven
+        text = (raw or b"null").decode("utf-8-sig")  # a leading BOM is forgiven
         body = _DECODER.decode(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise MalformedBody(_("The body is not valid JSON.")) from None

@@ -57,54 +57,10 @@ def receive_webhook(*, source: str, body: bytes, now: datetime) -> Receipt:
     return Receipt(delivery.pk, True)
 
 
-def receive_webhooks(*, source: str, arrivals) -> list[Receipt | Exception]:
-    """Store several signed bodies in one write transaction, each as receive_webhook stores
-    one: each body's Receipt, or the exception that kept it from being stored, once the
-    transaction has committed. Each body is stored in a savepoint of its own, so one that fails
-    fails alone; a commit that fails is every body's exception.
-
-    `arrivals` is a function that returns the (body, now) pairs to store; it is called once the
-    write transaction has begun (on the embedded SQLite, once it holds the database's write
-    lock), so a batch takes in whatever arrived while it waited for the lock. Receipts are in
-    the order it returned them. A transaction that cannot begin raises before `arrivals` is
-    called. For the webhook intake's storing thread (connectors/intake.py).
-    """
-    taken: list[tuple[bytes, datetime]] = []
-    receipts: list[Receipt | Exception] = []
-    try:
-        with transaction.atomic():
-            taken.extend(arrivals())
-            drain_queued = False
-            for body, now in taken:
-                digest = hashlib.sha256(body).hexdigest()
-                try:
-                    with transaction.atomic():
-                        # After one body has made sure of the drain (its savepoint released,
-                        # so it commits or rolls back with all the others), the others of this
-                        # transaction need not ask again.
-                        delivery = _store(source, body, digest, now, drain=not drain_queued)
-                    drain_queued = True
-                    receipts.append(Receipt(delivery.pk, True))
-                except IntegrityError as exc:
-                    try:
-                        receipts.append(_stored_before(digest, exc))
-                    except IntegrityError as again:
-                        receipts.append(again)
-                except Exception as exc:
-                    receipts.append(exc)
-    except Exception as exc:
-        if not taken:
-            raise  # the transaction could not even begin: the caller's to say so
-        return [exc] * len(taken)
-    return receipts
-
-
-def _store(source: str, body: bytes, digest: str, now: datetime, *,
-           drain: bool = True) -> WebhookDelivery:
+def _store(source: str, body: bytes, digest: str, now: datetime) -> WebhookDelivery:
     delivery = statements.insert(WebhookDelivery(
         source=source, body=body, body_sha256=digest, received_at=now))
-    if drain:
-        queue_drain(source)
+    queue_drain(source)
     return delivery
 
 

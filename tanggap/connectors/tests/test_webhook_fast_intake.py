@@ -1,12 +1,14 @@
 """The webhook intake's fast path in the ASGI server (tanggap/connectors/intake.py): the same
 answers and headers as the Django view, a 200 only once the body is committed, every other
-request handed to Django unchanged; and receive_webhooks, which stores a batch of bodies in one
-transaction with each body failing alone."""
+request handed to Django unchanged; and the storing thread (groupcommit.submit), which stores a
+batch of bodies in one transaction with each body failing alone."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from functools import partial
 
 import pytest
 from a2wsgi import WSGIMiddleware
@@ -15,10 +17,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 import tanggap.asgi
+from tanggap.conf import groupcommit
 from tanggap.conf.handler import DeskWSGIHandler
 from tanggap.connectors import intake
 from tanggap.connectors.actions import webhooks as webhook_actions
-from tanggap.connectors.actions.webhooks import Receipt, receive_webhooks
+from tanggap.connectors.actions.webhooks import Receipt
 from tanggap.connectors.models import WebhookDelivery
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign
 from tanggap.connectors.testing.fakes import APP_SECRET, facebook_comment_body
@@ -152,37 +155,34 @@ def test_the_same_bytes_twice_are_stored_once_and_acknowledged_twice(django_path
 def test_the_answer_is_sent_only_after_the_body_is_committed(monkeypatch):
     body = facebook_comment_body(PAGE, 1)
     sent: list = []
-    seen_while_storing = []
+    seen_after_commit = []
 
-    def storing(*, source, arrivals):
-        seen_while_storing.append(list(sent))
-        receipts = receive_webhooks(source=source, arrivals=arrivals)
-        assert receipts[0].created
+    def committed(batch):
         # Committed: another connection (this test's) sees the row before any answer is sent.
-        seen_while_storing.append(WebhookDelivery.objects.filter(body_sha256__isnull=False)
-                                  .count())
-        return receipts
+        seen_after_commit.append((list(sent), WebhookDelivery.objects.count()))
 
-    monkeypatch.setattr(intake, "receive_webhooks", storing)
+    monkeypatch.setattr(groupcommit, "after_commit", committed)
     assert call(body, headers=signed(body), sent=sent)[0] == 200
-    assert seen_while_storing == [[], 1]
+    assert seen_after_commit == [([], 1)]
 
 
 def test_a_body_that_cannot_be_stored_is_not_acknowledged(monkeypatch, caplog):
     body = facebook_comment_body(PAGE, 1)
-    def refused(*, source, arrivals):
-        return [DatabaseError("disk I/O error")] * len(arrivals())
 
-    monkeypatch.setattr(intake, "receive_webhooks", refused)
+    def refused(**kw):
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(intake, "receive_webhook", refused)
     with caplog.at_level(logging.ERROR, logger="tanggap.connectors.intake"):
         status, _, text = call(body, headers=signed(body))
     assert (status, text) == (500, b"server error")
     assert "could not be stored" in caplog.text
+    monkeypatch.undo()
 
-    def no_transaction(**kw):
+    def commit_fails(batch):
         raise DatabaseError("unable to open database file")
 
-    monkeypatch.setattr(intake, "receive_webhooks", no_transaction)
+    monkeypatch.setattr(groupcommit, "before_commit", commit_fails)
     assert call(body, headers=signed(body))[::2] == (500, b"server error")
     assert WebhookDelivery.objects.count() == 0
 
@@ -240,6 +240,31 @@ def test_behind_https_the_insecure_go_to_django_and_the_secure_get_hsts(django_p
     assert without_framing(headers) == without_framing(django_headers)
 
 
+def in_one_batch(pieces) -> list:
+    """Submit each piece to the storing thread while this test holds the leader's turn, so
+    that one batch takes them all, in order; the pieces as told, once that batch committed."""
+    told: list = []
+    done = threading.Event()
+
+    def tell(works):
+        told.extend(works)
+        if len(told) == len(pieces):
+            done.set()
+
+    sizes: list[int] = []
+    groupcommit.observer = sizes.append
+    try:
+        with groupcommit._leader:
+            for piece in pieces:
+                groupcommit.submit(piece, tell=tell)
+            assert groupcommit.waiting_at_least(len(pieces), timeout=60)
+        assert done.wait(timeout=120)
+    finally:
+        groupcommit.observer = None
+    assert sizes in ([len(pieces)], [])  # [] when the commit failed
+    return told
+
+
 def test_a_batch_stores_each_body_once_and_a_failing_one_fails_alone(monkeypatch):
     now = timezone.now()
     first, second, bad = (facebook_comment_body(PAGE, n) for n in (1, 2, 3))
@@ -253,35 +278,30 @@ def test_a_batch_stores_each_body_once_and_a_failing_one_fails_alone(monkeypatch
 
     monkeypatch.setattr(webhook_actions.statements, "insert", insert)
     # The failing body first: the drain is still queued by the next one.
-    receipts = receive_webhooks(source="meta", arrivals=lambda: [
-        (bad, now), (first, now), (first, now), (second, now)])
+    told = in_one_batch([partial(intake.receive_webhook, source="meta", body=b, now=now)
+                         for b in (bad, first, first, second)])
     stored = dict(WebhookDelivery.objects.values_list("body_sha256", "id"))
     assert len(stored) == 2
-    assert isinstance(receipts[0], DatabaseError)
-    assert receipts[1:] == [Receipt(receipts[1].delivery_id, True),
-                            Receipt(receipts[1].delivery_id, False),
-                            Receipt(receipts[3].delivery_id, True)]
-    assert sorted(stored.values()) == sorted([receipts[1].delivery_id, receipts[3].delivery_id])
+    assert isinstance(told[0].error, DatabaseError)
+    receipts = [work.result for work in told[1:]]
+    assert [work.error for work in told[1:]] == [None] * 3
+    assert receipts == [Receipt(receipts[0].delivery_id, True),
+                        Receipt(receipts[0].delivery_id, False),
+                        Receipt(receipts[2].delivery_id, True)]
+    assert sorted(stored.values()) == sorted([receipts[0].delivery_id, receipts[2].delivery_id])
+    # One drain for the whole batch: after the first body queued it, the others find it queued.
     assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [DRAIN]
 
 
-def test_a_batch_asks_for_the_drain_once(monkeypatch):
-    asked = []
-    real = webhook_actions.queue_drain
-    monkeypatch.setattr(webhook_actions, "queue_drain",
-                        lambda source: asked.append(source) or real(source))
-    now = timezone.now()
-    receipts = receive_webhooks(source="meta", arrivals=lambda: [
-        (facebook_comment_body(PAGE, n), now) for n in (1, 2, 3)])
-    assert [r.created for r in receipts] == [True, True, True]
-    assert asked == ["meta"]
-    assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [DRAIN]
-
-
-def test_the_writer_takes_a_batch_and_one_at_a_time_without_group_commit(settings):
-    writer = intake._Writer()
-    writer._queue.extend((b"%d" % n, timezone.now(), None) for n in range(70))
-    assert [body for body, _, _ in writer.take()] == [b"%d" % n for n in range(64)]
-    settings.TANGGAP_GROUP_COMMIT = False
-    assert [body for body, _, _ in writer.take()] == [b"64"]
-    assert len(writer._queue) == 5
+def test_a_batch_is_at_most_64_and_one_at_a_time_without_group_commit(settings):
+    groupcommit._queue.extend(groupcommit._Work(lambda: None, None) for _ in range(70))
+    try:
+        taken: list = []
+        groupcommit.take(taken)
+        assert len(taken) == 64
+        settings.TANGGAP_GROUP_COMMIT = False
+        taken = []
+        groupcommit.take(taken)
+        assert len(taken) == 1 and len(groupcommit._queue) == 5
+    finally:
+        groupcommit._queue.clear()

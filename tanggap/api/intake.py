@@ -1,0 +1,118 @@
+"""`POST /api/v1/inbound` straight from the ASGI server, as the signed webhooks are
+(connectors/intake.py): the common, well-formed request is validated on the event loop and
+stored by the process's storing thread in a batch, without the hop into Django's WSGI handler.
+
+Why: through uvicorn → a2wsgi's thread pool → Django's handler → the machine middleware chain,
+a request that does nothing cost 0.6–0.8 ms of CPU (bench/core/ceiling.py), on top of the
+inbound's own work, and every inbound waited for a thread of the pool and then for group
+commit's leader in that thread.
+
+What it answers is exactly what the view answers, nothing else (tests compare status, body bytes
+and headers with the Django path's):
+- it takes only a POST with a Bearer token, a JSON body with a Content-Length within the API's
+  limit, no cookie, no query string, no repeated header, and secure when TANGGAP_HTTPS
+  redirects (fastpath.plain_headers and `takes`);
+- the event loop reads the body and validates it with the view's own code (framework.parse_json,
+  views.inbound_fields);
+- the storing thread (conf.groupcommit.submit) checks the token with the view's one-query
+  lookup (connectors.access.inbound_bearer: nothing cached, so a revoked token is refused on
+  the next request) and the channel with the view's accessor, then calls the same public
+  action (cases.actions.ingest_inbound), each inbound in a savepoint of the batch's
+  transaction; live events and other after-commit hooks run once the batch has committed;
+- the answer (201 or 200 for a redelivery, the view's JSON) leaves only after that commit.
+
+Anything else goes to Django unchanged, with the body it read replayed: invalid JSON or fields,
+a token that is not valid, a channel the token may not post to, any error of the action or of
+the commit (its rows were rolled back, so Django's attempt starts from the same state and every
+error is the API's own). TANGGAP_FAST_INTAKE=0 turns it off with the webhooks'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from django.utils import timezone
+
+from tanggap.api.framework import MAX_BODY_BYTES, parse_json
+from tanggap.api.views import InboundFields, inbound_answer, inbound_fields, store_inbound
+from tanggap.conf import fastpath, groupcommit
+from tanggap.connectors.access import access_inbound_channel, inbound_bearer
+from tanggap.errors import DeskError
+from tanggap.workspaces.actions.tokens import note_token_use
+
+PATH = "/api/v1/inbound"
+
+
+@dataclass(frozen=True)
+class Taken:
+    token: str
+    secure: bool
+    language: str
+
+
+def takes(scope: dict) -> Taken | None:
+    """What the fast path needs of a request it may answer; None sends it to Django."""
+    if scope["path"] != PATH or scope["method"] != "POST":
+        return None
+    headers = fastpath.plain_headers(scope)
+    if headers is None or fastpath.body_length(headers, MAX_BODY_BYTES) is None:
+        return None
+    # As the API reads it (framework._token_bearer): "Bearer", any case, then the token.
+    authorization = headers.get(b"authorization", b"")
+    scheme, _sep, raw = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    secure = fastpath.is_secure(scope, headers)
+    if fastpath.redirected(secure):
+        return None
+    return Taken(raw.strip(), secure, fastpath.api_language(headers))
+
+
+class Refused(Exception):
+    """The request is not one the fast path answers: Django answers it."""
+
+
+def _store(taken: Taken, channel_named, fields: InboundFields, now):
+    """In the storing thread, inside a savepoint of the batch: the view's steps after its
+    middleware, in its order. Any exception rolls this inbound back and sends it to Django."""
+    token, grant = inbound_bearer(taken.token, channel_named, now=now)
+    if token is None:
+        raise Refused("the token is not valid")
+    note_token_use(token=token, now=now)
+    channel, _membership = access_inbound_channel(token.user, fields.channel_id, grant=grant)
+    response = inbound_answer(store_inbound(fields, channel=channel, user=token.user, now=now))
+    return response.status_code, response["Content-Type"].encode("latin-1"), response.content
+
+
+class InboundIntake:
+    """The ASGI half; one per web process. `django` is the application that answers whatever
+    the fast path does not."""
+
+    def __init__(self, django):
+        self.django = django
+
+    async def __call__(self, scope, taken: Taken, receive, send) -> None:
+        body = await fastpath.read_body(receive)
+        if body is None:
+            return
+        try:
+            parsed = parse_json(body)
+            fields = inbound_fields(parsed)
+        except DeskError:
+            await self.django(scope, fastpath.replaying(body, receive), send)
+            return
+        channel_named = parsed["channel_id"]  # what the API's token lookup reads (_channel_named)
+        teller = fastpath.teller()
+        future = teller.future()
+        # The clock read once, at the edge.
+        groupcommit.submit(partial(_store, taken, channel_named, fields, timezone.now()),
+                           tell=teller, handle=future, language=taken.language)
+        try:
+            status, content_type, content = await future
+        except Exception:
+            # Nothing of it was committed: Django tries again and answers as the API answers.
+            await self.django(scope, fastpath.replaying(body, receive), send)
+            return
+        await fastpath.answer(send, status, content_type, content, secure=taken.secure,
+                              language=taken.language)

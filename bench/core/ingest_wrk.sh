@@ -6,6 +6,9 @@
 #
 #   bench/core/ingest_wrk.sh [SECONDS] [CONNECTIONS...]     e.g. bench/core/ingest_wrk.sh 15 8 16
 #
+# The server sees this script's environment: `TANGGAP_FAST_INTAKE=0 bench/core/ingest_wrk.sh 15 16`
+# sends every inbound through Django's WSGI path instead of the ASGI server's fast path
+# (tanggap/api/intake.py), for a before/after in one run; TANGGAP_GROUP_COMMIT=0 likewise.
 # Needs Debian's wrk (installed if missing, as root). Only 127.0.0.1 is targeted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,7 +52,8 @@ from ceiling import parts_cpu, settle
 if sys.argv[2] == 'settle': settle(int(sys.argv[1]))
 print(json.dumps(parts_cpu(int(sys.argv[1]))))" "$SERVER_PID" "${1:-}"
 }
-echo "## inbound ingest with wrk, sqlite, tanggap serve defaults ($(nproc) cores)"
+echo "## inbound ingest with wrk, sqlite, tanggap serve defaults ($(nproc) cores)" \
+  "TANGGAP_FAST_INTAKE=${TANGGAP_FAST_INTAKE:-1} TANGGAP_GROUP_COMMIT=${TANGGAP_GROUP_COMMIT:-1}"
 for c in "${CONNECTIONS[@]}"; do
   echo "### $c connections, ${SECONDS_PER_RUN}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   BEFORE=$(cpu settle)

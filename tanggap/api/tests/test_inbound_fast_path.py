@@ -1,7 +1,7 @@
 """POST /api/v1/inbound's fast path in the ASGI server (tanggap/api/intake.py): the same status,
-body bytes and headers as the Django path, an answer only once its rows are committed, a batch
-whose failing inbound fails alone (and goes to Django), and every request it cannot answer
-exactly as the API would handed to Django unchanged, body included."""
+body bytes and headers as the Django path, an answer only once its rows are committed, a group
+commit batch whose refused inbound fails alone (and goes to Django), and every request it cannot
+answer exactly as the API would handed to Django unchanged, body included."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tanggap.conf.handler import DeskWSGIHandler
 from tanggap.workspaces.actions.tokens import revoke_tokens
 from tanggap.workspaces.models import ApiToken
 
-# The storing thread must see the rows: real transactions.
+# The fast path's threads must see the rows: real transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/api/v1/inbound"
@@ -301,8 +301,10 @@ def test_a_batch_stores_each_once_and_a_failing_inbound_fails_alone(tx_desk, dja
                 _scope(json.dumps(b).encode(), {"Content-Type": "application/json",
                                                 "Authorization": f"Bearer {token}"}),
                 json.dumps(b).encode(), answers[i])) for i, b in enumerate(bodies)]
-            while len(groupcommit._queue) < len(bodies):
-                await asyncio.sleep(0)  # let every request reach the queue
+            # Every request but the refused one reaches group commit's queue (the refused one
+            # fails at the channel, before writing anything).
+            while len(groupcommit._queue) < len(bodies) - 1:
+                await asyncio.sleep(0)
         finally:
             groupcommit._leader.release()
         await asyncio.gather(*tasks)
@@ -313,10 +315,14 @@ def test_a_batch_stores_each_once_and_a_failing_inbound_fails_alone(tx_desk, dja
         answers = asyncio.run(together())
     finally:
         groupcommit.observer = None
-    assert sizes[0] == len(bodies)  # one batch (Django's 404 writes nothing)
-    assert [status for status, _, _ in answers] == [201, 404, 201, 200, 201]
-    assert answers[3][2] == answers[0][2].replace(b'"created": true', b'"created": false')
-    assert json.loads(answers[4][2])["case_id"] == json.loads(answers[0][2])["case_id"]
+    assert sizes[0] == len(bodies) - 1  # one batch (Django's 404 writes nothing)
+    # The pool's threads queue in any order: which of the two deliveries of m1 is stored and
+    # which is the redelivery is not fixed; that exactly one is, is.
+    first, again = sorted([answers[0], answers[3]], key=lambda answer: -answer[0])
+    assert (first[0], again[0]) == (201, 200)
+    assert again[2] == first[2].replace(b'"created": true', b'"created": false')
+    assert [answers[i][0] for i in (1, 2, 4)] == [404, 201, 201]
+    assert json.loads(answers[4][2])["case_id"] == json.loads(first[2])["case_id"]
     assert [bodies[1]] == [json.loads(b) for b in django_path.bodies]
     assert sorted(Message.objects.values_list("external_id", flat=True)) == ["m1", "m2", "m3"]
     assert AuditEvent.objects.filter(action="case.opened").count() == 2

@@ -23,10 +23,12 @@ What each caller is promised, exactly as with its own transaction:
 groups fsyncs itself), only when the caller is not inside a transaction already (then the work
 simply joins it), and only while TANGGAP_GROUP_COMMIT is on (the default).
 
-The same queue has a second door, `submit`, for the ASGI server's fast paths (the signed
-webhooks of connectors/intake.py, the inbound API of api/intake.py): the event loop must not
-wait, so it queues the work with a function to call once the batch holding it has committed,
-and this process's storing thread leads the batches. The storing thread and `run`'s callers
+The same queue has a second door, `submit`, for the ASGI server's webhook intake
+(connectors/intake.py): the event loop must not wait, so it queues the work with a function to
+call once the batch holding it has committed, and this process's storing thread leads the
+batches. (The inbound API's fast path, api/intake.py, calls the ingest action from a small
+thread pool instead, so that the action's work before its transaction stays outside the batch
+and off SQLite's write lock; the action's writes come through `run`, onto this same queue.) The storing thread and `run`'s callers
 take the leader's turn from the same lock, so a batch may hold both kinds and every write of the
 process goes through one mechanism, with the same promises (a submitted piece's after-commit
 hooks run in the thread that led its batch, before it is told). A submitted piece is batched on

@@ -28,10 +28,11 @@ The same queue has a second door, `submit`, for the ASGI server's webhook intake
 call once the batch holding it has committed, and this process's storing thread leads the
 batches. (The inbound API's fast path, api/intake.py, calls the ingest action from a small
 thread pool instead, so that the action's work before its transaction stays outside the batch
-and off SQLite's write lock; the action's writes come through `run`, onto this same queue.) The storing thread and `run`'s callers
-take the leader's turn from the same lock, so a batch may hold both kinds and every write of the
-process goes through one mechanism, with the same promises (a submitted piece's after-commit
-hooks run in the thread that led its batch, before it is told). A submitted piece is batched on
+and off SQLite's write lock; the action's writes come through `run`, onto this same queue.)
+The storing thread and `run`'s callers take the leader's turn from the same lock, so a batch may
+hold both kinds and every write of the process goes through one mechanism, with the same
+promises (a submitted piece's after-commit hooks run in the thread that led its batch, before it
+is told). A submitted piece is batched on
 PostgreSQL too (one storing thread per process: one transaction per piece would cap a process at
 one commit at a time); with TANGGAP_GROUP_COMMIT=0 each is its own transaction.
 

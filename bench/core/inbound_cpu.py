@@ -7,7 +7,8 @@ Runs the desk's whole request path through the WSGI application `tanggap serve` 
 `synchronous` level, the live event handed to a server loop) in this one process on a fresh SQLite file in
 a temp data dir: 70% new citizens, 30% follow-ups, like ingest.py. Prints CPU ms per request
 (process time, so waiting on the disk is not counted), wall ms, and the SQL statements of one
-new-citizen and one follow-up request. `--profile N` prints the N most expensive functions
+new-citizen and one follow-up request. `--alternate-cursor` alternates blocks of 100 requests
+between the hot statements on SQLite's own cursor and on Django's, and prints both. `--profile N` prints the N most expensive functions
 (cProfile, cumulative). Target (issue 9): <= 1.5 ms CPU per inbound.
 """
 
@@ -48,6 +49,10 @@ def main() -> None:
     p.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
     p.add_argument("--profile-out", default="",
                    help="also write the raw cProfile data here (for pstats' print_callers)")
+    p.add_argument("--alternate-cursor", action="store_true",
+                   help="alternate blocks of 100 requests between the hot statements on "
+                        "SQLite's own cursor (the default) and on Django's cursor, and print "
+                        "both: an A/B in one process, steadier than two runs on a busy machine")
     args = p.parse_args()
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
@@ -130,15 +135,24 @@ def run(args) -> None:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
+    cursors = _cursor_modes() if args.alternate_cursor else {}
+    per_mode: dict[str, list[float]] = {name: [] for name in cursors}
     for i in range(args.requests):
+        if cursors and i % 100 == 0:
+            mode = list(cursors)[(i // 100) % 2]
+            cursors[mode]()
         follow_up = i % 10 < 3
         c, w = time.process_time(), time.perf_counter()
         post(follow_up)
         samples["follow-up" if follow_up else "new"].append(
             (time.process_time() - c, time.perf_counter() - w))
         ordered.append(samples["follow-up" if follow_up else "new"][-1][0])
+        if cursors:
+            per_mode[mode].append(ordered[-1])
     if profiler:
         profiler.disable()
+    if cursors:
+        cursors["driver cursor"]()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     # On a machine shared with other work the mean swings with the neighbours; the median of
     # blocks of 100 requests (each block's mean) is steadier, and what A/B runs compare.
@@ -168,6 +182,10 @@ def run(args) -> None:
                       "queries_follow_up": len(statements["follow-up"])}))
     print(f"the floor, a bare Django view on the same machine chain (JSON body in, JSON out, no "
           f"database): {1000 * floor:.2f} CPU ms/request (median of blocks of 100)")
+    for mode, rows in per_mode.items():
+        mode_blocks = [sum(rows[i:i + 100]) / 100 for i in range(0, len(rows) - 99, 100)]
+        print(f"{mode}: {1000 * sum(rows) / max(len(rows), 1):.2f} CPU ms/request, median of "
+              f"{len(mode_blocks)} blocks {1000 * statistics.median(mode_blocks or [0]):.2f}")
     if args.show_sql:
         for kind, sqls in statements.items():
             print(f"\n### SQL of one {kind} inbound")
@@ -179,6 +197,24 @@ def run(args) -> None:
             args.profile)
         if args.profile_out:
             profiler.dump_stats(args.profile_out)
+
+
+def _cursor_modes() -> dict:
+    """Switches between the two ways the hot statements can run (tanggap.conf.statements): on
+    SQLite's own cursor, as they do, or on Django's cursor, as they did before."""
+    from tanggap.conf import statements
+
+    driver = statements._run
+
+    def django_cursor(sql, params, read):
+        with statements._connection().cursor() as cursor:
+            cursor.execute(sql, params)
+            return read(cursor)
+
+    def use(run):
+        return lambda: setattr(statements, "_run", run)
+
+    return {"driver cursor": use(driver), "django cursor": use(django_cursor)}
 
 
 def _floor(app, token: str, raw: bytes, requests: int) -> float:

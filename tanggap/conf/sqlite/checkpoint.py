@@ -9,8 +9,8 @@ writer of the machine waited behind it (10-40 ms, about once per 150 claims: doc
 process runs PASSIVE checkpoints from a thread, on a connection of its own: a PASSIVE checkpoint
 takes no write lock (writers go on appending to the WAL meanwhile) and waits for nobody.
 
-The WAL stays bounded: every process with a connection checkpoints within INTERVAL_SECONDS of
-its own commits and every IDLE_SECONDS otherwise, and once a checkpoint has copied every frame
+The WAL stays bounded: every process with a connection checkpoints after EVERY_COMMITS of its
+own commits and at least every IDLE_SECONDS, and once a checkpoint has copied every frame
 the next writer starts the WAL from its beginning again. A frame a reader still needs is copied
 by a later round. The last connection to close checkpoints and removes the WAL (SQLite's own
 rule, unchanged).
@@ -22,14 +22,16 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 
 logger = logging.getLogger(__name__)
 
-# How soon after a commit its frames are copied into the database file.
-INTERVAL_SECONDS = 1.0
-# How often a process checkpoints when it committed nothing itself.
-IDLE_SECONDS = 10.0
+# A process checkpoints after this many commits of its own (a claim's commit adds ~5-10 pages
+# to the WAL: about SQLite's default of 1,000 pages between two checkpoints of the machine's two
+# web processes), or IDLE_SECONDS after its last checkpoint, whichever comes first. Not more
+# often: a checkpoint's fsync of the database file delays the fsync of any commit made while it
+# runs (traced at one checkpoint a second: 5-6 claims a run waited 60-90 ms so).
+EVERY_COMMITS = 100
+IDLE_SECONDS = 5.0
 
 _checkpointers: dict[str, Checkpointer] = {}  # database path -> this process's checkpointer
 _registry_lock = threading.Lock()
@@ -38,10 +40,10 @@ _registry_lock = threading.Lock()
 class Checkpointer:
     """The checkpoints of one database file in this process."""
 
-    def __init__(self, path: str, *, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.interval = interval
         self.pid = os.getpid()
+        self.commits = 0  # since the last checkpoint (approximate: not under a lock)
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: sqlite3.Connection | None = None
@@ -56,16 +58,20 @@ class Checkpointer:
                     self._thread.start()
 
     def note_commit(self) -> None:
-        """A transaction of this process committed: its frames are to be copied soon."""
-        self._due.set()
+        """A transaction of this process committed: its frames are to be copied."""
+        self.commits += 1
+        if self.commits >= EVERY_COMMITS:
+            self._due.set()
 
     @property
     def due(self) -> bool:
+        """Whether enough commits were made to wake the thread before IDLE_SECONDS."""
         return self._due.is_set()
 
     def run_once(self) -> tuple[int, int, int]:
         """A PASSIVE checkpoint now: SQLite's (busy, frames in the WAL, frames copied)."""
         self._due.clear()
+        self.commits = 0
         if self._connection is None:
             # Never closed: closing a descriptor of the database would drop this process's
             # POSIX locks on it. isolation_level=None: the PRAGMA opens no transaction.
@@ -76,11 +82,10 @@ class Checkpointer:
 
     def _loop(self) -> None:
         while True:
-            # Soon after a commit of this process; otherwise now and then, for the writes no
-            # transaction of this process announced (autocommit statements, other processes).
-            if self._due.wait(IDLE_SECONDS):
-                # Let the commits of the next moment join this round rather than one round each.
-                time.sleep(self.interval)
+            # After EVERY_COMMITS of this process, or now and then (a checkpoint with nothing
+            # to copy costs nothing), which also covers the writes no transaction of this
+            # process announced (autocommit statements, other processes).
+            self._due.wait(IDLE_SECONDS)
             try:
                 self.run_once()
             except sqlite3.Error:

@@ -61,11 +61,11 @@ def test_a_commit_never_checkpoints_the_checkpointer_does(tmp_path, django_db_bl
         # The pages are in the WAL only: the commit copied nothing into the database file.
         assert os.stat(path).st_size == before
         ours = checkpoint.checkpointer(path)
-        assert ours.due  # the commit asked for a checkpoint
+        assert ours.commits == 1  # the commit was counted for the next checkpoint
         busy, frames, copied = ours.run_once()
         assert (busy, copied) == (0, frames) and frames > 1000
         assert os.stat(path).st_size > BIG
-        assert not ours.due
+        assert ours.commits == 0
 
     _with_desk(tmp_path, django_db_blocker, monkeypatch, body)
 
@@ -86,12 +86,26 @@ def test_sqlites_default_would_have_checkpointed_in_the_commit(tmp_path):
         plain.close()
 
 
+def test_enough_commits_wake_the_checkpointer(tmp_path, django_db_blocker, monkeypatch):
+    monkeypatch.setattr(checkpoint, "EVERY_COMMITS", 3)
+
+    def body(path, connection):
+        ours = checkpoint.checkpointer(path)
+        for _ in range(2):
+            _write(connection, 10)
+        assert not ours.due
+        _write(connection, 10)
+        assert ours.due
+
+    _with_desk(tmp_path, django_db_blocker, monkeypatch, body)
+
+
 def test_the_wal_stays_bounded(tmp_path, django_db_blocker, monkeypatch):
     def body(path, connection):
         ours = checkpoint.checkpointer(path)
         for _ in range(20):
             _write(connection, 200 * PAGE)
-            ours.run_once()
+            ours.run_once()  # the thread's round after each
         # Each write found the WAL copied and started it again from its beginning: the file
         # is about one write long, not twenty.
         assert os.stat(path + "-wal").st_size < 2 * 200 * PAGE

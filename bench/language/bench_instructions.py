@@ -54,12 +54,28 @@ def count(root: Path, runs: int, batch: bool) -> int:
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                sys.executable, __file__, "--child", str(root), str(runs)]
     done = subprocess.run(command + (["--batch"] if batch else []), capture_output=True,
-                          text=True, cwd=REPO, env={**os.environ, "PYTHONHASHSEED": "0"},
-                          check=True)
+                          text=True, cwd=REPO, env=_env(), check=True)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
         sys.exit(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
     return int(found.group(1))
+
+
+def _env() -> dict[str, str]:
+    # Bytecode written and read: a run that compiles the engine's modules counts more than
+    # one that reads them, and the difference of two runs would count that (compile_first).
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def compile_first(root: Path, batch: bool) -> None:
+    """Run the child once outside callgrind (no run after the first), so that both counted
+    runs read the same compiled bytecode: a fresh checkout's first run compiles its modules,
+    and its count would differ from the next one's by that too."""
+    subprocess.run([sys.executable, __file__, "--child", str(root), "0"]
+                   + (["--batch"] if batch else []), cwd=REPO, env=_env(), check=True,
+                   capture_output=True)
 
 
 def main() -> None:
@@ -88,6 +104,7 @@ def main() -> None:
     for name, root in (("this", REPO), ("other", args.checkout)):
         if root is None:
             continue
+        compile_first(root, args.batch)
         per_text = (count(root, 3, args.batch) - count(root, 1, args.batch)) / (2 * texts)
         found[name] = per_text
         print(f"{name} ({root}): {per_text / 1000:,.0f} k instructions per text, {way}, "

@@ -19,16 +19,13 @@ Without a checkout it counts this engine alone. Needs valgrind (``apt-get instal
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from callgrind import MODEL, compile_first, ensure_model, instructions
 from common import HERE, REPO
 
-MODEL = REPO / "bench" / "out" / "speed_model.npz"
 ONE_BY_ONE, BATCHED = 300, 512
 
 
@@ -50,32 +47,8 @@ def child(root: Path, runs: int, batch: bool) -> None:
                 classify(text, model=model)
 
 
-def count(root: Path, runs: int, batch: bool) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               sys.executable, __file__, "--child", str(root), str(runs)]
-    done = subprocess.run(command + (["--batch"] if batch else []), capture_output=True,
-                          text=True, cwd=REPO, env=_env(), check=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        sys.exit(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
-    return int(found.group(1))
-
-
-def _env() -> dict[str, str]:
-    # Bytecode written and read: a run that compiles the engine's modules counts more than
-    # one that reads them, and the difference of two runs would count that (compile_first).
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
-def compile_first(root: Path, batch: bool) -> None:
-    """Run the child once outside callgrind (no run after the first), so that both counted
-    runs read the same compiled bytecode: a fresh checkout's first run compiles its modules,
-    and its count would differ from the next one's by that too."""
-    subprocess.run([sys.executable, __file__, "--child", str(root), "0"]
-                   + (["--batch"] if batch else []), cwd=REPO, env=_env(), check=True,
-                   capture_output=True)
+def child_args(root: Path, runs: int, batch: bool) -> list[str]:
+    return [str(root), str(runs)] + (["--batch"] if batch else [])
 
 
 def main() -> None:
@@ -90,22 +63,16 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
     print(f"command: python bench/language/bench_instructions.py {' '.join(sys.argv[1:])}")
-    if not MODEL.exists():
-        sys.path.insert(0, str(REPO))
-        from bench_topic import load as load_messages
-
-        from tanggap.language import train
-
-        MODEL.parent.mkdir(exist_ok=True)
-        train(load_messages()).save(MODEL)
+    ensure_model()
     texts = BATCHED if args.batch else ONE_BY_ONE
     way = "classify_many, batches of 256" if args.batch else "classify, one by one"
     found = {}
     for name, root in (("this", REPO), ("other", args.checkout)):
         if root is None:
             continue
-        compile_first(root, args.batch)
-        per_text = (count(root, 3, args.batch) - count(root, 1, args.batch)) / (2 * texts)
+        compile_first(__file__, child_args(root, 0, args.batch))
+        per_text = (instructions(__file__, child_args(root, 3, args.batch))
+                    - instructions(__file__, child_args(root, 1, args.batch))) / (2 * texts)
         found[name] = per_text
         print(f"{name} ({root}): {per_text / 1000:,.0f} k instructions per text, {way}, "
               "caches warm")

@@ -19,16 +19,13 @@ Needs valgrind (``apt-get install valgrind``).
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from callgrind import MODEL, compile_first, ensure_model, instructions
 from common import HERE, REPO
 
-MODEL = REPO / "bench" / "out" / "speed_model.npz"
 TEXTS = 300
 PARTS = {
     "classify": "classify(text, model) whole",
@@ -86,30 +83,7 @@ def child(root: Path, part: str, runs: int) -> None:
 
 
 def count(root: Path, part: str, runs: int) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               sys.executable, __file__, "--child", str(root), part, str(runs)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=_env(),
-                          check=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        sys.exit(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
-    return int(found.group(1))
-
-
-def _env() -> dict[str, str]:
-    # Bytecode written and read: a run that compiles the engine's modules counts thousands of
-    # instructions per text more than one that reads them (see compile_first).
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
-def compile_first(root: Path) -> None:
-    """Run the set-up once outside callgrind, so that every counted run reads the same
-    compiled bytecode: otherwise the first run of a fresh checkout compiles its modules and
-    the difference between two runs counts that too."""
-    subprocess.run([sys.executable, __file__, "--child", str(root), "classify", "0"],
-                   cwd=REPO, env=_env(), check=True, capture_output=True)
+    return instructions(__file__, [str(root), part, str(runs)])
 
 
 def main() -> None:
@@ -129,15 +103,8 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown parts: {', '.join(unknown)} (known: {', '.join(PARTS)})")
     print(f"command: python bench/language/bench_parts.py {' '.join(sys.argv[1:])}")
-    if not MODEL.exists():
-        sys.path.insert(0, str(REPO))
-        from bench_topic import load as load_messages
-
-        from tanggap.language import train
-
-        MODEL.parent.mkdir(exist_ok=True)
-        train(load_messages()).save(MODEL)
-    compile_first(args.checkout)
+    ensure_model()
+    compile_first(__file__, [str(args.checkout), "classify", "0"])
     base = count(args.checkout, "classify", 0)
     for part in parts:
         per_text = (count(args.checkout, part, 1) - base) / TEXTS

@@ -13,11 +13,14 @@ The WAL stays bounded: every process with a connection checkpoints after EVERY_C
 own commits and at least every IDLE_SECONDS, and once a checkpoint has copied every frame
 the next writer starts the WAL from its beginning again. A frame a reader still needs is copied
 by a later round. The last connection to close checkpoints and removes the WAL (SQLite's own
-rule, unchanged).
+rule, unchanged): so the checkpointer's connection is closed when the process exits, else it
+would outlive every other and a short command (a restore refused, a migrate) would leave the
+WAL and its index behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sqlite3
@@ -47,6 +50,8 @@ class Checkpointer:
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: sqlite3.Connection | None = None
+        self._using = threading.Lock()  # the connection: the thread's round or the exit's close
+        self._closed = False
 
     def start(self) -> None:
         """Run this database's checkpoints from a thread of this process (once)."""
@@ -72,13 +77,24 @@ class Checkpointer:
         """A PASSIVE checkpoint now: SQLite's (busy, frames in the WAL, frames copied)."""
         self._due.clear()
         self.commits = 0
-        if self._connection is None:
-            # Never closed: closing a descriptor of the database would drop this process's
-            # POSIX locks on it. isolation_level=None: the PRAGMA opens no transaction.
-            self._connection = sqlite3.connect(self.path, timeout=0, isolation_level=None,
-                                               check_same_thread=False)
-            self._connection.execute("PRAGMA wal_autocheckpoint=0")
-        return tuple(self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+        with self._using:
+            if self._closed:
+                return (0, -1, -1)
+            if self._connection is None:
+                # Kept open while the process runs. isolation_level=None: the PRAGMA opens
+                # no transaction.
+                self._connection = sqlite3.connect(self.path, timeout=0, isolation_level=None,
+                                                   check_same_thread=False)
+                self._connection.execute("PRAGMA wal_autocheckpoint=0")
+            return tuple(self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+
+    def close(self) -> None:
+        """Close the checkpointer's connection for good (at the process's exit)."""
+        with self._using:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _loop(self) -> None:
         while True:
@@ -92,6 +108,13 @@ class Checkpointer:
                 # A checkpoint that failed loses nothing (the frames stay in the WAL, readable);
                 # the next round copies them.
                 logger.exception("WAL checkpoint of %s failed", self.path)
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    for found in list(_checkpointers.values()):
+        if found.pid == os.getpid():
+            found.close()
 
 
 def _fresh_lock_in_child() -> None:

@@ -58,8 +58,16 @@ os.register_at_fork(after_in_child=_fresh_hand_off_in_child)
 
 
 def remember_server_loop() -> None:
-    global _server_loop
-    _server_loop = asyncio.get_running_loop()
+    global _server_loop, _drain_scheduled
+    loop = asyncio.get_running_loop()
+    if loop is not _server_loop:
+        # A server loop of its own replaces the last one (a server restarted in the process, as
+        # tests do): pushes handed to the old loop, and a drain scheduled there that it stopped
+        # before running, would otherwise hold every later push back (none would be scheduled).
+        with _handed_lock:
+            _handed.clear()
+            _drain_scheduled = False
+        _server_loop = loop
 
 
 def server_loop() -> asyncio.AbstractEventLoop | None:

@@ -65,9 +65,15 @@ OPEN_STATUSES = tuple(s for s in CaseStatus if s not in CLOSED_STATUSES)
 
 
 class Case(models.Model):
+    # workspace keeps its own index although three of Meta.indexes lead with it: SQLite finds
+    # "these ids of this workspace" by (workspace_id, id) in it; without it, it walked every
+    # case of the workspace for four ids or more (migration 0014).
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
     channel = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="cases")
+    # No index of its own: case_thread_idx leads with it and serves the same lookups (and the
+    # foreign key's checks), and every index costs every insert (migration 0014).
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="cases",
+                                db_index=False)
     thread_id = models.CharField(max_length=200, blank=True, default="")
     kind = models.CharField(max_length=20, choices=CaseKind.choices, default=CaseKind.LAINNYA)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.BARU)
@@ -155,8 +161,11 @@ class DeliveryStatus(models.TextChoices):
 
 class Message(models.Model):
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
-    channel = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT)
+    # As Case's: led by message_case_idx and message_platform_id_idx (migration 0014).
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages",
+                             db_index=False)
+    channel = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT,
+                                db_index=False)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     # The platform's id: given by the platform for inbound, filled in after delivery for outbound.
     external_id = models.CharField(max_length=200, null=True, blank=True)

@@ -1,0 +1,106 @@
+"""The hot paths read cases and messages by an index, never by walking the table (SQLite).
+
+Pins the query plans that migration 0014 relied on when it dropped the single-column indexes of
+`Case.contact`, `Message.case` and `Message.channel`: every statement of an inbound (new citizen,
+follow-up, redelivery), of the inbox list (plain, by status, a search) and of a case's page
+that touches `cases_case` or `cases_message` is planned with an index or the row id. SQLite's
+planner has no statistics here (the desk never runs ANALYZE), so a plan does not depend on how
+many rows the test made.
+"""
+
+import re
+
+import pytest
+from django.db import connection
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+from django.test.client import Client
+from django.utils import timezone
+
+pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
+
+_TABLES = re.compile(r'"(cases_case|cases_message)"')
+# "SCAN t" alone walks the table; "SCAN t USING INDEX i" walks an index in its order (the inbox
+# newest first), "SEARCH t USING ..." looks rows up.
+_WALK = re.compile(r"^SCAN (cases_case|cases_message)(?: AS \w+)?$")
+
+
+def _plans_of(action) -> dict[str, list[str]]:
+    """EXPLAIN QUERY PLAN of each statement on cases or messages that `action` runs, with its
+    own parameters bound as they were (a literal could let SQLite use a partial index that the
+    bound parameter does not)."""
+    plans: dict[str, list[str]] = {}
+
+    def explain(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not many and _TABLES.search(sql) and sql.lstrip().upper().startswith(
+                ("SELECT", "UPDATE", "DELETE")):
+            query = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+            rows = context["connection"].connection.execute(
+                "EXPLAIN QUERY PLAN " + query, tuple(params or ())).fetchall()
+            plans[sql] = [row[-1] for row in rows]
+        return result
+
+    with connection.execute_wrapper(explain):
+        action()
+    return plans
+
+
+def _walks(plans: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {sql: steps for sql, steps in plans.items()
+            if any(_WALK.match(step) for step in steps)}
+
+
+def test_an_inbound_reads_cases_and_messages_by_index(desk):
+    now = timezone.now()
+    plans = _plans_of(lambda: (
+        desk.inbound(external_id="a", author_id="w1", now=now),
+        desk.inbound(external_id="b", author_id="w1", now=now),  # follow-up
+        desk.inbound(external_id="b", author_id="w1", now=now),  # redelivery
+        desk.inbound(external_id="c", author_id="w2", thread_id="t", channel=desk.x, now=now),
+        desk.inbound(external_id="d", author_id="w2", thread_id="t", channel=desk.x, now=now),
+    ))
+    assert _walks(plans) == {}
+    # Exactly these lookups: the arrival check by the partial unique index, the open case by
+    # case_thread_idx (with and without a thread), the rest by row id.
+    steps = {step for steps in plans.values() for step in steps
+             if re.match(r"(SEARCH|SCAN) (cases_case|cases_message|m) ", step)}
+    assert steps == {
+        "SEARCH m USING INDEX message_platform_once (channel_id=? AND external_id=?)",
+        "SEARCH cases_case USING INDEX case_thread_idx (contact_id=? AND channel_id=?)",
+        "SEARCH cases_case USING INDEX case_thread_idx"
+        " (contact_id=? AND channel_id=? AND thread_id=?)",
+        "SEARCH cases_case USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH cases_message USING INTEGER PRIMARY KEY (rowid=?)",
+    }
+
+
+def test_the_inbox_and_a_case_read_cases_and_messages_by_index(desk):
+    for i in range(5):
+        case = desk.inbound(external_id=f"m{i}", author_id=f"w{i}",
+                            text=f"Lampu jalan mati di RT {i}").case
+        desk.inbound(external_id=f"m{i}-b", author_id=f"w{i}")
+    desk.ani.get("/api/v1/cases")  # notes the token's first use
+    page = Client()
+    page.force_login(desk.ani.user)
+
+    def read():
+        for path in ("/api/v1/cases", "/api/v1/cases?status=baru", "/api/v1/cases?q=lampu",
+                     f"/api/v1/cases/{case.pk}"):
+            assert desk.ani.get(path).status_code == 200, path
+        for path in ("/w/bpn/", f"/w/bpn/cases/{case.pk}/"):
+            assert page.get(path).status_code == 200, path
+
+    plans = _plans_of(read)
+    assert _walks(plans) == {}
+    # A case's messages, on its page and in the inbox's last-text column, by message_case_idx.
+    steps = {step for steps in plans.values() for step in steps}
+    assert {"SEARCH cases_message USING INDEX message_case_idx (case_id=?)",
+            "SEARCH U0 USING INDEX message_case_idx (case_id=?)"} <= steps
+
+
+def test_a_walk_of_the_table_is_seen(desk):
+    """The check itself: a statement that can only walk the table is reported."""
+    from tanggap.cases.models import Message
+
+    plans = _plans_of(lambda: list(Message.objects.filter(text="x")))
+    assert list(_walks(plans).values()) == [["SCAN cases_message"]]

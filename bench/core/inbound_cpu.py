@@ -8,7 +8,10 @@ Runs the desk's whole request path through the WSGI application `tanggap serve` 
 a temp data dir: 70% new citizens, 30% follow-ups, like ingest.py. Prints CPU ms per request
 (process time, so waiting on the disk is not counted), wall ms, and the SQL statements of one
 new-citizen and one follow-up request. `--alternate-cursor` alternates blocks of 100 requests
-between the hot statements on SQLite's own cursor and on Django's, and prints both. `--profile N` prints the N most expensive functions
+between the hot statements on SQLite's own cursor and on Django's, and prints both;
+`--alternate-drop NAMES` and `--alternate-create SQL` likewise alternate the migrated schema
+with one without those indexes or triggers, or with those created (what an index, or the
+search index's triggers, cost an inbound). `--profile N` prints the N most expensive functions
 (cProfile, cumulative). Target (issue 9): <= 1.5 ms CPU per inbound.
 """
 
@@ -21,6 +24,7 @@ import json
 import os
 import pstats
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -53,7 +57,16 @@ def main() -> None:
                    help="alternate blocks of 100 requests between the hot statements on "
                         "SQLite's own cursor (the default) and on Django's cursor, and print "
                         "both: an A/B in one process, steadier than two runs on a busy machine")
+    p.add_argument("--alternate-drop", default="",
+                   help="NAME,NAME...: indexes or triggers of the migrated schema; alternate "
+                        "blocks of 100 requests between the schema with them and without them "
+                        "(each re-created from its own SQL)")
+    p.add_argument("--alternate-create", action="append", default=[], metavar="SQL",
+                   help="a CREATE INDEX or CREATE TRIGGER statement (repeatable); alternate "
+                        "blocks of 100 requests between the schema without and with them")
     args = p.parse_args()
+    if sum(map(bool, (args.alternate_cursor, args.alternate_drop, args.alternate_create))) > 1:
+        p.error("one --alternate-... at a time")
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
     os.environ["TANGGAP_DATA_DIR"] = data
@@ -135,7 +148,12 @@ def run(args) -> None:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
-    cursors = _cursor_modes() if args.alternate_cursor else {}
+    if args.alternate_cursor:
+        cursors, restore = _cursor_modes(), "driver cursor"
+    elif args.alternate_drop or args.alternate_create:
+        cursors, restore = _schema_modes(args.alternate_drop, args.alternate_create)
+    else:
+        cursors, restore = {}, ""
     per_mode: dict[str, list[float]] = {name: [] for name in cursors}
     for i in range(args.requests):
         if cursors and i % 100 == 0:
@@ -152,7 +170,7 @@ def run(args) -> None:
     if profiler:
         profiler.disable()
     if cursors:
-        cursors["driver cursor"]()
+        cursors[restore]()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     # On a machine shared with other work the mean swings with the neighbours; the median of
     # blocks of 100 requests (each block's mean) is steadier, and what A/B runs compare.
@@ -215,6 +233,42 @@ def _cursor_modes() -> dict:
         return lambda: setattr(statements, "_run", run)
 
     return {"driver cursor": use(driver), "django cursor": use(django_cursor)}
+
+
+def _schema_modes(drop: str, create: list[str]) -> tuple[dict, str]:
+    """Switches between the migrated schema and the schema changed by dropping the named
+    indexes or triggers, or by creating the given ones: the cost of an index or of the search
+    index's triggers, A/B in one process. Returns the switches and the one to end on."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        saved = []
+        for name in filter(None, drop.split(",")):
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
+            row = cursor.fetchone()
+            if row is None:
+                sys.exit(f"no index or trigger named {name}")
+            saved.append((name, row[0]))
+    created = [(re.search(r'(?:INDEX|TRIGGER)\s+"?(\w+)', sql, re.I).group(1), sql)
+               for sql in create]
+
+    def kind(sql):
+        return "TRIGGER" if re.match(r"\s*CREATE\s+TRIGGER", sql, re.I) else "INDEX"
+
+    def apply(add, remove):
+        with connection.cursor() as cursor:
+            for name, sql in remove:
+                cursor.execute(f'DROP {kind(sql)} IF EXISTS "{name}"')
+            for _name, sql in add:
+                cursor.execute(re.sub(r"^\s*CREATE\s+(UNIQUE\s+)?(INDEX|TRIGGER)\s+(?!IF\s)",
+                                      lambda m: f"CREATE {m[1] or ''}{m[2]} IF NOT EXISTS ",
+                                      sql, count=1, flags=re.I))
+
+    if saved:
+        return ({"schema as migrated": lambda: apply(saved, []),
+                 f"without {drop}": lambda: apply([], saved)}, "schema as migrated")
+    return ({"schema as migrated": lambda: apply([], created),
+             f"with {len(created)} created": lambda: apply(created, [])}, "schema as migrated")
 
 
 def _floor(app, token: str, raw: bytes, requests: int) -> float:

@@ -10,8 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import DEFAULT_DB_ALIAS
+
 from tanggap.audit.models import AuditEvent
 from tanggap.cases.models import CLOSED_STATUSES, Case, Direction, Message
+from tanggap.conf import compiled
 from tanggap.sla import clocks
 from tanggap.sla.models import CaseClock, Hours, SlaPolicy
 from tanggap.workspaces.calendars import calendar_of
@@ -30,9 +33,24 @@ def policy_for(policies: list[SlaPolicy], case: Case) -> SlaPolicy | None:
     return best
 
 
+_POLICY_FIELDS = tuple(field.attname for field in SlaPolicy._meta.concrete_fields)
+
+
 def policies_by_workspace(workspace_ids) -> dict[int, list[SlaPolicy]]:
+    """The workspaces' policies, read on every inbox page and list of the API (which mostly
+    find none): from a statement compiled once per number of workspaces
+    (tanggap.conf.compiled), whose rows become the same `SlaPolicy`s the ORM would give."""
     found = defaultdict(list)
-    for policy in SlaPolicy.objects.filter(workspace_id__in=set(workspace_ids)):
+    ids = sorted({int(pk) for pk in workspace_ids})
+    if not ids:
+        return found
+    rows = compiled.rows(
+        "sla.policies",
+        lambda values: SlaPolicy.objects.filter(workspace_id__in=values["ids"])
+        .values_list(*_POLICY_FIELDS),
+        {"ids": ids})
+    for row in rows:
+        policy = SlaPolicy.from_db(DEFAULT_DB_ALIAS, _POLICY_FIELDS, row)
         found[policy.workspace_id].append(policy)
     return found
 

@@ -16,13 +16,13 @@ from datetime import datetime
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 
 from tanggap.conf import compiled, statements
 from tanggap.errors import Forbidden, NotFound
 from tanggap.workspaces.actions.tokens import LAST_USE_GRANULARITY
-from tanggap.workspaces.models import ApiToken, Membership, Role, hash_token
+from tanggap.workspaces.models import ApiToken, Membership, Role, Workspace, hash_token
 
 # An integration or liaison membership opens no desk.
 _NO_DESK = (Role.INTEGRATION, Role.LIAISON)
@@ -91,13 +91,36 @@ def inbound_member(membership: Membership | None) -> Membership:
 
 
 def access_workspace(user, slug: str, *, write: bool = False) -> Membership:
-    """The user's membership of the workspace `slug` (one query, on every desk page): an
-    unknown slug and a workspace the user is not a member of are both NotFound."""
+    """The user's membership of the workspace `slug`, its workspace loaded with it (one query,
+    on every desk page): an unknown slug and a workspace the user is not a member of are both
+    NotFound. The statement is compiled once (tanggap.conf.compiled): the ORM built it on every
+    request for more than it cost to run. Nothing is kept between requests: a member removed
+    is refused on the next page."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise NotFound()
-    membership = (Membership.objects.filter(user=user, workspace__slug=slug)
-                  .select_related("workspace").first())
+    if type(user.pk) is not int or type(slug) is not str:
+        membership = (Membership.objects.filter(user=user, workspace__slug=slug)
+                      .select_related("workspace").first())
+        return _may(_desk_member(membership), write=write)
+    found = compiled.rows(
+        "workspaces.access_workspace",
+        lambda values: Membership.objects.filter(
+            user_id=values["user_id"], workspace__slug=values["slug"]).order_by("pk")
+        .values_list(*_MEMBERSHIP_FIELDS, *(f"workspace__{name}" for name in _WORKSPACE_FIELDS))
+        [:1],
+        {"user_id": user.pk, "slug": slug})
+    membership = None
+    if found:
+        row, split = found[0], len(_MEMBERSHIP_FIELDS)
+        membership = Membership.from_db(DEFAULT_DB_ALIAS, _MEMBERSHIP_FIELDS, row[:split])
+        # As select_related("workspace") leaves it: the workspace read, no query to reach it.
+        Membership._meta.get_field("workspace").set_cached_value(
+            membership, Workspace.from_db(DEFAULT_DB_ALIAS, _WORKSPACE_FIELDS, row[split:]))
     return _may(_desk_member(membership), write=write)
+
+
+_MEMBERSHIP_FIELDS = tuple(field.attname for field in Membership._meta.concrete_fields)
+_WORKSPACE_FIELDS = tuple(field.attname for field in Workspace._meta.concrete_fields)
 
 
 def access_workspace_admin(user, slug: str) -> Membership:

@@ -134,15 +134,19 @@ def inbox_cases(**filters) -> QuerySet[Case]:
 
 
 def inbox_rows(found: InboxFilter, columns: tuple[str, ...], limit: int, *, key: str,
-               cursor: str | None = None, annotate: dict | None = None) -> list:
-    """One page of the inbox as tuples of `columns` (`annotate`: name to a function giving the
-    expression), after `cursor` when given. The statement is compiled once per shape and `key`
-    (which names the caller's columns and annotations) and reused (tanggap.conf.compiled): it
-    was most of the page's CPU. A search runs through the ORM each time (its SQL depends on how
-    many cases match)."""
+               cursor: str | None = None, annotate: dict | None = None,
+               at: datetime | None = None) -> list:
+    """One page of the inbox as tuples of `columns` (`annotate`: name to a function of the
+    statement's values giving the expression; `at`, the moment they may compare with, is
+    `values["at"]`), after `cursor` when given. The statement is compiled once per shape and
+    `key` (which names the caller's columns and annotations) and reused
+    (tanggap.conf.compiled): it was most of the page's CPU. A search runs through the ORM each
+    time (its SQL depends on how many cases match)."""
     if not found.values["workspace_ids"]:
         return []
     values = dict(found.values)
+    if at is not None:
+        values["at"] = at
     if cursor:
         values["cursor_at"], values["cursor_id"] = parse_cursor(cursor)
     page = InboxFilter(found.shape + (tuple(values),), values, found.q)
@@ -150,7 +154,8 @@ def inbox_rows(found: InboxFilter, columns: tuple[str, ...], limit: int, *, key:
     def build(markers: dict) -> QuerySet:
         qs = filtered_cases(page, markers)
         if annotate:
-            qs = qs.annotate(**{name: expression() for name, expression in annotate.items()})
+            qs = qs.annotate(**{name: expression(markers)
+                                for name, expression in annotate.items()})
         return qs.values_list(*columns)[:limit]
 
     if found.q is not None:
@@ -256,7 +261,7 @@ def training_rows(*, workspace_ids: list[int], up_to: int | None = None):
         yield {"text": label.text, "topic": label.topic, "intent": label.intent}
 
 
-def last_inbound_text() -> Subquery:
+def last_inbound_text(values=None) -> Subquery:
     """The citizen's latest words on a case, for the inbox line (one indexed lookup per row)."""
     return Subquery(
         Message.objects.filter(case=OuterRef("pk"), direction="in")

@@ -10,6 +10,7 @@ there: nothing in these dicts is marked safe). `bench/core/inbox_cpu.py` measure
 from __future__ import annotations
 
 import unicodedata
+from collections import namedtuple
 from datetime import datetime, timezone
 from html import escape as html_escape
 
@@ -27,31 +28,36 @@ from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.cases.queries import ValuesRow
 from tanggap.conf import compiled
 from tanggap.connectors.models import ChannelAccount, Platform
-from tanggap.referrals import queries as referral_queries
 from tanggap.roster import queries as roster_queries
 from tanggap.sla import queries as sla_queries
 
 # The columns the rows and their SLA clocks read (tanggap.sla.queries: kind, topic, status,
 # created_at, updated_at), for the page's one query, read as plain values: turning 100 rows into
 # cases, holders, contacts and channels was most of that query's cost. Not whole rows either:
-# holders carry password hashes, channels their credentials and options.
+# holders carry password hashes, channels their credentials and options. `last_text` and
+# `referral_overdue` are the view's annotations (the overdue flag was a query of its own).
 ROW_VALUES = (
     "pk", "workspace_id", "status", "version", "tracking_number", "kind", "topic", "kasar",
     "triage_reasons", "triage_unsure", "triage_confirmed", "last_inbound_at", "created_at",
     "updated_at", "claimed_by_id", "claim_expires_at", "claimed_by__username",
     "claimed_by__first_name", "claimed_by__last_name", "contact__display_name",
-    "contact__external_id", "channel__platform", "last_text",
+    "contact__external_id", "channel__platform", "last_text", "referral_overdue",
 )
 
 
-class CaseRow(ValuesRow):
-    """One inbox line's columns: a tuple of `ROW_VALUES` in."""
+class CaseRow(namedtuple("_CaseRow", (
+        "pk", "workspace_id", "status", "version", "tracking_number", "kind", "topic", "kasar",
+        "triage_reasons", "triage_unsure", "triage_confirmed", "last_inbound_at", "created_at",
+        "updated_at", "claimed_by_id", "claim_expires_at", "holder_username",
+        "holder_first_name", "holder_last_name", "contact_display_name", "contact_external_id",
+        "platform", "last_text", "referral_overdue"))):
+    """One inbox line's columns, `ROW_VALUES` by `Case`'s names for what reads it as a case
+    (the SLA clocks, `effective_holder_id`): a tuple, made by `CaseRow._make(values)` in one
+    step (setting 23 attributes one by one on a `ValuesRow` cost more than that for 100 rows)."""
 
-    __slots__ = ("pk", "workspace_id", "status", "version", "tracking_number", "kind", "topic",
-                 "kasar", "triage_reasons", "triage_unsure", "triage_confirmed",
-                 "last_inbound_at", "created_at", "updated_at", "claimed_by_id",
-                 "claim_expires_at", "holder_username", "holder_first_name", "holder_last_name",
-                 "contact_display_name", "contact_external_id", "platform", "last_text")
+    __slots__ = ()
+    id = property(ValuesRow.id.fget)
+    needs_check = property(ValuesRow.needs_check.fget)
 
 
 _PLACEHOLDER = 2_147_483_647
@@ -94,10 +100,15 @@ class Ages:
     rows' preparation went to `timesince`. Four weeks or more go to `timesince` itself (months
     and years follow the calendar). `test_inbox_rows` compares both over every minute boundary."""
 
-    __slots__ = ("now", "separator", "words")
+    __slots__ = ("now", "language", "separator", "words")
+
+    # (language, unit, count) to the unit's words as `avoid_wrapping` gives them: the same for
+    # every page of a process (at most 60 minutes, 24 hours, 7 days and 4 weeks a language).
+    parts: dict[tuple[str, str, int], str] = {}
 
     def __init__(self, now: datetime):
         self.now = now
+        self.language = get_language()
         self.separator: str | None = None
         self.words: dict[int, str] = {}
 
@@ -129,13 +140,13 @@ class Ages:
         for name, size in _WEEKS_DAYS_HOURS_MINUTES:
             count, left = divmod(left, size)
             if count:
-                parts.append(avoid_wrapping(UNITS[name] % {"num": count}))
+                parts.append(self._part(name, count))
             elif parts:
                 break  # only adjacent units, as timesince
             if len(parts) == 2:
                 break
         if not parts:
-            text = avoid_wrapping(UNITS["minute"] % {"num": 0})
+            text = self._part("minute", 0)
         elif len(parts) == 1:
             text = parts[0]
         else:
@@ -143,6 +154,13 @@ class Ages:
                 self.separator = _(", ")
             text = self.separator.join(parts)
         self.words[minutes] = text
+        return text
+
+    def _part(self, name: str, count: int) -> str:
+        key = (self.language, name, count)
+        text = self.parts.get(key)
+        if text is None:
+            text = self.parts[key] = avoid_wrapping(UNITS[name] % {"num": count})
         return text
 
 
@@ -171,9 +189,6 @@ def prepare_rows(cases: list[CaseRow], *, now: datetime, user, workspace) -> lis
     """One dict per case, in order: what `web/_inbox_rows.html` prints for it."""
     offers = roster_queries.open_offers(c.pk for c in cases)
     clocks = sla_queries.clocks_for(cases, now)
-    overdue = (referral_queries.overdue_case_ids(workspace.pk, now=now,
-                                                 case_ids=[c.pk for c in cases])
-               if cases else set())
     # One reverse() for the page: every row's link is the same path around its id.
     head, tail = reverse("case", args=[workspace.slug, _PLACEHOLDER]).split(str(_PLACEHOLDER))
     statuses = {value: str(label) for value, label in CaseStatus.choices}
@@ -213,7 +228,7 @@ def prepare_rows(cases: list[CaseRow], *, now: datetime, user, workspace) -> lis
             "kasar": case.kasar,
             "reasons": (", ".join(reason_label(r) for r in reasons or [])
                         if (needs_check or topic_label or case.kasar) else ""),
-            "overdue": case.pk in overdue,
+            "overdue": case.referral_overdue,
             "waiting_since": case.last_inbound_at.isoformat(),
             "waited": ages.since(case.last_inbound_at),
             "snippet": _snippet(case.last_text),
@@ -259,14 +274,27 @@ def _escape(value) -> str:
     return html_escape(str(value))
 
 
+class _Escaped(dict):
+    """`_escape` of each value once per page: most of a row's values (status, kind, channel,
+    labels, the waiting time, the holder, the fixed words) repeat down the page, and escaping
+    some 1,800 values a page was a third of printing the rows."""
+
+    def __missing__(self, value) -> str:
+        text = self[value] = _escape(value)
+        return text
+
+
 def rows_html(rows: list[dict], *, texts: dict, can_write: bool) -> SafeString:
     """The rows' `<li>`s, byte for byte what the `{% for %}` of `web/_inbox_rows.html` printed
     (test_inbox_rows pins it): Django's template engine spent about 2.3 µs on each of some 2,900
-    nodes a page. Every value is escaped as `{{ }}` did; only this markup is marked safe."""
+    nodes a page. Every value is escaped as `{{ }}` did; only this markup is marked safe. The id
+    and the version are the digits of an int (`prepare_rows`), which escaping leaves as they
+    are; a value that repeats down the page is escaped once (`_Escaped`)."""
     parts = []
     add = parts.append
+    same = _Escaped().__getitem__
     for row in rows:
-        pk, status, version = _escape(row["pk"]), _escape(row["status"]), _escape(row["version"])
+        pk, status, version = row["pk"], same(row["status"]), row["version"]
         add(f'''
   <li class="case-row status-{status}" data-case-id="{pk}" data-version="{version}" tabindex="-1">
     ''')
@@ -277,19 +305,19 @@ def rows_html(rows: list[dict], *, texts: dict, can_write: bool) -> SafeString:
     <a href="{_escape(row["url"])}">
       <span class="line">
         <span class="who">{_escape(row["who"])}</span>
-        <span class="chan chan-{_escape(row["platform"])}">{_escape(row["platform_label"])}</span>
-        <span class="badge {_escape(row["status_class"])}">{_escape(row["shown_status"])}</span>
-        <span class="badge kind">{_escape(row["kind"])}</span>
+        <span class="chan chan-{same(row["platform"])}">{same(row["platform_label"])}</span>
+        <span class="badge {same(row["status_class"])}">{same(row["shown_status"])}</span>
+        <span class="badge kind">{same(row["kind"])}</span>
         ''')
-        add(_badges(row, texts))
+        add(_badges(row, texts, same))
         add(f'''
 
         <span class="grow"></span>
-        <time datetime="{_escape(row["waiting_since"])}">{_escape(row["waited"])}</time>
+        <time datetime="{_escape(row["waiting_since"])}">{same(row["waited"])}</time>
       </span>
       <span class="snippet">{_escape(row["snippet"])}</span>
       <span class="line meta">
-        <span class="holder">{_escape(row["holder"])}</span>
+        <span class="holder">{same(row["holder"])}</span>
         <span class="presence" data-presence-for="{pk}"></span>
         <span class="grow"></span>
         <span class="track">{_escape(row["tracking_number"])}</span>
@@ -300,34 +328,34 @@ def rows_html(rows: list[dict], *, texts: dict, can_write: bool) -> SafeString:
     return mark_safe("".join(parts))
 
 
-def _badges(row: dict, texts: dict) -> str:
+def _badges(row: dict, texts: dict, same) -> str:
     """The topic, referral, abuse, offer and clock badges with the lines the template kept
-    between them."""
-    reasons = _escape(row["reasons"])
+    between them (`same`: the page's `_Escaped`)."""
+    reasons = same(row["reasons"])
     topic = overdue = kasar = offer = sla = ""
     if row["needs_check"]:
         topic = (f'<span class="badge check" title="{reasons}">'
-                 f'{_escape(texts["needs_check"])}</span>')
+                 f'{same(texts["needs_check"])}</span>')
     elif row["topic_label"]:
-        topic = (f'<span class="badge topic topic-{_escape(row["topic"])}" title="{reasons}">'
-                 f'{_escape(row["topic_label"])}</span>')
+        topic = (f'<span class="badge topic topic-{same(row["topic"])}" title="{reasons}">'
+                 f'{same(row["topic_label"])}</span>')
     if row["overdue"]:
-        overdue = (f'<span class="badge overdue" title="{_escape(texts["overdue_referral"])}">'
-                   f'{_escape(texts["overdue"])}</span>')
+        overdue = (f'<span class="badge overdue" title="{same(texts["overdue_referral"])}">'
+                   f'{same(texts["overdue"])}</span>')
     if row["kasar"]:
-        kasar = f'<span class="badge kasar" title="{reasons}">{_escape(texts["abusive"])}</span>'
+        kasar = f'<span class="badge kasar" title="{reasons}">{same(texts["abusive"])}</span>'
     if row["offer_to"]:
         if row["offer_mine"]:
             offer = (f'<span class="badge untukmu" title="{_escape(row["offer_note"])}">'
-                     f'{_escape(texts["for_you"])}</span>')
+                     f'{same(texts["for_you"])}</span>')
         else:
-            offer = f'<span class="badge offered">→ {_escape(row["offer_to"])}</span>'
+            offer = f'<span class="badge offered">→ {same(row["offer_to"])}</span>'
     clock = row["sla"]
     if clock:
-        state = _escape(clock["state"])
+        state = same(clock["state"])
         sla = (f'<span class="badge sla sla-{state}" data-sla-due="{_escape(clock["due"])}" '
                f'data-sla-warn="{_escape(clock["warn"])}" data-sla-state="{state}" '
-               f'title="{_escape(clock["policy"])}">{_escape(clock["text"])}</span>')
+               f'title="{same(clock["policy"])}">{same(clock["text"])}</span>')
     return f"{topic}\n        {overdue}\n\n        {kasar}\n        {offer}\n{sla}"
 
 

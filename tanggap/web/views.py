@@ -17,6 +17,7 @@ from tanggap.cases.language import INTENT_LABELS, TOPIC_LABELS
 from tanggap.cases.models import CaseKind, CaseStatus
 from tanggap.errors import DeskError, for_page
 from tanggap.live.fanout import recheck_sessions
+from tanggap.referrals.queries import overdue_exists
 from tanggap.roster import queries as roster_queries
 from tanggap.web.audit_text import audit_lines
 from tanggap.web.inbox_rows import (
@@ -64,9 +65,10 @@ def _rows_context(request, membership) -> dict:
             topic=params.get("topic"), intent=params.get("intent"),
             kasar=params.get("kasar"),
         )
-        cases = [CaseRow(values) for values in queries.inbox_rows(
-            found, ROW_VALUES, INBOX_PAGE, key="web.inbox",
-            annotate={"last_text": queries.last_inbound_text})]
+        cases = [CaseRow._make(values) for values in queries.inbox_rows(
+            found, ROW_VALUES, INBOX_PAGE, key="web.inbox", at=now,
+            annotate={"last_text": queries.last_inbound_text,
+                      "referral_overdue": lambda values: overdue_exists(values["at"])})]
         error = None
     except DeskError as exc:
         cases, error = [], exc.message

@@ -1,6 +1,7 @@
 """The referrals room's piece of the case page: `{% referral_panel %}` (the suggested body, the
 refer form, the trail with the body's answers, ready drafts for the citizen). The inbox rows'
-overdue flag comes from `queries.overdue_case_ids`, one query per page (web/inbox_rows.py)."""
+overdue flag comes from `queries.overdue_exists`, part of the page's own statement
+(web/views.py)."""
 
 from django import template
 

@@ -392,16 +392,16 @@ def test_the_menus_are_the_templates_bytes(varied, reader, language):
 
 
 def test_the_inbox_asks_a_fixed_number_of_queries(desk, django_assert_num_queries):
-    """The session, its user, the membership with its workspace, the page, its offers, the
-    SLA policies and the overdue referrals; the whole page adds the channels, the colleagues,
-    the approvals waiting and whether the desk keeps a roster."""
+    """The session, its user, the membership with its workspace, the page (with its overdue
+    referrals), its offers and the SLA policies; the whole page adds the channels, the
+    colleagues, the approvals waiting and whether the desk keeps a roster."""
     for i in range(3):
         desk.inbound(external_id=f"q{i}", author_id=f"q{i}")
     client = desk.ani.client
     client.force_login(desk.ani.user)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(rows_of(client)) == 3
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get("/w/bpn/").status_code == 200
     with django_assert_num_queries(3):  # the membership is the accessor's one query
         assert client.get("/w/nowhere/").status_code == 404

@@ -352,7 +352,7 @@ def _menus_template() -> str:
     for prepared, loop in MENU_LOOPS.items():
         assert form.count(prepared) == 1, prepared
         form = form.replace(prepared, loop)
-    return "{% load i18n %}" + form
+    return "{% load i18n desk_fragments %}" + form
 
 
 @pytest.mark.parametrize(("reader", "language"), [("ani", "id"), ("audi", "id"), ("ani", "en")])

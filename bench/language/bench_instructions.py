@@ -23,7 +23,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from callgrind import MODEL, compile_first, ensure_model, instructions
+from callgrind import MODEL, compile_first, ensure_model, instructions, use_checkout
 from common import HERE, REPO
 
 ONE_BY_ONE, BATCHED = 300, 512
@@ -31,8 +31,9 @@ ONE_BY_ONE, BATCHED = 300, 512
 
 def child(root: Path, runs: int, batch: bool) -> None:
     """Classify the texts once, then ``runs`` times more, with ``root``'s engine."""
-    sys.path.insert(0, str(root))
     from synthetic import year
+
+    use_checkout(root)
 
     from tanggap.language import classify, classify_many, load_model
 

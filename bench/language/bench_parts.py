@@ -19,11 +19,12 @@ Needs valgrind (``apt-get install valgrind``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 import sys
 from pathlib import Path
 
-from callgrind import MODEL, compile_first, ensure_model, instructions
+from callgrind import MODEL, compile_first, ensure_model, instructions, use_checkout
 from common import HERE, REPO
 
 TEXTS = 300
@@ -34,15 +35,17 @@ PARTS = {
     "rules": "rule_verdicts (topic and intent phrases, questions, cues)",
     "kasar_gate": "may_be_kasar",
     "score": "_score_one with the model: rows, sums, blends, reasons",
-    "rows": "the model's feature rows, joined and deduplicated (_rows + _unique)",
-    "sums": "their sum and l2 norm (_sums)",
+    "encode": "encode_one: the feature rows, joined, deduplicated and summed (compiled or not)",
+    "rows": "the feature rows in Python, joined and deduplicated (_rows + unique_rows)",
+    "sums": "their sum and l2 norm in NumPy (_sums)",
     "reasons": "strongest_one (the reasons' word features)",
 }
 
 
 def child(root: Path, part: str, runs: int) -> None:
-    sys.path.insert(0, str(root))
     from synthetic import year
+
+    use_checkout(root)
 
     from tanggap.language import classify, load_model, triage
     from tanggap.language import model as model_module
@@ -59,6 +62,9 @@ def child(root: Path, part: str, runs: int) -> None:
     ids = [model.encode_one(r.tokens, extra, r.chunks)[0] for r, extra in zip(reads, extras,
                                                                                 strict=True)]
     topic = model.heads["topic"]
+    # Older engines kept the deduplication in model.py.
+    unique = getattr(model_module, "_unique", None) or importlib.import_module(
+        "tanggap.language.rows").unique_rows
 
     def score() -> None:
         for r in reads:
@@ -73,7 +79,9 @@ def child(root: Path, part: str, runs: int) -> None:
         "rules": lambda: [rule_verdicts(r.tokens, []) for r in reads],
         "kasar_gate": lambda: [may_be_kasar(r.chunks, r.tokens) for r in reads],
         "score": score,
-        "rows": lambda: [model_module._unique(model._rows(r.tokens, extra, r.chunks))
+        "encode": lambda: [model.encode_one(r.tokens, extra, r.chunks)
+                           for r, extra in zip(reads, extras, strict=True)],
+        "rows": lambda: [unique(model._rows(r.tokens, extra, r.chunks))
                          for r, extra in zip(reads, extras, strict=True)],
         "sums": lambda: [model._sums(found) for found in ids if len(found)],
         "reasons": lambda: [model.strongest_one(found, topic, 0) for found in ids],

@@ -20,6 +20,16 @@ from common import REPO
 MODEL = REPO / "bench" / "out" / "speed_model.npz"
 
 
+def use_checkout(root: Path) -> None:
+    """Make ``import tanggap`` load ``root``'s engine. The bench modules a child imports
+    (``synthetic``, ``bench_topic``) load this checkout's first: forgotten here, or a child
+    given another checkout would count this one's engine (as every "other" count did until
+    this function existed)."""
+    for name in [name for name in sys.modules if name.split(".")[0] == "tanggap"]:
+        del sys.modules[name]
+    sys.path.insert(0, str(root))
+
+
 def child_env() -> dict[str, str]:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -121,10 +121,12 @@ def normalized_rows(rows):
     return result
 
 
-def find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
+def _find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
     """Greedy longest matches of ``index`` phrases in ``words``; a matched word is not reused.
 
-    Every label a phrase carries is reported (``trotoar`` hints at two topics).
+    Every label a phrase carries is reported (``trotoar`` hints at two topics). The fallback
+    of ``_fast.find_phrases``, the same function compiled (``find_phrases`` is whichever
+    was built).
     """
     hits: list[Hit] = []
     append, new = hits.append, tuple.__new__
@@ -148,6 +150,12 @@ def find_phrases(words: list[str], index: PhraseIndex) -> list[Hit]:
                     append(new(Hit, (label, joined, weight, i, i)))
                 free = i + 1
     return hits
+
+
+try:
+    from ._fast import find_phrases
+except ImportError:  # built without a C compiler
+    find_phrases = _find_phrases
 
 
 @cache

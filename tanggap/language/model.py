@@ -38,6 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from .normalize import EMOJI, MENTION, PUNCT, URL, Token, _chunk_tokens
+from .rows import ones, row_sums, unique_rows
+
+try:
+    from ._fast import message_rows
+except ImportError:  # built without a C compiler: the same function in Python
+    from .rows import message_rows
 
 FORMAT = "tanggap-language-model"
 VERSION = 2
@@ -105,9 +111,10 @@ class _WordRows(dict):
 
 class _ChunkRows(dict):
     """A space-separated chunk (``normalize.split_chunks``) → the vocabulary rows of its
-    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; as an array, -1 for
-    unknown ones); a miss also puts the chunk's words (for word pairs) in
-    ``words``. Citizens repeat whole chunks ("jalan", "rusak,"), so a message seen for the
+    tokens (each word's ``_WordRows``, links, mentions, ``?`` and emoji; -1 for unknown
+    ones), as the bytes of an ``np.intp`` array: joined by one ``bytes.join`` per message,
+    and read in place by the compiled part; a miss also puts the chunk's words (for word
+    pairs) in ``words``. Citizens repeat whole chunks ("jalan", "rusak,"), so a message seen for the
     first time is mostly chunks seen before: one lookup each, and its rows are joined and
     deduplicated by array calls."""
 
@@ -116,7 +123,7 @@ class _ChunkRows(dict):
         self.model = model
         self.words = _ChunkWords()
 
-    def __missing__(self, chunk: str) -> np.ndarray:
+    def __missing__(self, chunk: str) -> bytes:
         # Most chunks are one word: one pass, no deduplication (the message's rows are
         # deduplicated, and their -1s dropped, once all are joined).
         model = self.model
@@ -132,7 +139,7 @@ class _ChunkRows(dict):
             if kind not in _NOT_WORDS:
                 words.append(token[2])
         self.words[chunk] = tuple(words)
-        found = self[chunk] = np.array(rows, dtype=np.intp)
+        found = self[chunk] = np.array(rows, dtype=np.intp).tobytes()
         return found
 
     def clear(self) -> None:
@@ -147,18 +154,6 @@ class _ChunkWords(dict):
     def __missing__(self, chunk: str) -> tuple[str, ...]:
         found = self[chunk] = tuple(t[2] for t in _chunk_tokens(chunk) if t[5] not in _NOT_WORDS)
         return found
-
-
-def _unique(rows: np.ndarray) -> np.ndarray:
-    """The rows of ``rows`` that the model knows (>= 0), each once, sorted: one sort and a
-    comparison, cheaper than a Python set of a message's few hundred rows."""
-    rows = np.sort(rows)
-    if len(rows) > 1:
-        keep = np.empty(len(rows), dtype=bool)
-        keep[0] = True
-        np.not_equal(rows[1:], rows[:-1], out=keep[1:])
-        rows = rows[keep]
-    return rows[1:] if len(rows) and rows[0] < 0 else rows
 
 
 def _special(token: Token) -> str | None:
@@ -238,7 +233,6 @@ class Model:
     _biases: np.ndarray | None = field(default=None, repr=False)
     _scales: np.ndarray | None = field(default=None, repr=False)
     _table: np.ndarray | None = field(default=None, repr=False)
-    _ones: np.ndarray = field(default_factory=lambda: np.ones(1024), repr=False)
 
     def __post_init__(self) -> None:
         # Each feature's weights and, last, its squared idf: one row to fetch per feature of
@@ -274,28 +268,16 @@ class Model:
         row of sums alone): the same arithmetic in the same order, without the batch's
         arrays."""
         self._bound_caches()
-        ids = _unique(self._rows(tokens, extra, chunks))
+        if chunks is not None:
+            return message_rows(self._chunk_ids, chunks, extra, self._index, self._table)
+        ids = unique_rows(self._rows(tokens, extra, chunks))
         if not len(ids):
             return ids, np.zeros(self.weights.shape[1], dtype=np.float32)
         return ids, self._sums(ids)
 
     def _sums(self, ids: np.ndarray) -> np.ndarray:
-        """The weights of the features ``ids`` (known, each once, at least one) summed and
-        divided by the l2 norm of their idf, as float32.
-
-        The sums are exact to float64 (a few hundred float32 numbers) and then rounded once,
-        so every path gets the same float32 numbers whatever order it adds in: one product
-        with a vector of ones, where NumPy's float32 sum over rows (sequential, with a fixed
-        cost per row) took four times as long."""
-        totals = np.dot(self._ones_for(len(ids))[:len(ids)],
-                        np.take(self._table, ids, axis=0)).astype(np.float32)
-        return totals[:-1] / np.sqrt(totals[-1])
-
-    def _ones_for(self, count: int) -> np.ndarray:
-        """At least ``count`` float64 ones (kept: most messages need fewer than the last)."""
-        if len(self._ones) < count:
-            self._ones = np.ones(2 * count)
-        return self._ones
+        """The weights of the features ``ids`` summed (``rows.row_sums``)."""
+        return row_sums(self._table, ids)
 
     def decisions(self, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every head's ``decision`` of one message's ``sums`` in one array (each head's
@@ -329,15 +311,15 @@ class Model:
         if chunks is None:
             rows: list[int] = []
             self._token_rows(tokens, rows.extend)
-            parts = [np.array(rows, dtype=np.intp)]
+            parts = [np.array(rows, dtype=np.intp).tobytes()]
             words = [t[2] for t in tokens if t[5] not in _NOT_WORDS]
         else:
             parts = list(map(self._chunk_ids.__getitem__, chunks))  # fills .words too
             words = list(chain.from_iterable(map(self._chunk_ids.words.__getitem__, chunks)))
         # Word pairs are mostly new to a message: joining them beats caching them.
         parts.append(np.fromiter(map(get, chain(extra, map(
-            " ".join, zip(words, words[1:], strict=False))), repeat(-1)), dtype=np.intp))
-        return np.concatenate(parts)
+            " ".join, zip(words, words[1:], strict=False))), repeat(-1)), dtype=np.intp).tobytes())
+        return np.frombuffer(b"".join(parts), dtype=np.intp)
 
     def _token_rows(self, tokens: list[Token], add: Callable) -> None:
         """``add`` the vocabulary rows of each token's own features (all but word pairs)."""
@@ -378,10 +360,10 @@ class Model:
             # fetched at once. NumPy's sums of row blocks (reduceat) pay a fixed cost per row.
             gathered = np.take(self._table, ids, axis=0)
             totals = np.empty((int(known.sum()), gathered.shape[1]))
-            ones = self._ones_for(int(per_row.max()))
+            ones_ = ones(int(per_row.max()))
             end = 0
             for row, count in enumerate(per_row[known].tolist()):
-                totals[row] = np.dot(ones[:count], gathered[end:end + count])
+                totals[row] = np.dot(ones_[:count], gathered[end:end + count])
                 end += count
             totals = totals.astype(np.float32)
             sums[known] = totals[:, :-1] / np.sqrt(totals[:, -1:])
@@ -390,7 +372,7 @@ class Model:
     def _encoded_one(self, flat: np.ndarray) -> Encoded:
         # One message (the desk triages each as it arrives): three array calls, where the
         # batch path's sorting and reduceat cost more than they save.
-        ids = _unique(flat)
+        ids = unique_rows(flat)
         sums = np.zeros((1, self.weights.shape[1]), dtype=np.float32)
         if len(ids):
             sums[0] = self._sums(ids)

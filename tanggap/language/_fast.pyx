@@ -1,0 +1,164 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""``rows.message_rows`` compiled: a message's feature rows and their sum in one C pass.
+
+Built by ``uv sync`` (setuptools and Cython, pyproject.toml) where a C compiler is found;
+``rows.py`` is the same function in Python and runs where it is not. Why compiled: five
+rounds of rearranging the Python code never moved the ~300 k machine instructions a message
+spent here (joining ~34 chunks' row arrays, sorting and deduplicating ~430 rows, gathering
+and summing them: a dozen NumPy calls whose fixed costs are most of it), see
+docs/language.md, "Speed, round six".
+
+The same answers as ``rows.py``, to the last bit: rows are marked in a bitset (so each is
+kept once, in ascending order, without a sort) and summed in float64, exact for a few
+hundred float16 weights and float32 squared idfs whatever the order of adding, then rounded
+once to float32 and divided by the float32 square root, as NumPy does.
+"""
+
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
+from libc.math cimport sqrtf
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport calloc, free
+
+import numpy as np
+
+
+cdef inline Py_ssize_t _mark(uint64_t *seen, Py_ssize_t vocab, Py_ssize_t row) noexcept:
+    """Mark ``row`` (ignored unless a row of the table); 1 if it was new."""
+    cdef uint64_t bit
+    if row < 0 or row >= vocab:
+        return 0
+    bit = (<uint64_t>1) << (row & 63)
+    if seen[row >> 6] & bit:
+        return 0
+    seen[row >> 6] |= bit
+    return 1
+
+
+def message_rows(chunk_rows, list chunks, extra, dict index, const float[:, ::1] table):
+    """See ``rows.message_rows``: the same arguments and answers."""
+    cdef Py_ssize_t vocab = table.shape[0], width = table.shape[1]
+    cdef Py_ssize_t blocks = (vocab + 63) >> 6
+    cdef Py_ssize_t found = 0, i, j, n, row, block
+    cdef const Py_ssize_t *part
+    cdef bytes packed
+    cdef PyObject *hit
+    cdef uint64_t word
+    cdef uint64_t *seen
+    cdef double *totals
+    cdef Py_ssize_t *ids_out
+    cdef float *sums_out
+    cdef float norm
+    cdef str previous = None
+    cdef str current
+    cdef object words_of = chunk_rows.words
+    seen = <uint64_t *> calloc(blocks + 1, sizeof(uint64_t))
+    totals = <double *> calloc(width + 1, sizeof(double))
+    if seen == NULL or totals == NULL:
+        free(seen)
+        free(totals)
+        raise MemoryError()
+    try:
+        for chunk in chunks:
+            # The caches are dicts whose __missing__ computes a chunk: straight to the dict,
+            # through Python only on a miss (the slot lookup of a subclass costs a call).
+            hit = PyDict_GetItem(chunk_rows, chunk)
+            packed = <bytes>hit if hit != NULL else chunk_rows[chunk]
+            part = <const Py_ssize_t *> PyBytes_AS_STRING(packed)
+            n = PyBytes_GET_SIZE(packed) // sizeof(Py_ssize_t)
+            for i in range(n):
+                found += _mark(seen, vocab, part[i])
+            hit = PyDict_GetItem(words_of, chunk)
+            for current in (<tuple>hit if hit != NULL else words_of[chunk]):
+                if previous is not None:
+                    hit = PyDict_GetItem(index, f"{previous} {current}")
+                    if hit != NULL:
+                        found += _mark(seen, vocab, <Py_ssize_t><object>hit)
+                previous = current
+        for name in extra:
+            hit = PyDict_GetItem(index, name)
+            if hit != NULL:
+                found += _mark(seen, vocab, <Py_ssize_t><object>hit)
+        ids = PyByteArray_FromStringAndSize(NULL, found * sizeof(Py_ssize_t))
+        sums = PyByteArray_FromStringAndSize(NULL, (width - 1) * sizeof(float))
+        ids_out = <Py_ssize_t *> PyByteArray_AS_STRING(ids)
+        sums_out = <float *> PyByteArray_AS_STRING(sums)
+        n = 0
+        for block in range(blocks):
+            word = seen[block]
+            while word:
+                row = (block << 6) + __builtin_ctzll(word)
+                word &= word - 1
+                ids_out[n] = row
+                n += 1
+                _add_row(totals, &table[row, 0], width)
+        if found:
+            norm = sqrtf(<float>totals[width - 1])
+            for j in range(width - 1):
+                sums_out[j] = <float>totals[j] / norm
+        else:
+            for j in range(width - 1):
+                sums_out[j] = 0.0
+    finally:
+        free(seen)
+        free(totals)
+    return np.frombuffer(ids, dtype=np.intp), np.frombuffer(sums, dtype=np.float32)
+
+
+cdef extern from *:
+    """
+    /* One feature's row added to the float64 totals: restrict lets the compiler use vector
+       instructions (a scalar loop was a third of this function). */
+    static inline void _add_row(double *restrict totals, const float *restrict row,
+                                Py_ssize_t width) {
+        for (Py_ssize_t j = 0; j < width; j++) totals[j] += row[j];
+    }
+    """
+    int __builtin_ctzll(unsigned long long) nogil
+    void _add_row(double *totals, const float *row, Py_ssize_t width) nogil
+
+
+cdef object _Hit = None  # matching.Hit, bound at the first call (matching imports this module)
+cdef object _new = tuple.__new__
+
+
+def find_phrases(list words, dict index):
+    """See ``matching._find_phrases``: the same arguments and answers."""
+    global _Hit
+    cdef list hits = []
+    cdef Py_ssize_t free = 0, i, n = len(words), size, last
+    cdef PyObject *entry
+    cdef PyObject *labels
+    cdef bint matched
+    cdef tuple candidates
+    if _Hit is None:
+        from .matching import Hit
+        _Hit = Hit
+    for i in range(n):
+        if i < free:
+            continue
+        entry = PyDict_GetItem(index, words[i])
+        if entry == NULL:
+            continue
+        candidates = <tuple>entry
+        matched = False
+        for size, table in <list>candidates[0]:
+            if i + size > n:  # too long to fit: the Python version's slice is shorter
+                continue
+            labels = PyDict_GetItem(table, tuple(words[i:i + size]))
+            if labels != NULL and <list>labels:
+                last = i + size - 1
+                for label, weight, joined in <list>labels:
+                    hits.append(_new(_Hit, (label, joined, weight, i, last)))
+                free = i + size
+                matched = True
+                break
+        if not matched:
+            single = candidates[1]
+            if single:
+                for label, weight, joined in single:
+                    hits.append(_new(_Hit, (label, joined, weight, i, i)))
+                free = i + 1
+    return hits

@@ -1,0 +1,110 @@
+"""The compiled part (``_fast.pyx``) and its Python fallback (``rows.py``) give the same
+answers to the last bit, on every text of the bench sets and the pinned messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tanggap.language import classify, load_model, rows, triage
+from tanggap.language import model as model_module
+
+from .test_pinned import DATA as PINNED
+from .test_pinned import TEXTS as PINNED_TEXTS
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "language" / "data"
+
+
+def _texts() -> list[str]:
+    texts = list(PINNED_TEXTS)
+    for name in ("messages.tsv", "letters.tsv", "hard.tsv"):
+        for line in (BENCH / name).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                texts.append(line.split("\t")[-1])
+    return texts
+
+
+TEXTS = _texts()
+
+
+def _compiled():
+    try:
+        from tanggap.language import _fast
+    except ImportError:
+        return None
+    return _fast
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(PINNED / "pinned_model.npz")
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_give_the_same_rows_and_sums_on_every_bench_text(model):
+    assert len(TEXTS) > 1000
+    compared = 0
+    for text in TEXTS:
+        read = triage._read(text)
+        if read.chunks is None:
+            continue
+        extra = triage._rule_features(read.topics, read.intents, read.kasar)
+        args = (model._chunk_ids, read.chunks, extra, model._index, model._table)
+        want_ids, want_sums = rows.message_rows(*args)
+        ids, sums = _compiled().message_rows(*args)
+        assert ids.dtype == want_ids.dtype and sums.dtype == want_sums.dtype
+        assert ids.tolist() == want_ids.tolist(), text
+        assert sums.tobytes() == want_sums.tobytes(), text  # to the last bit
+        compared += 1
+    assert compared > 1000
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_give_the_same_triage_on_every_bench_text(model, monkeypatch):
+    compiled = [classify(text, model).as_dict() for text in TEXTS]
+    monkeypatch.setattr(model_module, "message_rows", rows.message_rows)
+    model.clear_caches()
+    assert [classify(text, model).as_dict() for text in TEXTS] == compiled
+
+
+def test_the_engine_runs_without_the_compiled_part():
+    # As where no compiler was found at install: importing it fails, the fallback is used.
+    code = ("import sys; sys.modules['tanggap.language._fast'] = None\n"
+            "from tanggap.language import classify, model\n"
+            "assert model.message_rows.__module__ == 'tanggap.language.rows'\n"
+            "print(classify('jalan rusak parah di depan sekolah').topic)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "jalan"
+
+
+def test_an_empty_message_has_no_rows(model):
+    for message_rows in {rows.message_rows, model_module.message_rows}:
+        ids, sums = message_rows(model._chunk_ids, [], [], model._index, model._table)
+        assert ids.tolist() == [] and ids.dtype == np.intp
+        assert sums.tolist() == [0.0] * model.weights.shape[1]
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_find_the_same_phrases_on_every_bench_text():
+    from tanggap.language import matching
+    from tanggap.language.normalize import normalize
+
+    indexes = [matching.phrase_index(name) for name in ("topics", "intents", "questions", "tone")]
+    indexes.append(matching._kasar_index())
+    found = 0
+    for text in TEXTS:
+        tokens = normalize(text)
+        for words in (matching.content_words(tokens), [t.norm for t in tokens]):
+            for index in indexes:
+                want = matching._find_phrases(words, index)
+                hits = _compiled().find_phrases(words, index)
+                assert hits == want, text
+                assert all(type(hit) is matching.Hit for hit in hits)
+                found += len(hits)
+    assert found > 10_000
+    assert matching.find_phrases is _compiled().find_phrases

@@ -3,8 +3,10 @@ answers to the last bit, on every text of the bench sets and the pinned messages
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,14 @@ def _compiled():
 @pytest.fixture(scope="module")
 def model():
     return load_model(PINNED / "pinned_model.npz")
+
+
+def test_the_compiled_part_is_built_where_a_compiler_is():
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the engine runs its Python fallback")
+    assert _compiled() is not None, "uv sync did not build tanggap/language/_fast.pyx"
+    assert model_module.message_rows is _compiled().message_rows
 
 
 @pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")

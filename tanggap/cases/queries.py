@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from tanggap.audit.models import AuditEvent
@@ -194,8 +194,14 @@ def earlier_cases(case: Case, limit: int = 10) -> QuerySet[Case]:
     contact = case.contact
     same = (Q(contact__person_id=contact.person_id) if contact.person_id is not None
             else Q(contact_id=contact.pk))
+    # The workspace is compared as `workspace_id + 0`, which no index can serve. Compared bare,
+    # SQLite's planner (no statistics) walks case_ws_created_idx newest first to skip the sort,
+    # reading every case of the workspace when the citizen has fewer than `limit` others; from
+    # the contact (case_thread_idx) it reads only the citizen's cases and sorts those few.
+    in_workspace = ExpressionWrapper(F("workspace_id") + 0, output_field=BigIntegerField())
     return (
-        Case.objects.filter(same, workspace_id=case.workspace_id)
+        Case.objects.alias(in_workspace=in_workspace)
+        .filter(same, in_workspace=case.workspace_id)
         .exclude(pk=case.pk)
         .select_related("channel", "contact")
         .order_by("-created_at")[:limit]

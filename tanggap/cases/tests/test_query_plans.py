@@ -104,3 +104,35 @@ def test_a_walk_of_the_table_is_seen(desk):
 
     plans = _plans_of(lambda: list(Message.objects.filter(text="x")))
     assert list(_walks(plans).values()) == [["SCAN cases_message"]]
+
+
+def test_a_citizens_earlier_cases_are_read_from_the_contact_not_the_workspace(desk):
+    """A case's page lists the citizen's other cases; read newest first along the workspace's
+    cases, a citizen with few of them costs a walk of every case of the workspace."""
+    from tanggap.cases.actions import link_contacts
+    from tanggap.cases.queries import earlier_cases
+
+    now = timezone.now()
+    first = desk.inbound(external_id="e1", author_id="w1", now=now).case
+    desk.inbound(external_id="e2", author_id="w2", now=now)
+    on_x = desk.inbound(external_id="e3", author_id="w1", thread_id="t",
+                        channel=desk.x, now=now).case
+    plans = _plans_of(lambda: list(earlier_cases(first)))
+    assert list(plans.values()) == [[
+        "SEARCH cases_contact USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH cases_case USING INDEX case_thread_idx (contact_id=?)",
+        "SEARCH connectors_channelaccount USING INTEGER PRIMARY KEY (rowid=?)",
+        "USE TEMP B-TREE FOR ORDER BY",
+    ]]
+    assert [c.pk for c in earlier_cases(first)] == []
+
+    link_contacts(contact_id=first.contact_id, other_id=on_x.contact_id, actor=desk.ani.user,
+                  now=now)
+    first.contact.refresh_from_db()
+    plans = _plans_of(lambda: [c.pk for c in earlier_cases(first)])
+    steps = [step for steps in plans.values() for step in steps]
+    assert steps[:2] == [
+        "SEARCH cases_contact USING INDEX cases_contact_person_id_e0fa0c43 (person_id=?)",
+        "SEARCH cases_case USING INDEX case_thread_idx (contact_id=?)",
+    ]
+    assert [c.pk for c in earlier_cases(first)] == [on_x.pk]

@@ -10,6 +10,8 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -162,6 +164,40 @@ def test_the_image_copies_files_that_exist():
                 assert (DEPLOY.parent / source).exists(), source
     assert "postgresql-client" in dockerfile  # pg_dump for `tanggap backup`
     assert "uv sync --frozen --no-dev" in dockerfile
+    assert "gcc" in dockerfile  # the language engine's compiled part
+
+
+@pytest.mark.slow
+def test_the_wheel_built_from_the_images_files_carries_the_data_and_the_compiled_part(tmp_path):
+    """`uv sync --no-editable` in the image installs a wheel built from what the Dockerfile
+    copies, no more: without MANIFEST.in that wheel had no template, locale or lexicon."""
+    root = tmp_path / "context"
+    root.mkdir()
+    for line in (DEPLOY / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            *sources, target = line.split()[1:]
+            for source in sources:
+                copy_to = root / (source if target.endswith("/") else target)
+                if (DEPLOY.parent / source).is_dir():
+                    shutil.copytree(DEPLOY.parent / source, copy_to,
+                                    ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.c"))
+                else:
+                    shutil.copy(DEPLOY.parent / source, copy_to)
+    # scripts/lib.sh installs uv into the Python 3.12 the project's venv was made from.
+    base = Path(sys.base_prefix) / "bin" / "python3.12"
+    has_uv = subprocess.run([base, "-m", "uv", "--version"], capture_output=True).returncode == 0
+    uv = [str(base), "-m", "uv"] if has_uv else [shutil.which("uv")]
+    if uv[0] is None:
+        pytest.skip("uv is not installed")
+    subprocess.run([*uv, "build", "--wheel", "--quiet", "-o", str(tmp_path / "dist")],
+                   cwd=root, check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "tanggap/web/templates/web/base.html" in names
+    assert "tanggap/hooks/locale/id/LC_MESSAGES/django.mo" in names
+    assert any(n.startswith("tanggap/language/data/") for n in names)
+    if shutil.which("cc") or shutil.which("gcc"):
+        assert any(n.startswith("tanggap/language/_fast.") and n.endswith(".so") for n in names)
 
 
 # -- systemd units ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""ASGI entry point: websockets through Channels (session-authenticated), signed webhooks and the
-common inbound API call through their fast paths (tanggap/connectors/intake.py,
-tanggap/api/intake.py), other HTTP through Django's WSGI handler in a thread pool.
+"""ASGI entry point: websockets through Channels (session-authenticated), signed webhooks, the
+common inbound API call and a machine's claim through their fast paths
+(tanggap/connectors/intake.py, tanggap/api/intake.py, tanggap/api/fastclaim.py), other HTTP
+through Django's WSGI handler in a thread pool.
 
 Why WSGI for HTTP: every view and middleware here is synchronous. Under Django's ASGI handler each
 request pays for several sync/async hops and a fresh thread (ThreadSensitiveContext), which
@@ -20,6 +21,7 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from tanggap.api import fastclaim  # noqa: E402
 from tanggap.api import intake as inbound_intake  # noqa: E402
 from tanggap.conf.handler import DeskWSGIHandler  # noqa: E402
 from tanggap.connectors import intake  # noqa: E402
@@ -37,6 +39,7 @@ async def _django(scope, receive, send):
 
 
 fast_inbound = inbound_intake.InboundIntake(_django)
+fast_claim = fastclaim.ClaimIntake(_django)
 
 
 async def http(scope, receive, send):
@@ -48,6 +51,10 @@ async def http(scope, receive, send):
     inbound = inbound_intake.takes(scope)
     if inbound is not None:
         await fast_inbound(scope, inbound, receive, send)
+        return
+    claim = fastclaim.takes(scope)
+    if claim is not None:
+        await fast_claim(scope, claim, receive, send)
         return
     await http_application(scope, receive, send)
 

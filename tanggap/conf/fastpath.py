@@ -1,7 +1,8 @@
-"""What the ASGI server's fast paths share (the signed webhooks of connectors/intake.py, the
-inbound API of api/intake.py): which requests they may answer, the headers Django's machine
-middleware chain would give their answers, reading and replaying a body, and answering the
-event loop's waiting requests from the storing thread (tanggap.conf.groupcommit.submit).
+"""What the ASGI server's fast paths share (the signed webhooks of connectors/intake.py, the inbound
+API of api/intake.py, the claim of api/fastclaim.py): which requests they may answer, the headers
+Django's machine middleware chain would give their answers, reading and replaying a body, and
+answering the event loop's waiting requests from the storing thread
+(tanggap.conf.groupcommit.submit).
 
 A fast path answers only what it can answer exactly as Django would; everything else goes to
 Django unchanged (`plain_headers` says None, or the fast path hands over the body it read with
@@ -45,6 +46,15 @@ def body_length(headers: dict[bytes, bytes], limit: int | None) -> int | None:
     if length < 0 or (limit is not None and length > limit):
         return None
     return length
+
+
+def bearer(headers: dict[bytes, bytes]) -> str | None:
+    """The token of an `Authorization: Bearer` header, as the API reads it
+    (api.framework._token_bearer: "Bearer" in any case, then the token), or None."""
+    scheme, _sep, raw = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    return raw.strip()
 
 
 def is_secure(scope: dict, headers: dict[bytes, bytes]) -> bool:

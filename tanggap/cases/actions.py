@@ -450,11 +450,8 @@ def claim_case(*, case_id: int, actor, now: datetime, workspace: Workspace | Non
     reading it again under the lock."""
     # Claims arriving together share a transaction on SQLite (tanggap.conf.groupcommit); each
     # is decided under the case's lock in turn, so two claims of one case still have one winner.
-    # No fsync of its own (tanggap.conf.sqlite.durability): a claim reaches nobody outside the
-    # desk, so a power cut may undo it with its audit event and every commit after it, and the
-    # next commit at `full` (a reply, an inbound message: anything promised outside) syncs it.
     return groupcommit.run(lambda: _claim(case_id=case_id, actor=actor, now=now,
-                                          workspace=workspace), fsync=False)
+                                          workspace=workspace))
 
 
 def _claim(*, case_id: int, actor, now: datetime, workspace: Workspace | None) -> Case:

@@ -36,13 +36,6 @@ is told). A submitted piece is batched on
 PostgreSQL too (one storing thread per process: one transaction per piece would cap a process at
 one commit at a time); with TANGGAP_GROUP_COMMIT=0 each is its own transaction.
 
-Writes that need no fsync of their own (`run(..., fsync=False)`: claims, see cases.actions)
-commit at `synchronous=normal` (tanggap.conf.sqlite.durability) when their batch holds nothing
-else; a batch that holds any other write commits at the connection's own level (`full`), which
-syncs every piece in it. SQLite cannot change the level inside a transaction, so the leader
-chooses it before BEGIN from what is queued then; a batch begun at `normal` takes only the
-pieces that need no fsync, up to the first one that does, which waits for the next batch.
-
 A batch is taken once its transaction has begun (on SQLite, once it holds the database's write
 lock): what arrived while the leader waited for the lock (another process committing) joins
 this batch instead of waiting for the next one. A transaction that cannot begin fails what was
@@ -51,8 +44,6 @@ queued then, rather than leaving it waiting for a database that may not come bac
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
 import os
 import threading
@@ -64,8 +55,6 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import translation
 
-from tanggap.conf.sqlite.durability import without_fsync
-
 logger = logging.getLogger(__name__)
 
 # A batch is bounded so that its first writer does not wait behind an unbounded crowd.
@@ -73,14 +62,12 @@ MAX_BATCH = 64
 
 
 class _Work:
-    __slots__ = ("fn", "language", "fsync", "result", "error", "done", "hooks", "tell", "handle")
+    __slots__ = ("fn", "language", "result", "error", "done", "hooks", "tell", "handle")
 
     def __init__(self, fn: Callable[[], Any], language: str | None,
-                 tell: Callable[[list[_Work]], None] | None = None, handle: Any = None,
-                 fsync: bool = True):
+                 tell: Callable[[list[_Work]], None] | None = None, handle: Any = None):
         self.fn = fn
         self.language = language
-        self.fsync = fsync  # False: its commit need not wait for the disk (see run)
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = False
@@ -118,17 +105,13 @@ def enabled() -> bool:
             and not connection.in_atomic_block)
 
 
-def run(fn: Callable[[], Any], *, fsync: bool = True) -> Any:
+def run(fn: Callable[[], Any]) -> Any:
     """`fn()` in a write transaction (shared with other threads' work when group commit is on);
-    its result once that transaction has committed, or its exception. `fsync=False`: the
-    transaction may commit at `synchronous=normal` on SQLite (durability.without_fsync), for a
-    write whose loss in a power cut, together with every commit after it, leaves the desk
-    consistent and was promised to nobody outside it; it does so only in a batch of such
-    writes alone."""
+    its result once that transaction has committed, or its exception."""
     if not enabled():
-        with _level(fsync), transaction.atomic():
+        with transaction.atomic():
             return fn()
-    work = _Work(fn, translation.get_language(), fsync=fsync)
+    work = _Work(fn, translation.get_language())
     with _queue_lock:
         _queue.append(work)
         _queue_lock.notify_all()
@@ -195,36 +178,26 @@ def waiting_at_least(count: int, timeout: float) -> bool:
         return _queue_lock.wait_for(lambda: len(_queue) >= count, timeout)
 
 
-def take(batch: list[_Work], *, fsync: bool = True) -> None:
+def take(batch: list[_Work]) -> None:
     """Move what one transaction stores from the queue into `batch`: everything queued, up to
-    MAX_BATCH; one piece with TANGGAP_GROUP_COMMIT=0 (only submitted pieces queue then). For a
-    transaction at `normal` (`fsync=False`) only the pieces that need no fsync, up to the first
-    one that does."""
+    MAX_BATCH; one piece with TANGGAP_GROUP_COMMIT=0 (only submitted pieces queue then)."""
     most = MAX_BATCH if settings.TANGGAP_GROUP_COMMIT else 1
     with _queue_lock:
-        while _queue and len(batch) < most and (fsync or not _queue[0].fsync):
-            batch.append(_queue.popleft())
-
-
-def _level(fsync: bool) -> contextlib.AbstractContextManager:
-    return contextlib.nullcontext() if fsync else without_fsync()
+        batch.extend(_queue.popleft() for _ in range(min(most, len(_queue))))
 
 
 def _lead() -> None:
     with _queue_lock:
         if not _queue:
             return
-        # Chosen before BEGIN (see above). Only the leader takes from the queue, so the piece
-        # at its head now is still there once the transaction has begun.
-        fsync = any(work.fsync for work in itertools.islice(_queue, MAX_BATCH))
-    _commit([], fsync=fsync)
+    _commit([])
 
 
-def _commit(batch: list[_Work], *, fsync: bool = True) -> None:
+def _commit(batch: list[_Work]) -> None:
     committed = []
     try:
-        with _level(fsync), transaction.atomic():
-            take(batch, fsync=fsync)  # now that the transaction holds the write lock (see above)
+        with transaction.atomic():
+            take(batch)  # now that the transaction holds the write lock (see above)
             # First hook of the batch: runs first after COMMIT, so a later hook that fails
             # cannot make a committed batch look lost.
             transaction.on_commit(lambda: committed.append(True))

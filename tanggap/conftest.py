@@ -15,7 +15,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from django.db import connections
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tanggap.cases.actions import ingest_inbound
 from tanggap.connectors.actions.channels import add_channel
@@ -84,6 +84,15 @@ def make_desk() -> Desk:
         luar=_persona(dlh, "luar", "operator", now),
         gerbang=_persona(bpn, "gerbang", "integration", now),
     )
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Every test starts in the desk's default language, as every process and every request
+    does. A request through the test client leaves its language active in the test's thread
+    (LocaleMiddleware activates one, nothing deactivates it), and a command's message in a later
+    test on the same xdist worker then came out in English."""
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -179,3 +179,39 @@ def find_phrases(list words, dict index):
                     hits.append(_new(_Hit, (label, joined, weight, i, i)))
                 free = i + 1
     return hits
+
+
+def strongest_rows(const Py_ssize_t[::1] ids, bytes is_word, const float[:, ::1] table,
+                   Py_ssize_t column, list vocab, Py_ssize_t limit):
+    """See ``rows.strongest_rows``: the same arguments and answers."""
+    cdef const unsigned char *flags = <const unsigned char *> PyBytes_AS_STRING(is_word)
+    cdef Py_ssize_t k, p, q, row, kept = 0
+    cdef float weight
+    cdef Py_ssize_t top_rows[16]
+    cdef float top_weights[16]
+    if limit > 16:
+        raise ValueError("limit above 16")
+    for k in range(ids.shape[0]):
+        row = ids[k]
+        if not flags[row]:
+            continue
+        weight = table[row, column]
+        if not weight > 0:
+            continue
+        # After every kept weight at least as large: a tie goes to the earlier (smaller) row,
+        # as the stable argsort of the negated weights gives.
+        p = kept
+        while p > 0 and top_weights[p - 1] < weight:
+            p -= 1
+        if p >= limit:
+            continue
+        if kept < limit:
+            kept += 1
+        q = kept - 1
+        while q > p:
+            top_rows[q] = top_rows[q - 1]
+            top_weights[q] = top_weights[q - 1]
+            q -= 1
+        top_rows[p] = row
+        top_weights[p] = weight
+    return [vocab[top_rows[k]] for k in range(kept)]

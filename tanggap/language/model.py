@@ -41,9 +41,9 @@ from .normalize import EMOJI, MENTION, PUNCT, URL, Token, _chunk_tokens
 from .rows import ones, row_sums, unique_rows
 
 try:
-    from ._fast import message_rows
-except ImportError:  # built without a C compiler: the same function in Python
-    from .rows import message_rows
+    from ._fast import message_rows, strongest_rows
+except ImportError:  # built without a C compiler: the same functions in Python
+    from .rows import message_rows, strongest_rows
 
 FORMAT = "tanggap-language-model"
 VERSION = 2
@@ -233,6 +233,7 @@ class Model:
     _biases: np.ndarray | None = field(default=None, repr=False)
     _scales: np.ndarray | None = field(default=None, repr=False)
     _table: np.ndarray | None = field(default=None, repr=False)
+    _word_flags: bytes = field(default=b"", repr=False)  # ``_is_word`` as bytes, for C
 
     def __post_init__(self) -> None:
         # Each feature's weights and, last, its squared idf: one row to fetch per feature of
@@ -248,6 +249,7 @@ class Model:
         # Reasons name words and word pairs, not character grams or the rules' own verdicts.
         self._is_word = np.array([not word.startswith(("#", "rule:")) for word in self.vocab],
                                  dtype=bool)
+        self._word_flags = self._is_word.tobytes()
 
     def encode(self, docs: Sequence[tuple[list[Token], Sequence[str]]],
                chunks: Sequence[list[str] | None] | None = None) -> Encoded:
@@ -410,12 +412,8 @@ class Model:
         column of ``head`` (-1 for none)."""
         if column < 0:
             return []
-        ids = ids[self._is_word[ids]]
-        weight = self.weights[ids, head.start + column]
-        positive = weight > 0
-        ids, weight = ids[positive], weight[positive]
-        top = np.argsort(-weight, kind="stable")[:limit]  # ids are sorted: ties by id
-        return [self.vocab[i] for i in ids[top].tolist()]
+        return strongest_rows(ids, self._word_flags, self._table, head.start + column,
+                              self.vocab, limit)
 
     def save(self, path: str | Path) -> None:
         meta = {"format": FORMAT, "version": VERSION, "trained_rows": self.trained_rows,

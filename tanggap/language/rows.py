@@ -62,6 +62,20 @@ def row_sums(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return totals[:-1] / np.sqrt(totals[-1])
 
 
+def strongest_rows(ids: np.ndarray, is_word: bytes, table: np.ndarray, column: int,
+                   vocab: list[str], limit: int) -> list[str]:
+    """The features among ``ids`` (sorted rows, as ``message_rows`` gives) that are words
+    (``is_word``: a byte per row of ``table``, 1 for a word or word pair) with the largest
+    positive weights in ``column`` of ``table``, at most ``limit``, largest first and the
+    smaller row first among equals: the reasons a desk can read."""
+    ids = ids[np.frombuffer(is_word, dtype=bool)[ids]]
+    weight = table[ids, column]
+    positive = weight > 0
+    ids, weight = ids[positive], weight[positive]
+    top = np.argsort(-weight, kind="stable")[:limit]  # ids are sorted: ties by id
+    return [vocab[i] for i in ids[top].tolist()]
+
+
 def ones(count: int) -> np.ndarray:
     """At least ``count`` float64 ones (kept: most messages need fewer than the last)."""
     global _ones

@@ -77,6 +77,7 @@ def test_both_give_the_same_rows_and_sums_on_every_bench_text(model):
 def test_both_give_the_same_triage_on_every_bench_text(model, monkeypatch):
     compiled = [classify(text, model).as_dict() for text in TEXTS]
     monkeypatch.setattr(model_module, "message_rows", rows.message_rows)
+    monkeypatch.setattr(model_module, "strongest_rows", rows.strongest_rows)
     model.clear_caches()
     assert [classify(text, model).as_dict() for text in TEXTS] == compiled
 
@@ -86,6 +87,7 @@ def test_the_engine_runs_without_the_compiled_part():
     code = ("import sys; sys.modules['tanggap.language._fast'] = None\n"
             "from tanggap.language import classify, model\n"
             "assert model.message_rows.__module__ == 'tanggap.language.rows'\n"
+            "assert model.strongest_rows.__module__ == 'tanggap.language.rows'\n"
             "print(classify('jalan rusak parah di depan sekolah').topic)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
@@ -118,3 +120,21 @@ def test_both_find_the_same_phrases_on_every_bench_text():
                 found += len(hits)
     assert found > 10_000
     assert matching.find_phrases is _compiled().find_phrases
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_give_the_same_reasons_on_every_bench_text(model):
+    compared = 0
+    for text in TEXTS:
+        read = triage._read(text)
+        extra = triage._rule_features(read.topics, read.intents, read.kasar)
+        ids, _sums = model.encode_one(read.tokens, extra, read.chunks)
+        for head in model.heads.values():
+            for column in range(head.start, head.start + len(head.labels)):
+                for limit in (1, 3, 5):
+                    args = (ids, model._word_flags, model._table, column, model.vocab, limit)
+                    want = rows.strongest_rows(*args)
+                    assert _compiled().strongest_rows(*args) == want, text
+                    compared += len(want)
+    assert compared > 10_000
+    assert model_module.strongest_rows is _compiled().strongest_rows

@@ -122,6 +122,7 @@ class _ChunkRows(dict):
         super().__init__()
         self.model = model
         self.words = _ChunkWords()
+        self.pairs = _pair_rows(model._index)
 
     def __missing__(self, chunk: str) -> bytes:
         # Most chunks are one word: one pass, no deduplication (the message's rows are
@@ -145,6 +146,19 @@ class _ChunkRows(dict):
     def clear(self) -> None:
         super().clear()
         self.words.clear()
+
+
+def _pair_rows(index: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Every feature with a space, split at each space: ``pairs[left][right]`` is
+    ``index[f"{left} {right}"]``, so that the compiled part finds a word pair's row by two
+    lookups of words it holds instead of building the pair's string."""
+    pairs: dict[str, dict[str, int]] = {}
+    for name, row in index.items():
+        at = name.find(" ")
+        while at >= 0:
+            pairs.setdefault(name[:at], {})[name[at + 1:]] = row
+            at = name.find(" ", at + 1)
+    return pairs
 
 
 class _ChunkWords(dict):

@@ -220,3 +220,67 @@ def strongest_rows(const Py_ssize_t[::1] ids, bytes is_word, const float[:, ::1]
         top_rows[p] = row
         top_weights[p] = weight
     return [vocab[top_rows[k]] for k in range(kept)]
+
+
+cdef extern from *:
+    """
+    /* numpy.add.reduce of a contiguous float32 row, to the last bit: its pairwise summation
+       (eight running sums over blocks of up to 128 numbers), started from the identity. */
+    static float _pairwise_sum(const float *a, Py_ssize_t n) {
+        Py_ssize_t i, j;
+        if (n < 8) {
+            float res = -0.0f;
+            for (i = 0; i < n; i++) res += a[i];
+            return res;
+        }
+        if (n <= 128) {
+            float r[8], res;
+            for (j = 0; j < 8; j++) r[j] = a[j];
+            for (i = 8; i < n - (n % 8); i += 8)
+                for (j = 0; j < 8; j++) r[j] += a[i + j];
+            res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for (; i < n; i++) res += a[i];
+            return res;
+        }
+        Py_ssize_t n2 = n / 2;
+        n2 -= n2 % 8;
+        return _pairwise_sum(a, n2) + _pairwise_sum(a + n2, n - n2);
+    }
+    """
+    float _pairwise_sum(const float *a, Py_ssize_t n) nogil
+
+
+def shifted_logits(scaled, Py_ssize_t start, list add):
+    """A head's logits before its float32 softmax, as ``triage._blend_one`` made them in
+    NumPy: ``scaled[start:start + len(add)]`` (float32; zeros when ``scaled`` is None) plus
+    ``add`` (Python floats) in float64 and rounded back to float32, less their largest
+    (in float32). A new float32 array; ``scaled`` is left as it was."""
+    cdef Py_ssize_t n = len(add), j
+    cdef const float[::1] row
+    cdef float top
+    out = PyByteArray_FromStringAndSize(NULL, n * sizeof(float))
+    cdef float *values = <float *> PyByteArray_AS_STRING(out)
+    if scaled is None:
+        for j in range(n):
+            values[j] = <float>(0.0 + <double>add[j])
+    else:
+        row = scaled
+        if start < 0 or start + n > row.shape[0]:
+            raise IndexError("the head's columns lie outside the scores")
+        for j in range(n):
+            values[j] = <float>(<double>row[start + j] + <double>add[j])
+    if n:
+        top = values[0]
+        for j in range(1, n):
+            if values[j] > top:
+                top = values[j]
+        for j in range(n):
+            values[j] = values[j] - top
+    return np.frombuffer(out, dtype=np.float32)
+
+
+def normalized(const float[::1] exps):
+    """``(exps / numpy.add.reduce(exps)).tolist()`` of a float32 row, to the last bit."""
+    cdef Py_ssize_t n = exps.shape[0], j
+    cdef float total = _pairwise_sum(&exps[0], n) if n else 0.0
+    return [<double>(exps[j] / total) for j in range(n)]

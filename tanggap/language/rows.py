@@ -76,6 +76,26 @@ def strongest_rows(ids: np.ndarray, is_word: bytes, table: np.ndarray, column: i
     return [vocab[i] for i in ids[top].tolist()]
 
 
+def shifted_logits(scaled: np.ndarray | None, start: int, add: list[float]) -> np.ndarray:
+    """A head's logits before its float32 softmax (``triage._blend_one``): its columns of
+    ``scaled`` from ``start`` (zeros when None) plus ``add`` in float64, rounded back to
+    float32, less their largest; a new float32 array."""
+    if scaled is None:
+        logits = np.zeros(len(add), dtype=np.float32)
+    else:
+        logits = scaled[start:start + len(add)].copy()
+    logits += np.array(add)
+    return logits - _MAX(logits)
+
+
+def normalized(exps: np.ndarray) -> list[float]:
+    """A float32 row divided by its sum (NumPy's pairwise one), as Python floats."""
+    return (exps / _ADD(exps)).tolist()
+
+
+_MAX, _ADD = np.maximum.reduce, np.add.reduce  # what .max() and .sum() call, without their wrappers
+
+
 def ones(count: int) -> np.ndarray:
     """At least ``count`` float64 ones (kept: most messages need fewer than the last)."""
     global _ones

@@ -26,6 +26,11 @@ from .model import fit as fit_model
 from .normalize import chunk_tokens, normalize, split_chunks
 from .rules import rule_verdicts
 
+try:
+    from ._fast import normalized, shifted_logits
+except ImportError:  # built without a C compiler: the same functions in NumPy
+    from .rows import normalized, shifted_logits
+
 TOPICS = (
     "air_bersih", "listrik", "penerangan_jalan", "jalan", "drainase_banjir", "sampah_kebersihan",
     "lingkungan_taman", "lalu_lintas_parkir", "adminduk", "kesehatan", "pendidikan",
@@ -355,10 +360,6 @@ def _blend_one(head: Head, scaled: np.ndarray | None, rules: dict[str, float],
     columns = layout.column_list
     # float32, as in the batch: the SVM scores times the scale, then the rules' log prior
     # added in float64 and rounded back, then a float32 softmax.
-    if scaled is not None:
-        logits = scaled[head.start:head.start + len(columns)]  # a view: each head its own
-    else:
-        logits = np.zeros(len(columns), dtype=np.float32)
     top = max(scores)
     total = max(_sum(scores), 1e-300)
     certainty = top / (top + 2.0)
@@ -372,9 +373,10 @@ def _blend_one(head: Head, scaled: np.ndarray | None, rules: dict[str, float],
         j = position.get(label)
         if j is not None:
             add[j] = prior * log(doubt + certainty * score / total)
-    logits += np.array(add)
-    exps = np.exp(logits - _MAX(logits))
-    probabilities = (exps / _ADD(exps)).tolist()
+    # The float32 steps in C but for the exponential, whose last bit is NumPy's own (it
+    # differs by CPU): six small-array calls, one of them mixing float32 and float64, cost
+    # more than the rest of the blend.
+    probabilities = normalized(np.exp(shifted_logits(scaled, head.start, add)))
     if cold is None and layout.gather is not None:
         return list(layout.gather(probabilities))  # the rest, 1.0 - 0.0, times each is each
     mixed = [0.0] * len(order) if cold is None else [
@@ -384,8 +386,6 @@ def _blend_one(head: Head, scaled: np.ndarray | None, rules: dict[str, float],
         mixed[j] = rest * probability
     return mixed
 
-
-_MAX, _ADD = np.maximum.reduce, np.add.reduce  # what .max() and .sum() call, without their wrappers
 
 
 def _shares_one(scores: list[float]) -> list[float]:

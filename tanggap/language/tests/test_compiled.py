@@ -78,6 +78,8 @@ def test_both_give_the_same_triage_on_every_bench_text(model, monkeypatch):
     compiled = [classify(text, model).as_dict() for text in TEXTS]
     monkeypatch.setattr(model_module, "message_rows", rows.message_rows)
     monkeypatch.setattr(model_module, "strongest_rows", rows.strongest_rows)
+    monkeypatch.setattr(triage, "shifted_logits", rows.shifted_logits)
+    monkeypatch.setattr(triage, "normalized", rows.normalized)
     model.clear_caches()
     assert [classify(text, model).as_dict() for text in TEXTS] == compiled
 
@@ -88,6 +90,8 @@ def test_the_engine_runs_without_the_compiled_part():
             "from tanggap.language import classify, model\n"
             "assert model.message_rows.__module__ == 'tanggap.language.rows'\n"
             "assert model.strongest_rows.__module__ == 'tanggap.language.rows'\n"
+            "from tanggap.language import triage\n"
+            "assert triage.normalized.__module__ == 'tanggap.language.rows'\n"
             "print(classify('jalan rusak parah di depan sekolah').topic)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
@@ -138,3 +142,21 @@ def test_both_give_the_same_reasons_on_every_bench_text(model):
                     compared += len(want)
     assert compared > 10_000
     assert model_module.strongest_rows is _compiled().strongest_rows
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_give_the_same_softmax_steps_to_the_last_bit():
+    # Every length NumPy's pairwise sum treats apart (under 8, blocks of 8, over 128), and
+    # exponents from tiny to large, so that the order of adding shows in the last bit.
+    rng = np.random.default_rng(7)
+    for size in [*range(1, 40), 127, 128, 129, 200, 300]:
+        for _ in range(20):
+            scaled = (rng.normal(size=size + 5) * 4).astype(np.float32)
+            add = (rng.normal(size=size) * 3).tolist()
+            for source in (scaled, None):
+                want = rows.shifted_logits(source, 2, add)
+                got = _compiled().shifted_logits(source, 2, add)
+                assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+            exps = np.exp(want)
+            assert _compiled().normalized(exps) == rows.normalized(exps)
+    assert triage.normalized is _compiled().normalized

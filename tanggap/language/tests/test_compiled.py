@@ -50,6 +50,9 @@ def test_the_compiled_part_is_built_where_a_compiler_is():
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler) is None:
         pytest.skip(f"no C compiler ({compiler}): the engine runs its Python fallback")
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not headers.exists():  # e.g. Debian's python3.12 without python3.12-dev
+        pytest.skip(f"no {headers}: the build cannot compile, the engine runs its Python fallback")
     assert _compiled() is not None, "uv sync did not build tanggap/language/_fast.pyx"
     assert model_module.message_rows is _compiled().message_rows
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from tanggap.cases.cleaning import refuse_unstorable
+from tanggap.conf.fastpath import bearer_token
 from tanggap.connectors.access import inbound_bearer
 from tanggap.errors import BodyTooLarge, DeskError, MalformedBody
 from tanggap.workspaces.access import token_bearer
@@ -41,14 +42,14 @@ def _token_bearer(request: HttpRequest, *, inbound: bool):
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         return None, False
-    scheme, _sep, raw = header.partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
+    raw = bearer_token(header)
+    if raw is None:
         return None, True
     if inbound:
-        token, request.inbound_grant = inbound_bearer(raw.strip(), _channel_named(request),
+        token, request.inbound_grant = inbound_bearer(raw, _channel_named(request),
                                                       now=request.now)
     else:
-        token = token_bearer(raw.strip(), now=request.now)
+        token = token_bearer(raw, now=request.now)
     if token is not None:
         note_token_use(token=token, now=request.now)
     return token, True

@@ -62,15 +62,13 @@ def takes(scope: dict) -> Taken | None:
     headers = fastpath.plain_headers(scope)
     if headers is None or fastpath.body_length(headers, MAX_BODY_BYTES) is None:
         return None
-    # As the API reads it (framework._token_bearer): "Bearer", any case, then the token.
-    authorization = headers.get(b"authorization", b"")
-    scheme, _sep, raw = authorization.decode("latin-1").partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
+    token = fastpath.bearer(headers)
+    if token is None:
         return None
     secure = fastpath.is_secure(scope, headers)
     if fastpath.redirected(secure):
         return None
-    return Taken(raw.strip(), secure, fastpath.api_language(headers))
+    return Taken(token, secure, fastpath.api_language(headers))
 
 
 class Refused(Exception):

@@ -48,13 +48,19 @@ def body_length(headers: dict[bytes, bytes], limit: int | None) -> int | None:
     return length
 
 
-def bearer(headers: dict[bytes, bytes]) -> str | None:
-    """The token of an `Authorization: Bearer` header, as the API reads it
-    (api.framework._token_bearer: "Bearer" in any case, then the token), or None."""
-    scheme, _sep, raw = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization` header's value, as the API reads it: "Bearer" in any
+    case, then the token; None for any other header. The API (api.framework) and the fast
+    paths read it with this one function, so they cannot disagree on what a token is."""
+    scheme, _sep, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
     return raw.strip()
+
+
+def bearer(headers: dict[bytes, bytes]) -> str | None:
+    """`bearer_token` of an ASGI request's headers."""
+    return bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
 
 
 def is_secure(scope: dict, headers: dict[bytes, bytes]) -> bool:

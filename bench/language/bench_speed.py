@@ -27,25 +27,13 @@ import time
 import tracemalloc
 
 from bench_topic import load as load_messages
-from common import HERE, REPO
+from common import HERE, REPO, clear_caches
 from synthetic import year
 
 sys.path.insert(0, str(REPO))
 
 from tanggap.language import check_tone, classify, classify_many, load_model, train  # noqa: E402
-from tanggap.language.matching import _chunk_kasar_cues, _suspicious, affixed_root  # noqa: E402
-from tanggap.language.model import _word_features  # noqa: E402
-from tanggap.language.normalize import _chunk_tokens, repair_word  # noqa: E402
 from tanggap.language.triage import _classify_batch  # noqa: E402
-
-
-def clear_caches(model=None) -> None:
-    """Forget every word the engine has seen, as a freshly started process would."""
-    for cached in (repair_word, _chunk_tokens, _suspicious, _word_features, affixed_root,
-                   _chunk_kasar_cues):
-        cached.cache_clear()
-    if model is not None:
-        model.clear_caches()
 
 
 def replies() -> list[str]:

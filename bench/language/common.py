@@ -14,6 +14,21 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
 
+def clear_caches(model=None) -> None:
+    """Forget every word and chunk the engine has seen, as a freshly started process would
+    (the lexicons stay loaded). Imports the engine when called, so that a callgrind child
+    clears the caches of the checkout it loaded."""
+    from tanggap.language.matching import _chunk_kasar_cues, _suspicious, affixed_root
+    from tanggap.language.model import _word_features
+    from tanggap.language.normalize import _chunk_tokens, repair_word
+
+    for cached in (repair_word, _chunk_tokens, _suspicious, _word_features, affixed_root,
+                   _chunk_kasar_cues):
+        cached.cache_clear()
+    if model is not None:
+        model.clear_caches()
+
+
 def is_test(text: str, percent: int = 25) -> bool:
     """True for the fixed test share of items (by SHA-1 of the text)."""
     return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 100 < percent

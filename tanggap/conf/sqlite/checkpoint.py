@@ -117,12 +117,41 @@ def _close_at_exit() -> None:
             found.close()
 
 
-def _fresh_lock_in_child() -> None:
+def _ours() -> list[Checkpointer]:
+    return [found for found in list(_checkpointers.values()) if found.pid == os.getpid()]
+
+
+def _before_fork() -> None:
+    # A round in progress holds SQLite's own mutexes of the database file (its in-process
+    # record of the file's locks and shared memory, which every connection to that file in the
+    # process shares); a child forked meanwhile inherits them held, by a thread it does not
+    # have, and its first connection to the file waits forever (one of twelve forked claimers
+    # hung so in test_races). So a fork waits for the round, and the checkpointer's connection
+    # is closed: the child inherits no connection at all, and the parent reopens it at its
+    # next round.
+    for found in _ours():
+        found._using.acquire()
+        if found._connection is not None:
+            found._connection.close()
+            found._connection = None
+
+
+def _after_fork_in_parent() -> None:
+    for found in _ours():
+        found._using.release()
+
+
+def _after_fork_in_child() -> None:
     global _registry_lock
     _registry_lock = threading.Lock()
+    # The forking thread held these locks, and it is the one thread the child has.
+    for found in list(_checkpointers.values()):
+        if found._using.locked():
+            found._using.release()
 
 
-os.register_at_fork(after_in_child=_fresh_lock_in_child)
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork_in_child)
 
 
 def checkpointer(path: str) -> Checkpointer:

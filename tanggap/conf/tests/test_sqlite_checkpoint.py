@@ -120,3 +120,49 @@ def test_one_checkpoint_thread_per_process_and_database(tmp_path):
     ours.start()
     started = [t for t in set(threading.enumerate()) - before if t.name == "sqlite-checkpoint"]
     assert len(started) == 1 and started[0].daemon
+
+
+def test_a_fork_waits_for_the_round_and_leaves_the_child_no_connection(tmp_path, monkeypatch):
+    path = str(tmp_path / "forked.sqlite3")
+    ours = checkpoint.Checkpointer(path)
+    monkeypatch.setitem(checkpoint._checkpointers, path, ours)
+    ours.run_once()
+    assert ours._connection is not None
+
+    checkpoint._before_fork()
+    # The lock of a round is held across the fork, so no round is in SQLite meanwhile, and
+    # the connection the child would have inherited is closed.
+    assert ours._using.locked() and ours._connection is None
+    checkpoint._after_fork_in_parent()
+    assert not ours._using.locked()
+    assert ours.run_once()[0] == 0 and ours._connection is not None  # reopened at the next round
+
+
+def test_a_forked_child_writes_to_the_database_its_parent_checkpoints(tmp_path, monkeypatch):
+    path = str(tmp_path / "shared.sqlite3")
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY)")
+    setup.close()
+    ours = checkpoint.Checkpointer(path)
+    monkeypatch.setitem(checkpoint._checkpointers, path, ours)
+    ours.run_once()
+
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection and checkpointer, the parent's lock free
+        code = 1
+        try:
+            child = checkpoint.checkpointer(path)
+            assert child is not ours and not ours._using.locked()
+            mine = sqlite3.connect(path, isolation_level=None)
+            mine.execute("INSERT INTO rows (id) VALUES (1)")
+            mine.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not ours._using.locked() and ours._connection is None
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT id FROM rows").fetchall() == [(1,)]
+    check.close()

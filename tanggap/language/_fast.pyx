@@ -284,3 +284,251 @@ def normalized(const float[::1] exps):
     cdef Py_ssize_t n = exps.shape[0], j
     cdef float total = _pairwise_sum(&exps[0], n) if n else 0.0
     return [<double>(exps[j] / total) for j in range(n)]
+
+
+# A new word's and a new chunk's rows (``model._new_word_rows``, ``model._new_chunk_rows``):
+# over half of classifying a message the process has never seen is done once per new word or
+# chunk (docs/language.md, "Speed, round eight: first sight").
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.dict cimport PyDict_SetItem
+from cpython.unicode cimport PyUnicode_GET_LENGTH
+
+cdef extern from *:
+    """
+    #define _GRAM_WIDE 4095
+    /* A gram of 3-5 code points, each below _GRAM_WIDE, as one exact 64-bit key: code point + 1
+       in 12 bits each (so 0 is no gram and the length is in the key). */
+    static inline uint64_t _gram_key(const Py_UCS4 *cps, Py_ssize_t n) {
+        uint64_t key = 0;
+        for (Py_ssize_t j = 0; j < n; j++)
+            key |= (uint64_t)(cps[j] + 1) << (12 * j);
+        return key;
+    }
+    static inline size_t _gram_slot(uint64_t key, int shift) {
+        return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> shift);
+    }
+    """
+    Py_UCS4 _GRAM_WIDE
+    uint64_t _gram_key(const Py_UCS4 *cps, Py_ssize_t n) nogil
+    size_t _gram_slot(uint64_t key, int shift) nogil
+    Py_ssize_t PyUnicode_KIND(object) nogil
+    void *PyUnicode_DATA(object) nogil
+    Py_UCS4 PyUnicode_READ(Py_ssize_t kind, void *data, Py_ssize_t i) nogil
+
+
+cdef class GramTable:
+    """The model's character grams ("#" + 3-5 code points) by an exact key of their code points
+    (open addressing), each with its row: the very int object of ``index``, so a word's rows
+    are the objects ``index.get`` gives. Grams holding a code point from ``_GRAM_WIDE`` up
+    (none in the bench models) stay strings, in ``wide``."""
+
+    cdef uint64_t *keys
+    cdef PyObject **rows
+    cdef int shift
+    cdef size_t mask
+    cdef readonly dict index, wide
+
+    def __cinit__(self, dict index):
+        cdef Py_ssize_t count = 0, n, j
+        cdef size_t size = 8, slot
+        cdef int bits = 3
+        cdef Py_UCS4 cps[5]
+        cdef bint wide
+        self.index = index
+        self.wide = {}
+        for name in index:
+            n = PyUnicode_GET_LENGTH(name)
+            if 4 <= n <= 6 and (<str>name).startswith("#"):
+                count += 1
+        while size < 2 * count:
+            size <<= 1
+            bits += 1
+        self.shift = 64 - bits
+        self.mask = size - 1
+        self.keys = <uint64_t *> PyMem_Malloc(size * sizeof(uint64_t))
+        self.rows = <PyObject **> PyMem_Malloc(size * sizeof(PyObject *))
+        if self.keys == NULL or self.rows == NULL:
+            raise MemoryError()
+        for slot in range(size):
+            self.keys[slot] = 0
+        for name, row in index.items():
+            n = PyUnicode_GET_LENGTH(name)
+            if not (4 <= n <= 6 and (<str>name).startswith("#")):
+                continue
+            wide = False
+            for j in range(n - 1):
+                cps[j] = (<str>name)[j + 1]
+                wide = wide or cps[j] >= _GRAM_WIDE
+            if wide:
+                self.wide[name[1:]] = row
+                continue
+            key = _gram_key(cps, n - 1)
+            slot = _gram_slot(key, self.shift)
+            while self.keys[slot]:
+                slot = (slot + 1) & self.mask
+            self.keys[slot] = key
+            self.rows[slot] = <PyObject *> row  # borrowed: ``index`` holds it
+
+    def __dealloc__(self):
+        PyMem_Free(self.keys)
+        PyMem_Free(self.rows)
+
+    cdef inline PyObject *find(self, const Py_UCS4 *cps, Py_ssize_t n) noexcept:
+        cdef uint64_t key = _gram_key(cps, n)
+        cdef size_t slot = _gram_slot(key, self.shift)
+        while self.keys[slot]:
+            if self.keys[slot] == key:
+                return self.rows[slot]
+            slot = (slot + 1) & self.mask
+        return NULL
+
+
+cdef extern from *:
+    """
+    /* A tuple of borrowed objects (each gets its reference). */
+    static PyObject *_tuple_of(PyObject **items, Py_ssize_t n) {
+        PyObject *tuple = PyTuple_New(n);
+        if (tuple == NULL) return NULL;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_INCREF(items[i]);
+            PyTuple_SET_ITEM(tuple, i, items[i]);
+        }
+        return tuple;
+    }
+    """
+    tuple _tuple_of(PyObject **items, Py_ssize_t n)
+
+
+cdef tuple _word_rows(GramTable table, str base, str norm):
+    """``model._new_word_rows`` without the cache: norm, base, then the grams of "<base>"
+    by length and start, each found one."""
+    cdef dict index = table.index
+    cdef Py_ssize_t size = PyUnicode_GET_LENGTH(base) + 2, n, i, j, found = 0
+    cdef Py_ssize_t kind = PyUnicode_KIND(base)
+    cdef void *data = PyUnicode_DATA(base)
+    cdef Py_UCS4 small[64]
+    cdef PyObject *few[200]
+    cdef Py_UCS4 *cps = small
+    cdef PyObject **rows = few
+    cdef PyObject *hit
+    cdef bint wide = False, window_wide
+    cdef str padded = None
+    if size > 64:
+        cps = <Py_UCS4 *> PyMem_Malloc(size * sizeof(Py_UCS4))
+        rows = <PyObject **> PyMem_Malloc((2 + 3 * size) * sizeof(PyObject *))
+        if cps == NULL or rows == NULL:
+            PyMem_Free(cps)
+            PyMem_Free(rows)
+            raise MemoryError()
+    try:
+        hit = PyDict_GetItem(index, norm)
+        if hit != NULL:
+            rows[found] = hit
+            found += 1
+        if base != norm:
+            hit = PyDict_GetItem(index, base)
+            if hit != NULL:
+                rows[found] = hit
+                found += 1
+        cps[0] = u"<"
+        for i in range(size - 2):
+            cps[i + 1] = PyUnicode_READ(kind, data, i)
+            wide = wide or cps[i + 1] >= _GRAM_WIDE
+        cps[size - 1] = u">"
+        for n in range(3, 6):
+            for i in range(size - n + 1):
+                window_wide = False
+                if wide:
+                    for j in range(i, i + n):
+                        window_wide = window_wide or cps[j] >= _GRAM_WIDE
+                if window_wide:  # rare: looked up as a string, as the Python twin does
+                    if padded is None:
+                        padded = f"<{base}>"
+                    hit = PyDict_GetItem(table.wide, padded[i:i + n])
+                else:
+                    hit = table.find(&cps[i], n)
+                if hit != NULL:
+                    rows[found] = hit
+                    found += 1
+        return _tuple_of(rows, found)
+    finally:
+        if cps != small:
+            PyMem_Free(cps)
+            PyMem_Free(rows)
+
+
+def new_word_rows(word_rows, tuple key):
+    """See ``model._new_word_rows``: the same arguments and answers."""
+    found = _word_rows(<GramTable?>word_rows.table, <str?>key[0], <str?>key[1])
+    PyDict_SetItem(word_rows, key, found)
+    return found
+
+
+cdef object _chunk_tokens = None  # normalize's, bound at the first call (as _Hit)
+cdef str _PUNCT, _URL, _MENTION, _EMOJI
+
+
+def new_chunk_rows(chunk_rows, str chunk):
+    """See ``model._new_chunk_rows``: the same arguments and answers."""
+    global _chunk_tokens, _PUNCT, _URL, _MENTION, _EMOJI
+    if _chunk_tokens is None:
+        from .normalize import EMOJI, MENTION, PUNCT, URL
+        from .normalize import _chunk_tokens as tokens_of
+        _PUNCT, _URL, _MENTION, _EMOJI = PUNCT, URL, MENTION, EMOJI
+        _chunk_tokens = tokens_of
+    model = chunk_rows.model
+    cdef dict index = model._index
+    word_rows = model._word_ids
+    cdef GramTable table = word_rows.table
+    cdef list parts = []
+    cdef list words = []
+    cdef Py_ssize_t total = 0, i, n
+    cdef PyObject *hit
+    cdef tuple token
+    cdef str kind, norm
+    cdef object found
+    cdef bytes packed
+    cdef Py_ssize_t *out
+    for each in _chunk_tokens(chunk):
+        token = <tuple>each  # a Token: a tuple's subclass
+        kind = token[5]
+        norm = token[2]
+        if kind == _PUNCT or kind == _URL or kind == _MENTION or kind == _EMOJI:
+            # model._special_row
+            if kind == _EMOJI:
+                hit = PyDict_GetItem(index, norm)
+            elif kind == _PUNCT:
+                hit = PyDict_GetItem(index, u"?") if norm == u"?" else NULL
+            else:
+                hit = PyDict_GetItem(index, u"<url>" if kind == _URL else u"<mention>")
+            parts.append(<object>hit if hit != NULL else -1)
+            total += 1
+            if kind == _EMOJI:
+                words.append(norm)
+            continue
+        key = (token[1], norm)
+        hit = PyDict_GetItem(word_rows, key)
+        if hit != NULL:
+            found = <tuple>hit
+        else:
+            found = _word_rows(table, <str?>token[1], norm)
+            PyDict_SetItem(word_rows, key, found)
+        parts.append(found)
+        total += len(<tuple>found)
+        words.append(norm)
+    packed = PyBytes_FromStringAndSize(NULL, total * sizeof(Py_ssize_t))
+    out = <Py_ssize_t *> PyBytes_AS_STRING(packed)
+    i = 0
+    for part in parts:
+        if type(part) is tuple:
+            for row in <tuple>part:
+                out[i] = row
+                i += 1
+        else:
+            out[i] = part
+            i += 1
+    PyDict_SetItem(chunk_rows.words, chunk, tuple(words))
+    PyDict_SetItem(chunk_rows, chunk, packed)
+    return packed

@@ -31,7 +31,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain, repeat
 from pathlib import Path
 
@@ -86,27 +86,66 @@ _NOT_WORDS = frozenset({PUNCT, URL, MENTION})
 _NOT_PLAIN_WORDS = _NOT_WORDS | {EMOJI}
 
 
+def _new_word_rows(word_rows: _WordRows, key: tuple[str, str]) -> tuple[int, ...]:
+    """``_WordRows.__missing__``: the rows of a word the process has never seen, cached.
+    ``_fast.new_word_rows`` is the same function compiled."""
+    base, norm = key
+    get, gram = word_rows.index.get, word_rows.grams.get
+    padded = f"<{base}>"
+    size = len(padded)
+    rows = [get(norm, -1), get(base, -1) if base != norm else -1]
+    rows += [gram(padded[i:i + n], -1) for n in (3, 4, 5) for i in range(size - n + 1)]
+    found = word_rows[key] = tuple(filter((-1).__ne__, rows))
+    return found
+
+
+def _new_chunk_rows(chunk_rows: _ChunkRows, chunk: str) -> bytes:
+    """``_ChunkRows.__missing__``: the rows of a chunk the process has never seen, and its
+    words, cached. ``_fast.new_chunk_rows`` is the same function compiled."""
+    # Most chunks are one word: one pass, no deduplication (the message's rows are
+    # deduplicated, and their -1s dropped, once all are joined).
+    model = chunk_rows.model
+    word_rows = model._word_ids
+    rows: list[int] = []
+    words: list[str] = []
+    for token in _chunk_tokens(chunk):
+        kind = token[5]
+        if kind in _NOT_PLAIN_WORDS:
+            rows.append(model._special_row(token))
+        else:
+            rows.extend(word_rows[token[1:3]])
+        if kind not in _NOT_WORDS:
+            words.append(token[2])
+    chunk_rows.words[chunk] = tuple(words)
+    found = chunk_rows[chunk] = np.array(rows, dtype=np.intp).tobytes()
+    return found
+
+
+try:
+    from ._fast import GramTable, new_chunk_rows, new_word_rows
+except ImportError:  # built without a C compiler (or an older build): the Python twins
+    GramTable, new_chunk_rows, new_word_rows = None, _new_chunk_rows, _new_word_rows
+
+
 class _WordRows(dict):
     """(base, norm) of a plain word → the vocabulary rows of its ``_word_features`` (those the
     model knows); a miss computes them (so ``map(rows.__getitem__, keys)`` stays in C for
     words seen before)."""
 
+    __missing__ = new_word_rows
+
     def __init__(self, index: dict[str, int]) -> None:
         super().__init__()
         self.index = index
-        # Character grams without their "#", so that a new word's grams are looked up as
-        # slices, without building the feature strings (a first-sight hot spot).
-        self.grams = {name[1:]: row for name, row in index.items() if name.startswith("#")}
+        # The compiled part looks a word's character grams up by their code points
+        # (``_fast.GramTable``), without building a string per gram: a first-sight hot spot.
+        self.table = GramTable(index) if GramTable is not None else None
 
-    def __missing__(self, key: tuple[str, str]) -> tuple[int, ...]:
-        base, norm = key
-        get, gram = self.index.get, self.grams.get
-        padded = f"<{base}>"
-        size = len(padded)
-        rows = [get(norm, -1), get(base, -1) if base != norm else -1]
-        rows += [gram(padded[i:i + n], -1) for n in (3, 4, 5) for i in range(size - n + 1)]
-        found = self[key] = tuple(filter((-1).__ne__, rows))
-        return found
+    @cached_property
+    def grams(self) -> dict[str, int]:
+        """Character grams without their "#", for the Python twin: a new word's grams are
+        looked up as slices, without building the feature strings."""
+        return {name[1:]: row for name, row in self.index.items() if name.startswith("#")}
 
 
 class _ChunkRows(dict):
@@ -118,30 +157,13 @@ class _ChunkRows(dict):
     first time is mostly chunks seen before: one lookup each, and its rows are joined and
     deduplicated by array calls."""
 
+    __missing__ = new_chunk_rows
+
     def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
         self.words = _ChunkWords()
         self.pairs = _pair_rows(model._index)
-
-    def __missing__(self, chunk: str) -> bytes:
-        # Most chunks are one word: one pass, no deduplication (the message's rows are
-        # deduplicated, and their -1s dropped, once all are joined).
-        model = self.model
-        word_rows = model._word_ids
-        rows: list[int] = []
-        words: list[str] = []
-        for token in _chunk_tokens(chunk):
-            kind = token[5]
-            if kind in _NOT_PLAIN_WORDS:
-                rows.append(model._special_row(token))
-            else:
-                rows.extend(word_rows[token[1:3]])
-            if kind not in _NOT_WORDS:
-                words.append(token[2])
-        self.words[chunk] = tuple(words)
-        found = self[chunk] = np.array(rows, dtype=np.intp).tobytes()
-        return found
 
     def clear(self) -> None:
         super().clear()

@@ -55,6 +55,8 @@ def test_the_compiled_part_is_built_where_a_compiler_is():
         pytest.skip(f"no {headers}: the build cannot compile, the engine runs its Python fallback")
     assert _compiled() is not None, "uv sync did not build tanggap/language/_fast.pyx"
     assert model_module.message_rows is _compiled().message_rows
+    assert model_module._WordRows.__missing__ is _compiled().new_word_rows
+    assert model_module._ChunkRows.__missing__ is _compiled().new_chunk_rows
 
 
 @pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
@@ -83,6 +85,8 @@ def test_both_give_the_same_triage_on_every_bench_text(model, monkeypatch):
     monkeypatch.setattr(model_module, "strongest_rows", rows.strongest_rows)
     monkeypatch.setattr(triage, "shifted_logits", rows.shifted_logits)
     monkeypatch.setattr(triage, "normalized", rows.normalized)
+    monkeypatch.setattr(model_module._WordRows, "__missing__", model_module._new_word_rows)
+    monkeypatch.setattr(model_module._ChunkRows, "__missing__", model_module._new_chunk_rows)
     model.clear_caches()
     assert [classify(text, model).as_dict() for text in TEXTS] == compiled
 
@@ -95,10 +99,54 @@ def test_the_engine_runs_without_the_compiled_part():
             "assert model.strongest_rows.__module__ == 'tanggap.language.rows'\n"
             "from tanggap.language import triage\n"
             "assert triage.normalized.__module__ == 'tanggap.language.rows'\n"
+            "assert model._WordRows.__missing__ is model._new_word_rows\n"
+            "assert model._ChunkRows.__missing__ is model._new_chunk_rows\n"
             "print(classify('jalan rusak parah di depan sekolah').topic)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "jalan"
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_give_the_same_rows_of_new_chunks_and_words_on_every_bench_text(monkeypatch):
+    compiled, twin = (load_model(PINNED / "pinned_model.npz") for _ in range(2))
+    # The twin's words by the Python function too (the compiled one computes its own).
+    monkeypatch.setattr(model_module._WordRows, "__missing__", model_module._new_word_rows)
+    chunks = 0
+    for text in TEXTS:
+        for chunk in triage._read(text).chunks or ():
+            want = model_module._new_chunk_rows(twin._chunk_ids, chunk)
+            assert _compiled().new_chunk_rows(compiled._chunk_ids, chunk) == want, chunk
+            assert compiled._chunk_ids[chunk] == want
+            assert compiled._chunk_ids.words[chunk] == twin._chunk_ids.words[chunk], chunk
+            chunks += 1
+    assert chunks > 20_000 and len(twin._word_ids) > 3000
+    assert dict(compiled._word_ids) == dict(twin._word_ids)
+    assert dict(compiled._chunk_ids) == dict(twin._chunk_ids)
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_find_the_grams_of_odd_words():
+    # Code points from 4095 up do not fit the compiled table's key and are looked up as
+    # strings; 4094 still fits. Empty, one-letter and long words; repeated grams.
+    wide, edge = "\u0fff", "\u0ffe"
+    grams = ["<ab", "abc", "bc>", "<abc", "abc>", "<abc>", "aaa", "aaaa", "<日本", "日本語",
+             "本語>", f"a{wide}b", f"<{wide}>", f"{wide}b>", f"a{edge}b", f"<{edge}>", "<😀>",
+             "😀ab", "<a>", "a>"]
+    index = {f"#{gram}": row for row, gram in enumerate(grams)}
+    index |= {"abc": 40, "ab": 41, "#toolong": 42, "#": 43, "#ab": 44, "日本語": 45}
+    words = [("", ""), ("a", "a"), ("abc", "abc"), ("abc", "ab"), ("ab", "abc"),
+             ("日本語", "日本語"), (f"a{wide}b", f"a{wide}b"), (wide, wide), (edge, edge),
+             (f"a{edge}b", "x"), ("😀ab", "😀ab"), ("😀", "😀"), ("a" * 70, "a"),
+             ("b" * 63, "b"), ("c" * 62, "c"), ("x" * 200, "abc")]
+    found: list[int] = []
+    for key in words:
+        want = model_module._new_word_rows(model_module._WordRows(index), key)
+        got = _compiled().new_word_rows(model_module._WordRows(index), key)
+        assert got == want and all(type(row) is int for row in got), key
+        found += want
+    assert len(found) == 166
+    assert set(found) == set(range(len(grams))) - {19} | {40, 41, 45}
 
 
 def test_an_empty_message_has_no_rows(model):

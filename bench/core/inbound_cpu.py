@@ -57,6 +57,10 @@ def main() -> None:
                    help="alternate blocks of 100 requests between the hot statements on "
                         "SQLite's own cursor (the default) and on Django's cursor, and print "
                         "both: an A/B in one process, steadier than two runs on a busy machine")
+    p.add_argument("--alternate-token-cache", action="store_true",
+                   help="alternate blocks of 100 requests between the token lookup kept per "
+                        "process (workspaces.access.cached_bearer, the default) and read on "
+                        "every request, and print both")
     p.add_argument("--alternate-drop", default="",
                    help="NAME,NAME...: indexes or triggers of the migrated schema; alternate "
                         "blocks of 100 requests between the schema with them and without them "
@@ -65,7 +69,8 @@ def main() -> None:
                    help="a CREATE INDEX or CREATE TRIGGER statement (repeatable); alternate "
                         "blocks of 100 requests between the schema without and with them")
     args = p.parse_args()
-    if sum(map(bool, (args.alternate_cursor, args.alternate_drop, args.alternate_create))) > 1:
+    if sum(map(bool, (args.alternate_cursor, args.alternate_token_cache, args.alternate_drop,
+                      args.alternate_create))) > 1:
         p.error("one --alternate-... at a time")
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
@@ -150,6 +155,8 @@ def run(args) -> None:
         profiler.enable()
     if args.alternate_cursor:
         cursors, restore = _cursor_modes(), "driver cursor"
+    elif args.alternate_token_cache:
+        cursors, restore = _token_cache_modes(), "token kept"
     elif args.alternate_drop or args.alternate_create:
         cursors, restore = _schema_modes(args.alternate_drop, args.alternate_create)
     else:
@@ -233,6 +240,26 @@ def _cursor_modes() -> dict:
         return lambda: setattr(statements, "_run", run)
 
     return {"driver cursor": use(driver), "django cursor": use(django_cursor)}
+
+
+def _token_cache_modes() -> dict:
+    """Switches between the inbound's token lookup kept per process (as it runs) and read on
+    every request, without the access generation's read (as it ran before)."""
+    from tanggap.workspaces import access
+
+    generation = access.access_generation
+
+    class Forgetting(dict):
+        def __setitem__(self, key, value):
+            pass
+
+    def kept():
+        access.access_generation, access._kept = generation, {}
+
+    def read():
+        access.access_generation, access._kept = (lambda: None), Forgetting()
+
+    return {"token kept": kept, "token read each time": read}
 
 
 def _schema_modes(drop: str, create: list[str]) -> tuple[dict, str]:

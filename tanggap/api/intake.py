@@ -14,8 +14,9 @@ and headers with the Django path's):
 - the event loop reads the body and validates it with the view's own code (framework.parse_json,
   views.inbound_fields);
 - a thread of its pool checks the token with the view's one-query lookup
-  (connectors.access.inbound_bearer: nothing cached, so a revoked token is refused on the next
-  request) and the channel with the view's accessor, then calls the same public action
+  (connectors.access.inbound_bearer: kept per process only while the access generation stays
+  put, so a revoked token is refused on the next request) and the channel with the view's
+  accessor, then calls the same public action
   (cases.actions.ingest_inbound), whose writes share a group commit (tanggap.conf.groupcommit:
   each inbound in a savepoint of the batch's transaction, on the same queue as the webhooks'
   storing thread); live events and other after-commit hooks run once the batch has committed;

@@ -17,9 +17,8 @@ from tanggap.workspaces.access import (
     access_inbound,
     access_membership,
     access_workspace,
-    bearer_row,
+    cached_bearer,
     inbound_member,
-    token_from_row,
 )
 from tanggap.workspaces.models import Membership, Role
 
@@ -63,25 +62,35 @@ class InboundGrant:
 def inbound_bearer(raw: str, channel_id, *, now):
     """(token or None, InboundGrant): the Bearer token, its active user, the channel the body
     names and the user's membership of that channel's workspace, in one query (the hot path of
-    POST /api/v1/inbound). Nothing is cached: a revoked token or a deactivated user is refused
-    at once. The grant is checked by access_inbound_channel like any membership."""
+    POST /api/v1/inbound), kept per process while nothing they are read from changes
+    (workspaces.access.cached_bearer: a revoked token, a removed or demoted membership, a
+    deactivated user or a removed channel is refused on the next request in every process). The
+    grant is checked by access_inbound_channel like any membership."""
     channel_pk = object_id(channel_id) if channel_id is not None else None
-    row = bearer_row(raw, now=now, channel_table=statements.table(ChannelAccount),
-                     channel_pk=channel_pk)
-    if row is None:
+    token, grant = cached_bearer(raw, now=now, channel_table=statements.table(ChannelAccount),
+                                 channel_pk=channel_pk, build=_grant_builder(channel_pk))
+    if token is None:
         return None, InboundGrant(channel_pk, None, None)
-    alias = connection.alias
-    channel_id_found, workspace_id, platform, membership_id, role = row[5:]
-    token = token_from_row(row)
-    channel = membership = None
-    if channel_id_found is not None:
-        channel = ChannelAccount.from_db(alias, ["id", "workspace_id", "platform"],
-                                         [channel_id_found, workspace_id, platform])
-    if membership_id is not None:
-        membership = Membership.from_db(alias, ["id", "workspace_id", "user_id", "role"],
-                                        [membership_id, workspace_id, token.user_id, role])
-        membership.user = token.user
-    return token, InboundGrant(channel_pk, channel, membership)
+    return token, grant
+
+
+def _grant_builder(channel_pk):
+    def build(row, user):
+        alias = connection.alias
+        channel_id_found, workspace_id, platform, membership_id, role = row[5:]
+        channel = membership = None
+        if channel_id_found is not None:
+            channel = ChannelAccount.from_db(alias, ["id", "workspace_id", "platform"],
+                                             [channel_id_found, workspace_id, platform])
+        if membership_id is not None:
+            membership = Membership.from_db(alias, ["id", "workspace_id", "user_id", "role"],
+                                            [membership_id, workspace_id, row[1], role])
+            membership.user = user
+        # Kept only when it lets the token post here; a refusal is read again next time.
+        keep = channel is not None and membership is not None and membership.can_post_inbound
+        return InboundGrant(channel_pk, channel, membership), keep
+
+    return build
 
 
 def access_channel_admin(user, slug: str):

@@ -112,7 +112,8 @@ class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 is stored; the raw token is shown once, at creation.
 
     Revoking deletes the row: the one indexed lookup by hash that authenticates each request then
-    finds nothing, in every process at once (nothing caches a token). The audit trail keeps the
+    finds nothing, in every process at once (the inbound's lookup kept per process is dropped
+    with it: AccessGeneration). The audit trail keeps the
     prefix, creation and revocation. `last_used_at` is written at most once a minute.
     """
 
@@ -123,3 +124,15 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class AccessGeneration(models.Model):
+    """One row whose counter moves whenever something an API token's access is read from
+    changes: a token deleted (revoked) or moved, a membership added, removed or given another
+    role, a user deactivated or renamed, a channel removed or moved (database triggers, migrations
+    workspaces 0005 and connectors 0011, so every writer moves it: the actions, the admin, a
+    script). The inbound's token lookup keeps what it read per process and reads only this
+    counter on each request (workspaces.access.cached_bearer): a change committed by any process,
+    on any machine sharing the database, is seen by the next request."""
+
+    n = models.BigIntegerField(default=0)

@@ -9,6 +9,7 @@ a temp data dir: 70% new citizens, 30% follow-ups, like ingest.py. Prints CPU ms
 (process time, so waiting on the disk is not counted), wall ms, and the SQL statements of one
 new-citizen and one follow-up request. `--alternate-cursor` alternates blocks of 100 requests
 between the hot statements on SQLite's own cursor and on Django's, and prints both;
+`--alternate-token-cache` likewise between the token lookup kept per process and read each time;
 `--alternate-drop NAMES` and `--alternate-create SQL` likewise alternate the migrated schema
 with one without those indexes or triggers, or with those created (what an index, or the
 search index's triggers, cost an inbound). `--profile N` prints the N most expensive functions

@@ -22,6 +22,7 @@ from tanggap.connectors.actions.channels import add_channel
 from tanggap.workspaces.actions.members import add_member
 from tanggap.workspaces.actions.tokens import create_token
 from tanggap.workspaces.actions.workspaces import create_workspace
+from tanggap.workspaces.models import AccessGeneration
 
 
 @dataclass
@@ -102,6 +103,10 @@ def desk(db) -> Desk:
 
 @pytest.fixture
 def tx_desk(transactional_db) -> Iterator[Desk]:
+    # A transactional test ends by emptying every table, the rows that migrations seed
+    # included; the access generation's row (workspaces 0005) is put back, else every later
+    # transactional test would run with the inbound's token lookup never kept.
+    AccessGeneration.objects.get_or_create(id=1, defaults={"n": 0})
     yield make_desk()
     # The async tests (websockets) reach the database from asgiref's one shared worker thread,
     # whose connection would outlive the test; on PostgreSQL an open connection stops the test

@@ -62,6 +62,10 @@ def main() -> None:
                    help="alternate blocks of 100 requests between the token lookup kept per "
                         "process (workspaces.access.cached_bearer, the default) and read on "
                         "every request, and print both")
+    p.add_argument("--alternate-fts-prefix", default="", metavar="PREFIXES",
+                   help="e.g. '2 3': alternate blocks of 100 requests between the search index "
+                        "as migrated and one with FTS5's prefix='PREFIXES' (each rebuilt from "
+                        "the documents at the switch)")
     p.add_argument("--alternate-drop", default="",
                    help="NAME,NAME...: indexes or triggers of the migrated schema; alternate "
                         "blocks of 100 requests between the schema with them and without them "
@@ -71,7 +75,7 @@ def main() -> None:
                         "blocks of 100 requests between the schema without and with them")
     args = p.parse_args()
     if sum(map(bool, (args.alternate_cursor, args.alternate_token_cache, args.alternate_drop,
-                      args.alternate_create))) > 1:
+                      args.alternate_create, args.alternate_fts_prefix))) > 1:
         p.error("one --alternate-... at a time")
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
@@ -158,6 +162,8 @@ def run(args) -> None:
         cursors, restore = _cursor_modes(), "driver cursor"
     elif args.alternate_token_cache:
         cursors, restore = _token_cache_modes(), "token kept"
+    elif args.alternate_fts_prefix:
+        cursors, restore = _fts_prefix_modes(args.alternate_fts_prefix), "index as migrated"
     elif args.alternate_drop or args.alternate_create:
         cursors, restore = _schema_modes(args.alternate_drop, args.alternate_create)
     else:
@@ -261,6 +267,25 @@ def _token_cache_modes() -> dict:
         access.access_generation, access._kept = (lambda: None), Forgetting()
 
     return {"token kept": kept, "token read each time": read}
+
+
+def _fts_prefix_modes(prefix: str) -> dict:
+    """Switches between the search index as migrated and one with FTS5's prefix indexes
+    `prefix`, the table replaced under its triggers and rebuilt from the documents, as
+    migration cases 0015 does (what those prefix indexes cost an inbound)."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    migration = import_module("tanggap.cases.migrations.0015_search_without_short_prefixes")
+
+    def use(option):
+        def switch():
+            with connection.schema_editor() as editor:
+                migration._rebuild(editor, option)
+        return switch
+
+    return {"index as migrated": use(""), f"index with prefix='{prefix}'": use(prefix)}
 
 
 def _schema_modes(drop: str, create: list[str]) -> tuple[dict, str]:

@@ -8,7 +8,9 @@ both. A query is read the same way and every word is a prefix (`lamp sudir` find
 Jl. Sudirman"); all words must occur somewhere in the case.
 
 - SQLite (the embedded default): an FTS5 table kept by triggers on `cases_casesearch`
-  (migration 0009), so the index changes in the transaction that changes the document.
+  (migration 0009), so the index changes in the transaction that changes the document; without
+  indexes of its own for two- and three-letter prefixes (0015: they cost every write more than
+  they saved the few queries of such words).
 - PostgreSQL: a stored `tsvector` of the same words with a GIN index, and a pg_trgm index for a
   trigram fallback when the full-text query finds nothing (a misspelt name: "sudirmn").
 

@@ -78,6 +78,15 @@ def access_membership(user, workspace_id: int, *, write: bool = False) -> Member
     return _may(_membership(user, workspace_id), write=write)
 
 
+def checked_membership(user, membership: Membership | None, *,
+                       write: bool = False) -> Membership:
+    """`membership`, the user's of a workspace as another room's own query read it (None: not
+    a member), checked as access_membership checks it: NotFound / Forbidden alike."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise NotFound()
+    return _may(_desk_member(membership), write=write)
+
+
 def _may(membership: Membership, *, write: bool) -> Membership:
     if not membership.can_read or (write and not membership.can_write):
         raise Forbidden()
@@ -115,21 +124,28 @@ def access_workspace(user, slug: str, *, write: bool = False) -> Membership:
         "workspaces.access_workspace",
         lambda values: Membership.objects.filter(
             user_id=values["user_id"], workspace__slug=values["slug"]).order_by("pk")
-        .values_list(*_MEMBERSHIP_FIELDS, *(f"workspace__{name}" for name in _WORKSPACE_FIELDS))
-        [:1],
+        .values_list(*MEMBERSHIP_COLUMNS)[:1],
         {"user_id": user.pk, "slug": slug})
-    membership = None
-    if found:
-        row, split = found[0], len(_MEMBERSHIP_FIELDS)
-        membership = Membership.from_db(DEFAULT_DB_ALIAS, _MEMBERSHIP_FIELDS, row[:split])
-        # As select_related("workspace") leaves it: the workspace read, no query to reach it.
-        Membership._meta.get_field("workspace").set_cached_value(
-            membership, Workspace.from_db(DEFAULT_DB_ALIAS, _WORKSPACE_FIELDS, row[split:]))
-    return _may(_desk_member(membership), write=write)
+    return _may(_desk_member(membership_from_rows(found)), write=write)
 
 
 _MEMBERSHIP_FIELDS = tuple(field.attname for field in Membership._meta.concrete_fields)
 _WORKSPACE_FIELDS = tuple(field.attname for field in Workspace._meta.concrete_fields)
+# What a compiled membership query reads (values_list of a Membership queryset), for
+# membership_from_rows: the membership's columns, then its workspace's.
+MEMBERSHIP_COLUMNS = (*_MEMBERSHIP_FIELDS, *(f"workspace__{name}" for name in _WORKSPACE_FIELDS))
+
+
+def membership_from_rows(rows: list[tuple]) -> Membership | None:
+    """The membership of the first of `rows` (MEMBERSHIP_COLUMNS each), its workspace loaded as
+    select_related("workspace") leaves it (no query to reach it); None without rows."""
+    if not rows:
+        return None
+    row, split = rows[0], len(_MEMBERSHIP_FIELDS)
+    membership = Membership.from_db(DEFAULT_DB_ALIAS, _MEMBERSHIP_FIELDS, row[:split])
+    Membership._meta.get_field("workspace").set_cached_value(
+        membership, Workspace.from_db(DEFAULT_DB_ALIAS, _WORKSPACE_FIELDS, row[split:]))
+    return membership
 
 
 def access_workspace_admin(user, slug: str) -> Membership:

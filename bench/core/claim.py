@@ -13,6 +13,11 @@ Target (issue 9): p99 <= 10 ms for the paced run, printed on its own line at the
 load average (on a shared machine the tail is the scheduler's: compare on a quiet one).
 Any answer but 200 (or no answer at all) is an error and makes the run exit non-zero.
 
+--floor adds a third run: the same client, operators and pacing against a request the ASGI
+server refuses at once in its event loop (a Meta webhook, no body, a wrong signature: 401, no
+thread, no Django, no database): the share of a paced claim that is the client's, the
+loopback's and uvicorn's, which no claim can go under on this machine.
+
 The server does not inherit TANGGAP_* variables from this shell (tanggap.testing.liveserver
 keeps them out, so a developer's settings never leak into a figure): give a setting to the
 server under test with --set (or --server-env), e.g. --set TANGGAP_SQLITE_SYNCHRONOUS=normal;
@@ -48,18 +53,26 @@ def main() -> None:
     p.add_argument("--per-operator", type=int, default=None, help="default 50, quick 15")
     p.add_argument("--think", type=float, default=0.5, help="pause of the paced run, seconds")
     p.add_argument("--seconds", type=float, default=60, help="time bound of each run")
+    p.add_argument("--floor", action="store_true",
+                   help="also pace the same client against a request refused at once (see above)")
     args = p.parse_args()
     per = args.per_operator or (15 if args.quick else 50)
     n_cases = per * args.operators * 2
 
     with server_for(args, "claim") as server:
+        if args.floor:
+            # The webhook intake answers in the event loop only when a secret is configured.
+            server.extra_env["META_APP_SECRET"] = "claim-bench-floor"
         desk = seed(server, "--operators", str(args.operators), "--cases", str(n_cases))
         server.start(workers=args.server_workers, worker=not args.no_worker)
         tokens = list(desk["tokens"].values())
         half = len(desk["case_ids"]) // 2
-        runs = [("burst", 0.0, desk["case_ids"][:half]),
-                ("paced", args.think, desk["case_ids"][half:])]
-        results = [(name, *_run(server, tokens, ids, think, args)) for name, think, ids in runs]
+        runs = [("burst", 0.0, desk["case_ids"][:half], _claim),
+                ("paced", args.think, desk["case_ids"][half:], _claim)]
+        if args.floor:
+            runs.append(("floor", args.think, desk["case_ids"][half:], _refused))
+        results = [(name, *_run(server, tokens, ids, think, args, ask))
+                   for name, think, ids, ask in runs]
 
     label = backend_label(args.database_url)
     load = os.getloadavg()
@@ -77,12 +90,31 @@ def main() -> None:
         if name == "paced" and ms:
             print(f"\npaced claims: p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} "
                   f"ms, p99 {percentile(ms, 99):.1f} ms over {len(ms)} claims (target p99 <= 10 ms)")
-    wrong = {name: codes for name, _lat, _wall, codes in results if set(codes) - {200}}
+        if name == "floor" and ms:
+            print(f"floor, a request refused in the event loop, paced the same: p50 "
+                  f"{percentile(ms, 50):.1f} ms, "
+                  f"p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms over "
+                  f"{len(ms)} requests")
+    wrong = {name: codes for name, _lat, _wall, codes in results
+             if set(codes) - {FLOOR_STATUS if name == "floor" else 200}}
     if wrong:
-        raise SystemExit(f"claims that did not answer 200: {wrong}")
+        raise SystemExit(f"requests that did not answer as expected: {wrong}")
 
 
-def _run(server, tokens: list[str], case_ids: list[int], think: float, args):
+def _claim(http, server, case_id: int) -> int:
+    return http.post(f"{server.url}/api/v1/cases/{case_id}/claim").status_code
+
+
+# What the webhook intake answers a body whose signature is wrong, from the event loop.
+FLOOR_STATUS = 401
+
+
+def _refused(http, server, _case_id: int) -> int:
+    return http.post(f"{server.url}/webhooks/meta", content=b"",
+                     headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}).status_code
+
+
+def _run(server, tokens: list[str], case_ids: list[int], think: float, args, ask):
     latencies: list[float] = []
     codes: dict[int, int] = {}
     lock = threading.Lock()
@@ -90,7 +122,9 @@ def _run(server, tokens: list[str], case_ids: list[int], think: float, args):
 
     def operator(k: int) -> None:
         mine = case_ids[k::args.operators]
-        with httpx.Client(headers={"Authorization": f"Bearer {tokens[k]}"}, timeout=30) as http:
+        # Only the claims carry a token (the floor's requests are not the API's).
+        token = {"Authorization": f"Bearer {tokens[k]}"} if ask is _claim else {}
+        with httpx.Client(headers=token, timeout=30) as http:
             if not warm_up(http, server):
                 start.client_failed(f"operator {k}: the server did not answer")
                 return
@@ -103,7 +137,7 @@ def _run(server, tokens: list[str], case_ids: list[int], think: float, args):
                     return
                 t0 = time.perf_counter()
                 try:
-                    status = http.post(f"{server.url}/api/v1/cases/{case_id}/claim").status_code
+                    status = ask(http, server, case_id)
                 except httpx.HTTPError:
                     status = NO_ANSWER
                 elapsed = time.perf_counter() - t0

@@ -339,11 +339,10 @@ def affixed_root(word: str) -> str | None:
     head, dash, tail = word.partition("-")
     if dash and head in _PREFIXES:
         word = head + tail  # meng-kacungkan
-    # Every root found below starts the word after a prefix: most words fail on their first
-    # four letters there, without the prefix × suffix walk.
-    heads = _root_heads()
-    if not any(word[len(prefix):len(prefix) + 4] in heads for prefix in _PREFIXES_AND_NONE
-               if word.startswith(prefix)):
+    # Every root found below starts the word after a prefix: most words fail on a prefix and
+    # a root's first four letters, without the prefix × suffix walk. One slice per length of
+    # prefix, looked up among every prefix + four letters, in one C-level pass.
+    if _root_starts().isdisjoint(map(word.__getitem__, _START_SLICES)):
         return None
     for prefix in _PREFIXES_AND_NONE:
         if not word.startswith(prefix):
@@ -362,13 +361,16 @@ def affixed_root(word: str) -> str | None:
 
 
 _PREFIXES_AND_NONE = ("", *_PREFIXES)
+_START_SLICES = tuple(slice(0, size + 4) for size in sorted({len(p) for p in _PREFIXES_AND_NONE}))
 
 
 @cache
-def _root_heads() -> frozenset[str]:
-    """The first four letters of every root ``affixed_root`` can return."""
-    return frozenset(term[:4] for term, kind in _kasar_words().items()
-                     if kind == "kasar" and len(term) >= 4)
+def _root_starts() -> frozenset[str]:
+    """A prefix (or none) and the first four letters of a root ``affixed_root`` can return:
+    what a word it finds a root in starts with."""
+    heads = {term[:4] for term, kind in _kasar_words().items()
+             if kind == "kasar" and len(term) >= 4}
+    return frozenset(prefix + head for prefix in _PREFIXES_AND_NONE for head in heads)
 
 
 def _is_aimed(hit: Hit, words: list[str], bases: list[str]) -> bool:

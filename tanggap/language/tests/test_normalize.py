@@ -113,3 +113,37 @@ def test_the_spaced_run_search_finds_what_the_plain_pattern_finds():
     assert found == [bool(plain.search(text)) for text in texts]
     assert found[:8] == [True, True, True, True, True, False, False, False]
     assert 100 < sum(found) < 19_000  # both outcomes are exercised
+
+
+def test_a_plain_chunk_gets_the_tokens_the_pattern_gives(monkeypatch):
+    # _chunk_tokens skips the big pattern for a word (hyphenated or not) with one mark or a
+    # run of "!?" after it: every chunk of up to four characters over an alphabet of letters,
+    # digits and the marks that start other kinds of token must agree with the pattern.
+    import importlib
+    import itertools
+
+    module = importlib.import_module("tanggap.language.normalize")
+
+    def by_pattern(chunk):
+        tokens = []
+        module._tokenize(chunk, 0, len(chunk), tokens)
+        return tuple(tokens)
+
+    chunks = ["teman-teman.", "di-PHK,", "x-ray", "a-b-c", "3578-2024-0912.", "parah?!?",
+              "www.", "www..", "bit.ly", "jalan,,", "①②", "lampu2!!"]
+    chunks += ["".join(p) for n in range(1, 5)
+               for p in itertools.product("aw1é-.,!?*'@_:#)", repeat=n)]
+    expected = [by_pattern(chunk) for chunk in chunks]
+    patterned = []
+    tokenize = module._tokenize
+    monkeypatch.setattr(module, "_tokenize", lambda text, *args: (
+        patterned.append(text), tokenize(text, *args)))
+    module._chunk_tokens.cache_clear()
+    try:
+        assert [module._chunk_tokens(chunk) for chunk in chunks] == expected
+    finally:
+        module._chunk_tokens.cache_clear()
+    # Both ways are taken: the plain chunks without the pattern, the rest through it.
+    assert [c in patterned for c in chunks[:12]] == [
+        False, False, True, True, False, False, False, True, True, True, False, False]
+    assert len(chunks) - len(patterned) == 859

@@ -18,11 +18,213 @@ from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndS
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISALPHA, Py_UNICODE_ISDIGIT
 from libc.math cimport sqrtf
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport calloc, free
 
 import numpy as np
+
+
+# --- First sight: a new chunk's tokens, a new word's spelling repair, a chunk's kasar cues
+# (normalize.py and matching.py hold the same functions in Python: _plain_chunk_tokens,
+# _repair_word, _kasar_cues). Their module-level names are bound at the first call, since
+# those modules import this one.
+
+cdef object _Token = None, _repair = None, _spelling_fallback = None, _lexicon = None
+cdef object _rude_after = None, _kasar_emoji = None, _affixed_root = None
+cdef object _WORD_KIND = None, _EMOJI_KIND = None, _NUMBER_KIND = None, _PUNCT_KIND = None
+cdef long _ABUSIVE_BIT = 0, _AIMING_BIT = 0
+cdef object _make = tuple.__new__
+cdef tuple _CLITIC_ENDS = ("nya", "lah", "kah", "pun", "ku", "mu")
+
+
+cdef void _bind_normalize():
+    global _Token, _repair, _spelling_fallback, _lexicon, _WORD_KIND, _NUMBER_KIND, _PUNCT_KIND
+    global _EMOJI_KIND
+    from . import lexicon
+    from .normalize import EMOJI, NUMBER, PUNCT, WORD, Token, _repair_spelling, repair_word
+    _Token, _repair, _spelling_fallback, _lexicon = Token, repair_word, _repair_spelling, lexicon
+    _WORD_KIND, _NUMBER_KIND, _PUNCT_KIND, _EMOJI_KIND = WORD, NUMBER, PUNCT, EMOJI
+
+
+def plain_chunk_tokens(str chunk):
+    """See ``normalize._plain_chunk_tokens``: the same argument and answers."""
+    cdef Py_ssize_t n = len(chunk), end = n, i, part = 0, first = -1
+    cdef Py_UCS4 c
+    cdef bint digits = True
+    if _Token is None:
+        _bind_normalize()
+    while end > 0 and chunk[end - 1] in u",.!?":
+        end -= 1
+    if end == 0:
+        return None
+    if n - end >= 2:
+        for i in range(end, n):
+            c = chunk[i]
+            if c != u"!" and c != u"?":
+                return None
+    for i in range(end):
+        c = chunk[i]
+        if c == u"-":
+            if part == 0:
+                return None
+            if first < 0:
+                first = part
+            part = 0
+            digits = False
+        elif Py_UNICODE_ISALNUM(c):
+            part += 1
+            if digits and not Py_UNICODE_ISDIGIT(c):
+                digits = False
+        else:
+            return None
+    if part == 0 or first == 1:
+        return None
+    head = chunk[:end] if end < n else chunk
+    if digits:
+        tokens = [_make(_Token, (head, head, head, 0, end, _NUMBER_KIND))]
+    else:
+        base, norms = _repair(head)
+        tokens = [_make(_Token, (head, base, norm, 0, end, _WORD_KIND)) for norm in norms]
+    if end < n:
+        tail = chunk[end:]
+        mark = tail[0]
+        tokens.append(_make(_Token, (tail, mark, mark, end, n, _PUNCT_KIND)))
+    return tuple(tokens)
+
+
+cdef object _spelling(str word, object known):
+    """``normalize._repair_spelling`` of ``word``: the common new word here (letters, perhaps
+    hyphens or apostrophes, which leave the leetspeak step nothing to do; no letter thrice in
+    a row, its last two different; perhaps a clitic on a known stem), the rest in Python."""
+    cdef Py_ssize_t n = len(word), i, size
+    cdef Py_UCS4 c, previous = 0
+    cdef int run = 0
+    if word in known:
+        return word
+    if n > 3 and word[n - 1] == word[n - 2]:
+        return _spelling_fallback(word)
+    for i in range(n):
+        c = word[i]
+        if not Py_UNICODE_ISALPHA(c) and c != u"-" and c != u"'":
+            return _spelling_fallback(word)
+        if c == previous and u"a" <= c <= u"z":
+            run += 1
+            if run >= 3:
+                return _spelling_fallback(word)
+        else:
+            run = 1
+        previous = c
+    for clitic in _CLITIC_ENDS:
+        size = len(<str>clitic)
+        if n - size >= 3 and word.endswith(clitic):
+            stem = word[:n - size]
+            if stem in known:
+                return stem
+    return word
+
+
+def repair_word(str surface):
+    """See ``normalize._repair_word``: the same argument and answers."""
+    cdef PyObject *hit
+    if _Token is None:
+        _bind_normalize()
+    tables = _lexicon.slang()
+    cdef dict exact = tables.exact
+    hit = PyDict_GetItem(exact, surface)
+    if hit != NULL:
+        return surface.lower(), tuple((<str>hit).split())
+    base = _spelling(surface.lower().replace(u"’", u"'"), _lexicon.vocabulary())
+    lower = <dict>tables.lower
+    hit = PyDict_GetItem(lower, base)
+    formal = <object>hit if hit != NULL else None
+    if formal is None and u"-" in base:
+        head, _, tail = (<str>base).partition(u"-")
+        if head == tail:
+            formal = lower.get(head, head)
+    return base, tuple((formal or base).split())
+
+
+cdef object _kasar_words = None, _root_starts = None, _affix_lexicon = None
+cdef tuple _AFFIX_PREFIXES = (), _AFFIX_SUFFIXES = (), _AFFIX_PREFIXES_AND_NONE = ()
+cdef tuple _START_SIZES = ()
+
+
+def affixed_root(str word):
+    """See ``matching._affixed_root``: the same argument and answers."""
+    global _kasar_words, _root_starts, _affix_lexicon, _AFFIX_PREFIXES, _AFFIX_SUFFIXES
+    global _AFFIX_PREFIXES_AND_NONE, _START_SIZES
+    cdef Py_ssize_t n, size
+    cdef bint found = False
+    if _kasar_words is None:
+        from . import lexicon, matching
+        _kasar_words, _root_starts, _affix_lexicon = (
+            matching._kasar_words, matching._root_starts, lexicon)
+        _AFFIX_PREFIXES, _AFFIX_SUFFIXES = matching._PREFIXES, ("", *matching._SUFFIXES)
+        _AFFIX_PREFIXES_AND_NONE = matching._PREFIXES_AND_NONE
+        _START_SIZES = tuple([piece.stop for piece in matching._START_SLICES])
+    cdef dict terms = _kasar_words()
+    if word in terms or word in _affix_lexicon.kasar_exceptions():
+        return None
+    n = len(word)
+    for clitic in (u"nya", u"mu", u"ku"):
+        size = len(<str>clitic)
+        if word.endswith(clitic) and n - size > 5:
+            word = word[:n - size]
+            break
+    head, dash, tail = word.partition(u"-")
+    if dash and head in _AFFIX_PREFIXES:
+        word = head + tail
+    starts = _root_starts()
+    n = len(word)
+    for size in _START_SIZES:
+        if n >= size and word[:size] in starts:
+            found = True
+            break
+    if not found:
+        return None
+    for prefix in _AFFIX_PREFIXES_AND_NONE:
+        if not word.startswith(prefix):
+            continue
+        rest = word[len(<str>prefix):]
+        for suffix in _AFFIX_SUFFIXES:
+            if not (prefix or suffix) or not rest.endswith(suffix):
+                continue
+            root = rest[:len(<str>rest) - len(<str>suffix)]
+            head, dash, tail = (<str>root).partition(u"-")
+            if dash and (<str>tail).startswith(head):
+                root = head
+            if len(<str>root) >= 4 and terms.get(root) == u"kasar":
+                return root
+    return None
+
+def kasar_cues(tuple tokens, dict by_norm, dict by_spelling):
+    """See ``matching._kasar_cues``: the same arguments and answers."""
+    global _rude_after, _kasar_emoji, _affixed_root, _ABUSIVE_BIT, _AIMING_BIT
+    cdef long cues = 0
+    cdef PyObject *hit
+    if _rude_after is None:
+        from . import matching
+        _rude_after, _kasar_emoji = matching.RUDE_AFTER, matching.KASAR_EMOJI
+        _affixed_root = matching.affixed_root
+        _ABUSIVE_BIT, _AIMING_BIT = matching._ABUSIVE, matching._AIMING
+    if _Token is None:
+        _bind_normalize()
+    for text, base, norm, _start, _end, kind in tokens:
+        hit = PyDict_GetItem(by_norm, norm)
+        if hit != NULL:
+            cues |= <long><object>hit
+        if base in _rude_after:
+            cues |= _AIMING_BIT
+        hit = PyDict_GetItem(by_spelling, base) if base != norm else NULL
+        if hit != NULL:
+            cues |= <long><object>hit
+        elif kind == _WORD_KIND and len(base) > 5 and _affixed_root(base):
+            cues |= _ABUSIVE_BIT
+        elif kind == _EMOJI_KIND and text in _kasar_emoji:
+            cues |= _ABUSIVE_BIT
+    return cues
 
 
 cdef inline Py_ssize_t _mark(uint64_t *seen, Py_ssize_t vocab, Py_ssize_t row) noexcept:

@@ -235,8 +235,15 @@ def _chunk_kasar_cues(chunk: str) -> int:
     makes abusive); a word that can aim (``_AIMING``); the first word of a longer phrase
     (``_PHRASE_START``)."""
     by_norm, by_spelling = _kasar_cue_bits()
+    return kasar_cues(_chunk_tokens(chunk), by_norm, by_spelling)
+
+
+def _kasar_cues(tokens: tuple[Token, ...], by_norm: dict[str, int],
+                by_spelling: dict[str, int]) -> int:
+    """``_chunk_kasar_cues`` of a chunk's tokens, given ``_kasar_cue_bits``. The fallback of
+    ``_fast.kasar_cues``, the same function compiled."""
     cues = 0
-    for text, base, norm, _start, _end, kind in _chunk_tokens(chunk):
+    for text, base, norm, _start, _end, kind in tokens:
         cues |= by_norm.get(norm, 0)
         if base in RUDE_AFTER:
             cues |= _AIMING
@@ -247,6 +254,12 @@ def _chunk_kasar_cues(chunk: str) -> int:
         elif kind == EMOJI and text in KASAR_EMOJI:
             cues |= _ABUSIVE
     return cues
+
+
+try:
+    from ._fast import kasar_cues
+except ImportError:  # built without a C compiler
+    kasar_cues = _kasar_cues
 
 
 @cache
@@ -322,12 +335,13 @@ def _is_named_thing(hit: Hit, words: list[str], tokens: list[Token]) -> bool:
                and t.start > 0 for t in neighbours)
 
 
-@cache
-def affixed_root(word: str) -> str | None:
-    """The always-abusive root of an affixed form (``ketololan`` → ``tolol``), if any.
+def _affixed_root(word: str) -> str | None:
+    """The always-abusive root of an affixed form (``ketololan`` → ``tolol``), if any
+    (``affixed_root``, cached, is what callers use).
 
     Only roots of the ``kasar`` class of four letters or more, so that ``petai`` (tai) and
     ``pecok`` (cok) stay innocent; words the lexicon lists as ``bukan`` (``sarapan``) too.
+    The fallback of ``_fast.affixed_root``, the same function compiled.
     """
     terms = _kasar_words()
     if word in terms or word in lexicon.kasar_exceptions():
@@ -362,6 +376,12 @@ def affixed_root(word: str) -> str | None:
 
 _PREFIXES_AND_NONE = ("", *_PREFIXES)
 _START_SLICES = tuple(slice(0, size + 4) for size in sorted({len(p) for p in _PREFIXES_AND_NONE}))
+
+try:
+    from ._fast import affixed_root as _affixed_root_compiled
+except ImportError:  # built without a C compiler
+    _affixed_root_compiled = _affixed_root
+affixed_root = cache(_affixed_root_compiled)
 
 
 @cache

@@ -124,27 +124,39 @@ _SPACED_ACROSS = re.compile(r" (?:(?<=(?<![^\W_])[^\W_] )[ .*_-]?|(?<=(?<![^\W_]
 
 @lru_cache(maxsize=1 << 16)
 def _chunk_tokens(chunk: str) -> tuple[Token, ...]:
-    # Nineteen chunks in twenty are a word, or words joined by hyphens, perhaps followed by
-    # one of ",.!?" or a run of "!?": what the big pattern makes of them is known without
-    # it (a word, then one punctuation token), and the pattern was most of a new chunk's
-    # cost. (Letters and digits only around the hyphens, the first part two or more long:
-    # no URL, mention, hashtag, emoji or spelled-out run can match. The pattern makes a run
-    # of any other mark, ",,", a token per mark: its backreference names an unset group.)
-    head = chunk.rstrip(",.!?")
-    if head and (head.isalnum() or "-" in head and _hyphenated(head)):
-        end = len(head)
-        tail = chunk[end:]
-        if len(tail) < 2 or not tail.strip("!?"):
-            if head.isdigit():
-                tokens = [Token(head, head, head, 0, end, NUMBER)]
-            else:
-                base, norms = repair_word(head)
-                tokens = [tuple.__new__(Token, (head, base, norm, 0, end, WORD)) for norm in norms]
-            if tail:
-                tokens.append(Token(tail, tail[0], tail[0], end, len(chunk), PUNCT))
-            return tuple(tokens)
-    tokens = []
+    plain = plain_chunk_tokens(chunk)
+    if plain is not None:
+        return plain
+    tokens: list[Token] = []
     _tokenize(chunk, 0, len(chunk), tokens)
+    return tuple(tokens)
+
+
+def _plain_chunk_tokens(chunk: str) -> tuple[Token, ...] | None:
+    """The tokens of a chunk that is a word, or words joined by hyphens, perhaps followed by
+    one of ",.!?" or a run of "!?"; None for any other chunk (the token pattern reads it).
+
+    Nineteen new chunks in twenty are such, what the big pattern makes of them is known
+    without it (a word, then one punctuation token), and the pattern was most of a new
+    chunk's cost. (Letters and digits only around the hyphens, the first part two or more
+    long: no URL, mention, hashtag, emoji or spelled-out run can match. The pattern makes a
+    run of any other mark, ",,", a token per mark: its backreference names an unset group.)
+    The fallback of ``_fast.plain_chunk_tokens``, the same function compiled.
+    """
+    head = chunk.rstrip(",.!?")
+    if not head or not (head.isalnum() or "-" in head and _hyphenated(head)):
+        return None
+    end = len(head)
+    tail = chunk[end:]
+    if len(tail) > 1 and tail.strip("!?"):
+        return None
+    if head.isdigit():
+        tokens = [Token(head, head, head, 0, end, NUMBER)]
+    else:
+        base, norms = repair_word(head)
+        tokens = [tuple.__new__(Token, (head, base, norm, 0, end, WORD)) for norm in norms]
+    if tail:
+        tokens.append(Token(tail, tail[0], tail[0], end, len(chunk), PUNCT))
     return tuple(tokens)
 
 
@@ -153,7 +165,6 @@ def _hyphenated(word: str) -> bool:
     part two or more long (a single letter before a hyphen may start a spelled-out run)."""
     parts = word.split("-")
     return len(parts[0]) > 1 and all(map(str.isalnum, parts))
-
 
 
 def _tokenize(text: str, pos: int, endpos: int, tokens: list[Token]) -> None:
@@ -230,9 +241,9 @@ def _tokenize_plain(text: str, pos: int, endpos: int, tokens: list[Token]) -> No
                 tokens.append(Token(surface, base, norm, start, end, WORD))
 
 
-@lru_cache(maxsize=65536)
-def repair_word(surface: str) -> tuple[str, tuple[str, ...]]:
-    """``(base, norms)`` for one word as written; cached because citizens repeat themselves."""
+def _repair_word(surface: str) -> tuple[str, tuple[str, ...]]:
+    """``(base, norms)`` for one word as written (``repair_word``, cached, is what callers
+    use). The fallback of ``_fast.repair_word``, the same function compiled."""
     tables = lexicon.slang()
     exact = tables.exact.get(surface)
     if exact is not None:
@@ -246,6 +257,15 @@ def repair_word(surface: str) -> tuple[str, tuple[str, ...]]:
             # lexicon and the model know.
             formal = tables.lower.get(head, head)
     return base, tuple((formal or base).split())
+
+
+try:
+    from ._fast import plain_chunk_tokens
+    from ._fast import repair_word as _repair_word_compiled
+except ImportError:  # built without a C compiler
+    plain_chunk_tokens, _repair_word_compiled = _plain_chunk_tokens, _repair_word
+# ``(base, norms)`` for one word as written; cached because citizens repeat themselves.
+repair_word = lru_cache(maxsize=65536)(_repair_word_compiled)
 
 
 def _repair_spelling(word: str) -> str:

@@ -3,6 +3,8 @@ answers to the last bit, on every text of the bench sets and the pinned messages
 
 from __future__ import annotations
 
+import functools
+import itertools
 import shutil
 import subprocess
 import sys
@@ -87,8 +89,13 @@ def test_both_give_the_same_triage_on_every_bench_text(model, monkeypatch):
     monkeypatch.setattr(triage, "normalized", rows.normalized)
     monkeypatch.setattr(model_module._WordRows, "__missing__", model_module._new_word_rows)
     monkeypatch.setattr(model_module._ChunkRows, "__missing__", model_module._new_chunk_rows)
+    _use_python_first_sight(monkeypatch)
     model.clear_caches()
-    assert [classify(text, model).as_dict() for text in TEXTS] == compiled
+    try:
+        assert [classify(text, model).as_dict() for text in TEXTS] == compiled
+    finally:
+        _clear_first_sight_caches()
+        model.clear_caches()
 
 
 def test_the_engine_runs_without_the_compiled_part():
@@ -101,6 +108,12 @@ def test_the_engine_runs_without_the_compiled_part():
             "assert triage.normalized.__module__ == 'tanggap.language.rows'\n"
             "assert model._WordRows.__missing__ is model._new_word_rows\n"
             "assert model._ChunkRows.__missing__ is model._new_chunk_rows\n"
+            "from tanggap.language import matching\n"
+            "assert matching.kasar_cues is matching._kasar_cues\n"
+            "assert matching.affixed_root.__wrapped__ is matching._affixed_root\n"
+            "normalize = sys.modules['tanggap.language.normalize']\n"
+            "assert normalize.plain_chunk_tokens is normalize._plain_chunk_tokens\n"
+            "assert normalize.repair_word.__wrapped__ is normalize._repair_word\n"
             "print(classify('jalan rusak parah di depan sekolah').topic)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
@@ -211,3 +224,85 @@ def test_both_give_the_same_softmax_steps_to_the_last_bit():
             exps = np.exp(want)
             assert _compiled().normalized(exps) == rows.normalized(exps)
     assert triage.normalized is _compiled().normalized
+
+
+def _use_python_first_sight(monkeypatch):
+    """Make the engine tokenise, repair and judge new chunks with the Python twins, from
+    empty caches."""
+    from tanggap.language import matching
+
+    normalize = sys.modules["tanggap.language.normalize"]
+    python_repair = functools.lru_cache(maxsize=65536)(normalize._repair_word)
+    monkeypatch.setattr(normalize, "plain_chunk_tokens", normalize._plain_chunk_tokens)
+    monkeypatch.setattr(normalize, "repair_word", python_repair)
+    monkeypatch.setattr(matching, "kasar_cues", matching._kasar_cues)
+    monkeypatch.setattr(matching, "affixed_root", functools.cache(matching._affixed_root))
+    _clear_first_sight_caches()
+
+
+def _clear_first_sight_caches():
+    from tanggap.language import matching
+    from tanggap.language.normalize import _chunk_tokens
+
+    for cached in (_chunk_tokens, matching._chunk_kasar_cues, matching._suspicious):
+        cached.cache_clear()
+
+
+def _chunks_and_words() -> tuple[list[str], list[str]]:
+    """Every chunk of the bench and pinned texts, every chunk of up to three characters over
+    letters, digits and marks, and every word written in them, in the lexicons and in
+    spellings the repair undoes (elongated, leet, starred, clitics, a 2, a curly quote)."""
+    from tanggap.language import lexicon
+    from tanggap.language.normalize import _chunk_tokens
+
+    chunks = {chunk for text in TEXTS for chunk in text.split()}
+    chunks.update("".join(p) for n in range(1, 4)
+                  for p in itertools.product("aAw1é-.,!?*'@_:#)’2", repeat=n))
+    words = {token.text for chunk in chunks for token in _chunk_tokens(chunk)}
+    known = sorted(lexicon.vocabulary())[::7] + sorted(lexicon.slang().lower)[::3]
+    words.update(known + list(lexicon.slang().exact))
+    for word in known[::5]:
+        words.update({word + word[-1] * 2, word[:2] + word[1] * 3 + word[2:], word + "nya",
+                      word + "ku", word.upper(), word.replace("a", "4").replace("o", "0"),
+                      word[:1] + "*" + word[2:], word + "2", word.replace("a", "’"),
+                      word + "-" + word})
+    return sorted(chunks), sorted(words)
+
+
+@pytest.mark.skipif(_compiled() is None, reason="the compiled part is not built")
+def test_both_tokenise_repair_and_judge_new_chunks_alike():
+    from tanggap.language import matching
+
+    normalize = sys.modules["tanggap.language.normalize"]
+    chunks, words = _chunks_and_words()
+    assert len(chunks) > 10_000 and len(words) > 5_000
+    plain = 0
+    for chunk in chunks:
+        want = normalize._plain_chunk_tokens(chunk)
+        assert _compiled().plain_chunk_tokens(chunk) == want, chunk
+        plain += want is not None
+    assert 5_000 < plain < len(chunks) - 1_000  # both answers are exercised
+    for word in words:
+        assert _compiled().repair_word(word) == normalize._repair_word(word), word
+    affixed = [prefix + sep + root + suffix + clitic
+               for root in sorted(matching._kasar_words())
+               for prefix in matching._PREFIXES_AND_NONE for sep in ("", "-")
+               for suffix in ("", *matching._SUFFIXES, "-" + root) for clitic in ("", "nya")]
+    roots = 0
+    for word in words + [word.lower() for word in words] + affixed:
+        want = matching._affixed_root(word)
+        assert _compiled().affixed_root(word) == want, word
+        roots += want is not None
+    assert 10_000 < roots < len(affixed)
+    by_norm, by_spelling = matching._kasar_cue_bits()
+    cues = set()
+    for chunk in chunks:
+        tokens = normalize._chunk_tokens(chunk)
+        want = matching._kasar_cues(tokens, by_norm, by_spelling)
+        assert _compiled().kasar_cues(tokens, by_norm, by_spelling) == want, chunk
+        cues.add(want)
+    assert cues == {0, 1, 2, 4, 8, 9, 10}  # every bit is exercised
+    assert normalize.plain_chunk_tokens is _compiled().plain_chunk_tokens
+    assert normalize.repair_word.__wrapped__ is _compiled().repair_word
+    assert matching.kasar_cues is _compiled().kasar_cues
+    assert matching.affixed_root.__wrapped__ is _compiled().affixed_root

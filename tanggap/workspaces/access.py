@@ -232,7 +232,7 @@ class _Kept:
     user: object
     built: object
     # Until when this process knows the token's last use is noted (note_token_use).
-    noted_until: datetime | None
+    noted_until: datetime
 
 
 # The inbound's token lookups this process read, by (token hash, channel table, channel id).
@@ -276,12 +276,17 @@ def cached_bearer(raw: str, *, now: datetime, channel_table: str, channel_pk: in
             return None, None
         user = _user_from_row(row)
         built, keep = build(row, user)
-        kept = _Kept(generation, row, user, built, None if row[4] else now)
+        # The row says whether the last use is stale, as token_bearer's does. When it is not,
+        # it was noted within the minute, but when is not read: a later request of this
+        # process notes it again (a conditional UPDATE that may change nothing).
+        kept = _Kept(generation, row, user, built, now)
+        stale = bool(row[4])
         if keep and generation is not None:
             if len(_kept) >= KEEP_AT_MOST:
                 _kept.clear()
             _kept[key] = kept
-    stale = kept.noted_until is None or now >= kept.noted_until
+    else:
+        stale = now >= kept.noted_until
     if stale:
         # This request notes it (note_token_use, whose UPDATE writes only a stale use): the
         # others of the next minute need not.

@@ -14,6 +14,17 @@ between the hot statements on SQLite's own cursor and on Django's, and prints bo
 with one without those indexes or triggers, or with those created (what an index, or the
 search index's triggers, cost an inbound). `--profile N` prints the N most expensive functions
 (cProfile, cumulative). Target (issue 9): <= 1.5 ms CPU per inbound.
+
+`--path fast` measures instead the path `tanggap serve` answers a well-formed inbound from by
+default (TANGGAP_FAST_INTAKE=1): tanggap.asgi's application called with an ASGI scope on the
+server loop's thread, its InboundIntake (pool threads, group commit) storing the message and
+answering after the commit; the bench waits for each answer and counts the CPU of all the
+process's threads. It includes the ASGI application's own work but not uvicorn's HTTP parsing
+(nor, on the Django path, a2wsgi's hand-over). `--path both` alternates blocks of 100 requests
+between the two paths in one process and prints both. Either exits if an answer is not 201 or
+200 with the view's JSON fields, if the fast path hands a request to Django, or if the stored
+messages do not match the requests sent. Importing tanggap.asgi freezes the collector's
+objects as `tanggap serve` does (gc.freeze), for both paths of a run that uses it.
 """
 
 from __future__ import annotations
@@ -73,9 +84,15 @@ def main() -> None:
     p.add_argument("--alternate-create", action="append", default=[], metavar="SQL",
                    help="a CREATE INDEX or CREATE TRIGGER statement (repeatable); alternate "
                         "blocks of 100 requests between the schema without and with them")
+    p.add_argument("--path", choices=("django", "fast", "both"), default="django",
+                   help="django: the WSGI application (Django's handler and middleware); fast: "
+                        "the ASGI application's fast path for the inbound (tanggap/api/intake.py), "
+                        "what `tanggap serve` runs by default; both: alternate blocks of 100 "
+                        "requests between them and print both")
     args = p.parse_args()
     if sum(map(bool, (args.alternate_cursor, args.alternate_token_cache, args.alternate_drop,
-                      args.alternate_create, args.alternate_fts_prefix))) > 1:
+                      args.alternate_create, args.alternate_fts_prefix,
+                      args.path == "both"))) > 1:
         p.error("one --alternate-... at a time")
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
@@ -143,15 +160,34 @@ def run(args) -> None:
         content = b"".join(chunks)
         if not status[0].startswith(("200", "201")):
             sys.exit(f"inbound answered {status[0]}: {content[:300]!r}")
+        _check_answer(content)
+        sent_count[0] += 1
+
+    sent_count = [0]
+    fast = _FastPath(loop, token) if args.path != "django" else None
+
+    def fast_post(follow_up: bool):
+        fast.post(body(follow_up).encode())
+        sent_count[0] += 1
+
+    chosen = {"django": post, "fast": fast_post}
+    current = [fast_post if args.path == "fast" else post]
 
     for i in range(args.warmup):
-        post(i % 10 < 3)
+        current[0](i % 10 < 3)
+        if args.path == "both":
+            fast_post(i % 10 < 3)
     samples = {"new": [], "follow-up": []}
     statements = {}
     for kind in ("new", "follow-up"):
+        if args.path == "fast":
+            statements[kind] = fast.statements(lambda kind=kind: fast_post(kind == "follow-up"))
+            continue
         with CaptureQueriesContext(connection) as queries:
             post(kind == "follow-up")
         statements[kind] = [q["sql"] for q in queries.captured_queries]
+    fast_statements = ({kind: fast.statements(lambda kind=kind: fast_post(kind == "follow-up"))
+                        for kind in ("new", "follow-up")} if args.path == "both" else {})
 
     profiler = cProfile.Profile() if args.profile else None
     ordered: list[float] = []  # CPU seconds of each request, in order
@@ -166,6 +202,11 @@ def run(args) -> None:
         cursors, restore = _fts_prefix_modes(args.alternate_fts_prefix), "index as migrated"
     elif args.alternate_drop or args.alternate_create:
         cursors, restore = _schema_modes(args.alternate_drop, args.alternate_create)
+    elif args.path == "both":
+        cursors = {f"{name} path": (lambda chosen_post=chosen_post:
+                                    current.__setitem__(0, chosen_post))
+                   for name, chosen_post in chosen.items()}
+        restore = "django path"
     else:
         cursors, restore = {}, ""
     per_mode: dict[str, list[float]] = {name: [] for name in cursors}
@@ -175,7 +216,7 @@ def run(args) -> None:
             cursors[mode]()
         follow_up = i % 10 < 3
         c, w = time.process_time(), time.perf_counter()
-        post(follow_up)
+        current[0](follow_up)
         samples["follow-up" if follow_up else "new"].append(
             (time.process_time() - c, time.perf_counter() - w))
         ordered.append(samples["follow-up" if follow_up else "new"][-1][0])
@@ -192,9 +233,14 @@ def run(args) -> None:
                     (ordered[i:i + 100] for i in range(0, len(ordered), 100)) if len(b) == 100)
     median = statistics.median(blocks) if blocks else cpu / args.requests
     floor = _floor(app, token, body(False).encode(), args.requests)
+    from tanggap.cases.models import Message
+
+    stored = Message.objects.count()
+    if stored != sent_count[0]:
+        sys.exit(f"{sent_count[0]} inbound answered, {stored} messages stored")
 
     load = os.getloadavg()[0]
-    print(f"## inbound in-process, sqlite synchronous="
+    print(f"## inbound in-process, {args.path} path, sqlite synchronous="
           f"{os.environ.get('TANGGAP_SQLITE_SYNCHRONOUS', 'full')}, {args.requests} requests, "
           f"load average {load:.2f}")
     print("| kind | requests | CPU ms/request | wall ms/request | SQL statements |")
@@ -218,6 +264,14 @@ def run(args) -> None:
         mode_blocks = [sum(rows[i:i + 100]) / 100 for i in range(0, len(rows) - 99, 100)]
         print(f"{mode}: {1000 * sum(rows) / max(len(rows), 1):.2f} CPU ms/request, median of "
               f"{len(mode_blocks)} blocks {1000 * statistics.median(mode_blocks or [0]):.2f}")
+    for kind, sqls in fast_statements.items():
+        print(f"fast path, SQL statements of one {kind} inbound: {len(sqls)}")
+    if fast is not None:
+        print(f"fast path: {fast.answered} requests answered by it, none handed to Django; "
+              f"{stored} messages stored for {sent_count[0]} requests")
+        print(f"of which the bench's own hand-over to the server loop and back (no such hop "
+              f"under uvicorn, whose loop reads the request): {1000 * fast.hop():.3f} CPU "
+              f"ms/request (median of blocks of 100 empty coroutines)")
     if args.show_sql:
         for kind, sqls in statements.items():
             print(f"\n### SQL of one {kind} inbound")
@@ -360,6 +414,106 @@ def _floor(app, token: str, raw: bytes, requests: int) -> float:
 
 async def _remember(remember) -> None:
     remember()
+
+
+ANSWER_FIELDS = {"case_id", "tracking_number", "message_id", "created"}
+
+
+def _check_answer(content: bytes) -> None:
+    answer = json.loads(content)
+    if set(answer) != ANSWER_FIELDS:
+        sys.exit(f"inbound answered {content[:300]!r}")
+
+
+class _FastPath:
+    """Requests to tanggap.asgi's application, as uvicorn hands them over: each called on the
+    server loop's thread (where the live events go too), answered after its group commit."""
+
+    def __init__(self, loop, token: str):
+        import tanggap.asgi as asgi
+
+        self.asgi, self.loop, self.token, self.answered = asgi, loop, token, 0
+        handed = self.handed = []
+        django = asgi.http_application
+
+        async def recording(scope, receive, send):
+            handed.append(scope["path"])
+            await django(scope, receive, send)
+
+        asgi.http_application = recording  # tanggap.asgi._django looks it up at each call
+
+    def post(self, raw: bytes) -> None:
+        sent = asyncio_run(self._call(raw), self.loop)
+        if self.handed:
+            sys.exit(f"the fast path handed {self.handed[0]} to Django")
+        status = sent[0]["status"]
+        content = b"".join(m.get("body", b"") for m in sent[1:])
+        if status not in (200, 201):
+            sys.exit(f"the fast path answered {status}: {content[:300]!r}")
+        _check_answer(content)
+        self.answered += 1
+
+    async def _call(self, raw: bytes) -> list:
+        path = "/api/v1/inbound"
+        headers = [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
+                   (b"content-length", str(len(raw)).encode()),
+                   (b"authorization", f"Bearer {self.token}".encode())]
+        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
+                 "http_version": "1.1", "method": "POST", "scheme": "http", "path": path,
+                 "raw_path": path.encode(), "query_string": b"", "root_path": "",
+                 "headers": headers, "client": ("127.0.0.1", 40000),
+                 "server": ("127.0.0.1", 8000)}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await self.asgi.application(scope, receive, send)
+        return sent
+
+    def hop(self, calls: int = 2000) -> float:
+        async def nothing():
+            return None
+
+        samples = []
+        for _ in range(calls):
+            c = time.process_time()
+            asyncio_run(nothing(), self.loop)
+            samples.append(time.process_time() - c)
+        return statistics.median(sum(samples[i:i + 100]) / 100 for i in range(0, calls, 100))
+
+    def statements(self, one) -> list[str]:
+        """The SQL of the request `one()` sends, as Django logs it, from the one thread of a
+        pool put in for it (the thread that runs the request, and leads its batch of one)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from django.db import connection
+
+        def logging(on: bool) -> None:
+            connection.ensure_connection()
+            connection.force_debug_cursor = on
+            connection.queries_log.clear()
+
+        intake = self.asgi.fast_inbound
+        kept, intake._pool = intake._pool, ThreadPoolExecutor(1)
+        try:
+            intake._pool.submit(logging, True).result()
+            one()
+            return intake._pool.submit(
+                lambda: [q["sql"] for q in connection.queries_log]).result()
+        finally:
+            intake._pool.submit(lambda: connection.close()).result()
+            intake._pool.shutdown()
+            intake._pool = kept
+
+
+def asyncio_run(coroutine, loop):
+    import asyncio
+
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
 
 if __name__ == "__main__":

@@ -89,10 +89,17 @@ def main() -> None:
                         "the ASGI application's fast path for the inbound (tanggap/api/intake.py), "
                         "what `tanggap serve` runs by default; both: alternate blocks of 100 "
                         "requests between them and print both")
+    p.add_argument("--alternate-fast-threads", type=int, default=0, metavar="N",
+                   help="with --path fast: alternate blocks of 100 requests between the fast "
+                        "path's pool as it runs (tanggap.api.intake.POOL_THREADS threads, each "
+                        "with its own database connection, taken in turn) and a pool of N "
+                        "threads, and print both")
     args = p.parse_args()
+    if args.alternate_fast_threads and args.path != "fast":
+        p.error("--alternate-fast-threads measures the fast path: --path fast")
     if sum(map(bool, (args.alternate_cursor, args.alternate_token_cache, args.alternate_drop,
                       args.alternate_create, args.alternate_fts_prefix,
-                      args.path == "both"))) > 1:
+                      args.path == "both", args.alternate_fast_threads))) > 1:
         p.error("one --alternate-... at a time")
 
     data = tempfile.mkdtemp(prefix="tanggap-cpu-")
@@ -202,6 +209,8 @@ def run(args) -> None:
         cursors, restore = _fts_prefix_modes(args.alternate_fts_prefix), "index as migrated"
     elif args.alternate_drop or args.alternate_create:
         cursors, restore = _schema_modes(args.alternate_drop, args.alternate_create)
+    elif args.alternate_fast_threads:
+        cursors, restore = fast.pools(args.alternate_fast_threads)
     elif args.path == "both":
         cursors = {f"{name} path": (lambda chosen_post=chosen_post:
                                     current.__setitem__(0, chosen_post))
@@ -473,6 +482,19 @@ class _FastPath:
 
         await self.asgi.application(scope, receive, send)
         return sent
+
+    def pools(self, threads: int) -> tuple[dict, str]:
+        """Switches between the fast path's own pool and one of `threads` threads."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        intake = self.asgi.fast_inbound
+        own, other = intake.pool, ThreadPoolExecutor(threads, thread_name_prefix="other")
+        name = f"pool of {intake.threads} threads"
+
+        def use(pool):
+            return lambda: setattr(intake, "_pool", pool)
+
+        return {name: use(own), f"pool of {threads} threads": use(other)}, name
 
     def hop(self, calls: int = 2000) -> float:
         async def nothing():

@@ -148,10 +148,15 @@ def run(args) -> None:
     rng = random.Random(9)
     serial = 0
 
-    def body(follow_up: bool) -> str:
+    last_author = [""]
+
+    def body(follow_up: bool, again: bool = False) -> str:
+        # again: from the author of the request before (a follow-up whose case surely exists).
         nonlocal serial
         serial += 1
-        author = f"lama-{rng.randrange(50)}" if follow_up else f"baru-{serial}"
+        author = (last_author[0] if again else
+                  f"lama-{rng.randrange(50)}" if follow_up else f"baru-{serial}")
+        last_author[0] = author
         return json.dumps({
             "channel_id": channel.pk, "external_id": f"m-{serial}",
             "author": {"id": author, "name": f"Warga {author}"},
@@ -159,8 +164,8 @@ def run(args) -> None:
                     "anak-anak takut lewat. Tolong segera diperbaiki ya pak, sudah lapor ke RT.",
         })
 
-    def post(follow_up: bool):
-        raw = body(follow_up).encode()
+    def post(follow_up: bool, again: bool = False):
+        raw = body(follow_up, again).encode()
         environ = post_environ("/api/v1/inbound", raw, token)
         status = []
         chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
@@ -173,8 +178,8 @@ def run(args) -> None:
     sent_count = [0]
     fast = _FastPath(loop, token) if args.path != "django" else None
 
-    def fast_post(follow_up: bool):
-        fast.post(body(follow_up).encode())
+    def fast_post(follow_up: bool, again: bool = False):
+        fast.post(body(follow_up, again).encode())
         sent_count[0] += 1
 
     chosen = {"django": post, "fast": fast_post}
@@ -188,12 +193,14 @@ def run(args) -> None:
     statements = {}
     for kind in ("new", "follow-up"):
         if args.path == "fast":
-            statements[kind] = fast.statements(lambda kind=kind: fast_post(kind == "follow-up"))
+            statements[kind] = fast.statements(
+                lambda kind=kind: fast_post(kind == "follow-up", again=kind == "follow-up"))
             continue
         with CaptureQueriesContext(connection) as queries:
-            post(kind == "follow-up")
+            post(kind == "follow-up", again=kind == "follow-up")
         statements[kind] = [q["sql"] for q in queries.captured_queries]
-    fast_statements = ({kind: fast.statements(lambda kind=kind: fast_post(kind == "follow-up"))
+    fast_statements = ({kind: fast.statements(
+        lambda kind=kind: fast_post(kind == "follow-up", again=kind == "follow-up"))
                         for kind in ("new", "follow-up")} if args.path == "both" else {})
 
     profiler = cProfile.Profile() if args.profile else None

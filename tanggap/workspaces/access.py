@@ -55,9 +55,14 @@ def workspace_ids_of(user) -> list[int]:
         {"user_id": user.pk})]
 
 
-def _membership(user, workspace_id: int) -> Membership:
+def _known(user) -> None:
+    """NotFound for anyone but an active, signed-in user: to others every workspace is unknown."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise NotFound()
+
+
+def _membership(user, workspace_id: int) -> Membership:
+    _known(user)
     membership = (
         Membership.objects.filter(user=user, workspace_id=workspace_id)
         .select_related("workspace")
@@ -82,8 +87,7 @@ def checked_membership(user, membership: Membership | None, *,
                        write: bool = False) -> Membership:
     """`membership`, the user's of a workspace as another room's own query read it (None: not
     a member), checked as access_membership checks it: NotFound / Forbidden alike."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        raise NotFound()
+    _known(user)
     return _may(_desk_member(membership), write=write)
 
 
@@ -114,8 +118,7 @@ def access_workspace(user, slug: str, *, write: bool = False) -> Membership:
     NotFound. The statement is compiled once (tanggap.conf.compiled): the ORM built it on every
     request for more than it cost to run. Nothing is kept between requests: a member removed
     is refused on the next page."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        raise NotFound()
+    _known(user)
     if type(user.pk) is not int or type(slug) is not str:
         membership = (Membership.objects.filter(user=user, workspace__slug=slug)
                       .select_related("workspace").first())

@@ -57,10 +57,16 @@ echo "## inbound ingest with wrk, sqlite, tanggap serve defaults ($(nproc) cores
 for c in "${CONNECTIONS[@]}"; do
   echo "### $c connections, ${SECONDS_PER_RUN}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   BEFORE=$(cpu settle)
+  # The write lock's share of the run (bench/core/writelock.py), sampled beside wrk.
+  "$ROOT/.venv/bin/python" bench/core/writelock.py "$TANGGAP_DATA_DIR/tanggap.sqlite3" \
+    --seconds "$((SECONDS_PER_RUN > 2 ? SECONDS_PER_RUN - 1 : 1))" > "$TANGGAP_DATA_DIR/lock.out" &
+  LOCK_PID=$!
   wrk -t2 -c"$c" -d"${SECONDS_PER_RUN}s" --latency -s "$TANGGAP_DATA_DIR/post.lua" \
     "http://127.0.0.1:$PORT" > "$TANGGAP_DATA_DIR/wrk.out"
   AFTER=$(cpu)
+  wait "$LOCK_PID"
   grep -E "Requests/sec|Latency|50%|99%|Non-2xx|errors|requests in" "$TANGGAP_DATA_DIR/wrk.out"
+  head -1 "$TANGGAP_DATA_DIR/lock.out"
   "$ROOT/.venv/bin/python" -c "import json, re, sys
 before, after = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 n = int(re.search(r'(\d+) requests in', open(sys.argv[3]).read()).group(1))

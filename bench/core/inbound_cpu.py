@@ -92,8 +92,9 @@ def main() -> None:
     p.add_argument("--alternate-fast-threads", type=int, default=0, metavar="N",
                    help="with --path fast: alternate blocks of 100 requests between the fast "
                         "path's pool as it runs (tanggap.api.intake.POOL_THREADS threads, each "
-                        "with its own database connection, taken in turn) and a pool of N "
-                        "threads, and print both")
+                        "with its own database connection; the next request to the thread "
+                        "that finished last, tanggap.conf.warmpool) and a ThreadPoolExecutor "
+                        "of N threads (taken in turn), and print both")
     args = p.parse_args()
     if args.alternate_fast_threads and args.path != "fast":
         p.error("--alternate-fast-threads measures the fast path: --path fast")
@@ -491,17 +492,17 @@ class _FastPath:
         return sent
 
     def pools(self, threads: int) -> tuple[dict, str]:
-        """Switches between the fast path's own pool and one of `threads` threads."""
+        """Switches between the fast path's own pool and a ThreadPoolExecutor of `threads`."""
         from concurrent.futures import ThreadPoolExecutor
 
         intake = self.asgi.fast_inbound
         own, other = intake.pool, ThreadPoolExecutor(threads, thread_name_prefix="other")
-        name = f"pool of {intake.threads} threads"
+        name = f"the fast path's pool ({type(own).__name__}, {intake.threads} threads)"
 
         def use(pool):
             return lambda: setattr(intake, "_pool", pool)
 
-        return {name: use(own), f"pool of {threads} threads": use(other)}, name
+        return {name: use(own), f"ThreadPoolExecutor of {threads} threads": use(other)}, name
 
     def hop(self, calls: int = 2000) -> float:
         async def nothing():

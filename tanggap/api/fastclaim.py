@@ -28,7 +28,6 @@ off with the other fast paths.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import close_old_connections
@@ -36,6 +35,7 @@ from django.utils import timezone, translation
 
 from tanggap.api.views import claim_answer
 from tanggap.conf import fastpath
+from tanggap.conf.warmpool import WarmPool
 from tanggap.workspaces.access import token_bearer
 from tanggap.workspaces.actions.tokens import note_token_use
 
@@ -99,8 +99,9 @@ class ClaimIntake:
 
     def __init__(self, django, threads: int = POOL_THREADS):
         self.django = django
-        # Its threads start at the first claims (ThreadPoolExecutor starts them on demand).
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="claim")
+        # Its threads start at the first claims, on demand; the thread that finished last takes
+        # the next claim, its SQLite connection's page cache still current (conf.warmpool).
+        self.pool = WarmPool(threads, "claim")
 
     async def __call__(self, scope, taken: Taken, receive, send) -> None:
         try:

@@ -31,7 +31,6 @@ error is the API's own). TANGGAP_FAST_INTAKE=0 turns it off with the webhooks'.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import close_old_connections
@@ -40,6 +39,7 @@ from django.utils import timezone, translation
 from tanggap.api.framework import MAX_BODY_BYTES, parse_json
 from tanggap.api.views import InboundFields, inbound_answer, inbound_fields, store_inbound
 from tanggap.conf import fastpath
+from tanggap.conf.warmpool import WarmPool
 from tanggap.connectors.access import access_inbound_channel, inbound_bearer
 from tanggap.errors import DeskError
 from tanggap.workspaces.actions.tokens import note_token_use
@@ -111,12 +111,14 @@ class InboundIntake:
     def __init__(self, django, threads: int = POOL_THREADS):
         self.django = django
         self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: WarmPool | None = None
 
     @property
-    def pool(self) -> ThreadPoolExecutor:
+    def pool(self) -> WarmPool:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="inbound")
+            # The thread that finished last takes the next inbound: its SQLite connection's
+            # page cache is the one still current (tanggap.conf.warmpool).
+            self._pool = WarmPool(self.threads, "inbound")
         return self._pool
 
     async def __call__(self, scope, taken: Taken, receive, send) -> None:

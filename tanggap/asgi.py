@@ -25,12 +25,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from tanggap.api import fastclaim  # noqa: E402
 from tanggap.api import intake as inbound_intake  # noqa: E402
 from tanggap.conf.handler import DeskWSGIHandler  # noqa: E402
+from tanggap.conf.warmpool import WarmPool  # noqa: E402
 from tanggap.connectors import intake  # noqa: E402
 from tanggap.live.fanout import remember_server_loop  # noqa: E402
 from tanggap.live.origin import SameOriginValidator  # noqa: E402
 from tanggap.live.routing import websocket_urlpatterns  # noqa: E402
 
 http_application = WSGIMiddleware(DeskWSGIHandler(), workers=8)
+# The thread that finished last takes the next request, its SQLite connection's page cache the
+# one still current (tanggap.conf.warmpool); a2wsgi hands each request to `executor` with
+# run_in_executor (tanggap/conf/tests/test_warmpool.py checks that it still does).
+http_application.executor = WarmPool(8, "wsgi")
 webhook_intake = intake.WebhookIntake()
 
 

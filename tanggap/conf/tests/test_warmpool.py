@@ -146,3 +146,42 @@ def test_a_forked_child_starts_threads_of_its_own():
     os.waitpid(pid, 0)
     assert said == b"t_1"
     assert pool.submit(_name).result() == "t_1"
+
+
+def test_the_django_path_runs_its_requests_in_a_warm_pool(monkeypatch):
+    """tanggap.asgi gives a2wsgi a WarmPool for its `executor`, which a2wsgi hands each request
+    to: two requests one after the other run on one thread."""
+    import tanggap.asgi
+
+    app = tanggap.asgi.http_application
+    assert isinstance(app.executor, WarmPool)
+    seen = []
+
+    def wsgi(environ, start_response):
+        seen.append(_name())
+        start_response("204 No Content", [])
+        return [b""]
+
+    monkeypatch.setattr(app, "app", wsgi)
+
+    async def get() -> int:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "GET", "scheme": "http", "path": "/", "raw_path": b"/",
+                 "query_string": b"", "root_path": "", "headers": [],
+                 "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    async def twice():
+        return [await get(), await get()]
+
+    assert asyncio.run(twice()) == [204, 204]
+    assert len(seen) == 2 and seen[0] == seen[1] and seen[0].startswith("wsgi_")

@@ -1,14 +1,15 @@
 """A pool of threads that gives each job to the thread that finished its last job most recently.
 
-Why: each thread of the ASGI server's fast paths (api/intake.py, api/fastclaim.py) has its own
-SQLite connection, and SQLite empties a connection's page cache whenever another connection has
-written since that connection's last transaction. `ThreadPoolExecutor` hands jobs to its idle
-threads in turn, so requests arriving one at a time (a desk's ordinary day) each found a
-connection whose cache the previous request had just emptied, and read every page they touched
-from the operating system again: 61 `pread` calls per inbound in-process against 2 on one
-connection (`strace -c`, docs/performance.md). Given to the thread that finished last, the next
-job finds the connection that wrote last, its cache still good. Under load every thread is busy
-and this changes nothing; nor does it help when another process wrote in between.
+Why: each thread of the ASGI server's pools (the fast paths', api/intake.py and
+api/fastclaim.py, and a2wsgi's for Django's path, tanggap/asgi.py) has its own SQLite
+connection, and SQLite empties a connection's page cache whenever another connection has written
+since that connection's last transaction. `ThreadPoolExecutor` hands jobs to its idle threads in
+turn, so requests arriving one at a time (a desk's ordinary day) each found a connection whose
+cache the previous request had just emptied, and read every page they touched from the
+operating system again: 61 `pread` calls per inbound in-process against 2 on one connection
+(`strace -c`, docs/performance.md). Given to the thread that finished last, the next job finds
+the connection that wrote last, its cache still good. Under load every thread is busy and this
+changes nothing; nor does it help when another process wrote in between.
 
 Otherwise it behaves as `ThreadPoolExecutor` does for `submit` (what asyncio's
 `run_in_executor` calls): at most `threads` threads, started on demand; jobs beyond them wait in
@@ -51,7 +52,7 @@ class WarmPool(Executor):
         self.threads = threads
         self.name = name
         self._lock = threading.Lock()
-        self._idle: list[_Worker] = []  # the thread idle the shortest time last
+        self._idle: list[_Worker] = []  # a stack: its last is the thread that went idle last
         self._waiting: deque = deque()  # jobs no thread was free for, in order
         self._started = 0
         _pools.add(self)

@@ -39,7 +39,9 @@ def test_the_thread_that_finished_last_takes_the_next_job():
     futures = []
     for release, started in zip(releases, starts, strict=True):
         futures.append(pool.submit(_blocked(release, started)))
-        started.wait()  # each job holds its thread, so the next one starts a thread of its own
+        # Each job holds its thread, so the next one starts a thread of its own (the bound is
+        # on a failure only: a started job says so at once).
+        assert started.wait(60)
     finished = []
     for i in (1, 0, 2):  # t_2, then t_1, then t_3 finish, one after the other
         releases[i].set()

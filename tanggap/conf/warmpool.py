@@ -14,6 +14,8 @@ changes nothing; nor does it help when another process wrote in between.
 Otherwise it behaves as `ThreadPoolExecutor` does for `submit` (what asyncio's
 `run_in_executor` calls): at most `threads` threads, started on demand; jobs beyond them wait in
 order; a job's exception goes to its future; a job cancelled before it started is skipped.
+Unlike it, `shutdown` (Executor's) does nothing: the threads are daemons, idle between jobs
+until the process ends; the server's pools live as long as their process.
 """
 
 from __future__ import annotations

@@ -13,6 +13,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+def null_free_index(field: str, name: str) -> models.Index:
+    """The index of a nullable foreign key that is null on most rows (who claimed, answered or
+    sent; a linked person; a handed-over conversation), over its non-null rows only. Every
+    citizen message inserts rows where these are null, and a full index costs each such insert a
+    B-tree write and a page in the commit; the lookups these indexes serve (`= id`, `IN`, the
+    foreign key's checks) imply "not null", so SQLite and PostgreSQL still use them (migration
+    0016; tanggap/cases/tests/test_query_plans.py)."""
+    return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
+
+
 class Contact(models.Model):
     """One citizen identity per platform account, per workspace."""
 
@@ -28,7 +38,7 @@ class Contact(models.Model):
     # the group's first contact here (itself included); null when the contact stands alone.
     # Written only by cases.actions.link_contacts / unlink_contact, audited.
     person = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+                               related_name="+", db_index=False)
 
     class Meta:
         constraints = [
@@ -36,6 +46,7 @@ class Contact(models.Model):
                 fields=["workspace", "platform", "external_id"], name="contact_identity"
             ),
         ]
+        indexes = [null_free_index("person", "contact_person_idx")]
 
     def __str__(self) -> str:
         return self.display_name or self.external_id
@@ -79,7 +90,8 @@ class Case(models.Model):
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.BARU)
     tracking_number = models.CharField(max_length=20, unique=True)
     claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every change that should stop a reply drafted before it: a reply, a new holder,
@@ -87,13 +99,15 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Who answered since the citizen last wrote; cleared by the next inbound message.
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     # While the conversation is handed over (tanggap.referrals): the linked body's workspace,
     # whose desk answers the citizen on this case's channel; this case's own desk may not send
     # until it takes the conversation back. Null: the case's own desk speaks.
     speaking_workspace = models.ForeignKey("workspaces.Workspace", null=True, blank=True,
-                                           on_delete=models.SET_NULL, related_name="+")
+                                           on_delete=models.SET_NULL, related_name="+",
+                                           db_index=False)
     last_inbound_at = models.DateTimeField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -123,6 +137,9 @@ class Case(models.Model):
             # Newest first within a period (Open311's request list).
             models.Index(fields=["workspace", "created_at"], name="case_ws_created_idx"),
             models.Index(fields=["contact", "channel", "thread_id"], name="case_thread_idx"),
+            null_free_index("claimed_by", "case_claimed_by_idx"),
+            null_free_index("answered_by", "case_answered_by_idx"),
+            null_free_index("speaking_workspace", "case_speaking_ws_idx"),
         ]
 
     def status_label(self, *, holder_active: bool) -> str:
@@ -176,7 +193,8 @@ class Message(models.Model):
     truncated_from = models.PositiveIntegerField(null=True, blank=True)
     author_name = models.CharField(max_length=200, blank=True)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     attachments = models.JSONField(default=list, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
@@ -209,6 +227,7 @@ class Message(models.Model):
             # unique index for it (the query's direction is a bound parameter, not the literal
             # of the index's condition), so without this index every inbound scans the table.
             models.Index(fields=["channel", "external_id"], name="message_platform_id_idx"),
+            null_free_index("sent_by", "message_sent_by_idx"),
         ]
 
 

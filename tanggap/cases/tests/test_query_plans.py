@@ -132,7 +132,38 @@ def test_a_citizens_earlier_cases_are_read_from_the_contact_not_the_workspace(de
     plans = _plans_of(lambda: [c.pk for c in earlier_cases(first)])
     steps = [step for steps in plans.values() for step in steps]
     assert steps[:2] == [
-        "SEARCH cases_contact USING INDEX cases_contact_person_id_e0fa0c43 (person_id=?)",
+        "SEARCH cases_contact USING INDEX contact_person_idx (person_id=?)",
         "SEARCH cases_case USING INDEX case_thread_idx (contact_id=?)",
     ]
     assert [c.pk for c in earlier_cases(first)] == [on_x.pk]
+
+
+def test_the_foreign_keys_null_on_most_rows_are_read_by_their_partial_indexes(desk):
+    """Migration 0016: who claimed, answered or sent, a linked person and a handed-over
+    conversation are indexed over their non-null rows only (a citizen's message inserts none of
+    them), and a lookup by value, as the inbox's "mine", a user's removal (PROTECT's check) and
+    a person's contacts ask it, still searches that index."""
+    from tanggap.audit.models import AuditEvent
+    from tanggap.cases.models import Case, Contact, Message
+
+    user = desk.ani.user
+    lookups = [
+        (Case.objects.filter(claimed_by=user), "case_claimed_by_idx (claimed_by_id=?)"),
+        (Case.objects.filter(claimed_by__in=[user.pk, user.pk + 1]),
+         "case_claimed_by_idx (claimed_by_id=?)"),
+        (Case.objects.filter(answered_by=user), "case_answered_by_idx (answered_by_id=?)"),
+        (Case.objects.filter(speaking_workspace=desk.dlh),
+         "case_speaking_ws_idx (speaking_workspace_id=?)"),
+        (Message.objects.filter(sent_by=user), "message_sent_by_idx (sent_by_id=?)"),
+        (Contact.objects.filter(person_id=1), "contact_person_idx (person_id=?)"),
+        (AuditEvent.objects.filter(case_id=1), "audit_case_idx (case_id=?)"),
+    ]
+    for queryset, index in lookups:
+        assert queryset.explain().splitlines()[-1].endswith(f"USING INDEX {index}"), \
+            (str(queryset.query), queryset.explain())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE name IN (%s, %s, %s, %s, %s)",
+                       ["case_claimed_by_idx", "case_answered_by_idx", "case_speaking_ws_idx",
+                        "message_sent_by_idx", "contact_person_idx"])
+        partial = {name: sql.endswith("IS NOT NULL") for name, sql in cursor.fetchall()}
+    assert partial == dict.fromkeys(partial, True) and len(partial) == 5

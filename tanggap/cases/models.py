@@ -26,7 +26,10 @@ def null_free_index(field: str, name: str) -> models.Index:
 class Contact(models.Model):
     """One citizen identity per platform account, per workspace."""
 
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    # No index of its own: contact_identity (workspace, platform, external_id) leads with it
+    # (migration 0017).
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  db_index=False)
     platform = models.CharField(max_length=20)
     external_id = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200, blank=True)

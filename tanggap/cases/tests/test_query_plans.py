@@ -139,7 +139,7 @@ def test_a_citizens_earlier_cases_are_read_from_the_contact_not_the_workspace(de
 
 
 def test_the_foreign_keys_null_on_most_rows_are_read_by_their_partial_indexes(desk):
-    """Migration 0016: who claimed, answered or sent, a linked person and a handed-over
+    """Migrations 0016 and 0017: who claimed, answered or sent, a linked person and a handed-over
     conversation are indexed over their non-null rows only (a citizen's message inserts none of
     them), and a lookup by value, as the inbox's "mine", a user's removal (PROTECT's check) and
     a person's contacts ask it, still searches that index."""
@@ -157,6 +157,11 @@ def test_the_foreign_keys_null_on_most_rows_are_read_by_their_partial_indexes(de
         (Message.objects.filter(sent_by=user), "message_sent_by_idx (sent_by_id=?)"),
         (Contact.objects.filter(person_id=1), "contact_person_idx (person_id=?)"),
         (AuditEvent.objects.filter(case_id=1), "audit_case_idx (case_id=?)"),
+        # Migration 0017: a workspace's contacts by the identity constraint that leads with it.
+        (Contact.objects.filter(workspace=desk.bpn, platform="web", external_id="w1"),
+         "sqlite_autoindex_cases_contact_1 (workspace_id=? AND platform=? AND external_id=?)"),
+        (Contact.objects.filter(workspace=desk.bpn), "sqlite_autoindex_cases_contact_1 "
+                                                     "(workspace_id=?)"),
     ]
     for queryset, index in lookups:
         assert queryset.explain().splitlines()[-1].endswith(f"USING INDEX {index}"), \

@@ -37,7 +37,13 @@ from django.db import close_old_connections
 from django.utils import timezone, translation
 
 from tanggap.api.framework import MAX_BODY_BYTES, parse_json
-from tanggap.api.views import InboundFields, inbound_answer, inbound_fields, store_inbound
+from tanggap.api.views import (
+    INBOUND_CONTENT_TYPE,
+    InboundFields,
+    inbound_answer_body,
+    inbound_fields,
+    store_inbound,
+)
 from tanggap.conf import fastpath
 from tanggap.conf.warmpool import WarmPool
 from tanggap.connectors.access import access_inbound_channel, inbound_bearer
@@ -47,6 +53,7 @@ from tanggap.workspaces.actions.tokens import note_token_use
 PATH = "/api/v1/inbound"
 # As a2wsgi's pool of the Django path (tanggap/asgi.py): enough to fill a group commit batch.
 POOL_THREADS = 8
+_CONTENT_TYPE = INBOUND_CONTENT_TYPE.encode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -88,9 +95,9 @@ def _store(taken: Taken, channel_named, fields: InboundFields, now):
             note_token_use(token=token, now=now)
             channel, _membership = access_inbound_channel(token.user, fields.channel_id,
                                                           grant=grant)
-            response = inbound_answer(store_inbound(fields, channel=channel, user=token.user,
-                                                    now=now))
-        return response.status_code, response["Content-Type"].encode("latin-1"), response.content
+            status, body = inbound_answer_body(store_inbound(fields, channel=channel,
+                                                             user=token.user, now=now))
+        return status, _CONTENT_TYPE, body
     finally:
         # What Django does at the end of each request: drop a connection that failed or aged.
         close_old_connections()

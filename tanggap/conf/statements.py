@@ -134,6 +134,13 @@ _SAME_ON_SQLITE = {
 }
 
 
+# The last aware datetime converted on SQLite, its connection and its parameter: the hot paths
+# pass one `now` to every datetime column of a request (a contact's, a case's three, a message's,
+# an audit event's), so it is converted once. The tuple is replaced whole (atomic under the
+# GIL) and holds the datetime itself, so an identical id is the identical, immutable value.
+_last_datetime: tuple = (None, None, None)
+
+
 def _converter(field, vendor: str) -> Callable[[Any, Any], Any]:
     """The field's conversion of a value to its query parameter: `get_db_prep_save` itself,
     or on SQLite, for Django's own plain field classes, the few steps it comes down to for the
@@ -156,10 +163,16 @@ def _converter(field, vendor: str) -> Callable[[Any, Any], Any]:
             value, conn)
     if kind is models.DateTimeField:
         def datetime_value(value, conn):
+            global _last_datetime
             if value is None:
                 return None
             if type(value) is datetime and value.tzinfo is not None:
-                return conn.ops.adapt_datetimefield_value(value)
+                seen, seen_on, param = _last_datetime
+                if seen is value and seen_on is conn:
+                    return param
+                param = conn.ops.adapt_datetimefield_value(value)
+                _last_datetime = (value, conn, param)
+                return param
             return slow(value, conn)  # a naive or odd value: Django's warning and conversion
         return datetime_value
     if kind is models.JSONField:

@@ -334,3 +334,23 @@ def test_a_batch_stores_each_once_and_a_failing_inbound_fails_alone(tx_desk, dja
     assert [bodies[1]] == [json.loads(b) for b in django_path.bodies]
     assert sorted(Message.objects.values_list("external_id", flat=True)) == ["m1", "m2", "m3"]
     assert AuditEvent.objects.filter(action="case.opened").count() == 2
+
+
+@pytest.mark.parametrize("created", [True, False])
+def test_the_answers_bytes_are_what_json_response_writes(created):
+    """Both paths answer with inbound_answer_body's bytes; they must stay JsonResponse's."""
+    from types import SimpleNamespace
+
+    from django.http import JsonResponse
+
+    from tanggap.api.views import inbound_answer, inbound_answer_body
+
+    result = SimpleNamespace(case=SimpleNamespace(pk=12, tracking_number="BPN-7Q2K-9XWD"),
+                             message=SimpleNamespace(pk=345), created=created)
+    expected = JsonResponse({"case_id": 12, "tracking_number": "BPN-7Q2K-9XWD",
+                             "message_id": 345, "created": created},
+                            status=201 if created else 200)
+    assert inbound_answer_body(result) == (expected.status_code, expected.content)
+    answer = inbound_answer(result)
+    assert (answer.status_code, answer.content, answer["Content-Type"]) == (
+        expected.status_code, expected.content, expected["Content-Type"])

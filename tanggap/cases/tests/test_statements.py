@@ -54,6 +54,23 @@ def test_a_case_is_stored_and_returned_as_objects_create_does(desk, contact):
     assert made._state.adding is False and made._state.db == "default"
 
 
+def test_datetimes_of_one_request_and_of_the_next_are_each_stored_as_given(desk, contact):
+    """The SQLite conversion of the last datetime is kept for the next column that passes the
+    very same object (one `now` per request); another object is converted anew."""
+    first = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=WITA)
+    later = datetime(2026, 3, 1, 9, 30, 15, 123457, tzinfo=WITA)
+    values = {"workspace_id": desk.bpn.pk, "channel_id": desk.web.pk, "contact_id": contact.pk}
+    one = statements.create(Case, {**values, "tracking_number": "TG-AAAA-BBBB-0001",
+                                   "last_inbound_at": first, "created_at": first,
+                                   "updated_at": first})
+    two = statements.create(Case, {**values, "tracking_number": "TG-AAAA-BBBB-0002",
+                                   "last_inbound_at": later, "created_at": first,
+                                   "updated_at": later})
+    stored = Case.objects.values_list("last_inbound_at", "created_at", "updated_at")
+    assert stored.get(pk=one.pk) == (first, first, first)
+    assert stored.get(pk=two.pk) == (later, first, later)
+
+
 def test_a_message_with_nulls_json_and_a_choice(desk, contact):
     case = desk.inbound().case
     now = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)

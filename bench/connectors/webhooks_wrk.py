@@ -31,6 +31,7 @@ from ceiling import parts_cpu, settle  # noqa: E402
 from common import parser, server_for, settings_title  # noqa: E402
 from common import table as print_table  # noqa: E402
 from harness import connect_facebook_page  # noqa: E402
+from targets import verdict  # noqa: E402
 from webhooks import PAGE, SECRET, body  # noqa: E402
 
 from tanggap.connectors.platforms.meta import SIGNATURE_HEADER, sign  # noqa: E402
@@ -136,6 +137,7 @@ def main() -> None:
     # have been stored. An acknowledged body that is not stored would be a bug.
     if stored < acknowledged:
         raise SystemExit(f"acknowledged {acknowledged} but stored {stored}")
+    print(verdict("webhooks_per_s", rate))
 
 
 if __name__ == "__main__":

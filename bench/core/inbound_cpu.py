@@ -43,6 +43,8 @@ import sys
 import tempfile
 import time
 
+from targets import verdict
+
 
 def post_environ(path: str, raw: bytes, token: str) -> dict:
     """A WSGI environ for `POST path` with a JSON body and a Bearer token, as uvicorn builds one."""
@@ -275,6 +277,8 @@ def run(args) -> None:
                       "floor_ms": round(1000 * floor, 3),
                       "queries_new": len(statements["new"]),
                       "queries_follow_up": len(statements["follow-up"])}))
+    print(verdict("inbound_cpu_ms", 1000 * cpu / args.requests)
+          + f" ({args.path} path{'s alternated' if args.path == 'both' else ''})")
     print(f"the floor, a bare Django view on the same machine chain (JSON body in, JSON out, no "
           f"database): {1000 * floor:.2f} CPU ms/request (median of blocks of 100)")
     for mode, rows in per_mode.items():

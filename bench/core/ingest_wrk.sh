@@ -75,4 +75,9 @@ workers = used.get('worker', 0.0) + used.get('periodic', 0.0)
 print(f'CPU ms per request: web processes {used.get(\"web\", 0.0) * 1000 / max(n, 1):.2f}, '
       f'task workers and periodic runner {workers * 1000 / max(n, 1):.2f}')" \
     "$BEFORE" "$AFTER" "$TANGGAP_DATA_DIR/wrk.out"
+  # Only a run whose every answer was a 2xx is a figure for the target.
+  if [ "$c" = 16 ] && ! grep -q "Non-2xx" "$TANGGAP_DATA_DIR/wrk.out"; then
+    "$ROOT/.venv/bin/python" bench/core/targets.py inbound_wrk_per_s \
+      "$(awk '/Requests\/sec/ {print $2}' "$TANGGAP_DATA_DIR/wrk.out")"
+  fi
 done

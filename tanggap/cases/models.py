@@ -180,7 +180,11 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Message(models.Model):
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
+    # No index of its own: no lookup reads messages by workspace alone (a workspace's messages
+    # are its cases' messages, by message_case_idx), and every message paid an entry in it
+    # (migration 0018).
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  db_index=False)
     # As Case's: led by message_case_idx and message_platform_id_idx (migration 0014).
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages",
                              db_index=False)
@@ -294,6 +298,8 @@ class CaseSearch(models.Model):
 
     case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE,
                                 related_name="+")
+    # No index of its own, as Message.workspace's (migration 0018): a search reads documents
+    # by the full-text index, then their cases by id.
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
-                                  related_name="+")
+                                  related_name="+", db_index=False)
     words = models.TextField(default="", blank=True)

@@ -18,28 +18,10 @@ would copy the whole table to drop one index.
 import django.db.models.deletion
 from django.db import migrations, models
 
-DROPPED = [("case", "contact"), ("message", "case"), ("message", "channel")]
+from tanggap.conf.migrationops import single_column_index_dropper
 
-
-def _single_column_indexes(schema_editor, model, column):
-    return schema_editor._constraint_names(model, [column], index=True, unique=False,
-                                           primary_key=False)
-
-
-def drop(apps, schema_editor):
-    for model_name, field_name in DROPPED:
-        model = apps.get_model("cases", model_name)
-        column = model._meta.get_field(field_name).column
-        for name in _single_column_indexes(schema_editor, model, column):
-            schema_editor.execute(schema_editor._delete_index_sql(model, name))
-
-
-def restore(apps, schema_editor):
-    for model_name, field_name in DROPPED:
-        model = apps.get_model("cases", model_name)
-        field = model._meta.get_field(field_name)
-        if not _single_column_indexes(schema_editor, model, field.column):
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+drop, restore = single_column_index_dropper(
+    "cases", [("case", "contact"), ("message", "case"), ("message", "channel")])
 
 
 class Migration(migrations.Migration):
